@@ -1,0 +1,96 @@
+package io.mproxy.core.request;
+
+import io.mproxy.core.config.Priority;
+
+/**
+ * One client operation on its way through the core chain: a Redis command, a SQL statement,
+ * a Mongo command, a CQL QUERY/EXECUTE/BATCH. The protocol module fills in what it decoded
+ * (kind, fingerprint, bytes in); classification fills in group and priority. The raw frame
+ * stays with the protocol module, which forwards it untouched.
+ */
+public final class Request {
+
+  private final TenantIdentity tenant;
+  private final RequestKind kind;
+  private final String command;
+  private final String fingerprint;
+  private final long bytesIn;
+  private final long arrivalNanos;
+  private final boolean latencyCharged;
+  private String group;
+  private Priority priority;
+  private long deadlineNanos;
+
+  /**
+   * @param command the operation's verb for logs and stats (e.g. {@code GET}, {@code SELECT})
+   * @param latencyCharged false for operations that wait by design (BLPOP, WAIT, subscribe): their
+   *     wait is not backend load, so it is not charged to the group's RU budget
+   */
+  public Request(TenantIdentity tenant, RequestKind kind, String command, String fingerprint,
+      long bytesIn, long arrivalNanos, boolean latencyCharged) {
+    this.tenant = tenant;
+    this.kind = kind;
+    this.command = command;
+    this.fingerprint = fingerprint;
+    this.bytesIn = bytesIn;
+    this.arrivalNanos = arrivalNanos;
+    this.latencyCharged = latencyCharged;
+    this.priority = Priority.NORMAL;
+  }
+
+  public TenantIdentity tenant() {
+    return tenant;
+  }
+
+  public RequestKind kind() {
+    return kind;
+  }
+
+  public String command() {
+    return command;
+  }
+
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  public long bytesIn() {
+    return bytesIn;
+  }
+
+  public long arrivalNanos() {
+    return arrivalNanos;
+  }
+
+  public boolean latencyCharged() {
+    return latencyCharged;
+  }
+
+  public String group() {
+    return group;
+  }
+
+  public Priority priority() {
+    return priority;
+  }
+
+  /** Absolute deadline on the injected clock, or 0 when there is none. */
+  public long deadlineNanos() {
+    return deadlineNanos;
+  }
+
+  public void classify(String groupName, Priority p) {
+    this.group = groupName;
+    this.priority = p;
+  }
+
+  public void deadlineNanos(long d) {
+    this.deadlineNanos = d;
+  }
+
+  @Override
+  public String toString() {
+    return "Request[" + command + " kind=" + kind + " group=" + group + " priority=" + priority
+        + " fp=" + fingerprint + " bytesIn=" + bytesIn + "]";
+  }
+}

@@ -1,0 +1,43 @@
+package io.mproxy.core.telemetry;
+
+import io.mproxy.core.config.Priority;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.ShedReason;
+
+/**
+ * Where core reports what happened. The server implements it with Micrometer (the metric names
+ * of CONTRACT.md); the simulator implements it with plain counters. Implementations must be
+ * cheap and thread-safe: they are called on event loops for every request.
+ */
+public interface Telemetry {
+
+  /** A request ended; {@code mproxy_requests_total} and {@code mproxy_request_duration_seconds}. */
+  void requestCompleted(String listener, String protocol, String group, Outcome outcome, long durationNanos);
+
+  /** RU charged to a group ({@code mproxy_ru_total}); kind is {@code read} or {@code write}. */
+  void ruCharged(String group, boolean write, double ru);
+
+  /** A request refused before it reached a backend ({@code mproxy_shed_total}). */
+  void shed(String group, Priority priority, ShedReason reason);
+
+  /** Time a request waited for admission ({@code mproxy_queue_wait_seconds}). */
+  void queueWait(String group, Priority priority, long nanos);
+
+  Telemetry NOOP = new Telemetry() {
+    @Override
+    public void requestCompleted(String l, String p, String g, Outcome o, long d) {
+    }
+
+    @Override
+    public void ruCharged(String g, boolean w, double ru) {
+    }
+
+    @Override
+    public void shed(String g, Priority p, ShedReason r) {
+    }
+
+    @Override
+    public void queueWait(String g, Priority p, long n) {
+    }
+  };
+}
