@@ -1,5 +1,29 @@
 package io.mproxy.core.spi;
 
-/** How a protocol opens, handshakes and probes backend connections. */
+import io.mproxy.core.pool.PooledConnection;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.Promise;
+
+/**
+ * How a protocol opens, handshakes and probes its backend connections. The pool owns the
+ * sockets; the protocol owns what is said on them. All methods run on the connection's event
+ * loop and must not block.
+ */
 public interface BackendConnector {
+
+  /** Installs the protocol's backend codec and handler on a new channel, before it connects. */
+  void initChannel(Channel channel);
+
+  /**
+   * Runs the protocol's start-up on a connected channel (authenticate with the cluster's
+   * credentials, select a database, negotiate a protocol version) and completes {@code ready}
+   * when the connection can carry requests, or fails it with the reason.
+   */
+  void handshake(PooledConnection connection, Promise<Void> ready);
+
+  /**
+   * Checks that the backend answers, using the given ready connection (e.g. Redis PING),
+   * completing {@code result} when it did.
+   */
+  void probe(PooledConnection connection, Promise<Void> result);
 }

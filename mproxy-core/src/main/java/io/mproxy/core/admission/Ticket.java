@@ -1,0 +1,98 @@
+package io.mproxy.core.admission;
+
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Request;
+import io.mproxy.core.ru.RuCost;
+
+/**
+ * An admitted request's permit. Admission charged an estimate; {@link #dispatched} starts the
+ * latency meter (charged to the group every tick while in flight); {@link #complete} settles the
+ * real cost against what was charged, feeds the balancer and the fingerprint stats, and ends the
+ * ticket. A ticket ends exactly once: later calls are ignored.
+ */
+public final class Ticket {
+
+  private final Gateway gateway;
+  private final Request request;
+  private final ResourceGroup group;
+  private final Origin origin;
+  private final RuWeights weights;
+  private final double estimate;
+  private Backend backend;
+  private long dispatchNanos;
+  private long startTick;
+  private double latencyWeight;
+  private boolean dispatched;
+  private boolean done;
+
+  Ticket(Gateway gateway, Request request, ResourceGroup group, Origin origin, RuWeights weights,
+      double estimate) {
+    this.gateway = gateway;
+    this.request = request;
+    this.group = group;
+    this.origin = origin;
+    this.weights = weights;
+    this.estimate = estimate;
+  }
+
+  public Request request() {
+    return request;
+  }
+
+  public String group() {
+    return group.name();
+  }
+
+  public double estimate() {
+    return estimate;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** The request was written to {@code to}: latency runs from now. */
+  public void dispatched(Backend to) {
+    if (dispatched || done) {
+      return;
+    }
+    dispatched = true;
+    backend = to;
+    dispatchNanos = gateway.clock().nanoTime();
+    latencyWeight = request.latencyCharged() ? weights.wLatency() : 0;
+    startTick = group.startInflight(latencyWeight);
+    to.started();
+  }
+
+  /**
+   * Ends the request. {@code bytesOut} are the reply bytes (what a read is charged for). A
+   * request that never reached a backend is refunded its estimate.
+   */
+  public void complete(Outcome outcome, long bytesOut) {
+    if (done) {
+      return;
+    }
+    done = true;
+    long now = gateway.clock().nanoTime();
+    boolean write = request.kind().chargedAsWrite();
+    double finalRu = 0;
+    double charged = estimate;
+    long latencyNanos = 0;
+    if (dispatched) {
+      latencyNanos = Math.max(0, now - dispatchNanos);
+      long ticks = group.endInflight(latencyWeight, startTick);
+      double latencyMs = latencyNanos / 1e6;
+      finalRu = RuCost.bytesPart(weights, write, request.bytesIn(), bytesOut) + latencyWeight * latencyMs;
+      charged += latencyWeight * ticks * gateway.tickMs();
+      backend.finished(latencyNanos, finalRu);
+    }
+    group.charge(finalRu - charged);
+    gateway.completed(this, outcome, finalRu, latencyNanos, now);
+  }
+
+  Origin origin() {
+    return origin;
+  }
+}

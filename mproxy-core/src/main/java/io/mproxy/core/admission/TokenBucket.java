@@ -1,0 +1,108 @@
+package io.mproxy.core.admission;
+
+import io.mproxy.core.time.Clock;
+
+/**
+ * An RU token bucket that may go into bounded debt. Admission takes the estimate up front;
+ * settling adds or refunds the difference once the real cost is known, and in-flight latency is
+ * charged as it accrues. The bucket refills at {@code rate} per second up to {@code capacity} and
+ * never falls below {@code -maxDebt}.
+ *
+ * <p>Queue mode reserves: a request that may wait takes its tokens now (driving the balance
+ * negative) and is told how long to wait until the refill has paid for them — so waiters are
+ * served in arrival order and their number is bounded by the longest wait allowed.
+ */
+public final class TokenBucket {
+
+  /** {@link #acquire} result for "granted at once". */
+  public static final long GRANTED = 0L;
+
+  private final Clock clock;
+  private double ratePerSec;
+  private double capacity;
+  private double maxDebt;
+  private double tokens;
+  private long lastRefillNanos;
+
+  public TokenBucket(Clock clock, double ratePerSec, double capacity, double maxDebt) {
+    this.clock = clock;
+    this.lastRefillNanos = clock.nanoTime();
+    this.tokens = capacity;
+    configure(ratePerSec, capacity, maxDebt);
+  }
+
+  /** Applies new limits in place; the current balance is kept (clamped to the new range). */
+  public synchronized void configure(double newRatePerSec, double newCapacity, double newMaxDebt) {
+    if (newRatePerSec <= 0 || newCapacity <= 0 || newMaxDebt < 0) {
+      throw new IllegalArgumentException("rate and capacity must be > 0, debt >= 0");
+    }
+    refill();
+    this.ratePerSec = newRatePerSec;
+    this.capacity = newCapacity;
+    this.maxDebt = newMaxDebt;
+    this.tokens = clamp(tokens);
+  }
+
+  /**
+   * Takes {@code cost} tokens. Returns {@link #GRANTED}; or a positive number of nanoseconds
+   * the caller must wait before proceeding (tokens already reserved; only when that wait is at
+   * most {@code maxWaitNanos}); or a negative number {@code -1 - n} when refused, where {@code n}
+   * is the nanoseconds until the cost would be affordable (the retry-after).
+   *
+   * <p>A cost above the capacity is admitted once the bucket is full, then runs into debt:
+   * otherwise a single large request could never run.
+   */
+  public synchronized long acquire(double cost, long maxWaitNanos) {
+    refill();
+    double needed = Math.min(cost, capacity);
+    if (tokens >= needed) {
+      tokens = Math.max(-maxDebt, tokens - cost);
+      return GRANTED;
+    }
+    long wait = nanosFor(needed - tokens);
+    if (maxWaitNanos > 0 && wait <= maxWaitNanos) {
+      tokens -= cost;
+      return Math.max(1L, wait);
+    }
+    return -1L - wait;
+  }
+
+  /** Adds {@code delta} to what was charged (negative refunds); bounded by debt and capacity. */
+  public synchronized void settle(double delta) {
+    refill();
+    tokens = clamp(tokens - delta);
+  }
+
+  /** Current balance (may be negative: debt). */
+  public synchronized double tokens() {
+    refill();
+    return tokens;
+  }
+
+  public synchronized double ratePerSec() {
+    return ratePerSec;
+  }
+
+  public synchronized double capacity() {
+    return capacity;
+  }
+
+  private long nanosFor(double deficit) {
+    double nanos = deficit / ratePerSec * 1e9;
+    return nanos >= Long.MAX_VALUE / 2.0 ? Long.MAX_VALUE / 2 : (long) Math.ceil(nanos);
+  }
+
+  private void refill() {
+    long now = clock.nanoTime();
+    long elapsed = now - lastRefillNanos;
+    if (elapsed <= 0) {
+      return;
+    }
+    lastRefillNanos = now;
+    tokens = Math.min(capacity, tokens + ratePerSec * elapsed / 1e9);
+  }
+
+  private double clamp(double t) {
+    return Math.max(-maxDebt, Math.min(capacity, t));
+  }
+}

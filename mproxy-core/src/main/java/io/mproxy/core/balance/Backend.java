@@ -1,0 +1,144 @@
+package io.mproxy.core.balance;
+
+import io.mproxy.core.config.BackendConfig;
+import io.mproxy.core.time.Clock;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One backend server as the balancer sees it: health (with exponential back-off while it is
+ * down), requests in flight, peak-EWMA latency and recent RU rate.
+ */
+public final class Backend {
+
+  /** Health as last observed. */
+  public enum Health { UP, DOWN }
+
+  private static final long EWMA_TAU_NANOS = 10_000_000_000L;
+
+  private final String id;
+  private final BackendConfig config;
+  private final Clock clock;
+  private final AtomicInteger inflight = new AtomicInteger();
+  private final AtomicLong completed = new AtomicLong();
+  private final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
+  private final PeakEwma ruRate = new PeakEwma(EWMA_TAU_NANOS);
+  private volatile Health health = Health.UP;
+  private volatile int consecutiveFailures;
+  private volatile long retryAtNanos;
+  private volatile String lastError;
+
+  public Backend(BackendConfig config, Clock clock) {
+    this.id = config.address().toString();
+    this.config = config;
+    this.clock = clock;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public BackendConfig config() {
+    return config;
+  }
+
+  public Health health() {
+    return health;
+  }
+
+  public boolean healthy() {
+    return health == Health.UP;
+  }
+
+  public int inflight() {
+    return inflight.get();
+  }
+
+  public long completed() {
+    return completed.get();
+  }
+
+  public String lastError() {
+    return lastError;
+  }
+
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  public synchronized double latencyEwmaNanos() {
+    return latency.valueNanos();
+  }
+
+  /** When a down backend may next be tried (clock nanos). */
+  public long retryAtNanos() {
+    return retryAtNanos;
+  }
+
+  public void started() {
+    inflight.incrementAndGet();
+  }
+
+  public void finished(long latencyNanos, double ru) {
+    inflight.decrementAndGet();
+    completed.incrementAndGet();
+    long now = clock.nanoTime();
+    synchronized (this) {
+      latency.observe(latencyNanos, now);
+      ruRate.observe((long) (ru * 1000), now);
+    }
+  }
+
+  /** Balancer score: lower is better. */
+  public double score(io.mproxy.core.config.BalancerConfig.Score kind) {
+    int n = inflight.get();
+    switch (kind) {
+      case PEAK_EWMA:
+        synchronized (this) {
+          double l = latency.valueNanos();
+          return (l <= 0 ? 1 : l) * (n + 1);
+        }
+      case RU_RATE:
+        synchronized (this) {
+          return ruRate.valueNanos() * (n + 1);
+        }
+      case LEAST_INFLIGHT:
+      default:
+        return n;
+    }
+  }
+
+  /** A connection or probe succeeded: the backend is up and its back-off is reset. */
+  public void markUp() {
+    consecutiveFailures = 0;
+    retryAtNanos = 0;
+    lastError = null;
+    health = Health.UP;
+  }
+
+  /**
+   * A connection or probe failed: the backend is taken out and retried after an exponential
+   * back-off of {@code baseNanos * 2^(failures-1)}, capped at {@code maxNanos}.
+   */
+  public void markDown(String error, long baseNanos, long maxNanos) {
+    int failures = consecutiveFailures + 1;
+    consecutiveFailures = failures;
+    long backoff = baseNanos << Math.min(20, failures - 1);
+    if (backoff <= 0 || backoff > maxNanos) {
+      backoff = maxNanos;
+    }
+    retryAtNanos = clock.nanoTime() + backoff;
+    lastError = error;
+    health = Health.DOWN;
+  }
+
+  /** True when the backend is up, or down with its back-off elapsed (worth one more try). */
+  public boolean tryable() {
+    return health == Health.UP || clock.nanoTime() >= retryAtNanos;
+  }
+
+  @Override
+  public String toString() {
+    return "Backend[" + id + " " + health + " inflight=" + inflight.get() + "]";
+  }
+}

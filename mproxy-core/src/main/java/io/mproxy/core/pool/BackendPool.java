@@ -1,0 +1,466 @@
+package io.mproxy.core.pool;
+
+import io.mproxy.core.admission.TokenBucket;
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.config.HealthConfig;
+import io.mproxy.core.config.PoolConfig;
+import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.time.Clock;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hot connections to one backend. Keeps {@code min_idle} open and ready, never more than
+ * {@code max_size}, opens at most {@code max_opens_per_sec} per second (no connection swarms
+ * after a restart), closes connections idle past {@code idle_timeout_ms} above {@code min_idle},
+ * and serves two kinds of use:
+ * <ul>
+ *   <li>shared: the least-loaded ready connection is handed out for one request and stays
+ *       available to others (Redis and Cassandra multiplexing);</li>
+ *   <li>exclusive: an idle connection is leased to one session until it is released
+ *       (transactions, pub/sub, blocking commands, session pooling).</li>
+ * </ul>
+ * Requests that find no connection wait in a bounded queue until one is ready, the acquire
+ * timeout passes, or opening fails. State is guarded by the pool's monitor; callbacks run on
+ * the requester's event loop.
+ */
+public final class BackendPool {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BackendPool.class);
+  private static final int MAX_WAITERS = 65_536;
+
+  /** Receives a connection or the reason there is none. */
+  public interface Lease {
+    void granted(PooledConnection connection);
+
+    void failed(Throwable cause);
+  }
+
+  private final Backend backend;
+  private final String variant;
+  private final Bootstrap bootstrap;
+  private final BackendConnector connector;
+  private final Clock clock;
+  private final List<PooledConnection> connections = new ArrayList<>();
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private final TokenBucket opens;
+  private volatile PoolConfig config;
+  private volatile HealthConfig health;
+  private int opening;
+  private boolean closed;
+
+  /**
+   * @param bootstrap a template with the event loop group and channel type; cloned per connection
+   * @param variant which flavour of connection this pool holds (protocol-defined, e.g. "resp3")
+   */
+  public BackendPool(Backend backend, String variant, PoolConfig config, HealthConfig health,
+      Bootstrap bootstrap, BackendConnector connector, Clock clock) {
+    this.backend = backend;
+    this.variant = variant;
+    this.config = config;
+    this.health = health;
+    this.bootstrap = bootstrap;
+    this.connector = connector;
+    this.clock = clock;
+    this.opens = new TokenBucket(clock, config.maxOpensPerSec(), config.maxOpensPerSec(), 0);
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public String variant() {
+    return variant;
+  }
+
+  long nowNanos() {
+    return clock.nanoTime();
+  }
+
+  /** Applies reloaded limits; connections above the new max are closed as they go idle. */
+  public void reconfigure(PoolConfig next, HealthConfig nextHealth) {
+    this.config = next;
+    this.health = nextHealth;
+    opens.configure(next.maxOpensPerSec(), next.maxOpensPerSec(), 0);
+  }
+
+  /**
+   * Asks for a connection. {@code exclusive} leases an idle one to the caller until
+   * {@link #release}; otherwise the least-loaded ready connection is reserved for one request.
+   * The callback runs on {@code requester} (at once when a connection is ready).
+   */
+  public void acquire(boolean exclusive, EventLoop requester, Lease lease) {
+    PooledConnection ready;
+    Throwable refusal = null;
+    synchronized (this) {
+      if (closed) {
+        refusal = new PoolClosedException(backend.id());
+        ready = null;
+      } else {
+        ready = exclusive ? takeIdle() : takeShared(requester);
+        if (ready == null) {
+          if (waiters.size() >= MAX_WAITERS) {
+            refusal = new PoolExhaustedException(backend.id(), "too many requests waiting for a connection");
+          } else {
+            long deadline = clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs());
+            waiters.add(new Waiter(exclusive, requester, lease, deadline));
+            maybeOpen(requester, true);
+          }
+        }
+      }
+    }
+    if (refusal != null) {
+      lease.failed(refusal);
+    } else if (ready != null) {
+      lease.granted(ready);
+    }
+  }
+
+  /**
+   * Gives an exclusively leased connection back. A connection whose session state is unknown
+   * (client vanished mid-transaction, still subscribed…) must come back with
+   * {@code reusable=false}: it is closed rather than handed to someone else.
+   */
+  public void release(PooledConnection c, boolean reusable) {
+    List<Runnable> grants;
+    synchronized (this) {
+      c.exclusive(false);
+      c.touch(clock.nanoTime());
+      if (!reusable || !c.usable() || closed || connections.size() > config.maxSize()) {
+        connections.remove(c);
+        c.ready(false);
+        c.channel().close();
+        grants = List.of();
+        if (!closed) {
+          maybeOpen(null, false);
+        }
+      } else {
+        grants = serveWaiters();
+      }
+    }
+    grants.forEach(Runnable::run);
+  }
+
+  /**
+   * Periodic upkeep (from the cluster's scheduler): expire waiters past their acquire timeout,
+   * top up to {@code min_idle}, close idle connections above it.
+   */
+  public void maintain() {
+    List<Waiter> expired = new ArrayList<>();
+    List<PooledConnection> reaped = new ArrayList<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      long now = clock.nanoTime();
+      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+        Waiter w = it.next();
+        if (now >= w.deadlineNanos) {
+          it.remove();
+          expired.add(w);
+        }
+      }
+      PoolConfig c = config;
+      long idleLimit = TimeUnit.MILLISECONDS.toNanos(c.idleTimeoutMs());
+      int live = connections.size();
+      for (Iterator<PooledConnection> it = connections.iterator(); it.hasNext(); ) {
+        PooledConnection pc = it.next();
+        boolean idle = pc.ready() && !pc.exclusive() && pc.outstanding() == 0;
+        if (idle && live > c.minIdle() && now - pc.lastUsedNanos() >= idleLimit) {
+          it.remove();
+          pc.ready(false);
+          reaped.add(pc);
+          live--;
+        }
+      }
+      while (connections.size() + opening < c.minIdle() && maybeOpen(null, false)) {
+        // opened one more towards min_idle
+      }
+    }
+    for (Waiter w : expired) {
+      w.loop.execute(() -> w.lease.failed(new PoolExhaustedException(backend.id(),
+          "no connection within acquire_timeout_ms")));
+    }
+    for (PooledConnection pc : reaped) {
+      pc.channel().close();
+    }
+  }
+
+  /** Probes the backend on an idle ready connection, or by opening one; updates its health. */
+  public void probe() {
+    PooledConnection candidate = null;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      for (PooledConnection pc : connections) {
+        if (pc.usable() && !pc.exclusive()) {
+          candidate = pc;
+          break;
+        }
+      }
+      if (candidate == null) {
+        if (opening == 0 && backend.tryable()) {
+          openConnection(null);
+        }
+        return;
+      }
+    }
+    PooledConnection target = candidate;
+    EventLoop loop = target.channel().eventLoop();
+    loop.execute(() -> {
+      Promise<Void> result = loop.newPromise();
+      long timeout = health.timeoutMs();
+      var timer = loop.schedule(() -> result.tryFailure(new ProbeTimeoutException(backend.id(), timeout)),
+          timeout, TimeUnit.MILLISECONDS);
+      result.addListener(f -> {
+        timer.cancel(false);
+        if (f.isSuccess()) {
+          backend.markUp();
+        } else {
+          markDown(f.cause());
+          target.channel().close();
+        }
+      });
+      connector.probe(target, result);
+    });
+  }
+
+  /** Closes every connection and fails every waiter; the pool refuses further use. */
+  public void close() {
+    List<Waiter> failed;
+    List<PooledConnection> all;
+    synchronized (this) {
+      closed = true;
+      failed = new ArrayList<>(waiters);
+      waiters.clear();
+      all = new ArrayList<>(connections);
+      connections.clear();
+    }
+    for (Waiter w : failed) {
+      w.loop.execute(() -> w.lease.failed(new PoolClosedException(backend.id())));
+    }
+    for (PooledConnection pc : all) {
+      pc.channel().close();
+    }
+  }
+
+  /** Counts by state for metrics and status: idle, active (in use), opening. */
+  public synchronized PoolStats stats() {
+    int idle = 0;
+    int active = 0;
+    for (PooledConnection pc : connections) {
+      if (pc.exclusive() || pc.outstanding() > 0) {
+        active++;
+      } else if (pc.ready()) {
+        idle++;
+      }
+    }
+    return new PoolStats(idle, active, opening, waiters.size());
+  }
+
+  /** Connection counts of one pool. */
+  public record PoolStats(int idle, int active, int opening, int waiting) {
+  }
+
+  private PooledConnection takeIdle() {
+    for (PooledConnection pc : connections) {
+      if (pc.usable() && !pc.exclusive() && pc.outstanding() == 0) {
+        pc.exclusive(true);
+        pc.touch(clock.nanoTime());
+        return pc;
+      }
+    }
+    return null;
+  }
+
+  private PooledConnection takeShared(EventLoop requester) {
+    PooledConnection best = null;
+    int usable = 0;
+    for (PooledConnection pc : connections) {
+      if (!pc.usable() || pc.exclusive()) {
+        continue;
+      }
+      usable++;
+      if (best == null || pc.outstanding() < best.outstanding()) {
+        best = pc;
+      }
+    }
+    if (best == null) {
+      return null;
+    }
+    if (best.outstanding() > 0 && opening == 0) {
+      maybeOpen(requester, false);
+    }
+    best.reserve();
+    best.touch(clock.nanoTime());
+    return best;
+  }
+
+  /** Opens one more connection if the size cap, the open rate and the backend's back-off allow. */
+  private boolean maybeOpen(EventLoop preferred, boolean forWaiter) {
+    if (connections.size() + opening >= config.maxSize()) {
+      return false;
+    }
+    if (forWaiter && opening >= waiters.size()) {
+      return false;
+    }
+    if (!backend.tryable()) {
+      if (forWaiter && opening == 0 && usableCount() == 0) {
+        failWaitersLater(new BackendDownException(backend.id(), backend.lastError()));
+      }
+      return false;
+    }
+    if (opens.acquire(1, 0) != TokenBucket.GRANTED) {
+      return false;
+    }
+    openConnection(preferred);
+    return true;
+  }
+
+  private int usableCount() {
+    int n = 0;
+    for (PooledConnection pc : connections) {
+      if (pc.usable()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void openConnection(EventLoop preferred) {
+    opening++;
+    Bootstrap b = preferred != null ? bootstrap.clone(preferred) : bootstrap.clone();
+    InetSocketAddress address = new InetSocketAddress(backend.config().address().host(),
+        backend.config().address().port());
+    int connectTimeout = (int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs());
+    b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            connector.initChannel(ch);
+          }
+        });
+    ChannelFuture cf = b.connect(address);
+    cf.addListener(f -> {
+      if (!f.isSuccess()) {
+        onOpenFailed(f.cause());
+        return;
+      }
+      startHandshake(cf.channel(), connectTimeout);
+    });
+  }
+
+  private void startHandshake(Channel ch, long timeoutMs) {
+    PooledConnection pc = new PooledConnection(this, ch, variant, clock.nanoTime());
+    Promise<Void> ready = ch.eventLoop().newPromise();
+    var timer = ch.eventLoop().schedule(
+        () -> ready.tryFailure(new ProbeTimeoutException(backend.id(), timeoutMs)), timeoutMs, TimeUnit.MILLISECONDS);
+    ch.closeFuture().addListener(f -> {
+      ready.tryFailure(new BackendDownException(backend.id(), "connection closed during handshake"));
+      onClosed(pc);
+    });
+    ready.addListener((Future<? super Void> f) -> {
+      timer.cancel(false);
+      if (f.isSuccess()) {
+        onOpened(pc);
+      } else {
+        ch.close();
+        onOpenFailed(f.cause());
+      }
+    });
+    connector.handshake(pc, ready);
+  }
+
+  private void onOpened(PooledConnection pc) {
+    List<Runnable> grants;
+    boolean closeIt = false;
+    synchronized (this) {
+      opening--;
+      if (closed || !pc.channel().isActive()) {
+        closeIt = true;
+        grants = List.of();
+      } else {
+        pc.ready(true);
+        connections.add(pc);
+        grants = serveWaiters();
+      }
+    }
+    backend.markUp();
+    if (closeIt) {
+      pc.channel().close();
+    }
+    grants.forEach(Runnable::run);
+  }
+
+  private void onOpenFailed(Throwable cause) {
+    markDown(cause);
+    synchronized (this) {
+      opening--;
+      if (opening == 0 && usableCount() == 0) {
+        failWaitersLater(cause);
+      }
+    }
+  }
+
+  private void markDown(Throwable cause) {
+    HealthConfig h = health;
+    String msg = cause == null ? "unknown" : String.valueOf(cause.getMessage());
+    if (backend.healthy()) {
+      LOG.warn("backend {} is down: {}", backend.id(), msg);
+    }
+    backend.markDown(msg, TimeUnit.MILLISECONDS.toNanos(h.retryBaseMs()), TimeUnit.MILLISECONDS.toNanos(h.retryMaxMs()));
+  }
+
+  private void onClosed(PooledConnection pc) {
+    synchronized (this) {
+      pc.ready(false);
+      connections.remove(pc);
+    }
+  }
+
+  /** Must hold the monitor; returns the grants to run after releasing it. */
+  private List<Runnable> serveWaiters() {
+    if (waiters.isEmpty()) {
+      return List.of();
+    }
+    List<Runnable> grants = new ArrayList<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      PooledConnection c = w.exclusive ? takeIdle() : takeShared(w.loop);
+      if (c == null) {
+        continue;
+      }
+      it.remove();
+      grants.add(() -> w.loop.execute(() -> w.lease.granted(c)));
+    }
+    return grants;
+  }
+
+  /** Must hold the monitor. */
+  private void failWaitersLater(Throwable cause) {
+    List<Waiter> failed = new ArrayList<>(waiters);
+    waiters.clear();
+    for (Waiter w : failed) {
+      w.loop.execute(() -> w.lease.failed(cause));
+    }
+  }
+
+  private record Waiter(boolean exclusive, EventLoop loop, Lease lease, long deadlineNanos) {
+  }
+}

@@ -1,0 +1,108 @@
+package io.mproxy.core.pool;
+
+import io.mproxy.core.balance.Backend;
+import io.netty.channel.Channel;
+
+/**
+ * One open backend connection owned by a {@link BackendPool}. It is either shared (multiplexed:
+ * many clients' requests in flight on it at once, counted in {@link #outstanding()}) or leased
+ * exclusively to one client session. The protocol keeps its own per-connection state in
+ * {@link #attachment()}.
+ */
+public final class PooledConnection {
+
+  private final BackendPool pool;
+  private final Channel channel;
+  private final String variant;
+  private volatile Object attachment;
+  private volatile boolean exclusive;
+  private volatile boolean ready;
+  private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile long lastUsedNanos;
+
+  PooledConnection(BackendPool pool, Channel channel, String variant, long nowNanos) {
+    this.pool = pool;
+    this.channel = channel;
+    this.variant = variant;
+    this.lastUsedNanos = nowNanos;
+  }
+
+  public Channel channel() {
+    return channel;
+  }
+
+  public Backend backend() {
+    return pool.backend();
+  }
+
+  public BackendPool pool() {
+    return pool;
+  }
+
+  /** The pool variant this connection belongs to (e.g. Redis RESP2 vs RESP3 connections). */
+  public String variant() {
+    return variant;
+  }
+
+  @SuppressWarnings("unchecked")
+  public <T> T attachment() {
+    return (T) attachment;
+  }
+
+  public void attach(Object state) {
+    this.attachment = state;
+  }
+
+  public boolean exclusive() {
+    return exclusive;
+  }
+
+  void exclusive(boolean e) {
+    this.exclusive = e;
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  void ready(boolean r) {
+    this.ready = r;
+  }
+
+  /**
+   * Shared requests reserved on this connection and not yet answered. The pool counts one up
+   * when it hands the connection out for a shared request; the protocol calls {@link #done()}
+   * when that request's reply has arrived (or the request was abandoned).
+   */
+  public int outstanding() {
+    return outstanding.get();
+  }
+
+  void reserve() {
+    outstanding.incrementAndGet();
+  }
+
+  /** One shared request on this connection has finished. */
+  public void done() {
+    outstanding.decrementAndGet();
+    lastUsedNanos = pool.nowNanos();
+  }
+
+  public long lastUsedNanos() {
+    return lastUsedNanos;
+  }
+
+  void touch(long nowNanos) {
+    this.lastUsedNanos = nowNanos;
+  }
+
+  public boolean usable() {
+    return ready && channel.isActive();
+  }
+
+  @Override
+  public String toString() {
+    return "PooledConnection[" + pool.backend().id() + " " + channel.id().asShortText()
+        + (exclusive ? " exclusive" : " shared") + " outstanding=" + outstanding.get() + "]";
+  }
+}
