@@ -104,10 +104,12 @@ public final class Gateway {
         group.dequeue();
       }
       group.countAdmitted();
+      group.countCharged(estimate);
       callback.admitted(new Ticket(this, request, group, origin, weights, estimate));
       return;
     }
     if (r > 0) {
+      group.countCharged(estimate);
       long enqueued = clock.nanoTime();
       Ticket ticket = new Ticket(this, request, group, origin, weights, estimate);
       waitScheduler.schedule(() -> {

@@ -122,6 +122,11 @@ public final class ResourceGroup {
     ruCharged.add(ru);
   }
 
+  /** Counts RU the bucket has already taken (an admission estimate) in the charged total. */
+  void countCharged(double ru) {
+    ruCharged.add(ru);
+  }
+
   long startInflight(double latencyWeight) {
     inflight.incrementAndGet();
     if (latencyWeight > 0) {

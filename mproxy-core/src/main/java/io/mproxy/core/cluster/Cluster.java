@@ -92,6 +92,11 @@ public final class Cluster implements AutoCloseable {
     return config.ru();
   }
 
+  /** The protocol's connector for this cluster (protocol sessions may keep state there). */
+  public BackendConnector connector() {
+    return connector;
+  }
+
   public List<Backend> backends() {
     return backends;
   }

@@ -82,6 +82,24 @@ public final class PooledConnection {
     outstanding.incrementAndGet();
   }
 
+  /**
+   * Reserves one more shared request on a connection the caller already has requests in flight
+   * on (a client keeps its pipelined commands on one connection so they run in order). Fails
+   * when nothing is outstanding any more: the connection may since have been leased
+   * exclusively, so the caller must go through the pool instead.
+   */
+  public boolean reserveAnother() {
+    while (true) {
+      int n = outstanding.get();
+      if (n <= 0 || exclusive) {
+        return false;
+      }
+      if (outstanding.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
   /** One shared request on this connection has finished. */
   public void done() {
     outstanding.decrementAndGet();

@@ -1,0 +1,165 @@
+package io.mproxy.protocol.redis;
+
+import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.Credentials;
+import io.mproxy.core.pool.PooledConnection;
+import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.protocol.redis.codec.RespFrame;
+import io.mproxy.protocol.redis.codec.RespFrameDecoder;
+import io.mproxy.protocol.redis.codec.RespValues;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Opens Redis backend connections: installs the reply decoder and the reply matcher, then
+ * logs in with the cluster's own credentials ({@code HELLO <proto> AUTH user pass}), selects
+ * the cluster's database and remembers the server's version for the proxy's own HELLO replies.
+ * Connection variant {@link #RESP3} speaks RESP3, the default variant RESP2.
+ */
+final class RedisBackendConnector implements BackendConnector {
+
+  static final String RESP3 = "resp3";
+  static final int MAX_REPLY_BYTES = 512 * 1024 * 1024;
+
+  private final Credentials credentials;
+  private final int database;
+  private volatile String serverVersion = "7.0.0";
+
+  RedisBackendConnector(ClusterConfig cluster) {
+    this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
+    this.database = RedisProtocolAdapter.database(cluster);
+  }
+
+  int database() {
+    return database;
+  }
+
+  String serverVersion() {
+    return serverVersion;
+  }
+
+  @Override
+  public void initChannel(Channel channel) {
+    channel.pipeline()
+        .addLast("resp-decoder", new RespFrameDecoder(RespFrameDecoder.Mode.REPLY, MAX_REPLY_BYTES))
+        .addLast("redis-backend", new RedisBackendHandler());
+  }
+
+  @Override
+  public void handshake(PooledConnection connection, Promise<Void> ready) {
+    RedisBackendHandler handler = connection.channel().pipeline().get(RedisBackendHandler.class);
+    connection.attach(handler);
+    int proto = RESP3.equals(connection.variant()) ? 3 : 2;
+    List<String> hello = new ArrayList<>(List.of("HELLO", Integer.toString(proto)));
+    if (credentials.present()) {
+      hello.addAll(List.of("AUTH", credentials.user() == null ? "default" : credentials.user(),
+          credentials.password()));
+    }
+    List<List<String>> steps = new ArrayList<>();
+    steps.add(hello);
+    if (database != 0) {
+      steps.add(List.of("SELECT", Integer.toString(database)));
+    }
+    Channel ch = connection.channel();
+    for (int i = 0; i < steps.size(); i++) {
+      boolean first = i == 0;
+      boolean last = i == steps.size() - 1;
+      String what = steps.get(i).get(0);
+      RespFrame cmd = RespFrame.command(ch.alloc(), steps.get(i).toArray(String[]::new));
+      handler.send(cmd.content(), new OneShotSink() {
+        @Override
+        void onReply(RespFrame frame) {
+          try {
+            if (frame.isError()) {
+              ready.tryFailure(new IllegalStateException(what + " refused by backend: "
+                  + FrameText.errorText(frame)));
+              return;
+            }
+            if (first) {
+              rememberVersion(frame);
+            }
+            if (last) {
+              ready.trySuccess(null);
+            }
+          } finally {
+            frame.release();
+          }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+          ready.tryFailure(cause);
+        }
+      });
+    }
+  }
+
+  private void rememberVersion(RespFrame helloReply) {
+    Object v = RespValues.parse(helloReply.content());
+    if (v instanceof Map<?, ?> m && m.get("version") != null) {
+      serverVersion = String.valueOf(m.get("version"));
+    } else if (v instanceof List<?> l) {
+      for (int i = 0; i + 1 < l.size(); i += 2) {
+        if ("version".equals(FrameText.text(l.get(i)))) {
+          serverVersion = FrameText.text(l.get(i + 1));
+        }
+      }
+    }
+  }
+
+  @Override
+  public void probe(PooledConnection connection, Promise<Void> result) {
+    RedisBackendHandler handler = connection.attachment();
+    handler.send(RespFrame.command(connection.channel().alloc(), "PING").content(), new OneShotSink() {
+      @Override
+      void onReply(RespFrame frame) {
+        boolean ok = !frame.isError();
+        String text = ok ? null : FrameText.errorText(frame);
+        frame.release();
+        if (ok) {
+          result.trySuccess(null);
+        } else {
+          result.tryFailure(new IllegalStateException("PING refused: " + text));
+        }
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        result.tryFailure(cause);
+      }
+    });
+  }
+
+  /** A sink for one command the proxy itself sends, with a single reply. */
+  abstract static class OneShotSink implements ReplySink {
+    @Override
+    public int expectedReplies() {
+      return 1;
+    }
+
+    @Override
+    public boolean pubsubDuring() {
+      return false;
+    }
+
+    @Override
+    public boolean pubsubAfter() {
+      return false;
+    }
+
+    @Override
+    public boolean monitorAfter() {
+      return false;
+    }
+
+    @Override
+    public void reply(RespFrame frame, boolean last) {
+      onReply(frame);
+    }
+
+    abstract void onReply(RespFrame frame);
+  }
+}

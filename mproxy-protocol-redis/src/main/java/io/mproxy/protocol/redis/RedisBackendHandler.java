@@ -1,0 +1,156 @@
+package io.mproxy.protocol.redis;
+
+import io.mproxy.protocol.redis.codec.RespFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One backend connection's reply matcher: commands are written in order and their replies come
+ * back in the same order, so a FIFO of {@link ReplySink}s pairs each reply with its command.
+ * Frames that answer no command (pub/sub messages, RESP3 pushes, MONITOR output) go to the
+ * {@link PushSink} of the session that holds the connection, if any.
+ *
+ * <p>All state is confined to the connection's event loop; {@link #send} hops there when called
+ * from elsewhere, so the order of sends is the order of the FIFO.
+ */
+final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisBackendHandler.class);
+
+  private final ArrayDeque<ReplySink> pending = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private int receivedForHead;
+  private boolean pubsub;
+  private boolean monitor;
+  private boolean flushScheduled;
+  private PushSink pushSink;
+  private Throwable closedCause;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext context) {
+    this.ctx = context;
+  }
+
+  /**
+   * Writes {@code command} (taking ownership) and registers where its replies go. Safe from any
+   * thread. A command that expects no reply completes its sink at once.
+   */
+  void send(ByteBuf command, ReplySink sink) {
+    if (ctx.executor().inEventLoop()) {
+      doSend(command, sink);
+    } else {
+      ctx.executor().execute(() -> doSend(command, sink));
+    }
+  }
+
+  /** Routes unsolicited frames to {@code sink} (null: drop them). Safe from any thread. */
+  void pushSink(PushSink sink) {
+    if (ctx.executor().inEventLoop()) {
+      this.pushSink = sink;
+    } else {
+      ctx.executor().execute(() -> this.pushSink = sink);
+    }
+  }
+
+  private void doSend(ByteBuf command, ReplySink sink) {
+    if (closedCause != null || !ctx.channel().isActive()) {
+      ReferenceCountUtil.release(command);
+      sink.failed(closedCause != null ? closedCause : new ClosedChannelException());
+      return;
+    }
+    ctx.write(command, ctx.voidPromise());
+    if (sink.expectedReplies() > 0) {
+      if (pending.isEmpty() && sink.pubsubDuring()) {
+        pubsub = true;
+      }
+      pending.add(sink);
+    } else {
+      sink.reply(null, true);
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      ctx.executor().execute(this::flushNow);
+    }
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    ctx.flush();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext context, Object msg) {
+    if (!(msg instanceof RespFrame frame)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (monitor || isUnsolicited(frame)) {
+      deliverPush(frame);
+      return;
+    }
+    ReplySink head = pending.peek();
+    if (head == null) {
+      LOG.debug("dropping unexpected reply on {}: {}", context.channel(), frame);
+      frame.release();
+      return;
+    }
+    receivedForHead++;
+    boolean last = receivedForHead >= head.expectedReplies();
+    if (last) {
+      pending.poll();
+      receivedForHead = 0;
+      pubsub = head.pubsubAfter();
+      monitor = head.monitorAfter();
+      ReplySink next = pending.peek();
+      if (next != null && next.pubsubDuring()) {
+        pubsub = true;
+      }
+    }
+    head.reply(frame, last);
+  }
+
+  private boolean isUnsolicited(RespFrame frame) {
+    if (frame.isPush()) {
+      return !PubSubFrames.isConfirmation(frame);
+    }
+    return pubsub && frame.type() == '*' && PubSubFrames.isMessage(frame);
+  }
+
+  private void deliverPush(RespFrame frame) {
+    PushSink sink = pushSink;
+    if (sink == null) {
+      frame.release();
+      return;
+    }
+    sink.push(frame);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext context) {
+    failAll(new ClosedChannelException());
+    context.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+    LOG.warn("backend connection {} failed: {}", context.channel(), cause.toString());
+    failAll(cause);
+    context.close();
+  }
+
+  private void failAll(Throwable cause) {
+    if (closedCause == null) {
+      closedCause = cause;
+    }
+    ReplySink s;
+    while ((s = pending.poll()) != null) {
+      s.failed(cause);
+    }
+  }
+}

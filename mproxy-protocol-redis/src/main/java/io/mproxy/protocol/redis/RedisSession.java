@@ -1,0 +1,946 @@
+package io.mproxy.protocol.redis;
+
+import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Ticket;
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.classify.Classification;
+import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.pool.PooledConnection;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.Request;
+import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.spi.ListenerContext;
+import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.protocol.redis.command.CommandInfo;
+import io.mproxy.protocol.redis.command.RedisCommandTable;
+import io.mproxy.protocol.redis.command.RedisFingerprint;
+import io.mproxy.protocol.redis.codec.RespFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Redis client connection: takes decoded commands in order, answers the ones the proxy owns
+ * (AUTH, HELLO, CLIENT SETNAME, QUIT, RESET…), runs every other command through the core chain
+ * (classify → admit) and forwards it to a backend connection, then hands replies back in the
+ * order the commands came.
+ *
+ * <p>Routing state machine:
+ * <ul>
+ *   <li><b>shared</b> (default): commands are multiplexed over pooled connections shared by many
+ *       clients. While a client has commands in flight they all go to the same connection, so a
+ *       client's commands execute in the order it sent them.</li>
+ *   <li><b>pinned</b>: commands that leave state on a connection (MULTI/WATCH, SUBSCRIBE,
+ *       blocking commands, SELECT of another db, CLIENT REPLY OFF|SKIP, MONITOR) lease a
+ *       connection exclusively; everything goes there until the state is gone and every reply
+ *       has arrived, then the connection returns to the pool. Switching waits until the client
+ *       has nothing in flight on the other connection.</li>
+ * </ul>
+ * Admission is head-of-line per client: a command waiting for RU holds back the commands after
+ * it, never overtaken. All state is confined to the client's event loop.
+ */
+final class RedisSession extends ChannelInboundHandlerAdapter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisSession.class);
+  private static final AtomicLong IDS = new AtomicLong();
+  private static final int INBOX_HIGH = 1024;
+  private static final int INBOX_LOW = 256;
+  private static final int SLOTS_HIGH = 16_384;
+  private static final RedisCommandTable COMMANDS = RedisCommandTable.standard();
+
+  private enum ReplyMode { ON, OFF, SKIP_NEXT }
+
+  private final ListenerContext listener;
+  private final long id = IDS.incrementAndGet();
+  private final ArrayDeque<RespFrame> inbox = new ArrayDeque<>();
+  private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+  private final Subscriptions subscriptions = new Subscriptions();
+  private ChannelHandlerContext ctx;
+  private EventLoopScheduler scheduler;
+
+  private boolean stalled;
+  private boolean draining;
+  private boolean closing;
+  private boolean closed;
+  private boolean flushScheduled;
+
+  private boolean authenticated;
+  private String user;
+  private String clientName;
+  private int protocolVersion = 2;
+  private int db;
+  private Classification classification;
+  private long classifiedGeneration = -1;
+
+  private PooledConnection shared;
+  private int sharedOutstanding;
+  private PooledConnection pinned;
+  private int pinnedOutstanding;
+  private boolean inMulti;
+  private boolean watching;
+  private boolean monitor;
+  private ReplyMode replyMode = ReplyMode.ON;
+
+  RedisSession(ListenerContext listener) {
+    this.listener = listener;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext context) {
+    this.ctx = context;
+    this.scheduler = new EventLoopScheduler(context.executor());
+    this.db = connector().database();
+    this.authenticated = !listener.config().auth().terminates();
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  @Override
+  public void channelRead(ChannelHandlerContext context, Object msg) {
+    if (!(msg instanceof RespFrame frame)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (closing || closed) {
+      frame.release();
+      return;
+    }
+    inbox.add(frame);
+    if (inbox.size() >= INBOX_HIGH) {
+      context.channel().config().setAutoRead(false);
+    }
+    drain();
+  }
+
+  private void drain() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    try {
+      RespFrame cmd;
+      while (!stalled && !closing && (cmd = inbox.poll()) != null) {
+        process(cmd);
+      }
+    } finally {
+      draining = false;
+    }
+    maybeResumeReading();
+  }
+
+  private void maybeResumeReading() {
+    if (closed || closing) {
+      return;
+    }
+    boolean ok = inbox.size() <= INBOX_LOW && slots.size() < SLOTS_HIGH && ctx.channel().isWritable();
+    if (ok && !ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(true);
+      ctx.read();
+    }
+  }
+
+  /** Takes ownership of {@code cmd}. */
+  private void process(RespFrame cmd) {
+    if (cmd.argCount() == 0) {
+      cmd.release();
+      return;
+    }
+    String name = cmd.commandName();
+    if (handledLocally(name, cmd)) {
+      return;
+    }
+    Slot slot = newSlot();
+    if (!authenticated) {
+      cmd.release();
+      reply(slot, RedisReplies.error("NOAUTH Authentication required."));
+      return;
+    }
+    CommandInfo info = COMMANDS.lookup(cmd);
+    Route route = route(name, cmd, info);
+    if (route.refusal != null) {
+      cmd.release();
+      reply(slot, RedisReplies.error(route.refusal));
+      return;
+    }
+    Request request = new Request(identity(), RedisCommands.kind(info), name,
+        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign);
+    stalled = true;
+    Cluster cluster = listener.cluster();
+    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
+        new AdmissionCallback() {
+          @Override
+          public void admitted(Ticket ticket) {
+            onAdmitted(cmd, slot, ticket, route);
+          }
+
+          @Override
+          public void refused(Refusal refusal) {
+            cmd.release();
+            if (replyMode == ReplyMode.ON) {
+              reply(slot, RedisReplies.error(refusal.message()));
+            } else {
+              finishSilently(slot);
+            }
+            resume();
+          }
+        });
+  }
+
+  /** Continues the pipeline after an asynchronous step of the head command finished. */
+  private void resume() {
+    stalled = false;
+    if (!draining) {
+      drain();
+    }
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  /** Where a command goes and what it does to the session's state. */
+  private static final class Route {
+    boolean pin;
+    boolean waitsByDesign;
+    String refusal;
+    Runnable stateChange;
+  }
+
+  private Route route(String name, RespFrame cmd, CommandInfo info) {
+    Route r = new Route();
+    boolean blocking = info.isBlocking(cmd);
+    r.waitsByDesign = blocking || Subscriptions.isSubscribe(name) || name.equals("MONITOR");
+    switch (name) {
+      case "MULTI":
+        r.pin = true;
+        r.stateChange = () -> inMulti = true;
+        break;
+      case "EXEC":
+      case "DISCARD":
+        r.stateChange = () -> {
+          inMulti = false;
+          watching = false;
+        };
+        break;
+      case "WATCH":
+        r.pin = true;
+        r.stateChange = () -> watching = true;
+        break;
+      case "UNWATCH":
+        r.stateChange = () -> watching = inMulti && watching;
+        break;
+      case "MONITOR":
+        r.pin = true;
+        break;
+      case "SELECT":
+        r.pin = true;
+        r.stateChange = () -> {
+          try {
+            db = (int) cmd.argLong(1);
+          } catch (RuntimeException e) {
+            // invalid index: the server answers with an error and keeps the current db
+          }
+        };
+        break;
+      case "CLIENT":
+        if (cmd.argCount() >= 3 && cmd.argEqualsIgnoreCase(1, "REPLY")) {
+          r.pin = true;
+        }
+        break;
+      default:
+        if (Subscriptions.isSubscribe(name)) {
+          r.pin = true;
+          if (subscriptions.wouldOverflow(cmd)) {
+            r.refusal = "ERR mproxy: more than " + Subscriptions.MAX_SUBSCRIPTIONS
+                + " subscriptions on one connection are not supported";
+          }
+        }
+        if (blocking) {
+          r.pin = true;
+        }
+        break;
+    }
+    return r;
+  }
+
+  private void onAdmitted(RespFrame cmd, Slot slot, Ticket ticket, Route route) {
+    if (closed) {
+      cmd.release();
+      ticket.complete(Outcome.ERROR, 0);
+      return;
+    }
+    boolean wantPinned = route.pin || pinned != null;
+    if (wantPinned && pinned == null) {
+      if (sharedOutstanding > 0) {
+        pendingSwitch = () -> onAdmitted(cmd, slot, ticket, route);
+        return;
+      }
+      // (the pipeline stays stalled until the pin is in place)
+      acquire(true, ticket, cmd, slot, conn -> {
+        pinned = conn;
+        handlerOf(conn).pushSink(this::onPush);
+        conn.channel().closeFuture().addListener(f -> ctx.executor().execute(() -> onPinnedClosed(conn)));
+        send(conn, false, cmd, slot, ticket, route);
+      });
+      return;
+    }
+    if (pinned != null) {
+      send(pinned, false, cmd, slot, ticket, route);
+      return;
+    }
+    if (shared != null && sharedOutstanding > 0 && shared.usable()) {
+      // keep this client's in-flight commands on one connection: they run in the order sent
+      if (shared.reserveAnother()) {
+        send(shared, true, cmd, slot, ticket, route);
+        return;
+      }
+    }
+    acquire(false, ticket, cmd, slot, conn -> {
+      shared = conn;
+      send(conn, true, cmd, slot, ticket, route);
+    });
+  }
+
+  /** Runs when this client's last in-flight shared command completes, if a pin waits for it. */
+  private Runnable pendingSwitch;
+
+  private void acquire(boolean exclusive, Ticket ticket, RespFrame cmd, Slot slot,
+      java.util.function.Consumer<PooledConnection> then) {
+    Cluster cluster = listener.cluster();
+    Backend backend = cluster.select(ticket.request());
+    if (backend == null) {
+      failCommand(cmd, slot, ticket, "no backend of cluster " + cluster.name() + " is available");
+      return;
+    }
+    BackendPool pool = cluster.pool(backend, variant());
+    pool.acquire(exclusive, (EventLoop) ctx.executor(), new BackendPool.Lease() {
+      @Override
+      public void granted(PooledConnection connection) {
+        if (closed) {
+          cmd.release();
+          ticket.complete(Outcome.ERROR, 0);
+          if (exclusive) {
+            pool.release(connection, true);
+          } else {
+            connection.done();
+          }
+          return;
+        }
+        then.accept(connection);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        failCommand(cmd, slot, ticket, cause.getMessage());
+      }
+    });
+  }
+
+  private void failCommand(RespFrame cmd, Slot slot, Ticket ticket, String why) {
+    cmd.release();
+    ticket.complete(Outcome.ERROR, 0);
+    if (replyMode == ReplyMode.ON) {
+      reply(slot, RedisReplies.error("ERR mproxy: error group=" + ticket.group()
+          + " reason=backend_unavailable (" + why + ")"));
+    } else {
+      finishSilently(slot);
+    }
+    resume();
+  }
+
+  private void send(PooledConnection conn, boolean viaShared, RespFrame cmd, Slot slot, Ticket ticket,
+      Route route) {
+    String name = cmd.commandName();
+    int expected = expectedReplies(name, cmd);
+    boolean pubsubDuring = subscriptions.active() || Subscriptions.isSubscribe(name);
+    if (Subscriptions.isSubscriptionCommand(name)) {
+      expected = expected == 0 ? 0 : subscriptions.apply(cmd);
+    }
+    boolean pubsubAfter = subscriptions.active();
+    boolean monitorAfter = name.equals("MONITOR");
+    if (route.stateChange != null) {
+      route.stateChange.run();
+    }
+    if (monitorAfter) {
+      monitor = true;
+    }
+    if (viaShared) {
+      sharedOutstanding++;
+    } else {
+      pinnedOutstanding++;
+    }
+    ticket.dispatched(conn.backend());
+    CommandSink sink = new CommandSink(conn, viaShared, slot, ticket, expected, pubsubDuring,
+        pubsubAfter, monitorAfter);
+    ByteBuf bytes = cmd.content().retain();
+    cmd.release();
+    handlerOf(conn).send(bytes, sink);
+    resume();
+  }
+
+  /** How many replies the server sends for {@code cmd}, given CLIENT REPLY and MONITOR state. */
+  private int expectedReplies(String name, RespFrame cmd) {
+    if (monitor) {
+      return 0;
+    }
+    if (name.equals("CLIENT") && cmd.argCount() >= 3 && cmd.argEqualsIgnoreCase(1, "REPLY")) {
+      if (cmd.argEqualsIgnoreCase(2, "ON")) {
+        replyMode = ReplyMode.ON;
+        return 1;
+      }
+      if (cmd.argEqualsIgnoreCase(2, "OFF")) {
+        replyMode = ReplyMode.OFF;
+        return 0;
+      }
+      if (cmd.argEqualsIgnoreCase(2, "SKIP")) {
+        if (replyMode == ReplyMode.ON) {
+          replyMode = ReplyMode.SKIP_NEXT;
+        }
+        return 0;
+      }
+    }
+    switch (replyMode) {
+      case OFF:
+        return 0;
+      case SKIP_NEXT:
+        replyMode = ReplyMode.ON;
+        return 0;
+      default:
+        return 1;
+    }
+  }
+
+  /** Receives one forwarded command's replies on the backend loop and hands them to the client loop. */
+  private final class CommandSink implements ReplySink {
+    private final PooledConnection conn;
+    private final boolean viaShared;
+    private final Slot slot;
+    private final Ticket ticket;
+    private final int expected;
+    private final boolean pubsubDuring;
+    private final boolean pubsubAfter;
+    private final boolean monitorAfter;
+    private long bytesOut;
+    private boolean error;
+
+    CommandSink(PooledConnection conn, boolean viaShared, Slot slot, Ticket ticket, int expected,
+        boolean pubsubDuring, boolean pubsubAfter, boolean monitorAfter) {
+      this.conn = conn;
+      this.viaShared = viaShared;
+      this.slot = slot;
+      this.ticket = ticket;
+      this.expected = expected;
+      this.pubsubDuring = pubsubDuring;
+      this.pubsubAfter = pubsubAfter;
+      this.monitorAfter = monitorAfter;
+    }
+
+    @Override
+    public int expectedReplies() {
+      return expected;
+    }
+
+    @Override
+    public boolean pubsubDuring() {
+      return pubsubDuring;
+    }
+
+    @Override
+    public boolean pubsubAfter() {
+      return pubsubAfter;
+    }
+
+    @Override
+    public boolean monitorAfter() {
+      return monitorAfter;
+    }
+
+    @Override
+    public void reply(RespFrame frame, boolean last) {
+      if (ctx.executor().inEventLoop()) {
+        onReply(frame, last);
+      } else {
+        ctx.executor().execute(() -> onReply(frame, last));
+      }
+    }
+
+    private void onReply(RespFrame frame, boolean last) {
+      if (frame != null) {
+        bytesOut += frame.size();
+        error |= frame.isError();
+        if (closed) {
+          frame.release();
+        } else {
+          slot.add(frame.content().retain());
+          frame.release();
+        }
+      }
+      if (last) {
+        slot.finish();
+        ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
+        commandDone(conn, viaShared);
+      }
+      flushReady();
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      ctx.executor().execute(() -> {
+        ticket.complete(Outcome.ERROR, bytesOut);
+        if (!closed && replyMode == ReplyMode.ON) {
+          slot.add(RedisReplies.error("ERR mproxy: error group=" + ticket.group()
+              + " reason=backend_unavailable (backend " + conn.backend().id() + " connection lost)"));
+        }
+        slot.finish();
+        commandDone(conn, viaShared);
+        flushReady();
+      });
+    }
+  }
+
+  private void commandDone(PooledConnection conn, boolean viaShared) {
+    if (viaShared) {
+      conn.done();
+      sharedOutstanding--;
+      if (sharedOutstanding == 0) {
+        Runnable next = pendingSwitch;
+        if (next != null) {
+          pendingSwitch = null;
+          next.run();
+        }
+      }
+      return;
+    }
+    pinnedOutstanding--;
+    maybeUnpin();
+  }
+
+  private boolean sessionStateOnConnection() {
+    return inMulti || watching || monitor || subscriptions.active() || replyMode != ReplyMode.ON
+        || db != connector().database();
+  }
+
+  private void maybeUnpin() {
+    if (pinned == null || pinnedOutstanding > 0 || sessionStateOnConnection()) {
+      return;
+    }
+    PooledConnection conn = pinned;
+    pinned = null;
+    handlerOf(conn).pushSink(null);
+    conn.pool().release(conn, true);
+  }
+
+  private void onPinnedClosed(PooledConnection conn) {
+    if (pinned != conn || closed) {
+      return;
+    }
+    boolean stateful = sessionStateOnConnection();
+    pinned = null;
+    conn.pool().release(conn, false);
+    if (stateful) {
+      LOG.debug("session {}: pinned backend connection lost with session state; closing client", id);
+      closing = true;
+      flushReady();
+    }
+  }
+
+  /** Frames that answer no command (pub/sub messages, pushes, MONITOR output). */
+  private void onPush(RespFrame frame) {
+    ctx.executor().execute(() -> {
+      if (closed) {
+        frame.release();
+        return;
+      }
+      Slot s = newSlot();
+      s.add(frame.content().retain());
+      frame.release();
+      s.finish();
+      flushReady();
+    });
+  }
+
+  // ---------------------------------------------------------------- commands the proxy owns
+
+  private boolean handledLocally(String name, RespFrame cmd) {
+    switch (name) {
+      case "AUTH":
+        auth(cmd);
+        return true;
+      case "HELLO":
+        if (pinned != null) {
+          cmd.release();
+          reply(newSlot(), RedisReplies.error("ERR mproxy: HELLO inside a transaction, subscription or"
+              + " other pinned session state is not supported through the proxy"));
+          return true;
+        }
+        afterSharedDrained(() -> hello(cmd));
+        return true;
+      case "QUIT":
+        cmd.release();
+        reply(newSlot(), RedisReplies.ok());
+        closing = true;
+        flushReady();
+        return true;
+      case "RESET":
+        cmd.release();
+        afterSharedDrained(() -> {
+          reset();
+          reply(newSlot(), RedisReplies.simple("RESET"));
+        });
+        return true;
+      case "SELECT":
+        if (pinned == null && cmd.argCount() == 2 && isDefaultDb(cmd)) {
+          cmd.release();
+          reply(newSlot(), RedisReplies.ok());
+          return true;
+        }
+        return false;
+      case "CLIENT":
+        return client(cmd);
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Runs {@code step} once this client has nothing in flight on a shared connection (it changes
+   * which connections later commands use, so earlier ones must finish first); holds back the
+   * commands behind it meanwhile.
+   */
+  private void afterSharedDrained(Runnable step) {
+    if (sharedOutstanding == 0) {
+      step.run();
+      return;
+    }
+    stalled = true;
+    pendingSwitch = () -> {
+      step.run();
+      resume();
+    };
+  }
+
+  private boolean isDefaultDb(RespFrame cmd) {
+    try {
+      return cmd.argLong(1) == connector().database();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private void auth(RespFrame cmd) {
+    Slot slot = newSlot();
+    int n = cmd.argCount();
+    if (n < 2 || n > 3) {
+      cmd.release();
+      reply(slot, RedisReplies.error("ERR wrong number of arguments for 'auth' command"));
+      return;
+    }
+    String name = n == 3 ? cmd.argString(1) : "default";
+    String password = cmd.argString(n - 1);
+    cmd.release();
+    reply(slot, authenticate(name, password));
+  }
+
+  private ByteBuf authenticate(String name, String password) {
+    AuthConfig auth = listener.config().auth();
+    if (!auth.terminates()) {
+      return RedisReplies.error("ERR AUTH <password> called without any password configured for the"
+          + " default user. Are you sure your configuration is correct?");
+    }
+    boolean ok = auth.user(name).map(u -> constantTimeEquals(u.password(), password)).orElse(false);
+    if (!ok) {
+      return RedisReplies.error("WRONGPASS invalid username-password pair or user is disabled.");
+    }
+    authenticated = true;
+    user = name;
+    classification = null;
+    return RedisReplies.ok();
+  }
+
+  private static boolean constantTimeEquals(String expected, String given) {
+    if (expected == null || given == null) {
+      return false;
+    }
+    return java.security.MessageDigest.isEqual(
+        expected.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        given.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private void hello(RespFrame cmd) {
+    Slot slot = newSlot();
+    try {
+      int n = cmd.argCount();
+      int proto = protocolVersion;
+      int i = 1;
+      if (n >= 2) {
+        long v;
+        try {
+          v = cmd.argLong(1);
+        } catch (RuntimeException e) {
+          reply(slot, RedisReplies.error("ERR Protocol version is not an integer or out of range"));
+          return;
+        }
+        if (v != 2 && v != 3) {
+          reply(slot, RedisReplies.error("NOPROTO unsupported protocol version"));
+          return;
+        }
+        proto = (int) v;
+        i = 2;
+      }
+      String newName = null;
+      while (i < n) {
+        if (cmd.argEqualsIgnoreCase(i, "AUTH") && i + 2 < n) {
+          ByteBuf result = authenticate(cmd.argString(i + 1), cmd.argString(i + 2));
+          if (result.getByte(0) == '-') {
+            reply(slot, result);
+            return;
+          }
+          result.release();
+          i += 3;
+        } else if (cmd.argEqualsIgnoreCase(i, "SETNAME") && i + 1 < n) {
+          newName = cmd.argString(i + 1);
+          i += 2;
+        } else {
+          reply(slot, RedisReplies.error("ERR Syntax error in HELLO option '" + cmd.argString(i) + "'"));
+          return;
+        }
+      }
+      if (!authenticated) {
+        reply(slot, RedisReplies.error("NOAUTH HELLO must be called with the client already authenticated,"
+            + " otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client"
+            + " and select the RESP protocol version at the same time"));
+        return;
+      }
+      if (newName != null) {
+        clientName = newName;
+        classification = null;
+      }
+      if (proto != protocolVersion) {
+        protocolVersion = proto;
+        shared = null;
+      }
+      reply(slot, RedisReplies.hello(ctx.alloc(), protocolVersion, connector().serverVersion(), id));
+    } finally {
+      cmd.release();
+    }
+  }
+
+  /** CLIENT subcommands the proxy answers or refuses itself; others are forwarded. */
+  private boolean client(RespFrame cmd) {
+    if (cmd.argCount() < 2) {
+      return false;
+    }
+    String sub = cmd.argString(1).toUpperCase(java.util.Locale.ROOT);
+    switch (sub) {
+      case "SETNAME": {
+        Slot slot = newSlot();
+        if (cmd.argCount() != 3) {
+          cmd.release();
+          reply(slot, RedisReplies.error("ERR wrong number of arguments for 'client|setname' command"));
+          return true;
+        }
+        String name = cmd.argString(2);
+        cmd.release();
+        if (name.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+          reply(slot, RedisReplies.error("ERR Client names cannot contain spaces, newlines or special characters."));
+          return true;
+        }
+        clientName = name.isEmpty() ? null : name;
+        classification = null;
+        reply(slot, RedisReplies.ok());
+        return true;
+      }
+      case "GETNAME":
+        cmd.release();
+        reply(newSlot(), RedisReplies.bulk(clientName, protocolVersion));
+        return true;
+      case "ID":
+        cmd.release();
+        reply(newSlot(), RedisReplies.integer(id));
+        return true;
+      case "KILL":
+      case "PAUSE":
+      case "UNPAUSE":
+      case "TRACKING":
+      case "CACHING":
+      case "NO-EVICT":
+      case "NO-TOUCH":
+        cmd.release();
+        reply(newSlot(), RedisReplies.error("ERR mproxy: CLIENT " + sub
+            + " is not supported through the proxy (backend connections are shared)"));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private void reset() {
+    if (pinned != null) {
+      PooledConnection conn = pinned;
+      pinned = null;
+      handlerOf(conn).pushSink(null);
+      conn.pool().release(conn, false);
+      pinnedOutstanding = 0;
+    }
+    inMulti = false;
+    watching = false;
+    monitor = false;
+    replyMode = ReplyMode.ON;
+    subscriptions.clear();
+    db = connector().database();
+    protocolVersion = 2;
+    shared = null;
+    clientName = null;
+    if (listener.config().auth().terminates()) {
+      authenticated = false;
+      user = null;
+    }
+    classification = null;
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  private TenantIdentity identity() {
+    return new TenantIdentity(listener.config().name(), user, Integer.toString(db), clientName);
+  }
+
+  private Classification classification() {
+    long gen = listener.gateway().generation();
+    if (classification == null || classifiedGeneration != gen) {
+      classification = listener.gateway().classify(identity());
+      classifiedGeneration = gen;
+    }
+    return classification;
+  }
+
+  private String variant() {
+    return protocolVersion == 3 ? RedisBackendConnector.RESP3 : Cluster.DEFAULT_VARIANT;
+  }
+
+  private RedisBackendConnector connector() {
+    return (RedisBackendConnector) listener.cluster().connector();
+  }
+
+  private static RedisBackendHandler handlerOf(PooledConnection conn) {
+    return conn.attachment();
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  private Slot newSlot() {
+    Slot s = new Slot();
+    slots.add(s);
+    if (slots.size() >= SLOTS_HIGH) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    return s;
+  }
+
+  private void reply(Slot slot, ByteBuf bytes) {
+    if (closed) {
+      bytes.release();
+      return;
+    }
+    slot.add(bytes);
+    slot.finish();
+    flushReady();
+  }
+
+  private void finishSilently(Slot slot) {
+    slot.finish();
+    flushReady();
+  }
+
+  private void flushReady() {
+    if (closed) {
+      return;
+    }
+    boolean wrote = false;
+    Slot head;
+    while ((head = slots.peek()) != null && head.done()) {
+      slots.poll();
+      head.drainTo(buf -> ctx.write(buf, ctx.voidPromise()));
+      wrote = true;
+    }
+    if (wrote && !flushScheduled) {
+      flushScheduled = true;
+      ctx.executor().execute(this::flushNow);
+    }
+    if (closing && slots.isEmpty()) {
+      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+          .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+      return;
+    }
+    maybeResumeReading();
+  }
+
+  private void flushNow() {
+    flushScheduled = false;
+    if (!closed) {
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext context) {
+    boolean writable = context.channel().isWritable();
+    if (!writable) {
+      context.channel().config().setAutoRead(false);
+    } else {
+      maybeResumeReading();
+    }
+    if (pinned != null) {
+      pinned.channel().config().setAutoRead(writable);
+    }
+    context.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+    if (cause instanceof DecoderException) {
+      String msg = cause.getCause() != null && cause.getCause().getMessage() != null
+          ? cause.getCause().getMessage() : String.valueOf(cause.getMessage());
+      LOG.debug("session {}: protocol error: {}", id, msg);
+      context.channel().config().setAutoRead(false);
+      Slot slot = newSlot();
+      slot.add(RedisReplies.error("ERR Protocol error: " + msg));
+      slot.finish();
+      closing = true;
+      inbox.forEach(RespFrame::release);
+      inbox.clear();
+      flushReady();
+      return;
+    }
+    LOG.debug("session {}: {}", id, cause.toString());
+    context.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext context) {
+    closed = true;
+    inbox.forEach(RespFrame::release);
+    inbox.clear();
+    slots.forEach(Slot::release);
+    slots.clear();
+    Runnable waiting = pendingSwitch;
+    pendingSwitch = null;
+    if (waiting != null) {
+      waiting.run();
+    }
+    if (pinned != null) {
+      PooledConnection conn = pinned;
+      pinned = null;
+      handlerOf(conn).pushSink(null);
+      conn.pool().release(conn, pinnedOutstanding == 0 && !sessionStateOnConnection());
+    }
+    context.fireChannelInactive();
+  }
+}

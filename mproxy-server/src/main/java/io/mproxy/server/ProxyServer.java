@@ -1,0 +1,343 @@
+package io.mproxy.server;
+
+import io.mproxy.core.admission.Gateway;
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.ListenerConfig;
+import io.mproxy.core.config.ProxyConfig;
+import io.mproxy.core.fingerprint.FingerprintStore;
+import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.telemetry.Telemetry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: event loops, one {@link Cluster} per configured cluster, one bound socket
+ * per listener, the core {@link Gateway} and its RU ticker. {@link #apply} swaps in a new
+ * configuration, rebuilding only what changed: group limits and cluster weights change in
+ * place (live connections see them at once), a cluster whose backends changed is rebuilt, a
+ * listener whose address changed is rebound.
+ */
+public final class ProxyServer implements RuntimeView, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+  private final Map<String, ProtocolAdapter> adapters;
+  private final SystemTime time = new SystemTime();
+  private final EventLoopGroup workers;
+  private final Class<? extends ServerChannel> serverChannelClass;
+  private final Bootstrap backendBootstrap;
+  private final Gateway gateway;
+  private final Map<String, Cluster> clusters = new LinkedHashMap<>();
+  private final Map<String, ListenerRuntime> listeners = new LinkedHashMap<>();
+  private final long startedNanos;
+  private volatile ProxyConfig config;
+  private volatile long generation = 1;
+  private volatile boolean ready;
+  private volatile boolean draining;
+  private io.mproxy.core.time.Scheduler.Cancellable ticker;
+
+  public ProxyServer(ProxyConfig config, Collection<ProtocolAdapter> adapterList, Telemetry telemetry) {
+    this.config = config;
+    Map<String, ProtocolAdapter> byName = new LinkedHashMap<>();
+    adapterList.forEach(a -> byName.put(a.protocol(), a));
+    this.adapters = Map.copyOf(byName);
+    int threads = config.server().ioThreads() > 0 ? config.server().ioThreads()
+        : Runtime.getRuntime().availableProcessors();
+    boolean epoll = Epoll.isAvailable();
+    this.workers = new MultiThreadIoEventLoopGroup(threads,
+        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    this.backendBootstrap = new Bootstrap().group(workers).channel(socketClass)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true);
+    this.gateway = new Gateway(config, time, telemetry, new FingerprintStore(10_000));
+    this.startedNanos = time.nanoTime();
+  }
+
+  /** Builds the clusters, starts the RU ticker and binds every listener (blocking; not on an event loop). */
+  public synchronized void start() throws InterruptedException {
+    for (ClusterConfig cc : config.clusters().values()) {
+      clusters.put(cc.name(), newCluster(cc));
+    }
+    long tick = TimeUnit.MILLISECONDS.toNanos(config.server().ruTickMs());
+    ticker = time.scheduleAtFixedRate(gateway::tick, tick);
+    for (ListenerConfig lc : config.listeners()) {
+      bind(lc);
+    }
+    ready = true;
+  }
+
+  private Cluster newCluster(ClusterConfig cc) {
+    ProtocolAdapter adapter = adapter(cc.protocol());
+    Cluster c = new Cluster(cc, adapter.backendConnector(cc), backendBootstrap, time, time, time);
+    c.start();
+    return c;
+  }
+
+  private ProtocolAdapter adapter(String protocol) {
+    ProtocolAdapter a = adapters.get(protocol);
+    if (a == null) {
+      throw new IllegalStateException("no protocol adapter for '" + protocol + "'");
+    }
+    return a;
+  }
+
+  private void bind(ListenerConfig lc) throws InterruptedException {
+    ProtocolAdapter adapter = adapter(lc.protocol());
+    ChannelGroup channels = new DefaultChannelGroup(lc.name(), GlobalEventExecutor.INSTANCE);
+    ListenerRuntime rt = new ListenerRuntime(lc, adapter, clusters.get(lc.cluster()), gateway, time, channels);
+    ServerBootstrap sb = new ServerBootstrap()
+        .group(workers)
+        .channel(serverChannelClass)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            accept(rt, ch);
+          }
+        });
+    InetSocketAddress address = new InetSocketAddress(lc.bind().host(), lc.bind().port());
+    Channel server = sb.bind(address).sync().channel();
+    rt.serverChannel(server);
+    listeners.put(lc.name(), rt);
+    LOG.info("listener {} ({}) on {} -> cluster {}", lc.name(), lc.protocol(), server.localAddress(), lc.cluster());
+  }
+
+  /** Admits a new client connection, or refuses it in the protocol's own terms. */
+  private void accept(ListenerRuntime rt, Channel ch) {
+    int n = rt.clientCounter().incrementAndGet();
+    ch.closeFuture().addListener(f -> rt.clientCounter().decrementAndGet());
+    int max = rt.config().maxClientConnections();
+    if (draining || n > max) {
+      String why = draining ? "mproxy: shutting down, connect to another node"
+          : "mproxy: too many client connections on listener " + rt.config().name()
+              + " (max_client_connections=" + max + ")";
+      ByteBuf refusal = rt.adapter().connectionRefusal(ch.alloc(), why);
+      if (refusal == null) {
+        ch.close();
+      } else {
+        ch.writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
+    }
+    rt.clientChannels().add(ch);
+    rt.adapter().initClientChannel(ch, rt);
+  }
+
+  /**
+   * Applies a validated configuration. Returns the new generation. Listener binds that fail leave
+   * that listener as it was (and are reported by the exception).
+   */
+  public synchronized long apply(ProxyConfig next) throws InterruptedException {
+    ProxyConfig prev = this.config;
+    List<Cluster> retired = new ArrayList<>();
+    for (ClusterConfig cc : next.clusters().values()) {
+      Cluster existing = clusters.get(cc.name());
+      if (existing == null) {
+        clusters.put(cc.name(), newCluster(cc));
+      } else if (existing.config().equals(cc)) {
+        continue;
+      } else if (existing.canReconfigure(cc)) {
+        existing.reconfigure(cc);
+      } else {
+        clusters.put(cc.name(), newCluster(cc));
+        retired.add(existing);
+      }
+    }
+    for (String name : new ArrayList<>(clusters.keySet())) {
+      if (!next.clusters().containsKey(name)) {
+        retired.add(clusters.remove(name));
+      }
+    }
+    gateway.reconfigure(next, generation + 1);
+    for (ListenerConfig lc : next.listeners()) {
+      ListenerRuntime rt = listeners.get(lc.name());
+      if (rt != null && rt.config().bind().equals(lc.bind()) && rt.config().protocol().equals(lc.protocol())) {
+        rt.update(lc, clusters.get(lc.cluster()));
+        continue;
+      }
+      if (rt != null) {
+        closeListener(rt);
+        listeners.remove(lc.name());
+      }
+      bind(lc);
+    }
+    for (String name : new ArrayList<>(listeners.keySet())) {
+      if (next.listener(name).isEmpty()) {
+        closeListener(listeners.remove(name));
+      }
+    }
+    retired.forEach(Cluster::close);
+    this.config = next;
+    this.generation = generation + 1;
+    if (!prev.server().equals(next.server())) {
+      LOG.warn("server: settings change on restart only (shutdown_grace_ms, io_threads, ru_tick_ms)");
+    }
+    LOG.info("configuration generation {} applied", generation);
+    return generation;
+  }
+
+  private void closeListener(ListenerRuntime rt) {
+    Channel server = rt.serverChannel();
+    if (server != null) {
+      server.close().syncUninterruptibly();
+    }
+    rt.clientChannels().close();
+  }
+
+  /**
+   * Graceful stop: refuse new connections, let requests in flight finish for at most
+   * {@code graceMillis}, then close everything.
+   */
+  public void shutdown(long graceMillis) {
+    List<ListenerRuntime> all;
+    synchronized (this) {
+      if (draining) {
+        return;
+      }
+      draining = true;
+      all = new ArrayList<>(listeners.values());
+    }
+    LOG.info("draining: no new connections; waiting up to {} ms for {} requests in flight",
+        graceMillis, inflight());
+    for (ListenerRuntime rt : all) {
+      Channel server = rt.serverChannel();
+      if (server != null) {
+        server.close().syncUninterruptibly();
+      }
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
+    while (inflight() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    close();
+  }
+
+  /** Requests currently at a backend, over all clusters. */
+  public int inflight() {
+    int n = 0;
+    synchronized (this) {
+      for (Cluster c : clusters.values()) {
+        for (Backend b : c.backends()) {
+          n += b.inflight();
+        }
+      }
+    }
+    return n;
+  }
+
+  @Override
+  public synchronized void close() {
+    ready = false;
+    draining = true;
+    if (ticker != null) {
+      ticker.cancel();
+    }
+    for (ListenerRuntime rt : listeners.values()) {
+      Channel server = rt.serverChannel();
+      if (server != null) {
+        server.close();
+      }
+      rt.clientChannels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+    clusters.values().forEach(Cluster::close);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    time.close();
+  }
+
+  /** The port a listener is bound to (useful when the config asked for port 0). */
+  public synchronized int listenerPort(String name) {
+    ListenerRuntime rt = listeners.get(name);
+    return rt == null ? -1 : rt.boundPort();
+  }
+
+  public ProxyConfig config() {
+    return config;
+  }
+
+  public EventLoopGroup eventLoops() {
+    return workers;
+  }
+
+  // ---------------------------------------------------------------- RuntimeView
+
+  @Override
+  public String version() {
+    return Version.current();
+  }
+
+  @Override
+  public long generation() {
+    return generation;
+  }
+
+  @Override
+  public long startedNanos() {
+    return startedNanos;
+  }
+
+  @Override
+  public synchronized List<ListenerView> listeners() {
+    List<ListenerView> out = new ArrayList<>();
+    listeners.values().forEach(rt -> out.add(rt.view()));
+    return out;
+  }
+
+  @Override
+  public synchronized Collection<Cluster> clusters() {
+    return List.copyOf(clusters.values());
+  }
+
+  @Override
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  @Override
+  public List<String> members() {
+    return List.of(config.admin().bind().toString());
+  }
+
+  @Override
+  public boolean ready() {
+    return ready && !draining;
+  }
+}
