@@ -27,8 +27,8 @@ public final class TokenBucket {
   public TokenBucket(Clock clock, double ratePerSec, double capacity, double maxDebt) {
     this.clock = clock;
     this.lastRefillNanos = clock.nanoTime();
-    this.tokens = capacity;
     configure(ratePerSec, capacity, maxDebt);
+    this.tokens = this.capacity;
   }
 
   /** Applies new limits in place; the current balance is kept (clamped to the new range). */

@@ -190,6 +190,10 @@ public final class BackendPool {
       while (connections.size() + opening < c.minIdle() && maybeOpen(null, false)) {
         // opened one more towards min_idle
       }
+      if (!waiters.isEmpty() && opening == 0) {
+        // an open refused earlier by the rate cap or back-off: try again for those waiting
+        maybeOpen(waiters.peek().loop, true);
+      }
     }
     for (Waiter w : expired) {
       w.loop.execute(() -> w.lease.failed(new PoolExhaustedException(backend.id(),
@@ -344,6 +348,8 @@ public final class BackendPool {
 
   private void openConnection(EventLoop preferred) {
     opening++;
+    LOG.debug("backend {} ({}): opening a connection ({} open, {} opening)", backend.id(), variant,
+        connections.size(), opening);
     Bootstrap b = preferred != null ? bootstrap.clone(preferred) : bootstrap.clone();
     InetSocketAddress address = new InetSocketAddress(backend.config().address().host(),
         backend.config().address().port());
@@ -388,6 +394,7 @@ public final class BackendPool {
   }
 
   private void onOpened(PooledConnection pc) {
+    LOG.debug("backend {} ({}): connection {} ready", backend.id(), variant, pc.channel().id().asShortText());
     List<Runnable> grants;
     boolean closeIt = false;
     synchronized (this) {
@@ -409,6 +416,7 @@ public final class BackendPool {
   }
 
   private void onOpenFailed(Throwable cause) {
+    LOG.debug("backend {} ({}): open failed: {}", backend.id(), variant, String.valueOf(cause));
     markDown(cause);
     synchronized (this) {
       opening--;

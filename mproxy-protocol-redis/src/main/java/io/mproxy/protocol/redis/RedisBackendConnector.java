@@ -100,7 +100,7 @@ final class RedisBackendConnector implements BackendConnector {
   private void rememberVersion(RespFrame helloReply) {
     Object v = RespValues.parse(helloReply.content());
     if (v instanceof Map<?, ?> m && m.get("version") != null) {
-      serverVersion = String.valueOf(m.get("version"));
+      serverVersion = FrameText.text(m.get("version"));
     } else if (v instanceof List<?> l) {
       for (int i = 0; i + 1 < l.size(); i += 2) {
         if ("version".equals(FrameText.text(l.get(i)))) {
