@@ -85,6 +85,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private PooledConnection shared;
   private int sharedOutstanding;
   private PooledConnection pinned;
+  private io.netty.channel.ChannelFutureListener pinnedCloseListener;
   private int pinnedOutstanding;
   private boolean inMulti;
   private boolean watching;
@@ -285,9 +286,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
       // (the pipeline stays stalled until the pin is in place)
       acquire(true, ticket, cmd, slot, conn -> {
-        pinned = conn;
-        handlerOf(conn).pushSink(this::onPush);
-        conn.channel().closeFuture().addListener(f -> ctx.executor().execute(() -> onPinnedClosed(conn)));
+        pin(conn);
         send(conn, false, cmd, slot, ticket, route);
       });
       return;
@@ -519,6 +518,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (conn != pinned) {
+      return;
+    }
     pinnedOutstanding--;
     maybeUnpin();
   }
@@ -528,14 +530,29 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         || db != connector().database();
   }
 
+  private void pin(PooledConnection conn) {
+    pinned = conn;
+    handlerOf(conn).pushSink(this::onPush);
+    pinnedCloseListener = f -> ctx.executor().execute(() -> onPinnedClosed(conn));
+    conn.channel().closeFuture().addListener(pinnedCloseListener);
+  }
+
+  /** Gives the pinned connection back: reusable only when no session state is left on it. */
+  private void unpin(boolean reusable) {
+    PooledConnection conn = pinned;
+    pinned = null;
+    pinnedOutstanding = 0;
+    conn.channel().closeFuture().removeListener(pinnedCloseListener);
+    pinnedCloseListener = null;
+    handlerOf(conn).pushSink(null);
+    conn.pool().release(conn, reusable);
+  }
+
   private void maybeUnpin() {
     if (pinned == null || pinnedOutstanding > 0 || sessionStateOnConnection()) {
       return;
     }
-    PooledConnection conn = pinned;
-    pinned = null;
-    handlerOf(conn).pushSink(null);
-    conn.pool().release(conn, true);
+    unpin(true);
   }
 
   private void onPinnedClosed(PooledConnection conn) {
@@ -543,8 +560,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean stateful = sessionStateOnConnection();
-    pinned = null;
-    conn.pool().release(conn, false);
+    unpin(false);
     if (stateful) {
       LOG.debug("session {}: pinned backend connection lost with session state; closing client", id);
       closing = true;
@@ -784,11 +800,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
 
   private void reset() {
     if (pinned != null) {
-      PooledConnection conn = pinned;
-      pinned = null;
-      handlerOf(conn).pushSink(null);
-      conn.pool().release(conn, false);
-      pinnedOutstanding = 0;
+      unpin(false);
     }
     inMulti = false;
     watching = false;
@@ -936,10 +948,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       waiting.run();
     }
     if (pinned != null) {
-      PooledConnection conn = pinned;
-      pinned = null;
-      handlerOf(conn).pushSink(null);
-      conn.pool().release(conn, pinnedOutstanding == 0 && !sessionStateOnConnection());
+      unpin(pinnedOutstanding == 0 && !sessionStateOnConnection());
     }
     context.fireChannelInactive();
   }
