@@ -1,0 +1,72 @@
+package io.mproxy.server.config;
+
+import io.mproxy.core.config.ProxyConfig;
+import io.mproxy.core.spi.ProtocolAdapter;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Loads the YAML config file into a validated, immutable {@link ProxyConfig}, reporting every
+ * problem with its line and column instead of stopping at the first one.
+ *
+ * <p>The text is read into a located tree ({@link YamlReader}), then bound section by section;
+ * each key has a type, a default and a range. Protocol-specific keys of listeners and clusters
+ * are accepted only when the protocol's {@link ProtocolAdapter} lists them, and the adapter then
+ * validates them. Instances are immutable and may be shared; loading does blocking I/O, so it
+ * belongs on a reload thread, never on an event loop.
+ */
+public final class ConfigLoader {
+
+  private final Adapters adapters;
+
+  /**
+   * @param adapters the protocols a config may use; two adapters of one protocol are refused
+   * @throws IllegalArgumentException when two adapters claim the same protocol
+   */
+  public ConfigLoader(Collection<? extends ProtocolAdapter> adapters) {
+    this.adapters = new Adapters(List.copyOf(adapters));
+  }
+
+  /** Reads and validates {@code file}; problems name the file as given. */
+  public LoadResult load(Path file) {
+    String name = file.toString();
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      return LoadResult.invalid(List.of(new ConfigProblem(name, 1, 1, "cannot read: " + reason(e))));
+    }
+    return parse(name, text);
+  }
+
+  /** Validates YAML text; {@code fileNameForMessages} is the file name problems carry. */
+  public LoadResult parse(String fileNameForMessages, String yamlText) {
+    Problems problems = new Problems(fileNameForMessages);
+    Optional<ProxyConfig> config = YamlReader.read(yamlText, problems)
+        .flatMap(root -> new ConfigBinder(adapters, problems).bind(root));
+    if (config.isPresent() && problems.isEmpty()) {
+      return LoadResult.valid(config.get());
+    }
+    return LoadResult.invalid(problems.inFileOrder());
+  }
+
+  private static String reason(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof CharacterCodingException) {
+      return "not UTF-8 text";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+}
