@@ -64,6 +64,6 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public ByteBuf connectionRefusal(ByteBufAllocator alloc, String message) {
-    return RespWriter.error(alloc.buffer(), "ERR " + message);
+    return RespWriter.error(alloc.buffer(), message);
   }
 }

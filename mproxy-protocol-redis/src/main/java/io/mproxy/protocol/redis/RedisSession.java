@@ -260,7 +260,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         if (Subscriptions.isSubscribe(name)) {
           r.pin = true;
           if (subscriptions.wouldOverflow(cmd)) {
-            r.refusal = "ERR mproxy: more than " + Subscriptions.MAX_SUBSCRIPTIONS
+            r.refusal = "mproxy: more than " + Subscriptions.MAX_SUBSCRIPTIONS
                 + " subscriptions on one connection are not supported";
           }
         }
@@ -347,7 +347,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     cmd.release();
     ticket.complete(Outcome.ERROR, 0);
     if (replyMode == ReplyMode.ON) {
-      reply(slot, RedisReplies.error("ERR mproxy: error group=" + ticket.group()
+      reply(slot, RedisReplies.error("mproxy: error group=" + ticket.group()
           + " reason=backend_unavailable (" + why + ")"));
     } else {
       finishSilently(slot);
@@ -495,7 +495,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       ctx.executor().execute(() -> {
         ticket.complete(Outcome.ERROR, bytesOut);
         if (!closed && replyMode == ReplyMode.ON) {
-          slot.add(RedisReplies.error("ERR mproxy: error group=" + ticket.group()
+          slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()
               + " reason=backend_unavailable (backend " + conn.backend().id() + " connection lost)"));
         }
         slot.finish();
@@ -593,7 +593,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       case "HELLO":
         if (pinned != null) {
           cmd.release();
-          reply(newSlot(), RedisReplies.error("ERR mproxy: HELLO inside a transaction, subscription or"
+          reply(newSlot(), RedisReplies.error("mproxy: HELLO inside a transaction, subscription or"
               + " other pinned session state is not supported through the proxy"));
           return true;
         }
@@ -790,7 +790,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       case "NO-EVICT":
       case "NO-TOUCH":
         cmd.release();
-        reply(newSlot(), RedisReplies.error("ERR mproxy: CLIENT " + sub
+        reply(newSlot(), RedisReplies.error("mproxy: CLIENT " + sub
             + " is not supported through the proxy (backend connections are shared)"));
         return true;
       default:
