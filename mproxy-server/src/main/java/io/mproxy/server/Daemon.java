@@ -150,7 +150,7 @@ public final class Daemon implements AutoCloseable {
       LOG.error("start failed", e);
       return 1;
     }
-    LOG.info("mproxy {} running; admin on port {}", Version.current(), daemon.adminPort());
+    LOG.info("mproxy {} running; admin on port {}", io.mproxy.server.cli.MproxyVersion.version(), daemon.adminPort());
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onTermination(stop::countDown);
     try {

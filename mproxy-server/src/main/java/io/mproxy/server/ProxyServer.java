@@ -301,7 +301,7 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
 
   @Override
   public String version() {
-    return Version.current();
+    return io.mproxy.server.cli.MproxyVersion.version();
   }
 
   @Override
