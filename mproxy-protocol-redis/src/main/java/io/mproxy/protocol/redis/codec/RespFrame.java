@@ -1,0 +1,276 @@
+package io.mproxy.protocol.redis.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.DefaultByteBufHolder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One complete top-level RESP value exactly as it came off the wire, ready to be forwarded
+ * untouched: a client command (from {@link RespFrameDecoder.Mode#REQUEST}) or a backend reply
+ * (from {@link RespFrameDecoder.Mode#REPLY}).
+ *
+ * <p>The content starts at index 0 and is {@link #size()} bytes long. Argument positions of a
+ * command are absolute indexes into the content, so they stay valid after the content has been
+ * read or written out (its reader index moved). A frame holds one reference to its content and
+ * must be released exactly once.
+ */
+public final class RespFrame extends DefaultByteBufHolder {
+
+  /** Longest command name kept by {@link #commandName()}; no real Redis command is that long. */
+  static final int MAX_COMMAND_NAME = 64;
+
+  private final byte type;
+  private final int size;
+  private final boolean attributed;
+  private final int argCount;
+  private final int[] argOffsets;
+  private final int[] argLengths;
+  private String commandName;
+
+  /** A reply frame. */
+  RespFrame(byte type, ByteBuf content, boolean attributed) {
+    this(type, content, content.writerIndex(), attributed, 0, null, null);
+  }
+
+  /** A command frame: a RESP array of {@code argCount} bulk strings. */
+  RespFrame(ByteBuf content, int argCount, int[] argOffsets, int[] argLengths) {
+    this((byte) '*', content, content.writerIndex(), false, argCount, argOffsets, argLengths);
+  }
+
+  private RespFrame(byte type, ByteBuf content, int size, boolean attributed, int argCount,
+      int[] argOffsets, int[] argLengths) {
+    super(content);
+    this.type = type;
+    this.size = size;
+    this.attributed = attributed;
+    this.argCount = argCount;
+    this.argOffsets = argOffsets;
+    this.argLengths = argLengths;
+  }
+
+  /**
+   * Encodes {@code words} as a RESP array of bulk strings and wraps it as a command frame, as if
+   * a client had sent it. For commands the proxy originates or for tests.
+   */
+  public static RespFrame command(ByteBufAllocator alloc, String... words) {
+    ByteBuf buf = alloc.buffer();
+    int[] offsets = new int[words.length];
+    int[] lengths = new int[words.length];
+    try {
+      RespWriter.arrayHeader(buf, words.length);
+      for (int i = 0; i < words.length; i++) {
+        byte[] bytes = words[i].getBytes(StandardCharsets.UTF_8);
+        buf.writeByte('$');
+        RespWriter.writeDecimal(buf, bytes.length);
+        buf.writeShort(RespWriter.CRLF);
+        offsets[i] = buf.writerIndex();
+        lengths[i] = bytes.length;
+        buf.writeBytes(bytes).writeShort(RespWriter.CRLF);
+      }
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+    return new RespFrame(buf, words.length, offsets, lengths);
+  }
+
+  /**
+   * The type byte of the value: {@code *} for every command; for a reply the type of the actual
+   * value, after any leading RESP3 attribute ({@code |}).
+   */
+  public byte type() {
+    return type;
+  }
+
+  /** Bytes in the frame, as forwarded (for an inline command, its canonical RESP encoding). */
+  public int size() {
+    return size;
+  }
+
+  /** True for a simple error ({@code -}) or a RESP3 bulk error ({@code !}). */
+  public boolean isError() {
+    return type == '-' || type == '!';
+  }
+
+  /** True for a RESP3 push ({@code >}): out-of-band data, not the reply to a command. */
+  public boolean isPush() {
+    return type == '>';
+  }
+
+  /** True when the reply starts with a RESP3 attribute ({@code |}) that precedes the value. */
+  public boolean hasAttribute() {
+    return attributed;
+  }
+
+  /** True for frames decoded in request mode (commands); they carry argument positions. */
+  public boolean isCommand() {
+    return argOffsets != null;
+  }
+
+  /** Number of arguments including the command name; 0 for a reply. */
+  public int argCount() {
+    return argCount;
+  }
+
+  /**
+   * The command name in upper-case ASCII (other bytes kept as Latin-1 chars), cached; names
+   * longer than 64 bytes are cut. Empty for a reply.
+   */
+  public String commandName() {
+    String name = commandName;
+    if (name == null) {
+      name = argCount == 0 ? "" : upperAscii(0);
+      commandName = name;
+    }
+    return name;
+  }
+
+  /** Argument {@code i} (0 is the command name) as a non-retained slice of the content. */
+  public ByteBuf arg(int i) {
+    checkIndex(i);
+    return content().slice(argOffsets[i], argLengths[i]);
+  }
+
+  /** Length in bytes of argument {@code i}. */
+  public int argLength(int i) {
+    checkIndex(i);
+    return argLengths[i];
+  }
+
+  /** Absolute index in {@link #content()} where argument {@code i} starts. */
+  public int argOffset(int i) {
+    checkIndex(i);
+    return argOffsets[i];
+  }
+
+  /** Argument {@code i} decoded as UTF-8. */
+  public String argString(int i) {
+    checkIndex(i);
+    return content().toString(argOffsets[i], argLengths[i], StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Argument {@code i} as a signed 64-bit decimal: an optional {@code -} and digits only (no
+   * {@code +}, no spaces), as Redis reads integers.
+   *
+   * @throws NumberFormatException when it is not such an integer
+   */
+  public long argLong(int i) {
+    checkIndex(i);
+    try {
+      return RespNumbers.parseLong(content(), argOffsets[i], argOffsets[i] + argLengths[i]);
+    } catch (NumberFormatException e) {
+      throw new NumberFormatException(e.getMessage() + ": '" + abbreviated(i) + "'");
+    }
+  }
+
+  /**
+   * Argument {@code i} as a non-negative {@code int}, or -1 when it is not one (negative, too
+   * big, not a number). Throws nothing and allocates nothing: for counts such as {@code numkeys}.
+   */
+  public int argNonNegativeInt(int i) {
+    checkIndex(i);
+    long value = RespNumbers.parseOrInvalid(content(), argOffsets[i], argOffsets[i] + argLengths[i]);
+    return value < 0 || value > Integer.MAX_VALUE ? -1 : (int) value;
+  }
+
+  /** Whether argument {@code i} equals the ASCII string {@code s} ignoring case; allocates nothing. */
+  public boolean argEqualsIgnoreCase(int i, String s) {
+    checkIndex(i);
+    int length = argLengths[i];
+    if (length != s.length()) {
+      return false;
+    }
+    ByteBuf buf = content();
+    int offset = argOffsets[i];
+    for (int k = 0; k < length; k++) {
+      int b = buf.getByte(offset + k) & 0xff;
+      char c = s.charAt(k);
+      if (b != c && toUpper(b) != toUpper(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int toUpper(int c) {
+    return c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c;
+  }
+
+  private String upperAscii(int i) {
+    ByteBuf buf = content();
+    int offset = argOffsets[i];
+    int length = Math.min(argLengths[i], MAX_COMMAND_NAME);
+    char[] chars = new char[length];
+    for (int k = 0; k < length; k++) {
+      chars[k] = (char) toUpper(buf.getByte(offset + k) & 0xff);
+    }
+    return new String(chars);
+  }
+
+  private String abbreviated(int i) {
+    int length = Math.min(argLengths[i], 32);
+    return content().toString(argOffsets[i], length, StandardCharsets.UTF_8);
+  }
+
+  private void checkIndex(int i) {
+    if (i < 0 || i >= argCount) {
+      throw new IndexOutOfBoundsException("argument " + i + " of " + argCount);
+    }
+  }
+
+  @Override
+  public RespFrame copy() {
+    return replace(content().copy(0, size));
+  }
+
+  @Override
+  public RespFrame duplicate() {
+    return replace(content().duplicate());
+  }
+
+  @Override
+  public RespFrame retainedDuplicate() {
+    return replace(content().retainedDuplicate());
+  }
+
+  /** A frame with the same type and argument positions over {@code content}, which must hold the same bytes from index 0. */
+  @Override
+  public RespFrame replace(ByteBuf content) {
+    RespFrame frame = new RespFrame(type, content, size, attributed, argCount, argOffsets, argLengths);
+    frame.commandName = commandName;
+    return frame;
+  }
+
+  @Override
+  public RespFrame retain() {
+    super.retain();
+    return this;
+  }
+
+  @Override
+  public RespFrame retain(int increment) {
+    super.retain(increment);
+    return this;
+  }
+
+  @Override
+  public RespFrame touch() {
+    super.touch();
+    return this;
+  }
+
+  @Override
+  public RespFrame touch(Object hint) {
+    super.touch(hint);
+    return this;
+  }
+
+  @Override
+  public String toString() {
+    String kind = isCommand() ? "command " + commandName() + " argc=" + argCount
+        : "reply '" + (char) type + "'";
+    return "RespFrame(" + kind + ", " + size + " bytes)";
+  }
+}
