@@ -1,0 +1,198 @@
+package io.mproxy.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.mproxy.core.config.Priority;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.ShedReason;
+import io.mproxy.core.telemetry.Telemetry;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The server's {@link Telemetry}: per-request events become the Micrometer meters whose
+ * Prometheus names CONTRACT.md fixes ({@code mproxy_requests_total}, {@code mproxy_ru_total},
+ * {@code mproxy_request_duration_seconds}, {@code mproxy_queue_wait_seconds},
+ * {@code mproxy_shed_total}) plus {@code mproxy_config_reloads_total}.
+ *
+ * <p>Core calls it on event loops for every request, so meters are looked up once per label
+ * set and cached in nested maps keyed by the label values themselves: the steady state is a few
+ * {@code ConcurrentHashMap.get}s and the meter update, with no registry lookup and no allocation.
+ * Label values come from the configuration (listener, group and protocol names) and from enums,
+ * so the caches are bounded by the configuration, not by clients.
+ */
+public final class MicrometerTelemetry implements Telemetry {
+
+  /** Histogram buckets of both latency histograms: 100 µs to 60 s. */
+  static final Duration[] LATENCY_BUCKETS = {
+      Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000),
+      Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5),
+      Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+      Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+
+  private static final Outcome[] OUTCOMES = Outcome.values();
+  private static final Priority[] PRIORITIES = Priority.values();
+  private static final ShedReason[] REASONS = ShedReason.values();
+
+  private final MeterRegistry registry;
+  /** listener → protocol → group → meters. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>>>
+      requests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, GroupMeters> groups = new ConcurrentHashMap<>();
+  private final Counter reloadsOk;
+  private final Counter reloadsError;
+
+  public MicrometerTelemetry(MeterRegistry registry) {
+    this.registry = registry;
+    this.reloadsOk = reloadCounter("ok");
+    this.reloadsError = reloadCounter("error");
+  }
+
+  @Override
+  public void requestCompleted(String listener, String protocol, String group, Outcome outcome,
+      long durationNanos) {
+    RequestMeters m = requestMeters(label(listener), label(protocol), label(group));
+    m.outcomes[outcome.ordinal()].increment();
+    m.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void ruCharged(String group, boolean write, double ru) {
+    GroupMeters m = groupMeters(label(group));
+    (write ? m.ruWrite : m.ruRead).increment(ru);
+  }
+
+  @Override
+  public void shed(String group, Priority priority, ShedReason reason) {
+    groupMeters(label(group)).shed(priority, reason).increment();
+  }
+
+  @Override
+  public void queueWait(String group, Priority priority, long nanos) {
+    groupMeters(label(group)).queueWait(priority).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A configuration reload finished ({@code mproxy_config_reloads_total{result="ok|error"}}). */
+  public void configReload(boolean ok) {
+    (ok ? reloadsOk : reloadsError).increment();
+  }
+
+  private RequestMeters requestMeters(String listener, String protocol, String group) {
+    ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>> byProtocol = requests.get(listener);
+    if (byProtocol == null) {
+      byProtocol = requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>());
+    }
+    ConcurrentHashMap<String, RequestMeters> byGroup = byProtocol.get(protocol);
+    if (byGroup == null) {
+      byGroup = byProtocol.computeIfAbsent(protocol, k -> new ConcurrentHashMap<>());
+    }
+    RequestMeters m = byGroup.get(group);
+    if (m == null) {
+      m = byGroup.computeIfAbsent(group, g -> new RequestMeters(registry, listener, protocol, g));
+    }
+    return m;
+  }
+
+  private GroupMeters groupMeters(String group) {
+    GroupMeters m = groups.get(group);
+    if (m == null) {
+      m = groups.computeIfAbsent(group, g -> new GroupMeters(registry, g));
+    }
+    return m;
+  }
+
+  private Counter reloadCounter(String result) {
+    return Counter.builder("mproxy_config_reloads")
+        .description("Configuration reloads by result")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  private static String label(String value) {
+    return value == null ? "" : value;
+  }
+
+  static Timer latencyTimer(MeterRegistry registry, String name, String description, String... tags) {
+    return Timer.builder(name)
+        .description(description)
+        .tags(tags)
+        .serviceLevelObjectives(LATENCY_BUCKETS)
+        .minimumExpectedValue(LATENCY_BUCKETS[0])
+        .maximumExpectedValue(LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1])
+        .register(registry);
+  }
+
+  /** The meters of one (listener, protocol, group): a counter per outcome and the duration histogram. */
+  private static final class RequestMeters {
+    final Counter[] outcomes = new Counter[OUTCOMES.length];
+    final Timer duration;
+
+    RequestMeters(MeterRegistry registry, String listener, String protocol, String group) {
+      for (Outcome o : OUTCOMES) {
+        outcomes[o.ordinal()] = Counter.builder("mproxy_requests")
+            .description("Requests by listener, protocol, resource group and outcome")
+            .tags("listener", listener, "protocol", protocol, "group", group, "outcome", o.label())
+            .register(registry);
+      }
+      duration = latencyTimer(registry, "mproxy_request_duration",
+          "Time from a request's arrival to its end", "listener", listener, "group", group);
+    }
+  }
+
+  /**
+   * The meters of one resource group. RU counters exist from the start; shed counters and
+   * queue-wait histograms appear with their first event (most groups never shed or queue).
+   */
+  private static final class GroupMeters {
+    final MeterRegistry registry;
+    final String group;
+    final Counter ruRead;
+    final Counter ruWrite;
+    final AtomicReferenceArray<Counter> shed = new AtomicReferenceArray<>(PRIORITIES.length * REASONS.length);
+    final AtomicReferenceArray<Timer> queueWait = new AtomicReferenceArray<>(PRIORITIES.length);
+
+    GroupMeters(MeterRegistry registry, String group) {
+      this.registry = registry;
+      this.group = group;
+      this.ruRead = ruCounter("read");
+      this.ruWrite = ruCounter("write");
+    }
+
+    Counter shed(Priority priority, ShedReason reason) {
+      int i = priority.ordinal() * REASONS.length + reason.ordinal();
+      Counter c = shed.get(i);
+      if (c == null) {
+        // Registration is idempotent: a racing thread gets the same counter from the registry.
+        c = Counter.builder("mproxy_shed")
+            .description("Requests refused before reaching a backend, by reason")
+            .tags("group", group, "priority", priority.label(), "reason", reason.label())
+            .register(registry);
+        shed.set(i, c);
+      }
+      return c;
+    }
+
+    Timer queueWait(Priority priority) {
+      int i = priority.ordinal();
+      Timer t = queueWait.get(i);
+      if (t == null) {
+        t = latencyTimer(registry, "mproxy_queue_wait", "Time requests waited for admission",
+            "group", group, "priority", priority.label());
+        queueWait.set(i, t);
+      }
+      return t;
+    }
+
+    private Counter ruCounter(String kind) {
+      return Counter.builder("mproxy_ru")
+          .description("Resource Units charged, by resource group and kind")
+          .tags("group", group, "kind", kind)
+          .register(registry);
+    }
+  }
+}
