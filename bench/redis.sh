@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# redis-benchmark through mproxy and its peers, interleaved, medians and ratios to direct.
+#
+#   bench/redis.sh                        # 3 rounds, -n 200000 -c 50, plain and -P 16
+#   bench/redis.sh -r 5 -n 100000         # more rounds, fewer requests per run
+#   bench/redis.sh --targets direct,mproxy --pipeline 16 -c 1
+#
+# Starts its own redis-server, mproxy (bin/mproxy run), nutcracker and haproxy (TCP mode) when
+# installed, all on free ports of 127.0.0.1; runs `redis-benchmark -t get,set` against each
+# target round-robin (the order rotates every round) for plain and pipelined requests, then prints
+# the median throughput per target, the ratio to direct, and the CPU each process spent per
+# request (utime+stime from /proc/PID/stat, over the GET and SET requests of a run). Everything it
+# started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS (e.g. a JFR recording).
+set -euo pipefail
+
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+
+rounds=3
+requests=200000
+clients=50
+pipeline=16
+targets=""
+keep=0
+out=""
+
+usage() {
+  cat <<USAGE
+usage: bench/redis.sh [options]
+  -r, --rounds N       interleaved rounds per target and mode (default $rounds)
+  -n, --requests N     requests per test per run (default $requests)
+  -c, --clients N      parallel connections (default $clients)
+  -P, --pipeline N     pipeline depth of the pipelined mode; 0 runs plain only (default $pipeline)
+  --targets LIST       comma-separated subset of direct,mproxy,nutcracker,haproxy
+                       (default: direct, mproxy and whichever peers are installed)
+  --out FILE           also write every run as CSV to FILE
+  --keep               keep the work directory (configs, logs) after exit
+USAGE
+}
+
+die() {
+  echo "bench/redis.sh: $*" >&2
+  exit 1
+}
+
+while (($#)); do
+  case $1 in
+    -r|--rounds) rounds=${2:?}; shift 2 ;;
+    -n|--requests) requests=${2:?}; shift 2 ;;
+    -c|--clients) clients=${2:?}; shift 2 ;;
+    -P|--pipeline) pipeline=${2:?}; shift 2 ;;
+    --targets) targets=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+for v in rounds requests clients pipeline; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v: '${!v}' (expected: a non-negative integer)"
+done
+((rounds >= 1 && requests >= 1 && clients >= 1)) || die "rounds, requests and clients must be >= 1"
+
+for cmd in redis-server redis-cli redis-benchmark curl java awk sort; do
+  command -v "$cmd" >/dev/null || die "$cmd is not installed (Debian/Ubuntu: apt-get install -y redis-server redis-tools curl default-jdk-headless)"
+done
+
+if [[ -z $targets ]]; then
+  targets=direct,mproxy
+  command -v nutcracker >/dev/null && targets+=,nutcracker
+  command -v haproxy >/dev/null && targets+=,haproxy
+fi
+IFS=, read -r -a target_list <<<"$targets"
+for t in "${target_list[@]}"; do
+  case $t in
+    direct|mproxy) ;;
+    nutcracker|haproxy) command -v "$t" >/dev/null || die "$t is not installed (apt-get install -y $t)" ;;
+    *) die "unknown target '$t' (expected: direct, mproxy, nutcracker, haproxy)" ;;
+  esac
+done
+[[ ,$targets, == *,direct,* ]] || die "--targets must include direct (ratios are to direct)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mproxy-redis-bench.XXXXXX")"
+declare -A pid_of=()   # target -> pid whose CPU is measured
+started_pids=()
+redis_pid=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local p
+  for p in "${started_pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${started_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  if [[ -n $redis_pid ]]; then
+    kill "$redis_pid" 2>/dev/null || true
+  fi
+  if ((keep)); then
+    echo "bench/redis.sh: work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------- helpers
+
+# free_port: sets $port to a port nothing listens on and that this script has not handed out.
+used_ports=" "
+port=""
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    [[ $used_ports == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      used_ports+="$p "
+      port=$p
+      return 0
+    fi
+  done
+  die "found no free port"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+cpu_ticks() {
+  # utime + stime of the whole process (all threads), in clock ticks; fields 14 and 15 of stat,
+  # counted after the parenthesised command name, which may contain spaces.
+  local stat
+  stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
+  stat="${stat##*) }"
+  awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan" } else if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+}
+
+alive() {
+  kill -0 "$1" 2>/dev/null
+}
+
+clk_tck="$(getconf CLK_TCK)"
+
+# ---------------------------------------------------------------------------- redis-server
+
+free_port
+redis_port=$port
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log" --dir "$work" \
+  || die "redis-server did not start"
+wait_for 10 redis [ -s "$work/redis.pid" ] || die "redis-server wrote no pidfile; see $work/redis.log"
+redis_pid="$(cat "$work/redis.pid")"
+wait_for 10 redis redis-cli -p "$redis_port" ping || die "redis-server does not answer PING on $redis_port"
+declare -A port_of=([direct]=$redis_port)
+
+# ---------------------------------------------------------------------------- mproxy
+
+start_mproxy() {
+  local port admin
+  free_port
+  admin=$port
+  free_port
+  cat >"$work/mproxy.yaml" <<YAML
+# generated by bench/redis.sh: one listener in front of the benchmark's redis-server, with
+# admission on (a default group whose budget never limits), P2C and metrics as in production.
+server: { shutdown_grace_ms: 1000, watch_config: false }
+admin: { bind: 127.0.0.1:$admin }
+listeners:
+  - name: redis
+    protocol: redis
+    bind: 127.0.0.1:$port
+    cluster: bench
+clusters:
+  bench:
+    protocol: redis
+    backends:
+      - { address: 127.0.0.1:$redis_port, role: primary }
+    balancer: { strategy: p2c, score: peak_ewma }
+    pool: { min_idle: 4, max_size: 8, max_opens_per_sec: 50 }
+resource_groups:
+  default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }
+YAML
+  # Builds the jar if needed, so that the daemon below starts at once (and is the JVM's pid).
+  "$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 \
+    || { tail -n 30 "$work/mproxy-build.log" >&2; die "bin/mproxy could not be built"; }
+  "$root/bin/mproxy" check --config "$work/mproxy.yaml" >"$work/mproxy-check.log" 2>&1 \
+    || { cat "$work/mproxy-check.log" >&2; die "bin/mproxy check rejected the generated config"; }
+  "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "http://127.0.0.1:$admin/healthz"; do
+    alive "$pid" || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy exited during start-up"; }
+    ((SECONDS < deadline)) || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy: /healthz not 200 within 60 s"; }
+    sleep 0.2
+  done
+  redis-cli -p "$port" ping 2>/dev/null | grep -q PONG \
+    || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy does not answer PING on $port"; }
+  port_of[mproxy]=$port
+  pid_of[mproxy]=$pid
+}
+
+# ---------------------------------------------------------------------------- nutcracker
+
+start_nutcracker() {
+  local port stats
+  free_port
+  stats=$port
+  free_port
+  cat >"$work/nutcracker.yml" <<YAML
+bench:
+  listen: 127.0.0.1:$port
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  auto_eject_hosts: false
+  timeout: 5000
+  server_connections: 1
+  servers:
+    - 127.0.0.1:$redis_port:1
+YAML
+  nutcracker -t -c "$work/nutcracker.yml" >"$work/nutcracker-check.log" 2>&1 \
+    || { cat "$work/nutcracker-check.log" >&2; die "nutcracker rejected the generated config"; }
+  nutcracker -c "$work/nutcracker.yml" -a 127.0.0.1 -s "$stats" -o "$work/nutcracker.log" &
+  local pid=$!
+  started_pids+=("$pid")
+  wait_for 10 nutcracker redis-cli -p "$port" get bench:probe \
+    || { tail -n 20 "$work/nutcracker.log" >&2; die "nutcracker does not answer on $port"; }
+  port_of[nutcracker]=$port
+  pid_of[nutcracker]=$pid
+}
+
+# ---------------------------------------------------------------------------- haproxy
+
+start_haproxy() {
+  local port
+  free_port
+  cat >"$work/haproxy.cfg" <<CFG
+global
+    maxconn 4096
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+
+listen redis
+    bind 127.0.0.1:$port
+    server redis 127.0.0.1:$redis_port
+CFG
+  haproxy -c -q -f "$work/haproxy.cfg" >"$work/haproxy-check.log" 2>&1 \
+    || { cat "$work/haproxy-check.log" >&2; die "haproxy rejected the generated config"; }
+  haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  wait_for 10 haproxy redis-cli -p "$port" ping \
+    || { tail -n 20 "$work/haproxy.log" >&2; die "haproxy does not answer on $port"; }
+  port_of[haproxy]=$port
+  pid_of[haproxy]=$pid
+}
+
+for t in "${target_list[@]}"; do
+  case $t in
+    mproxy) start_mproxy ;;
+    nutcracker) start_nutcracker ;;
+    haproxy) start_haproxy ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------- runs
+
+modes=(plain)
+((pipeline > 1)) && modes+=("P$pipeline")
+
+results="$work/results.csv"
+echo "round,mode,target,get_rps,set_rps,proxy_us_per_req,redis_us_per_req" >"$results"
+
+# run_one ROUND MODE TARGET: one redis-benchmark run; appends a line to results.csv.
+run_one() {
+  local round=$1 mode=$2 target=$3
+  local port=${port_of[$target]} pid=${pid_of[$target]:-}
+  local -a extra=()
+  [[ $mode == plain ]] || extra=(-P "$pipeline")
+  local p0=0 p1=0 r0 r1 csv
+  if [[ -n $pid ]]; then
+    p0="$(cpu_ticks "$pid")"
+  fi
+  r0="$(cpu_ticks "$redis_pid")"
+  csv="$(redis-benchmark -h 127.0.0.1 -p "$port" -t get,set -n "$requests" -c "$clients" "${extra[@]}" --csv 2>"$work/rb.err")" \
+    || { cat "$work/rb.err" >&2; die "redis-benchmark failed against $target"; }
+  if [[ -n $pid ]]; then
+    p1="$(cpu_ticks "$pid")"
+  fi
+  r1="$(cpu_ticks "$redis_pid")"
+  local get set
+  get="$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$csv")"
+  set="$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$csv")"
+  [[ -n $get && -n $set ]] || { echo "$csv" >&2; die "could not read redis-benchmark's output for $target"; }
+  local total=$((2 * requests)) proxy_us="" redis_us
+  if [[ -n $pid ]]; then
+    proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n=$total 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')"
+  fi
+  redis_us="$(awk -v d=$((r1 - r0)) -v hz="$clk_tck" -v n=$total 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')"
+  echo "$round,$mode,$target,$get,$set,$proxy_us,$redis_us" >>"$results"
+  printf '  round %d %-6s %-11s GET %10.0f/s  SET %10.0f/s  proxy %6s us/req  redis %5s us/req\n' \
+    "$round" "$mode" "$target" "$get" "$set" "${proxy_us:--}" "$redis_us" >&2
+}
+
+load() {
+  cut -d' ' -f1-3 /proc/loadavg
+}
+
+echo "bench/redis.sh: $(nproc) cores, load $(load); targets: ${target_list[*]}; redis-server on $redis_port" >&2
+echo "bench/redis.sh: warm-up (JIT, pools): one short run per target and mode" >&2
+for mode in "${modes[@]}"; do
+  for t in "${target_list[@]}"; do
+    saved=$requests
+    requests=$((requests / 4 > 10000 ? requests / 4 : 10000))
+    run_one 0 "$mode" "$t"
+    requests=$saved
+  done
+done
+echo "round,mode,target,get_rps,set_rps,proxy_us_per_req,redis_us_per_req" >"$results"
+
+n_targets=${#target_list[@]}
+for ((round = 1; round <= rounds; round++)); do
+  echo "bench/redis.sh: round $round/$rounds (load $(load))" >&2
+  for mode in "${modes[@]}"; do
+    for ((i = 0; i < n_targets; i++)); do
+      t=${target_list[$(((i + round - 1) % n_targets))]}
+      run_one "$round" "$mode" "$t"
+    done
+  done
+done
+echo "bench/redis.sh: done (load $(load))" >&2
+
+# ---------------------------------------------------------------------------- table
+
+col() {   # col MODE TARGET FIELD -> median of that column
+  awk -F, -v m="$1" -v t="$2" -v f="$3" 'NR > 1 && $2 == m && $3 == t && $f != "" { print $f }' "$results" | median
+}
+
+echo
+echo "redis-benchmark -t get,set -n $requests -c $clients; medians of $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "| mode | target | GET req/s | SET req/s | GET ratio | SET ratio | proxy CPU us/req | redis CPU us/req |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for mode in "${modes[@]}"; do
+  dget="$(col "$mode" direct 4)"
+  dset="$(col "$mode" direct 5)"
+  label=$mode
+  [[ $mode == plain ]] || label="-P $pipeline"
+  for t in "${target_list[@]}"; do
+    get="$(col "$mode" "$t" 4)"
+    set="$(col "$mode" "$t" 5)"
+    pus="$(col "$mode" "$t" 6)"
+    rus="$(col "$mode" "$t" 7)"
+    awk -v label="$label" -v t="$t" -v g="$get" -v s="$set" -v dg="$dget" -v ds="$dset" -v p="$pus" -v r="$rus" \
+      'BEGIN { printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %s | %.2f |\n", label, t, g, s, g / dg, s / ds, (p == "nan" ? "-" : sprintf("%.2f", p)), r }'
+  done
+done
+
+if [[ -n $out ]]; then
+  cp "$results" "$out"
+  echo
+  echo "every run: $out"
+fi
