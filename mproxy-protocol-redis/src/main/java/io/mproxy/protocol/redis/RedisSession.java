@@ -79,6 +79,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private String clientName;
   private int protocolVersion = 2;
   private int db;
+  private TenantIdentity tenant;
   private Classification classification;
   private long classifiedGeneration = -1;
 
@@ -246,6 +247,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         r.stateChange = () -> {
           try {
             db = (int) cmd.argLong(1);
+            identityChanged();
           } catch (RuntimeException e) {
             // invalid index: the server answers with an error and keeps the current db
           }
@@ -677,7 +679,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
     authenticated = true;
     user = name;
-    classification = null;
+    identityChanged();
     return RedisReplies.ok();
   }
 
@@ -737,7 +739,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
       if (newName != null) {
         clientName = newName;
-        classification = null;
+        identityChanged();
       }
       if (proto != protocolVersion) {
         protocolVersion = proto;
@@ -770,7 +772,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
           return true;
         }
         clientName = name.isEmpty() ? null : name;
-        classification = null;
+        identityChanged();
         reply(slot, RedisReplies.ok());
         return true;
       }
@@ -815,13 +817,24 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       authenticated = false;
       user = null;
     }
-    classification = null;
+    identityChanged();
   }
 
   // ---------------------------------------------------------------- identity
 
   private TenantIdentity identity() {
-    return new TenantIdentity(listener.config().name(), user, Integer.toString(db), clientName);
+    TenantIdentity t = tenant;
+    if (t == null) {
+      t = new TenantIdentity(listener.config().name(), user, Integer.toString(db), clientName);
+      tenant = t;
+    }
+    return t;
+  }
+
+  /** User, db or client name changed: the tenant must be classified again. */
+  private void identityChanged() {
+    tenant = null;
+    classification = null;
   }
 
   private Classification classification() {
