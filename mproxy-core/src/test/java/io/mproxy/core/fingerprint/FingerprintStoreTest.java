@@ -1,0 +1,94 @@
+package io.mproxy.core.fingerprint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FingerprintStoreTest {
+
+  private static final double EPS = 1e-9;
+
+  @Test
+  void anUnseenFingerprintHasNoMean() {
+    FingerprintStore store = new FingerprintStore(10);
+    assertEquals(0.0, store.meanRu("SELECT ?"), EPS);
+    assertEquals(0.0, store.meanRu(null), EPS);
+  }
+
+  @Test
+  void meanStartsAtTheFirstChargeAndFollowsRecentOnes() {
+    FingerprintStore store = new FingerprintStore(10);
+    store.record("GET ?", "redis", 10, 1_000_000);
+    assertEquals(10.0, store.meanRu("GET ?"), EPS);
+    store.record("GET ?", "redis", 20, 1_000_000);
+    assertEquals(11.0, store.meanRu("GET ?"), EPS);
+    for (int i = 0; i < 200; i++) {
+      store.record("GET ?", "redis", 2, 1_000_000);
+    }
+    assertEquals(2.0, store.meanRu("GET ?"), 1e-6);
+  }
+
+  @Test
+  void keepsCountTotalAndLatency() {
+    FingerprintStore store = new FingerprintStore(10);
+    store.record("GET ?", "redis", 3, 2_000_000);
+    store.record("GET ?", "redis", 5, 2_000_000);
+    FingerprintStats s = store.top(1).get(0);
+    assertEquals("GET ?", s.fingerprint());
+    assertEquals("redis", s.protocol());
+    assertEquals(2, s.count());
+    assertEquals(8.0, s.ruTotal(), EPS);
+    long p50 = s.latencyMicros(0.5);
+    assertTrue(p50 >= 2_000 && p50 <= 2_400, String.valueOf(p50));
+  }
+
+  @Test
+  void nullFingerprintsAreNotRecorded() {
+    FingerprintStore store = new FingerprintStore(10);
+    store.record(null, "redis", 5, 0);
+    assertEquals(List.of(), store.top(10));
+  }
+
+  @Test
+  void staysBoundedUnderEndlessDistinctShapes() {
+    int max = 16;
+    FingerprintStore store = new FingerprintStore(max);
+    for (int i = 0; i < 10_000; i++) {
+      store.record("SELECT " + i, "mysql", 1, 1_000);
+      if (i % 1_000 == 999) {
+        int size = store.top(Integer.MAX_VALUE).size();
+        assertTrue(size <= max, "after " + (i + 1) + " shapes the store holds " + size);
+      }
+    }
+  }
+
+  @Test
+  void aHotShapeSurvivesAFloodOfOneOffShapes() {
+    FingerprintStore store = new FingerprintStore(16);
+    for (int i = 0; i < 2_000; i++) {
+      store.record("HOT", "redis", 5, 1_000);
+      store.meanRu("HOT");
+      store.record("cold " + i, "redis", 1, 1_000);
+    }
+    assertTrue(store.meanRu("HOT") > 0, "the frequently used shape was evicted");
+  }
+
+  @Test
+  void topIsOrderedByTotalRuAndLimited() {
+    FingerprintStore store = new FingerprintStore(100);
+    store.record("cheap", "redis", 1, 0);
+    store.record("dear", "redis", 50, 0);
+    store.record("many", "redis", 10, 0);
+    store.record("many", "redis", 10, 0);
+    store.record("many", "redis", 10, 0);
+    store.record("middle", "redis", 20, 0);
+
+    List<String> all = store.top(10).stream().map(FingerprintStats::fingerprint).toList();
+    assertEquals(List.of("dear", "many", "middle", "cheap"), all);
+    List<String> two = store.top(2).stream().map(FingerprintStats::fingerprint).toList();
+    assertEquals(List.of("dear", "many"), two);
+    assertEquals(List.of(), store.top(0));
+  }
+}

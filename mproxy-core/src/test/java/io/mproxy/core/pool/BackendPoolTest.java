@@ -1,0 +1,479 @@
+package io.mproxy.core.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.config.BackendConfig;
+import io.mproxy.core.config.HealthConfig;
+import io.mproxy.core.config.HostPort;
+import io.mproxy.core.config.PoolConfig;
+import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.time.Clock;
+import io.mproxy.testkit.Eventually;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link BackendPool} over real sockets: a real Netty NIO client against {@link LocalTcpServer},
+ * a connector whose handshake and probe succeed at once, and the system clock.
+ */
+class BackendPoolTest {
+
+  private static final Duration WITHIN = Duration.ofSeconds(5);
+  private static final HealthConfig HEALTH = new HealthConfig(1_000, 1_000, 200, 2_000);
+
+  private final Clock clock = new SystemClock();
+  private final InstantConnector connector = new InstantConnector();
+  private final List<BackendPool> pools = new ArrayList<>();
+  private MultiThreadIoEventLoopGroup group;
+  private Bootstrap bootstrap;
+  private EventLoop requester;
+  private LocalTcpServer server;
+  private Backend backend;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class);
+    requester = group.next();
+    server = new LocalTcpServer();
+    backend = new Backend(new BackendConfig(new HostPort("127.0.0.1", server.port()), BackendConfig.Role.PRIMARY),
+        clock);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    pools.forEach(BackendPool::close);
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  @Test
+  void maintainOpensMinIdle() {
+    BackendPool pool = pool(config(2, 4, 100, 5_000));
+    pool.maintain();
+    Eventually.assertWithin(WITHIN, () -> assertEquals(new BackendPool.PoolStats(2, 0, 0, 0), pool.stats()));
+    assertEquals(2, connector.connected());
+    Eventually.assertWithin(WITHIN, () -> assertEquals(2, server.accepted()));
+    pool.maintain();
+    assertEquals(0, pool.stats().opening(), "already at min_idle: nothing more to open");
+    assertTrue(backend.healthy());
+  }
+
+  @Test
+  void exclusiveLeaseIsNotHandedOutAgainUntilReleased() {
+    BackendPool pool = pool(config(1, 1, 100, 5_000));
+    warm(pool, 1);
+
+    Leases first = new Leases();
+    pool.acquire(true, requester, first);
+    PooledConnection conn = first.only();
+    assertTrue(conn.exclusive());
+    assertEquals(new BackendPool.PoolStats(0, 1, 0, 0), pool.stats());
+
+    Leases second = new Leases();
+    Leases shared = new Leases();
+    pool.acquire(true, requester, second);
+    pool.acquire(false, requester, shared);
+    assertEquals(0, second.granted.size(), "the only connection is leased");
+    assertEquals(0, shared.granted.size(), "an exclusive lease is not shared either");
+    assertEquals(2, pool.stats().waiting());
+
+    pool.release(conn, true);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, second.granted.size()));
+    assertSame(conn.channel(), second.only().channel(), "the released connection is reused");
+    assertTrue(second.onLoop.get(0), "waiters are answered on their own event loop");
+    assertEquals(0, shared.granted.size(), "still leased, now to the second session");
+
+    pool.release(second.only(), true);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, shared.granted.size()));
+    assertEquals(1, shared.only().outstanding());
+    assertEquals(1, connector.connected(), "max_size 1: one socket all along");
+  }
+
+  @Test
+  void sharedAcquireHandsOutTheLeastLoadedAndCountsOutstanding() {
+    BackendPool pool = pool(config(2, 2, 100, 5_000));
+    warm(pool, 2);
+
+    PooledConnection a = acquireNow(pool, false);
+    PooledConnection b = acquireNow(pool, false);
+    assertNotSame(a, b, "the idle one is less loaded than the one with a request in flight");
+    assertEquals(1, a.outstanding());
+    assertEquals(1, b.outstanding());
+    assertFalse(a.exclusive());
+
+    PooledConnection c = acquireNow(pool, false);
+    assertTrue(c == a || c == b);
+    assertEquals(2, c.outstanding());
+    PooledConnection other = c == a ? b : a;
+    PooledConnection d = acquireNow(pool, false);
+    assertSame(other, d, "the one with fewer requests outstanding");
+    assertEquals(2, d.outstanding());
+
+    c.done();
+    c.done();
+    assertEquals(0, c.outstanding());
+    assertSame(c, acquireNow(pool, false));
+    assertEquals(new BackendPool.PoolStats(0, 2, 0, 0), pool.stats());
+    assertEquals(2, connector.connected());
+  }
+
+  @Test
+  void sharedAcquireWithNoConnectionOpensOneAndAnswersOnTheRequesterLoop() {
+    BackendPool pool = pool(config(0, 4, 100, 5_000));
+    Leases lease = new Leases();
+    pool.acquire(false, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.granted.size()));
+    assertTrue(lease.onLoop.get(0));
+    assertEquals(1, lease.only().outstanding());
+    assertEquals(1, connector.connected());
+  }
+
+  @Test
+  void neverMoreThanMaxSizeOpenExtrasWaitThenTimeOut() {
+    BackendPool pool = pool(config(0, 3, 100, 300));
+    Leases leases = new Leases();
+    long start = System.nanoTime();
+    for (int i = 0; i < 5; i++) {
+      pool.acquire(true, requester, leases);
+    }
+    Eventually.assertWithin(WITHIN, () -> {
+      assertEquals(3, leases.granted.size());
+      assertEquals(0, pool.stats().opening());
+    });
+    assertEquals(2, pool.stats().waiting());
+    assertEquals(3, connector.connected());
+    assertEquals(3, new HashSet<>(leases.granted).size());
+
+    pool.release(leases.granted.get(0), true);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(4, leases.granted.size()));
+    assertSame(leases.granted.get(0), leases.granted.get(3));
+
+    Eventually.assertWithin(WITHIN, () -> {
+      pool.maintain();
+      assertEquals(1, leases.failed.size());
+    });
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertInstanceOf(PoolExhaustedException.class, leases.failed.get(0));
+    assertTrue(waitedMs >= 300, "failed after " + waitedMs + " ms, before acquire_timeout_ms");
+    assertEquals(0, pool.stats().waiting());
+    assertEquals(3, connector.connected(), "max_size held throughout");
+  }
+
+  @Test
+  void releaseNotReusableClosesTheConnection() {
+    BackendPool pool = pool(config(1, 1, 100, 5_000));
+    warm(pool, 1);
+    PooledConnection conn = acquireNow(pool, true);
+    Channel ch = conn.channel();
+
+    pool.release(conn, false);
+
+    Eventually.assertWithin(WITHIN, () -> assertFalse(ch.isOpen()));
+    assertFalse(conn.usable());
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, pool.stats().idle(), "a fresh one replaces it"));
+    PooledConnection next = acquireNow(pool, true);
+    assertNotSame(ch, next.channel());
+    assertEquals(2, connector.connected());
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, server.open(), "the server saw the old one hang up"));
+  }
+
+  @Test
+  void aConnectionClosedByTheServerLeavesThePool() throws Exception {
+    BackendPool pool = pool(config(1, 2, 100, 5_000));
+    warm(pool, 1);
+    server.close();
+    Eventually.assertWithin(WITHIN, () -> assertEquals(new BackendPool.PoolStats(0, 0, 0, 0), pool.stats()));
+  }
+
+  /**
+   * A backend that refuses connections must fail waiters promptly with the pool's own
+   * {@link BackendDownException} (whose message is safe to show clients), not a raw socket error.
+   */
+  @Test
+  void serverDownFailsTheWaiterPromptlyWithBackendDown() throws Exception {
+    BackendPool pool = pool(config(0, 2, 100, 10_000));
+    server.close();
+    Leases lease = new Leases();
+    long start = System.nanoTime();
+    pool.acquire(true, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.failed.size()));
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(ms < 2_000, "failed after " + ms + " ms: should not wait for acquire_timeout_ms");
+    assertFalse(backend.healthy());
+    assertInstanceOf(BackendDownException.class, lease.failed.get(0),
+        "got " + lease.failed.get(0).getClass().getName() + ": " + lease.failed.get(0).getMessage());
+  }
+
+  @Test
+  void serverDownMarksTheBackendDownAndLaterAcquiresFailAtOnce() throws Exception {
+    BackendPool pool = pool(config(1, 2, 100, 10_000), new HealthConfig(1_000, 1_000, 30_000, 60_000));
+    warm(pool, 1);
+    server.close();
+    Eventually.assertWithin(WITHIN, () -> assertEquals(0, pool.stats().idle()));
+
+    Leases first = new Leases();
+    pool.acquire(true, requester, first);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, first.failed.size()));
+    assertFalse(backend.healthy());
+    assertEquals(1, backend.consecutiveFailures());
+    assertTrue(backend.lastError() != null && !backend.lastError().isEmpty());
+    assertFalse(backend.tryable(), "in back-off");
+
+    Leases later = new Leases();
+    pool.acquire(true, requester, later);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, later.failed.size()));
+    assertInstanceOf(BackendDownException.class, later.failed.get(0));
+    assertEquals(1, backend.consecutiveFailures(), "no connection attempted while in back-off");
+    assertEquals(0, pool.stats().waiting());
+  }
+
+  @Test
+  void aRestartedBackendIsUsedAgainAfterItsBackOff() throws Exception {
+    int port = server.port();
+    server.close();
+    BackendPool pool = pool(config(1, 2, 100, 10_000));
+    pool.maintain();
+    Eventually.assertWithin(WITHIN, () -> assertFalse(backend.healthy()));
+    server = new LocalTcpServer(port);
+    Eventually.assertWithin(WITHIN, () -> {
+      pool.maintain();
+      assertEquals(1, pool.stats().idle());
+    });
+    assertTrue(backend.healthy());
+    assertEquals(0, backend.consecutiveFailures());
+  }
+
+  @Test
+  void maxOpensPerSecCapsOpens() {
+    BackendPool pool = pool(config(0, 10, 2, 10_000));
+    Leases leases = new Leases();
+    long start = System.nanoTime();
+    for (int i = 0; i < 10; i++) {
+      pool.acquire(true, requester, leases);
+    }
+    Eventually.assertWithin(WITHIN, () -> {
+      assertEquals(2, leases.granted.size());
+      assertEquals(0, pool.stats().opening());
+    });
+    assertEquals(2, connector.connected(), "2 opens per second: no swarm of 10");
+    assertEquals(8, pool.stats().waiting());
+
+    Eventually.assertWithin(WITHIN, () -> {
+      pool.maintain();
+      assertEquals(3, leases.granted.size());
+    });
+    long ms = TimeUnit.NANOSECONDS.toMillis(leases.grantedAt.get(2) - start);
+    assertTrue(ms >= 450, "the third open came after " + ms + " ms, before the rate allowed it");
+    assertTrue(connector.connected() <= 2 + 2 * (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) / 1_000.0) + 1,
+        "opened " + connector.connected());
+  }
+
+  @Test
+  void idleConnectionsAboveMinIdleAreClosedAfterIdleTimeout() {
+    BackendPool pool = pool(new PoolConfig("test", 1, 3, 100, 100, 2_000, 5_000));
+    List<PooledConnection> held = new ArrayList<>();
+    Leases leases = new Leases();
+    for (int i = 0; i < 3; i++) {
+      pool.acquire(true, requester, leases);
+    }
+    Eventually.assertWithin(WITHIN, () -> assertEquals(3, leases.granted.size()));
+    held.addAll(leases.granted);
+    held.forEach(c -> pool.release(c, true));
+    assertEquals(3, pool.stats().idle());
+    Eventually.assertWithin(WITHIN, () -> {
+      pool.maintain();
+      assertEquals(1, pool.stats().idle());
+    });
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, server.open()));
+  }
+
+  @Test
+  void closeFailsWaitersAndClosesConnections() {
+    BackendPool pool = pool(config(1, 1, 100, 10_000));
+    warm(pool, 1);
+    PooledConnection held = acquireNow(pool, true);
+    Leases waiting = new Leases();
+    pool.acquire(true, requester, waiting);
+
+    pool.close();
+
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, waiting.failed.size()));
+    assertInstanceOf(PoolClosedException.class, waiting.failed.get(0));
+    Eventually.assertWithin(WITHIN, () -> assertFalse(held.channel().isOpen()));
+    Leases after = new Leases();
+    pool.acquire(false, requester, after);
+    assertInstanceOf(PoolClosedException.class, after.failed.get(0));
+  }
+
+  @Test
+  void aHandshakeThatNeverAnswersFailsAfterConnectTimeout() {
+    connector.answerHandshake = false;
+    BackendPool pool = pool(new PoolConfig("test", 0, 2, 100, 60_000, 200, 10_000));
+    Leases lease = new Leases();
+    pool.acquire(true, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.failed.size()));
+    assertInstanceOf(ProbeTimeoutException.class, lease.failed.get(0));
+    assertFalse(backend.healthy());
+    Eventually.assertWithin(WITHIN, () -> assertEquals(0, server.open(), "the half-open connection is closed"));
+  }
+
+  /**
+   * A health probe finds no free connection when every one is leased; it must not open one past
+   * {@code max_size} (which then serves a waiter the cap should have held back).
+   */
+  @Test
+  void probeNeverOpensPastMaxSize() {
+    BackendPool pool = pool(config(1, 1, 100, 10_000));
+    warm(pool, 1);
+    acquireNow(pool, true);
+    Leases waiting = new Leases();
+    pool.acquire(true, requester, waiting);
+
+    pool.probe();
+
+    Eventually.assertWithin(WITHIN, () -> assertEquals(0, pool.stats().opening()));
+    assertEquals(1, connector.connected(), "max_size is 1");
+    assertEquals(0, waiting.granted.size(), "a second exclusive lease on a max_size 1 pool");
+  }
+
+  /**
+   * An exclusive request waiting while the only connection carries shared requests must get it
+   * once those requests are done, not time out next to an idle connection.
+   */
+  @Test
+  void anExclusiveWaiterGetsTheConnectionOnceSharedRequestsAreDone() {
+    BackendPool pool = pool(config(1, 1, 100, 10_000));
+    warm(pool, 1);
+    PooledConnection shared = acquireNow(pool, false);
+    Leases exclusive = new Leases();
+    pool.acquire(true, requester, exclusive);
+    assertEquals(1, pool.stats().waiting());
+
+    shared.done();
+
+    Eventually.assertWithin(Duration.ofSeconds(2), () -> {
+      pool.maintain(); // what the cluster runs every 200 ms
+      assertEquals(1, exclusive.granted.size(), "pool " + pool.stats());
+    });
+  }
+
+  // ---- helpers ----
+
+  private PoolConfig config(int minIdle, int maxSize, int opensPerSec, long acquireTimeoutMs) {
+    return new PoolConfig("test", minIdle, maxSize, opensPerSec, 60_000, 2_000, acquireTimeoutMs);
+  }
+
+  private BackendPool pool(PoolConfig config) {
+    return pool(config, HEALTH);
+  }
+
+  private BackendPool pool(PoolConfig config, HealthConfig health) {
+    BackendPool pool = new BackendPool(backend, "test", config, health, bootstrap, connector, clock);
+    pools.add(pool);
+    return pool;
+  }
+
+  private void warm(BackendPool pool, int idle) {
+    pool.maintain();
+    Eventually.assertWithin(WITHIN, () -> assertEquals(idle, pool.stats().idle()));
+  }
+
+  /** Acquires a connection that must be ready at once (the callback runs on this thread). */
+  private PooledConnection acquireNow(BackendPool pool, boolean exclusive) {
+    Leases lease = new Leases();
+    pool.acquire(exclusive, requester, lease);
+    assertEquals(1, lease.granted.size(), "a ready connection is granted at once");
+    return lease.only();
+  }
+
+  /** A clock on {@link System#nanoTime()}: these tests run over real sockets in real time. */
+  private static final class SystemClock implements Clock {
+    @Override
+    public long nanoTime() {
+      return System.nanoTime();
+    }
+
+    @Override
+    public long wallMillis() {
+      return System.currentTimeMillis();
+    }
+  }
+
+  /**
+   * A protocol with nothing to say: the handshake and the probe succeed at once. Counts the
+   * connections that reached the handshake (TCP connected), the client-side truth of how many
+   * the pool opened; the server's accept count lags behind the kernel's backlog.
+   */
+  private static final class InstantConnector implements BackendConnector {
+    volatile boolean answerHandshake = true;
+    private final AtomicInteger connected = new AtomicInteger();
+
+    int connected() {
+      return connected.get();
+    }
+
+    @Override
+    public void initChannel(Channel channel) {
+    }
+
+    @Override
+    public void handshake(PooledConnection connection, Promise<Void> ready) {
+      connected.incrementAndGet();
+      if (answerHandshake) {
+        ready.setSuccess(null);
+      }
+    }
+
+    @Override
+    public void probe(PooledConnection connection, Promise<Void> result) {
+      result.setSuccess(null);
+    }
+  }
+
+  /** Records what the pool answers, when, and whether on the requester's event loop. */
+  private final class Leases implements BackendPool.Lease {
+    final List<PooledConnection> granted = new CopyOnWriteArrayList<>();
+    final List<Long> grantedAt = new CopyOnWriteArrayList<>();
+    final List<Boolean> onLoop = new CopyOnWriteArrayList<>();
+    final List<Throwable> failed = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void granted(PooledConnection connection) {
+      grantedAt.add(System.nanoTime());
+      onLoop.add(requester.inEventLoop());
+      granted.add(connection);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      failed.add(cause);
+    }
+
+    PooledConnection only() {
+      assertEquals(1, granted.size(), "granted " + granted + ", failed " + failed);
+      return granted.get(0);
+    }
+  }
+}
