@@ -123,7 +123,7 @@ public final class Gateway {
     if (queueSlot) {
       group.dequeue();
     }
-    long retryAfterMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(-(r + 1)));
+    long retryAfterMs = Math.max(1, (-(r + 1) + 999_999) / 1_000_000);
     ShedReason reason = queueMode && !queueSlot ? ShedReason.QUEUE_FULL : ShedReason.RU_LIMIT;
     callback.refused(refuse(request, group, origin, reason, retryAfterMs, null));
   }

@@ -34,7 +34,9 @@ public final class ResourceGroups {
       }
     }
     groups.keySet().removeIf(name -> {
-      boolean gone = !configs.containsKey(name);
+      boolean implicitDefault = name.equals(ResourceGroupConfig.DEFAULT_GROUP)
+          && !configs.containsKey(name) && groups.get(name).config().equals(ResourceGroupConfig.unlimitedDefault());
+      boolean gone = !configs.containsKey(name) && !implicitDefault;
       if (gone) {
         changed.add(name);
       }

@@ -6,6 +6,6 @@ public final class BackendDownException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public BackendDownException(String backend, String reason) {
-    super("backend " + backend + " unavailable: " + reason);
+    super(backend, "unavailable: " + reason);
   }
 }

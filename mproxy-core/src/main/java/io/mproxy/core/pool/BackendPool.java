@@ -62,6 +62,8 @@ public final class BackendPool {
   private volatile HealthConfig health;
   private int opening;
   private boolean closed;
+  /** Mirror of {@code waiters.size()} readable without the monitor (a cheap check per request). */
+  private volatile int waiting;
 
   /**
    * @param bootstrap a template with the event loop group and channel type; cloned per connection
@@ -118,6 +120,7 @@ public final class BackendPool {
           } else {
             long deadline = clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs());
             waiters.add(new Waiter(exclusive, requester, lease, deadline));
+            waiting = waiters.size();
             maybeOpen(requester, true);
           }
         }
@@ -174,6 +177,7 @@ public final class BackendPool {
           expired.add(w);
         }
       }
+      waiting = waiters.size();
       PoolConfig c = config;
       long idleLimit = TimeUnit.MILLISECONDS.toNanos(c.idleTimeoutMs());
       int live = connections.size();
@@ -218,8 +222,8 @@ public final class BackendPool {
         }
       }
       if (candidate == null) {
-        if (opening == 0 && backend.tryable()) {
-          openConnection(null);
+        if (opening == 0) {
+          maybeOpen(null, false);
         }
         return;
       }
@@ -252,6 +256,7 @@ public final class BackendPool {
       closed = true;
       failed = new ArrayList<>(waiters);
       waiters.clear();
+      waiting = 0;
       all = new ArrayList<>(connections);
       connections.clear();
     }
@@ -421,9 +426,36 @@ public final class BackendPool {
     synchronized (this) {
       opening--;
       if (opening == 0 && usableCount() == 0) {
-        failWaitersLater(cause);
+        failWaitersLater(cause instanceof PoolException
+            ? cause : new BackendDownException(backend.id(), describe(cause)));
       }
     }
+  }
+
+  /** A short reason without addresses: Netty's connect errors name the remote address. */
+  private static String describe(Throwable cause) {
+    if (cause instanceof PoolException pe) {
+      return pe.reason();
+    }
+    if (cause instanceof java.net.ConnectException) {
+      return "connection refused";
+    }
+    if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+      return "connect timed out";
+    }
+    return cause == null ? "unknown" : cause.getClass().getSimpleName();
+  }
+
+  /** A shared connection has no request left: serve anyone waiting for an exclusive lease. */
+  void connectionIdle() {
+    if (waiting == 0) {
+      return;
+    }
+    List<Runnable> grants;
+    synchronized (this) {
+      grants = closed ? List.<Runnable>of() : serveWaiters();
+    }
+    grants.forEach(Runnable::run);
   }
 
   private void markDown(Throwable cause) {
@@ -457,6 +489,7 @@ public final class BackendPool {
       it.remove();
       grants.add(() -> w.loop.execute(() -> w.lease.granted(c)));
     }
+    waiting = waiters.size();
     return grants;
   }
 
@@ -464,6 +497,7 @@ public final class BackendPool {
   private void failWaitersLater(Throwable cause) {
     List<Waiter> failed = new ArrayList<>(waiters);
     waiters.clear();
+    waiting = 0;
     for (Waiter w : failed) {
       w.loop.execute(() -> w.lease.failed(cause));
     }

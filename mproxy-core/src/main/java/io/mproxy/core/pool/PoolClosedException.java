@@ -6,6 +6,6 @@ public final class PoolClosedException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public PoolClosedException(String backend) {
-    super("backend " + backend + ": pool closed");
+    super(backend, "pool closed");
   }
 }

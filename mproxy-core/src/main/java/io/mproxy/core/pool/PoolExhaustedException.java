@@ -6,6 +6,6 @@ public final class PoolExhaustedException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public PoolExhaustedException(String backend, String reason) {
-    super("backend " + backend + ": " + reason);
+    super(backend, reason);
   }
 }

@@ -100,10 +100,16 @@ public final class PooledConnection {
     }
   }
 
-  /** One shared request on this connection has finished. */
+  /**
+   * One shared request on this connection has finished. When that leaves the connection idle
+   * and someone waits for an exclusive lease, the pool hands it over.
+   */
   public void done() {
-    outstanding.decrementAndGet();
+    int left = outstanding.decrementAndGet();
     lastUsedNanos = pool.nowNanos();
+    if (left == 0) {
+      pool.connectionIdle();
+    }
   }
 
   public long lastUsedNanos() {

@@ -6,6 +6,6 @@ public final class ProbeTimeoutException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public ProbeTimeoutException(String backend, long timeoutMs) {
-    super("backend " + backend + ": no answer within " + timeoutMs + " ms");
+    super(backend, "no answer within " + timeoutMs + " ms");
   }
 }

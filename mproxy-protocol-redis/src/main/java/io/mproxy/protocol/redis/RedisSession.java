@@ -340,7 +340,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
 
       @Override
       public void failed(Throwable cause) {
-        failCommand(cmd, slot, ticket, cause.getMessage());
+        failCommand(cmd, slot, ticket, cause instanceof io.mproxy.core.pool.PoolException pe
+            ? pe.reason() : "connection failed");
       }
     });
   }
@@ -498,7 +499,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         ticket.complete(Outcome.ERROR, bytesOut);
         if (!closed && replyMode == ReplyMode.ON) {
           slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()
-              + " reason=backend_unavailable (backend " + conn.backend().id() + " connection lost)"));
+              + " reason=backend_unavailable (connection to the backend lost)"));
         }
         slot.finish();
         commandDone(conn, viaShared);
