@@ -8,9 +8,10 @@
 # Starts its own redis-server, mproxy (bin/mproxy run), nutcracker and haproxy (TCP mode) when
 # installed, all on free ports of 127.0.0.1; runs `redis-benchmark -t get,set` against each
 # target round-robin (the order rotates every round) for plain and pipelined requests, then prints
-# the median throughput per target, the ratio to direct, and the CPU each process spent per
-# request (utime+stime from /proc/PID/stat, over the GET and SET requests of a run). Everything it
-# started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS (e.g. a JFR recording).
+# the median throughput per target, the median of its per-round ratios to direct, and the CPU each
+# process spent per request (utime+stime from /proc/PID/stat over the GET and SET requests of a
+# run). Everything it started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS (e.g. a
+# JFR recording).
 set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -22,6 +23,7 @@ pipeline=16
 targets=""
 keep=0
 out=""
+table=""
 
 usage() {
   cat <<USAGE
@@ -34,6 +36,7 @@ usage: bench/redis.sh [options]
                        (default: direct, mproxy and whichever peers are installed)
   --out FILE           also write every run as CSV to FILE
   --keep               keep the work directory (configs, logs) after exit
+  --table FILE         only print the table of a CSV written by --out, and exit
 USAGE
 }
 
@@ -51,6 +54,7 @@ while (($#)); do
     --targets) targets=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --table) table=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -61,6 +65,7 @@ done
 ((rounds >= 1 && requests >= 1 && clients >= 1)) || die "rounds, requests and clients must be >= 1"
 
 for cmd in redis-server redis-cli redis-benchmark curl java awk sort; do
+  [[ -n $table ]] && break
   command -v "$cmd" >/dev/null || die "$cmd is not installed (Debian/Ubuntu: apt-get install -y redis-server redis-tools curl default-jdk-headless)"
 done
 
@@ -128,10 +133,10 @@ free_port() {
   die "found no free port"
 }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds; false after SECONDS.
 wait_for() {
-  local seconds=$1 what=$2
-  shift 2
+  local seconds=$1
+  shift
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
     ((SECONDS < deadline)) || return 1
@@ -158,6 +163,50 @@ alive() {
 
 clk_tck="$(getconf CLK_TCK)"
 
+# ---------------------------------------------------------------------------- table
+
+col() {   # col MODE TARGET FIELD -> median of that column over the rounds
+  awk -F, -v m="$1" -v t="$2" -v f="$3" 'NR > 1 && $2 == m && $3 == t && $f != "" { print $f }' "$results" | median
+}
+
+ratio() {   # ratio MODE TARGET FIELD -> median over the rounds of (target / direct in the same round)
+  awk -F, -v m="$1" -v t="$2" -v f="$3" '
+    NR > 1 && $2 == m && $3 == "direct" { d[$1] = $f }
+    NR > 1 && $2 == m && $3 == t { v[$1] = $f }
+    END { for (r in v) if (r in d && d[r] > 0) print v[r] / d[r] }' "$results" | median
+}
+
+print_table() {
+  local -a modes target_list
+  mapfile -t modes < <(awk -F, 'NR > 1 && !seen[$2]++ { print $2 }' "$results")
+  mapfile -t target_list < <(awk -F, 'NR > 1 && !seen[$3]++ { print $3 }' "$results")
+  echo "req/s and CPU: medians over the rounds; ratio: median over the rounds of target / direct in that round"
+  echo
+  echo "| mode | target | GET req/s | SET req/s | GET ratio | SET ratio | proxy CPU us/req | redis CPU us/req |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for mode in "${modes[@]}"; do
+    label=$mode
+    [[ $mode == plain ]] || label="-P ${mode#P}"
+    for t in "${target_list[@]}"; do
+      get="$(col "$mode" "$t" 4)"
+      set="$(col "$mode" "$t" 5)"
+      gr="$(ratio "$mode" "$t" 4)"
+      sr="$(ratio "$mode" "$t" 5)"
+      pus="$(col "$mode" "$t" 6)"
+      rus="$(col "$mode" "$t" 7)"
+      awk -v label="$label" -v t="$t" -v g="$get" -v s="$set" -v gr="$gr" -v sr="$sr" -v p="$pus" -v r="$rus" \
+        'BEGIN { printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %s | %.2f |\n", label, t, g, s, gr, sr, (p == "nan" ? "-" : sprintf("%.2f", p)), r }'
+    done
+  done
+}
+
+if [[ -n $table ]]; then
+  [[ -r $table ]] || die "--table: cannot read $table"
+  results=$table
+  print_table
+  exit 0
+fi
+
 # ---------------------------------------------------------------------------- redis-server
 
 free_port
@@ -165,9 +214,9 @@ redis_port=$port
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log" --dir "$work" \
   || die "redis-server did not start"
-wait_for 10 redis [ -s "$work/redis.pid" ] || die "redis-server wrote no pidfile; see $work/redis.log"
+wait_for 10 [ -s "$work/redis.pid" ] || die "redis-server wrote no pidfile; see $work/redis.log"
 redis_pid="$(cat "$work/redis.pid")"
-wait_for 10 redis redis-cli -p "$redis_port" ping || die "redis-server does not answer PING on $redis_port"
+wait_for 10 redis-cli -p "$redis_port" ping || die "redis-server does not answer PING on $redis_port"
 declare -A port_of=([direct]=$redis_port)
 
 # ---------------------------------------------------------------------------- mproxy
@@ -241,7 +290,7 @@ YAML
   nutcracker -c "$work/nutcracker.yml" -a 127.0.0.1 -s "$stats" -o "$work/nutcracker.log" &
   local pid=$!
   started_pids+=("$pid")
-  wait_for 10 nutcracker redis-cli -p "$port" get bench:probe \
+  wait_for 10 redis-cli -p "$port" get bench:probe \
     || { tail -n 20 "$work/nutcracker.log" >&2; die "nutcracker does not answer on $port"; }
   port_of[nutcracker]=$port
   pid_of[nutcracker]=$pid
@@ -271,7 +320,7 @@ CFG
   haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
   local pid=$!
   started_pids+=("$pid")
-  wait_for 10 haproxy redis-cli -p "$port" ping \
+  wait_for 10 redis-cli -p "$port" ping \
     || { tail -n 20 "$work/haproxy.log" >&2; die "haproxy does not answer on $port"; }
   port_of[haproxy]=$port
   pid_of[haproxy]=$pid
@@ -352,31 +401,9 @@ for ((round = 1; round <= rounds; round++)); do
 done
 echo "bench/redis.sh: done (load $(load))" >&2
 
-# ---------------------------------------------------------------------------- table
-
-col() {   # col MODE TARGET FIELD -> median of that column
-  awk -F, -v m="$1" -v t="$2" -v f="$3" 'NR > 1 && $2 == m && $3 == t && $f != "" { print $f }' "$results" | median
-}
-
 echo
-echo "redis-benchmark -t get,set -n $requests -c $clients; medians of $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo
-echo "| mode | target | GET req/s | SET req/s | GET ratio | SET ratio | proxy CPU us/req | redis CPU us/req |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for mode in "${modes[@]}"; do
-  dget="$(col "$mode" direct 4)"
-  dset="$(col "$mode" direct 5)"
-  label=$mode
-  [[ $mode == plain ]] || label="-P $pipeline"
-  for t in "${target_list[@]}"; do
-    get="$(col "$mode" "$t" 4)"
-    set="$(col "$mode" "$t" 5)"
-    pus="$(col "$mode" "$t" 6)"
-    rus="$(col "$mode" "$t" 7)"
-    awk -v label="$label" -v t="$t" -v g="$get" -v s="$set" -v dg="$dget" -v ds="$dset" -v p="$pus" -v r="$rus" \
-      'BEGIN { printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %s | %.2f |\n", label, t, g, s, g / dg, s / ds, (p == "nan" ? "-" : sprintf("%.2f", p)), r }'
-  done
-done
+echo "redis-benchmark -t get,set -n $requests -c $clients; $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
+print_table
 
 if [[ -n $out ]]; then
   cp "$results" "$out"
