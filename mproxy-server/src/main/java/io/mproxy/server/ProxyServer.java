@@ -276,11 +276,32 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
       if (server != null) {
         server.close();
       }
-      rt.clientChannels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+      closeAfterFlush(rt.clientChannels());
     }
     clusters.values().forEach(Cluster::close);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     time.close();
+  }
+
+  /**
+   * Closes client connections from their own event loops after flushing what they have been
+   * written: a reply written in the same task that completed the last request still goes out.
+   */
+  private static void closeAfterFlush(ChannelGroup channels) {
+    List<io.netty.channel.ChannelFuture> closing = new ArrayList<>();
+    for (Channel ch : channels) {
+      closing.add(ch.closeFuture());
+      ch.eventLoop().execute(() ->
+          ch.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    for (io.netty.channel.ChannelFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !f.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+        break;
+      }
+    }
+    channels.close();
   }
 
   /** The port a listener is bound to (useful when the config asked for port 0). */

@@ -32,7 +32,6 @@ public final class Gateway {
   private final Telemetry telemetry;
   private final ResourceGroups groups;
   private final FingerprintStore fingerprints;
-  private final double tickMs;
   private volatile TenantClassifier classifier;
   private volatile long generation;
 
@@ -40,7 +39,6 @@ public final class Gateway {
     this.clock = clock;
     this.telemetry = telemetry;
     this.fingerprints = fingerprints;
-    this.tickMs = config.server().ruTickMs();
     this.groups = new ResourceGroups(clock, config.resourceGroups());
     this.classifier = new TenantClassifier(config);
     this.generation = 1;
@@ -70,13 +68,9 @@ public final class Gateway {
     return fingerprints;
   }
 
-  double tickMs() {
-    return tickMs;
-  }
-
-  /** Charges in-flight latency to every group; the server calls this every {@code ru_tick_ms}. */
+  /** Charges in-flight latency to every group; the server calls this every {@code server.ru_tick_ms}. */
   public void tick() {
-    groups.tick(tickMs);
+    groups.tick();
   }
 
   public Classification classify(TenantIdentity tenant) {

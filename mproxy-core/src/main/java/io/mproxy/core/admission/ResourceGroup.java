@@ -3,7 +3,6 @@ package io.mproxy.core.admission;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -12,23 +11,19 @@ import java.util.concurrent.atomic.LongAdder;
  * group's budget), how many requests wait in its queue, and the latency meter that charges
  * in-flight requests as time passes.
  *
- * <p>In-flight latency is metered in O(1) per request: each dispatched request adds its latency
- * weight to {@link #inflightWeight}; every tick the group is charged {@code sum * tickMs} and the
- * tick counter advances; on completion a request reconciles what the ticks charged for it with
- * its exact latency.
+ * <p>In-flight latency is metered by an {@link InflightMeter}: every tick charges the group for the
+ * time its requests actually spent in flight since the previous tick, so a hanging request drains
+ * the budget as it hangs; on completion a request settles only what the ticks have not charged.
  */
 public final class ResourceGroup {
-
-  private static final double WEIGHT_SCALE = 1e6;
 
   private final String name;
   private final TokenBucket bucket;
   private final AtomicInteger queued = new AtomicInteger();
   private final LongAdder admitted = new LongAdder();
   private final LongAdder rejected = new LongAdder();
-  private final LongAdder inflightWeight = new LongAdder();
-  private final AtomicInteger inflight = new AtomicInteger();
-  private final AtomicLong ticks = new AtomicLong();
+  private final InflightMeter meter;
+  private final Clock clock;
   private final DoubleAdder ruCharged = new DoubleAdder();
   private volatile ResourceGroupConfig config;
   private volatile double shareRuPerSec;
@@ -38,6 +33,8 @@ public final class ResourceGroup {
     this.config = config;
     this.shareRuPerSec = config.ruPerSec();
     this.bucket = new TokenBucket(clock, config.ruPerSec(), config.burst(), config.maxDebt());
+    this.clock = clock;
+    this.meter = new InflightMeter(clock.nanoTime());
   }
 
   /** Applies a reloaded config in place: live connections see the new limit at once. */
@@ -109,7 +106,7 @@ public final class ResourceGroup {
   }
 
   public int inflight() {
-    return inflight.get();
+    return meter.inflight();
   }
 
   /** Total RU charged to this group since start (estimates, latency ticks and settlements). */
@@ -127,32 +124,22 @@ public final class ResourceGroup {
     ruCharged.add(ru);
   }
 
-  long startInflight(double latencyWeight) {
-    inflight.incrementAndGet();
-    if (latencyWeight > 0) {
-      inflightWeight.add(Math.round(latencyWeight * WEIGHT_SCALE));
-    }
-    return ticks.get();
+  /** Starts metering a request dispatched at {@code nowNanos}; returns the tick it started in. */
+  long startInflight(double latencyWeight, long nowNanos) {
+    return meter.start(latencyWeight, nowNanos);
   }
 
-  /** Ends in-flight metering; returns how many ticks have passed since {@code startTick}. */
-  long endInflight(double latencyWeight, long startTick) {
-    inflight.decrementAndGet();
-    if (latencyWeight > 0) {
-      inflightWeight.add(-Math.round(latencyWeight * WEIGHT_SCALE));
-    }
-    return ticks.get() - startTick;
+  /** Ends metering; returns the latency RU the ticks have already charged for the request. */
+  double endInflight(double latencyWeight, long startNanos, long startTick) {
+    return meter.end(latencyWeight, startNanos, startTick);
   }
 
-  /** Charges one tick of latency for every request in flight; returns the RU charged. */
-  double tick(double tickMs) {
-    ticks.incrementAndGet();
-    long w = inflightWeight.sum();
-    if (w <= 0) {
-      return 0;
+  /** Charges the in-flight latency accrued since the last tick; returns the RU charged. */
+  double tick() {
+    double ru = meter.tick(clock.nanoTime());
+    if (ru > 0) {
+      charge(ru);
     }
-    double ru = w / WEIGHT_SCALE * tickMs;
-    charge(ru);
     return ru;
   }
 }

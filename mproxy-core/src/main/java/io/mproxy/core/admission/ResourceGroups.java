@@ -59,10 +59,10 @@ public final class ResourceGroups {
     return groups.values();
   }
 
-  /** Charges one tick of in-flight latency to every group. */
-  public void tick(double tickMs) {
+  /** Charges every group for the latency its requests accrued in flight since the last tick. */
+  public void tick() {
     for (ResourceGroup g : groups.values()) {
-      g.tick(tickMs);
+      g.tick();
     }
   }
 }

@@ -62,7 +62,7 @@ public final class Ticket {
     backend = to;
     dispatchNanos = gateway.clock().nanoTime();
     latencyWeight = request.latencyCharged() ? weights.wLatency() : 0;
-    startTick = group.startInflight(latencyWeight);
+    startTick = group.startInflight(latencyWeight, dispatchNanos);
     to.started();
   }
 
@@ -82,10 +82,9 @@ public final class Ticket {
     long latencyNanos = 0;
     if (dispatched) {
       latencyNanos = Math.max(0, now - dispatchNanos);
-      long ticks = group.endInflight(latencyWeight, startTick);
       double latencyMs = latencyNanos / 1e6;
       finalRu = RuCost.bytesPart(weights, write, request.bytesIn(), bytesOut) + latencyWeight * latencyMs;
-      charged += latencyWeight * ticks * gateway.tickMs();
+      charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
       backend.finished(latencyNanos, finalRu);
     }
     group.charge(finalRu - charged);

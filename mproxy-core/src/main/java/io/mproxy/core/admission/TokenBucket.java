@@ -22,6 +22,7 @@ public final class TokenBucket {
   private double capacity;
   private double maxDebt;
   private double tokens;
+  private double forgiven;
   private long lastRefillNanos;
 
   public TokenBucket(Clock clock, double ratePerSec, double capacity, double maxDebt) {
@@ -56,7 +57,7 @@ public final class TokenBucket {
     refill();
     double needed = Math.min(cost, capacity);
     if (tokens >= needed) {
-      tokens = Math.max(-maxDebt, tokens - cost);
+      take(cost);
       return GRANTED;
     }
     long wait = nanosFor(needed - tokens);
@@ -67,10 +68,38 @@ public final class TokenBucket {
     return -1L - wait;
   }
 
-  /** Adds {@code delta} to what was charged (negative refunds); bounded by debt and capacity. */
+  /**
+   * Adds {@code delta} to what was charged (negative refunds). Charges below {@code -maxDebt}
+   * are forgiven rather than taken, and a later refund first pays back what was forgiven: a
+   * refund never returns tokens that were never taken.
+   */
   public synchronized void settle(double delta) {
     refill();
-    tokens = clamp(tokens - delta);
+    if (delta >= 0) {
+      take(delta);
+      return;
+    }
+    double refund = -delta;
+    double repaid = Math.min(forgiven, refund);
+    forgiven -= repaid;
+    tokens = Math.min(capacity, tokens + refund - repaid);
+    forgetForgivenWhenFull();
+  }
+
+  private void take(double cost) {
+    double t = tokens - cost;
+    if (t < -maxDebt) {
+      forgiven += -maxDebt - t;
+      t = -maxDebt;
+    }
+    tokens = t;
+  }
+
+  /** A full bucket owes nothing: forgiven charges no longer offset refunds. */
+  private void forgetForgivenWhenFull() {
+    if (tokens >= capacity) {
+      forgiven = 0;
+    }
   }
 
   /** Current balance (may be negative: debt). */
@@ -100,6 +129,7 @@ public final class TokenBucket {
     }
     lastRefillNanos = now;
     tokens = Math.min(capacity, tokens + ratePerSec * elapsed / 1e9);
+    forgetForgivenWhenFull();
   }
 
   private double clamp(double t) {

@@ -208,18 +208,30 @@ public final class BackendPool {
     }
   }
 
-  /** Probes the backend on an idle ready connection, or by opening one; updates its health. */
+  /**
+   * Probes the backend on an idle ready connection, or by opening one; updates its health. A
+   * backend whose connections are all busy is not probed: the probe would queue behind client
+   * requests and time out under load, and the requests themselves show whether it answers.
+   */
   public void probe() {
     PooledConnection candidate = null;
     synchronized (this) {
       if (closed) {
         return;
       }
+      boolean busy = false;
       for (PooledConnection pc : connections) {
-        if (pc.usable() && !pc.exclusive()) {
+        if (!pc.usable()) {
+          continue;
+        }
+        if (!pc.exclusive() && pc.outstanding() == 0) {
           candidate = pc;
           break;
         }
+        busy = true;
+      }
+      if (candidate == null && busy) {
+        return;
       }
       if (candidate == null) {
         if (opening == 0) {

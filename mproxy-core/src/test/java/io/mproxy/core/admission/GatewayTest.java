@@ -275,11 +275,11 @@ class GatewayTest {
     Ticket ticket = admit(gw, "t", read("fp")).ticket();
     ticket.dispatched(backend);
     scheduler.advanceMillis(70);
-    gw.tick(); // charges a full tick (50 RU) for 70 ms in flight
+    gw.tick(); // charges the 70 ms actually spent in flight (35 RU), not a whole tick
     scheduler.advanceMillis(100);
     gw.tick();
     scheduler.advanceMillis(55);
-    assertEquals(101.0, t.ruChargedTotal(), EPS);
+    assertEquals(1 + 35 + 50, t.ruChargedTotal(), EPS);
     ticket.complete(Outcome.OK, 0);
     // 1 + 0 + 0.5 * 225 ms
     assertEquals(113.5, t.ruChargedTotal(), EPS);

@@ -139,15 +139,34 @@ class ResourceGroupsTest {
   void tickChargesOnlyGroupsWithLatencyInFlight() {
     ResourceGroups groups = new ResourceGroups(clock, Map.of(
         "a", group("a", 1e-9, 1_000), "b", group("b", 1e-9, 1_000)));
-    long start = groups.get("a").startInflight(0.5);
-    groups.tick(100);
-    groups.tick(100);
+    long startNanos = clock.nanoTime();
+    long start = groups.get("a").startInflight(0.5, startNanos);
+    clock.advanceMillis(100);
+    groups.tick();
+    clock.advanceMillis(100);
+    groups.tick();
     assertEquals(100.0, groups.get("a").ruChargedTotal(), EPS);
     assertEquals(900.0, groups.get("a").bucket().tokens(), 1e-6);
     assertEquals(0.0, groups.get("b").ruChargedTotal(), EPS);
-    assertEquals(2, groups.get("a").endInflight(0.5, start), "ticks seen while in flight");
-    groups.tick(100);
+    assertEquals(100.0, groups.get("a").endInflight(0.5, startNanos, start), EPS,
+        "latency RU the ticks charged while in flight");
+    clock.advanceMillis(100);
+    groups.tick();
     assertEquals(100.0, groups.get("a").ruChargedTotal(), EPS, "nothing in flight any more");
+  }
+
+  @Test
+  void aTickChargesOnlyTheTimeARequestSpentInFlightSinceItStarted() {
+    ResourceGroups groups = new ResourceGroups(clock, Map.of("a", group("a", 1e-9, 1_000)));
+    ResourceGroup a = groups.get("a");
+    clock.advanceMillis(90);
+    long startNanos = clock.nanoTime();
+    long start = a.startInflight(0.5, startNanos);
+    clock.advanceMillis(10);
+    groups.tick();
+    assertEquals(5.0, a.ruChargedTotal(), EPS, "10 ms in flight at 0.5 RU/ms, not a whole tick");
+    clock.advanceMillis(1);
+    assertEquals(5.0, a.endInflight(0.5, startNanos, start), EPS);
   }
 
   private static Set<String> names(ResourceGroups groups) {

@@ -182,4 +182,24 @@ class TokenBucketTest {
     assertThrows(IllegalArgumentException.class, () -> bucket.configure(1, 1, -1));
     assertEquals(4.0, bucket.ratePerSec(), EPS, "a rejected configure changes nothing");
   }
+
+  @Test
+  void aRefundNeverReturnsTokensThatADebtCapForgave() {
+    // capacity 8, max debt 16: a charge of 50 takes 24 (8 -> -16) and forgives 26
+    bucket.settle(50);
+    assertEquals(-16.0, bucket.tokens(), EPS);
+    // refunding 49 of it (the request was cheaper than charged) first repays the 26 forgiven
+    bucket.settle(-49);
+    assertEquals(-16.0 + 23, bucket.tokens(), EPS, "net charge 1, but only 24 was ever taken");
+  }
+
+  @Test
+  void aFullBucketForgetsWhatWasForgiven() {
+    bucket.settle(50);
+    clock.advanceMillis(6_000); // refills 24: back to full
+    assertEquals(8.0, bucket.tokens(), EPS);
+    bucket.acquire(4, 0);
+    bucket.settle(-2);
+    assertEquals(6.0, bucket.tokens(), EPS, "an ordinary refund after the debt was paid off");
+  }
 }
