@@ -42,6 +42,8 @@ public final class BackendPool {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackendPool.class);
   private static final int MAX_WAITERS = 65_536;
+  /** How many more in-flight requests a same-event-loop connection may carry and still be preferred. */
+  private static final int AFFINITY_SLACK = 8;
 
   /** Receives a connection or the reason there is none. */
   public interface Lease {
@@ -309,22 +311,31 @@ public final class BackendPool {
     return null;
   }
 
+  /**
+   * The connection for one more shared request: the least loaded, preferring one on the
+   * requester's own event loop (no thread hop on the way there and back) unless it carries
+   * {@link #AFFINITY_SLACK} more requests than the least loaded elsewhere.
+   */
   private PooledConnection takeShared(EventLoop requester) {
     PooledConnection best = null;
-    int usable = 0;
+    int bestScore = Integer.MAX_VALUE;
+    int minOutstanding = Integer.MAX_VALUE;
     for (PooledConnection pc : connections) {
       if (!pc.usable() || pc.exclusive()) {
         continue;
       }
-      usable++;
-      if (best == null || pc.outstanding() < best.outstanding()) {
+      int load = pc.outstanding();
+      minOutstanding = Math.min(minOutstanding, load);
+      int score = pc.channel().eventLoop() == requester ? load : load + AFFINITY_SLACK;
+      if (score < bestScore) {
         best = pc;
+        bestScore = score;
       }
     }
     if (best == null) {
       return null;
     }
-    if (best.outstanding() > 0 && opening == 0) {
+    if (minOutstanding > 0 && opening == 0) {
       maybeOpen(requester, false);
     }
     best.reserve();
