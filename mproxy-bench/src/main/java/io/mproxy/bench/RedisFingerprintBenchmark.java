@@ -4,7 +4,7 @@ import io.mproxy.protocol.redis.codec.RespFrame;
 import io.mproxy.protocol.redis.command.CommandInfo;
 import io.mproxy.protocol.redis.command.RedisCommandTable;
 import io.mproxy.protocol.redis.command.RedisFingerprint;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -42,7 +42,7 @@ public class RedisFingerprintBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    PooledByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
     switch (command) {
       case "GET":
         frame = RespFrame.command(alloc, "GET", "user:12345:profile");
