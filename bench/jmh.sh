@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH benchmarks of mproxy-bench with short settings that suit a small shared machine.
 #
-#   bench/jmh.sh                                   # everything (about 20 minutes)
+#   bench/jmh.sh                                   # everything (about 12 minutes)
 #   bench/jmh.sh CoreChain                         # benchmarks whose name matches a regex
 #   bench/jmh.sh RespDecoder -p valueSize=1024     # extra JMH arguments are passed through
 #   bench/jmh.sh -l                                # list the benchmarks
