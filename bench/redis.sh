@@ -5,6 +5,7 @@
 #   bench/redis.sh -r 5 -n 100000         # more rounds, fewer requests per run
 #   bench/redis.sh --targets direct,mproxy --pipeline 16 -c 1
 #   bench/redis.sh --targets direct,mproxy,mproxy-io1   # also mproxy with server.io_threads: 1
+#   bench/redis.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
 #
 # Starts its own redis-server, mproxy (bin/mproxy run), nutcracker and haproxy (TCP mode) when
 # installed, all on free ports of 127.0.0.1; runs `redis-benchmark -t get,set` against each
@@ -22,6 +23,7 @@ requests=200000
 clients=50
 pipeline=16
 warmup=""
+baseline=""
 targets=""
 keep=0
 out=""
@@ -37,8 +39,11 @@ usage: bench/redis.sh [options]
   --warmup N           requests per test of the untimed warm-up run of each target and mode
                        (default: as many as a measured run; a JIT needs them)
   --targets LIST       comma-separated subset of direct,mproxy,nutcracker,haproxy; also
-                       mproxy-ioN: another mproxy with server.io_threads: N (N event loops)
-                       (default: direct, mproxy and whichever peers are installed)
+                       mproxy-ioN: another mproxy with server.io_threads: N (N event loops),
+                       baseline: the mproxy of the checkout given with --baseline
+                       (default: direct, [baseline,] mproxy and whichever peers are installed)
+  --baseline DIR       another checkout of mproxy (e.g. a git archive of an older commit)
+                       whose bin/mproxy runs as target "baseline", for before/after tables
   --out FILE           also write every run as CSV to FILE
   --keep               keep the work directory (configs, logs) after exit
   --table FILE         only print the table of a CSV written by --out, and exit
@@ -58,6 +63,7 @@ while (($#)); do
     -P|--pipeline) pipeline=${2:?}; shift 2 ;;
     --warmup) warmup=${2:?}; shift 2 ;;
     --targets) targets=${2:?}; shift 2 ;;
+    --baseline) baseline=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
     --table) table=${2:?}; shift 2 ;;
@@ -77,7 +83,9 @@ for cmd in redis-server redis-cli redis-benchmark curl java awk sort; do
 done
 
 if [[ -z $targets ]]; then
-  targets=direct,mproxy
+  targets=direct
+  [[ -n $baseline ]] && targets+=,baseline
+  targets+=,mproxy
   command -v nutcracker >/dev/null && targets+=,nutcracker
   command -v haproxy >/dev/null && targets+=,haproxy
 fi
@@ -85,11 +93,16 @@ IFS=, read -r -a target_list <<<"$targets"
 for t in "${target_list[@]}"; do
   case $t in
     direct|mproxy|mproxy-io[1-9]|mproxy-io[1-9][0-9]) ;;
+    baseline) [[ -n $baseline ]] || die "target baseline needs --baseline DIR" ;;
     nutcracker|haproxy) command -v "$t" >/dev/null || die "$t is not installed (apt-get install -y $t)" ;;
     *) die "unknown target '$t' (expected: direct, mproxy, nutcracker, haproxy)" ;;
   esac
 done
 [[ ,$targets, == *,direct,* ]] || die "--targets must include direct (ratios are to direct)"
+if [[ -n $baseline ]]; then
+  [[ -x $baseline/bin/mproxy ]] || die "--baseline: $baseline/bin/mproxy is missing (expected: a checkout of mproxy)"
+  baseline="$(cd "$baseline" && pwd)"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mproxy-redis-bench.XXXXXX")"
 declare -A pid_of=()   # target -> pid whose CPU is measured
@@ -228,9 +241,10 @@ declare -A port_of=([direct]=$redis_port)
 
 # ---------------------------------------------------------------------------- mproxy
 
-# start_mproxy NAME IO_THREADS: one mproxy daemon (io_threads 0: one event loop per core).
+# start_mproxy NAME IO_THREADS [ROOT]: one mproxy daemon from the checkout ROOT (default: this
+# one); io_threads 0 means one event loop per core.
 start_mproxy() {
-  local name=$1 io_threads=$2 port admin
+  local name=$1 io_threads=$2 home=${3:-$root} port admin
   free_port
   admin=$port
   free_port
@@ -255,11 +269,11 @@ resource_groups:
   default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }
 YAML
   # Builds the jar if needed, so that the daemon below starts at once (and is the JVM's pid).
-  "$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 \
-    || { tail -n 30 "$work/mproxy-build.log" >&2; die "bin/mproxy could not be built"; }
-  "$root/bin/mproxy" check --config "$work/$name.yaml" >"$work/$name-check.log" 2>&1 \
+  "$home/bin/mproxy" version >"$work/$name-build.log" 2>&1 \
+    || { tail -n 30 "$work/$name-build.log" >&2; die "$home/bin/mproxy could not be built"; }
+  "$home/bin/mproxy" check --config "$work/$name.yaml" >"$work/$name-check.log" 2>&1 \
     || { cat "$work/$name-check.log" >&2; die "bin/mproxy check rejected the generated config"; }
-  "$root/bin/mproxy" run --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+  "$home/bin/mproxy" run --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
   local pid=$!
   started_pids+=("$pid")
   local deadline=$((SECONDS + 60))
@@ -338,6 +352,7 @@ for t in "${target_list[@]}"; do
   case $t in
     mproxy) start_mproxy mproxy 0 ;;
     mproxy-io*) start_mproxy "$t" "${t#mproxy-io}" ;;
+    baseline) start_mproxy baseline 0 "$baseline" ;;
     nutcracker) start_nutcracker ;;
     haproxy) start_haproxy ;;
   esac
