@@ -75,7 +75,7 @@ final class RedisBackendConnector implements BackendConnector {
           try {
             if (frame.isError()) {
               ready.tryFailure(new IllegalStateException(what + " refused by backend: "
-                  + FrameText.errorText(frame)));
+                  + RespValues.asString(RespValues.parse(frame.content()))));
               return;
             }
             if (first) {
@@ -100,11 +100,11 @@ final class RedisBackendConnector implements BackendConnector {
   private void rememberVersion(RespFrame helloReply) {
     Object v = RespValues.parse(helloReply.content());
     if (v instanceof Map<?, ?> m && m.get("version") != null) {
-      serverVersion = FrameText.text(m.get("version"));
+      serverVersion = RespValues.asString(m.get("version"));
     } else if (v instanceof List<?> l) {
       for (int i = 0; i + 1 < l.size(); i += 2) {
-        if ("version".equals(FrameText.text(l.get(i)))) {
-          serverVersion = FrameText.text(l.get(i + 1));
+        if ("version".equals(RespValues.asString(l.get(i)))) {
+          serverVersion = RespValues.asString(l.get(i + 1));
         }
       }
     }
@@ -117,7 +117,7 @@ final class RedisBackendConnector implements BackendConnector {
       @Override
       void onReply(RespFrame frame) {
         boolean ok = !frame.isError();
-        String text = ok ? null : FrameText.errorText(frame);
+        String text = ok ? null : RespValues.asString(RespValues.parse(frame.content()));
         frame.release();
         if (ok) {
           result.trySuccess(null);
