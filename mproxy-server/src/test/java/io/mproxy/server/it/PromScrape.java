@@ -9,10 +9,10 @@ import java.util.Map;
  * One scrape of {@code /metrics} in the Prometheus text format, parsed into samples so tests
  * can ask for a series by name and labels instead of matching text.
  */
-final class PromScrape {
+public final class PromScrape {
 
   /** One sample line: {@code name{labels} value}. */
-  record Sample(String name, Map<String, String> labels, double value) {
+  public record Sample(String name, Map<String, String> labels, double value) {
     boolean matches(Map<String, String> wanted) {
       for (Map.Entry<String, String> e : wanted.entrySet()) {
         if (!e.getValue().equals(labels.get(e.getKey()))) {
@@ -31,7 +31,7 @@ final class PromScrape {
     this.samples = List.copyOf(samples);
   }
 
-  static PromScrape parse(String text) {
+  public static PromScrape parse(String text) {
     List<Sample> samples = new ArrayList<>();
     for (String line : text.split("\n")) {
       line = line.strip();
@@ -44,7 +44,7 @@ final class PromScrape {
   }
 
   /** Every sample named exactly {@code name}. */
-  List<Sample> samples(String name) {
+  public List<Sample> samples(String name) {
     return samples.stream().filter(s -> s.name().equals(name)).toList();
   }
 
@@ -52,13 +52,13 @@ final class PromScrape {
    * The sum of the samples named {@code name} whose labels include {@code labels} (given as
    * key, value, key, value…); 0 when there are none.
    */
-  double sum(String name, String... labels) {
+  public double sum(String name, String... labels) {
     Map<String, String> wanted = labelMap(labels);
     return samples(name).stream().filter(s -> s.matches(wanted)).mapToDouble(Sample::value).sum();
   }
 
   /** The raw text, for assertion messages. */
-  String text() {
+  public String text() {
     return text;
   }
 

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * exposes the listener's port, the admin API and the file (to rewrite it for reloads).
  * {@link #close()} stops the daemon and deletes the directory.
  */
-final class ProxyFixture implements AutoCloseable {
+public final class ProxyFixture implements AutoCloseable {
 
   static final String HOST = "127.0.0.1";
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(10);
@@ -38,41 +38,50 @@ final class ProxyFixture implements AutoCloseable {
   private final HttpClient http;
   private boolean stopped;
 
-  private ProxyFixture(Path dir, Path configFile, Daemon daemon) {
+  private ProxyFixture(Path dir, Path configFile, Daemon daemon, String listener) {
     this.dir = dir;
     this.configFile = configFile;
     this.daemon = daemon;
-    this.port = daemon.server().listenerPort(ProxyConfigText.LISTENER);
+    this.port = daemon.server().listenerPort(listener);
     this.adminPort = daemon.adminPort();
     this.http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).build();
   }
 
   static ProxyFixture start(ProxyConfigText config) throws Exception {
+    return startYaml(config.render(), ProxyConfigText.LISTENER);
+  }
+
+  /**
+   * Starts a daemon on a config file with exactly {@code yaml} (any protocol); {@link #port()}
+   * is then the port of the listener named {@code listener}. Bind listeners and the admin API
+   * to {@code 127.0.0.1:0}.
+   */
+  public static ProxyFixture startYaml(String yaml, String listener) throws Exception {
     Path dir = Files.createTempDirectory("mproxy-it-");
     Path file = dir.resolve("mproxy.yaml");
     try {
-      Files.writeString(file, config.render(), StandardCharsets.UTF_8);
-      return new ProxyFixture(dir, file, Daemon.start(file));
+      Files.writeString(file, yaml, StandardCharsets.UTF_8);
+      return new ProxyFixture(dir, file, Daemon.start(file), listener);
     } catch (Exception | Error e) {
       deleteRecursively(dir);
       throw e;
     }
   }
 
-  /** The bound port of the Redis listener. */
-  int port() {
+  /** The bound port of the listener the fixture was started for. */
+  public int port() {
     return port;
   }
 
-  int adminPort() {
+  public int adminPort() {
     return adminPort;
   }
 
-  Daemon daemon() {
+  public Daemon daemon() {
     return daemon;
   }
 
-  Path configFile() {
+  public Path configFile() {
     return configFile;
   }
 
@@ -91,7 +100,7 @@ final class ProxyFixture implements AutoCloseable {
    * Replaces the config file's content atomically (write a sibling, rename over), as editors and
    * config managers do, so the file watcher never sees half a file.
    */
-  void rewriteConfig(String text) throws IOException {
+  public void rewriteConfig(String text) throws IOException {
     Path tmp = dir.resolve("mproxy.yaml.tmp");
     Files.writeString(tmp, text, StandardCharsets.UTF_8);
     Files.move(tmp, configFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -100,8 +109,8 @@ final class ProxyFixture implements AutoCloseable {
   // ---------------------------------------------------------------- admin API
 
   /** The answer of one admin request. */
-  record Http(int status, String body) {
-    JsonNode json() {
+  public record Http(int status, String body) {
+    public JsonNode json() {
       try {
         return JSON.readTree(body);
       } catch (IOException e) {
@@ -110,16 +119,16 @@ final class ProxyFixture implements AutoCloseable {
     }
   }
 
-  Http get(String path) {
+  public Http get(String path) {
     return send(HttpRequest.newBuilder(adminUri(path)).GET());
   }
 
-  Http post(String path) {
+  public Http post(String path) {
     return send(HttpRequest.newBuilder(adminUri(path)).POST(HttpRequest.BodyPublishers.noBody()));
   }
 
   /** {@code GET /api/status}, which must answer 200. */
-  JsonNode status() {
+  public JsonNode status() {
     Http r = get("/api/status");
     if (r.status() != 200) {
       throw new AssertionError("/api/status answered " + r.status() + ": " + r.body());
@@ -128,7 +137,7 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   /** The {@code resource_groups[]} entry of {@code group} in {@code /api/status}. */
-  JsonNode groupStatus(String group) {
+  public JsonNode groupStatus(String group) {
     for (JsonNode g : status().path("resource_groups")) {
       if (group.equals(g.path("name").asText())) {
         return g;
@@ -148,7 +157,7 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   /** {@code GET /metrics}, which must answer 200, parsed. */
-  PromScrape metrics() {
+  public PromScrape metrics() {
     Http r = get("/metrics");
     if (r.status() != 200) {
       throw new AssertionError("/metrics answered " + r.status() + ": " + r.body());
@@ -176,7 +185,7 @@ final class ProxyFixture implements AutoCloseable {
   // ---------------------------------------------------------------- lifecycle
 
   /** {@link Daemon#shutdown()}: the graceful drain. {@link #close()} then only cleans up. */
-  void shutdown() {
+  public void shutdown() {
     synchronized (this) {
       if (stopped) {
         return;
