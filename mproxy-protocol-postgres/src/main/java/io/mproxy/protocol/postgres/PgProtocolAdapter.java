@@ -191,6 +191,11 @@ public final class PgProtocolAdapter implements ProtocolAdapter {
     }
   }
 
+  /** Registers a session under its backend's real key; null if another live session holds that pid. */
+  int[] registerAs(PgSession session, int pid, int secret) {
+    return sessions.putIfAbsent(pid, new Registered(session, secret)) == null ? new int[] {pid, secret} : null;
+  }
+
   void unregister(int pid, PgSession session) {
     Registered r = sessions.get(pid);
     if (r != null && r.session() == session) {

@@ -175,7 +175,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     switch (state) {
-      case AUTH -> authMessage(frame);
+      case AUTH -> {
+        if (auth == null) {
+          frame.release();
+          protocolViolation("unexpected message while the user is looked up");
+        } else {
+          authMessage(frame);
+        }
+      }
       case LOGIN, READY -> {
         pending.add(frame);
         pendingBytes += frame.readableBytes();
@@ -288,8 +295,29 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     PgClientAuth.Secret s = authConfig.user(user).map(PgProtocolAdapter::secretOf).orElse(null);
-    auth = adapter.newAuth(user, s, options.authMethod());
     state = State.AUTH;
+    String authQuery = s == null ? adapter.clusterState(listener.cluster()).options().authQuery() : null;
+    if (authQuery == null) {
+      beginAuth(s);
+      return;
+    }
+    ctx.channel().config().setAutoRead(false);
+    PgAuthQuery.lookup(listener.cluster(), authQuery, user, loop, answer -> onLoop(() -> {
+      if (state != State.AUTH) {
+        return;
+      }
+      ctx.channel().config().setAutoRead(true);
+      if (answer.error() != null) {
+        LOG.warn("listener {}: {}", listener.config().name(), answer.error());
+        fatal("08006", "mproxy: cannot look the user up: " + answer.error());
+        return;
+      }
+      beginAuth(answer.secret());
+    }));
+  }
+
+  private void beginAuth(PgClientAuth.Secret s) {
+    auth = adapter.newAuth(user, s, options.authMethod());
     ctx.writeAndFlush(auth.start(ctx.alloc()));
   }
 
@@ -346,6 +374,16 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     ByteBuf out = ctx.alloc().buffer();
     PgMessages.parameterStatuses(out, server);
     ctx.write(out);
+    if (sessionMode && backend.pid() != 0) {
+      // The client keeps this server process for its whole session: it sees the real key, so
+      // pg_backend_pid(), pg_cancel_backend() and its own CancelRequests behave as direct.
+      int[] real = adapter.registerAs(this, backend.pid(), backend.secret());
+      if (real != null) {
+        adapter.unregister(pid, this);
+        pid = real[0];
+        secret = real[1];
+      }
+    }
     ctx.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
     ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
     loginDone = true;

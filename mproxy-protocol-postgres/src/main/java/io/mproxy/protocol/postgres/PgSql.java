@@ -126,6 +126,9 @@ final class PgSql {
           }
           j++;
         }
+        if (space) {
+          out.append(' ');
+        }
         out.append('?');
         i = j + 1;
         space = false;
@@ -133,12 +136,18 @@ final class PgSql {
         while (i < n && (Character.isDigit(sql.charAt(i)) || sql.charAt(i) == '.')) {
           i++;
         }
+        if (space) {
+          out.append(' ');
+        }
         out.append('?');
         space = false;
       } else if (c == '$' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
         i++;
         while (i < n && Character.isDigit(sql.charAt(i))) {
           i++;
+        }
+        if (space) {
+          out.append(' ');
         }
         out.append('?');
         space = false;
