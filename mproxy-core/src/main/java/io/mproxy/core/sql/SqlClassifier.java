@@ -93,6 +93,8 @@ public final class SqlClassifier {
 
   private static final int LEAD = 6;
 
+  private static final int MAX_VERB_LENGTH = 64;
+
   /** The streaming analysis of one statement; reused across the statements of one text. */
   private static final class Statement {
 
@@ -233,7 +235,7 @@ public final class SqlClassifier {
         verb = "";
         return;
       }
-      verb = word != null ? word : s.text().toUpperCase(Locale.ROOT);
+      verb = word != null ? word : unknownVerb(s);
       switch (verb) {
         case "WITH" -> searchingWithMain = true;
         case "EXPLAIN", "DESCRIBE", "DESC" -> searchingExplained = true;
@@ -243,6 +245,12 @@ public final class SqlClassifier {
         }
         default -> { }
       }
+    }
+
+    /** An unrecognised leading word, upper-cased and cut to a sane length (it could be megabytes). */
+    private static String unknownVerb(SqlScanner s) {
+      int end = Math.min(s.end(), s.start() + MAX_VERB_LENGTH);
+      return s.input().subSequence(s.start(), end).toString().toUpperCase(Locale.ROOT);
     }
 
     private void resolvePending(SqlScanner s, SqlTokenType t, String word, boolean open) {
@@ -271,7 +279,7 @@ public final class SqlClassifier {
     }
 
     private void wordRules(String word) {
-      if ("FOR".equals(prevWord) && isOneOf(word, "UPDATE", "SHARE", "NO", "KEY")) {
+      if ("FOR".equals(prevWord) && isLockStrength(word)) {
         lockingRead = true;
       }
       if ("LOCK".equals(prevWord) && "IN".equals(word)) {
@@ -280,7 +288,7 @@ public final class SqlClassifier {
       if ("WITH".equals(prevWord) && "HOLD".equals(word)) {
         withHold = true;
       }
-      if (isOneOf(word, "INSERT", "UPDATE", "DELETE", "MERGE")) {
+      if (isWriteVerb(word)) {
         writeWord = true;
       }
       if ("INTO".equals(word) && depth == verbDepth) {
@@ -300,8 +308,7 @@ public final class SqlClassifier {
           pendingAnalyzeOption = true;
         } else if (depth == verbDepth && isAnalyze) {
           analyze = true;
-        } else if (depth == verbDepth && isOneOf(word, "SELECT", "INSERT", "UPDATE", "DELETE",
-            "MERGE", "VALUES", "TABLE", "WITH", "EXECUTE", "CREATE", "DECLARE", "REPLACE")) {
+        } else if (depth == verbDepth && isExplainable(word)) {
           innerVerb = word;
           searchingExplained = false;
           if ("WITH".equals(word)) {
@@ -313,7 +320,7 @@ public final class SqlClassifier {
         return;
       }
       if (searchingWithMain && depth == verbDepth
-          && isOneOf(word, "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE")) {
+          && isDml(word)) {
         mainVerb = word;
         searchingWithMain = false;
       }
@@ -328,7 +335,7 @@ public final class SqlClassifier {
           blockDepth--;
         } else if ("CASE".equals(word) && !"END".equals(prevWord)) {
           blockDepth++;
-        } else if (bodyStatementStart && isOneOf(word, "IF", "LOOP", "WHILE", "REPEAT")) {
+        } else if (bodyStatementStart && isBlockOpener(word)) {
           blockDepth++;
         }
       }
@@ -337,7 +344,7 @@ public final class SqlClassifier {
     private void remember(SqlScanner s, SqlTokenType t, String word) {
       boolean colon = t == SqlTokenType.OPERATOR && isText(s, ":");
       bodyStatementStart = s.is(';') || colon
-          || isOneOf(word, "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT");
+          || startsBodyStatement(word);
       prevWord = word;
       prevType = t;
     }
@@ -481,6 +488,49 @@ public final class SqlClassifier {
     private void session(boolean keepsState) {
       kind = RequestKind.SESSION;
       sessionState = keepsState;
+    }
+
+    private static boolean isLockStrength(String word) {
+      return switch (word) {
+        case "UPDATE", "SHARE", "NO", "KEY" -> true;
+        default -> false;
+      };
+    }
+
+    private static boolean isWriteVerb(String word) {
+      return switch (word) {
+        case "INSERT", "UPDATE", "DELETE", "MERGE" -> true;
+        default -> false;
+      };
+    }
+
+    private static boolean isDml(String word) {
+      return switch (word) {
+        case "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE" -> true;
+        default -> false;
+      };
+    }
+
+    /** What EXPLAIN (and MariaDB's ANALYZE) can run. */
+    private static boolean isExplainable(String word) {
+      return isDml(word) || switch (word) {
+        case "WITH", "EXECUTE", "CREATE", "DECLARE", "REPLACE" -> true;
+        default -> false;
+      };
+    }
+
+    private static boolean isBlockOpener(String word) {
+      return switch (word) {
+        case "IF", "LOOP", "WHILE", "REPEAT" -> true;
+        default -> false;
+      };
+    }
+
+    private static boolean startsBodyStatement(String word) {
+      return word != null && switch (word) {
+        case "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT" -> true;
+        default -> false;
+      };
     }
 
     private static boolean isOneOf(String word, String... candidates) {

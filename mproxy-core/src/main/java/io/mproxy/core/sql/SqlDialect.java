@@ -4,6 +4,10 @@ package io.mproxy.core.sql;
  * The lexical differences between the SQL the proxy reads. Only what changes where a token starts
  * and ends is modelled here: getting a quote wrong would make a literal look like code (or hide a
  * statement separator), which matters for classification and fingerprints alike.
+ *
+ * <p>Server settings that change the lexer are assumed at their defaults: PostgreSQL's
+ * {@code standard_conforming_strings = on}; MySQL without {@code ANSI_QUOTES} or
+ * {@code NO_BACKSLASH_ESCAPES} in {@code sql_mode}.
  */
 public enum SqlDialect {
   /**
