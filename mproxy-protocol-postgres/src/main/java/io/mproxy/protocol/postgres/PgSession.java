@@ -16,6 +16,7 @@ import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
+import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -123,6 +124,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private long waitGeneration;
   private Req current;
   private Request pendingRequest;
+  /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
+  private SqlClassification queryClass;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -517,8 +520,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** Classifies the request that starts with {@code first} and asks admission for it. */
   private void startRequest(ByteBuf first) {
-    String sql = sqlOf(first);
-    RequestKind kind = sql == null ? RequestKind.SESSION : PgSql.kind(sql);
+    byte firstType = first.getByte(first.readerIndex());
+    PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
+    String sql = named != null ? named.sql() : sqlOf(first);
+    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    queryClass = firstType == PgMessages.QUERY ? sc : null;
+    RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
     if (txStatus != 'I') {
       // A transaction with a write is charged as a write, up to and including its COMMIT.
       if (kind == RequestKind.WRITE) {
@@ -527,8 +534,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         kind = RequestKind.WRITE;
       }
     }
-    String fingerprint = sql == null ? String.valueOf((char) first.getByte(first.readerIndex())) : PgSql.fingerprint(sql);
-    String command = sql == null ? fingerprint : PgSql.verb(sql);
+    String fingerprint = named != null ? named.fingerprint()
+        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+    String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
         listener.clock().nanoTime(), true);
     admitting = true;
@@ -609,6 +617,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       acquiring = false;
       pump();
     }, TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+
+  /** The client's named statement a Bind refers to, or null. */
+  private PgStatement boundStatement(ByteBuf bind) {
+    ByteBuf body = bind.duplicate().skipBytes(5);
+    try {
+      PgMessages.readCString(body);
+      return statements.get(PgMessages.readCString(body));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** The statement text a request starts with, when the message carries or names one. */
@@ -791,7 +810,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.QUERY -> {
         String sql = sqlOf(msg);
         if (sql != null) {
-          noteSessionEffects(sql);
+          SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
+          queryClass = null;
+          noteSessionEffects(sql, c);
         }
         expects.add(Expect.SYNC);
         backendWrite(msg);
@@ -805,15 +826,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   /** Statements that leave session state: pin the client, or forget what the server dropped. */
-  private void noteSessionEffects(String sql) {
-    String verb = PgSql.verb(sql);
+  private void noteSessionEffects(String sql, SqlClassification c) {
+    String verb = c.verb();
     if ("DISCARD".equals(verb) || "DEALLOCATE".equals(verb) && PgSql.isDeallocateAll(sql)) {
       backend.clearPrepared();
       backend.applied().clear();
       return;
     }
-    if (pinned == null) {
-      String why = PgSql.pinReason(sql);
+    if (pinned == null && c.setsSessionState()) {
+      String why = PgSql.pinReason(sql, c);
       if (why != null) {
         pin(why);
       }
@@ -829,7 +850,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     ByteBuf body = msg.duplicate().skipBytes(5);
     String name = PgMessages.readCString(body);
     if (name.isEmpty()) {
-      noteSessionEffects(PgMessages.readCString(body.duplicate()));
+      String unnamedSql = PgMessages.readCString(body.duplicate());
+      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
@@ -891,7 +913,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       backendWrite(msg);
       return;
     }
-    noteSessionEffects(stmt.sql());
+    noteSessionEffects(stmt.sql(), stmt.classification());
     ensurePrepared(stmt);
     ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
     out.writeByte(PgMessages.BIND).writeInt(0);
