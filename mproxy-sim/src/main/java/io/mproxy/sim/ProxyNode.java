@@ -22,7 +22,11 @@ import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.Request;
 import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.TenantIdentity;
-import io.mproxy.core.ru.RuCost;
+import io.mproxy.core.share.DemandEwma;
+import io.mproxy.core.share.PeerReport;
+import io.mproxy.core.share.Share;
+import io.mproxy.core.share.ShareCalculator;
+import io.mproxy.core.share.ShareSettings;
 import io.mproxy.core.telemetry.Telemetry;
 import io.mproxy.sim.SimConfig.GroupSpec;
 import io.mproxy.sim.SimConfig.ProxySpec;
@@ -43,6 +47,8 @@ import java.util.concurrent.TimeUnit;
 final class ProxyNode {
 
   private static final Origin ORIGIN = new Origin("sim", "sim");
+  /** The demand EWMA's time constant, as mproxy-gossip uses it. */
+  private static final long DEMAND_TAU_NANOS = 1_000_000_000L;
 
   final int index;
   private final SimConfig config;
@@ -60,16 +66,14 @@ final class ProxyNode {
   private final ResourceGroup[] groups;
   private final int[] tenantGroup;
   private final boolean[] fleetShared;
-  private final double[] demandSinceGossip;
-  private final double[] demandEwma;
-  private final double[][] peerDemand;
-  private final long[] peerSeenNanos;
+  private final DemandEwma[] demand;
+  private final PeerReport[][] peerReports;
+  private final ShareCalculator shares;
   private final long[] dispatchedTo;
   private final Series[] ruByGroup;
   private final double[] ruSeen;
   private GossipNetwork network;
   private List<ProxyNode> fleet = List.of();
-  private ShareRule shareRule;
 
   ProxyNode(int index, SimConfig config, VirtualTime time, SimRandom random, EventLog log, Invariants invariants,
       List<SimBackend> servers) {
@@ -122,11 +126,13 @@ final class ProxyNode {
     for (int i = 0; i < nt; i++) {
       tenantGroup[i] = classifications[i] == null ? -1 : groupIndex(classifications[i].group());
     }
-    this.demandSinceGossip = new double[ng];
-    this.demandEwma = new double[ng];
-    this.peerDemand = new double[config.nodes()][];
-    this.peerSeenNanos = new long[config.nodes()];
-    java.util.Arrays.fill(peerSeenNanos, Long.MIN_VALUE);
+    this.demand = new DemandEwma[ng];
+    for (int g = 0; g < ng; g++) {
+      demand[g] = new DemandEwma(DEMAND_TAU_NANOS);
+    }
+    this.peerReports = new PeerReport[config.nodes()][];
+    this.shares = new ShareCalculator(ShareSettings.of(
+        TimeUnit.MILLISECONDS.toNanos(config.gossip().staleAfterMs()), config.gossip().expectedNodes()));
     this.pools = new SimPool[servers.size()];
     for (int b = 0; b < servers.size(); b++) {
       SimBackend s = servers.get(b);
@@ -140,10 +146,9 @@ final class ProxyNode {
   }
 
   /** Starts the node's periodic work, as the server does: RU ticks, pool upkeep, health probes, gossip. */
-  void start(GossipNetwork net, List<ProxyNode> all, ShareRule rule) {
+  void start(GossipNetwork net, List<ProxyNode> all) {
     this.network = net;
     this.fleet = all;
-    this.shareRule = rule;
     long offset = index * 7_000_000L;
     time.schedule(() -> time.scheduleAtFixedRate(this::tick, TimeUnit.MILLISECONDS.toNanos(proxy.ruTickMs())),
         offset);
@@ -187,11 +192,6 @@ final class ProxyNode {
     Request request = new Request(identities[t], write ? RequestKind.WRITE : RequestKind.READ,
         write ? "SET" : "GET", fp, bytesIn, now, true);
     Classification c = classifications[t];
-    int g = tenantGroup[t];
-    if (g >= 0 && fleetShared[g]) {
-      demandSinceGossip[g] += RuCost.estimate(proxy.weights(), write, bytesIn,
-          write ? 0 : gateway.fingerprints().meanRu(fp));
-    }
     gateway.admit(request, c, ORIGIN, proxy.weights(), time, new AdmissionCallback() {
       @Override
       public void admitted(Ticket ticket) {
@@ -353,51 +353,49 @@ final class ProxyNode {
     }
   }
 
+  /**
+   * A gossip round, as mproxy-gossip runs it: sample each shared group's demand (RU asked for,
+   * admitted or not), send demand and current share to every peer, and set the bucket to the
+   * share {@link ShareCalculator} computes from the peers heard within stale_after.
+   */
   private void gossip() {
     long now = time.nanoTime();
-    double intervalSec = config.gossip().intervalMs() / 1000.0;
-    for (int g = 0; g < groups.length; g++) {
-      double rate = demandSinceGossip[g] / intervalSec;
-      demandEwma[g] = demandEwma[g] == 0 ? rate : demandEwma[g] + 0.3 * (rate - demandEwma[g]);
-      demandSinceGossip[g] = 0;
+    int ng = groups.length;
+    double[] ownDemand = new double[ng];
+    double[] ownShare = new double[ng];
+    for (int g = 0; g < ng; g++) {
+      ownDemand[g] = demand[g].sample(groups[g].ruAskedTotal(), now);
+      ownShare[g] = groups[g].shareRuPerSec();
     }
-    double[] snapshot = demandEwma.clone();
     for (ProxyNode peer : fleet) {
       if (peer != this) {
-        network.send(index, peer.index, () -> peer.received(index, snapshot));
+        network.send(index, peer.index, () -> peer.received(index, ownDemand, ownShare));
       }
     }
-    recomputeShares(now);
-  }
-
-  private void received(int from, double[] demand) {
-    peerDemand[from] = demand;
-    peerSeenNanos[from] = time.nanoTime();
-  }
-
-  private void recomputeShares(long now) {
-    long stale = TimeUnit.MILLISECONDS.toNanos(config.gossip().staleAfterMs());
-    int fresh = 0;
-    for (int n = 0; n < peerDemand.length; n++) {
-      if (n != index && peerDemand[n] != null && now - peerSeenNanos[n] <= stale) {
-        fresh++;
-      }
-    }
-    for (int g = 0; g < groups.length; g++) {
+    List<PeerReport> heard = new ArrayList<>(peerReports.length);
+    for (int g = 0; g < ng; g++) {
       if (!fleetShared[g]) {
         continue;
       }
-      double[] peers = new double[fresh];
-      int k = 0;
-      for (int n = 0; n < peerDemand.length; n++) {
-        if (n != index && peerDemand[n] != null && now - peerSeenNanos[n] <= stale) {
-          peers[k++] = peerDemand[n][g];
+      heard.clear();
+      for (PeerReport[] byGroup : peerReports) {
+        if (byGroup != null) {
+          heard.add(byGroup[g]);
         }
       }
-      double global = config.groups().get(g).config().ruPerSec();
-      double share = shareRule.share(global, demandEwma[g], peers, config.gossip().expectedNodes());
-      groups[g].share(share);
-      log.record(now, EventLog.Kind.SHARE, index * 1_000_000L + g, (long) share);
+      double limit = config.groups().get(g).config().ruPerSec();
+      Share share = shares.compute(limit, ownDemand[g], heard, now);
+      groups[g].share(Math.max(share.ruPerSec(), limit * 1e-9));
+      log.record(now, EventLog.Kind.SHARE, index * 1_000_000L + g, (long) share.ruPerSec());
     }
+  }
+
+  private void received(int from, double[] peerDemand, double[] peerShare) {
+    long now = time.nanoTime();
+    PeerReport[] reports = new PeerReport[peerDemand.length];
+    for (int g = 0; g < peerDemand.length; g++) {
+      reports[g] = new PeerReport("node" + from, peerDemand[g], peerShare[g], now);
+    }
+    peerReports[from] = reports;
   }
 }

@@ -369,7 +369,7 @@ public final class Scenarios {
     @Override
     public List<String> notes(SimResult r, long seed) {
       List<String> notes = new ArrayList<>();
-      notes.add("share rule: the provisional demand-proportional rule in mproxy-sim (see docs/simulation.md)");
+      notes.add("share rule: io.mproxy.core.share.ShareCalculator (floor 5% of an equal split, fallback global/3)");
       notes.add("admitted RU/s per second (fleet = node0 + node1 + node2), partition in [10 s, 20 s):");
       for (int n = 0; n < 3; n++) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  node%d", n));

@@ -43,9 +43,8 @@ public final class Simulation {
         nodes.add(new ProxyNode(n, config, time, root.derive("node/" + n), log, invariants, servers));
       }
       GossipNetwork network = new GossipNetwork(config.gossip(), time, root.derive("gossip"), log);
-      ShareRule rule = new ProvisionalShareRule();
       for (ProxyNode n : nodes) {
-        n.start(network, nodes, rule);
+        n.start(network, nodes);
       }
       List<TenantStats> stats = new ArrayList<>();
       long[] ids = new long[2];
