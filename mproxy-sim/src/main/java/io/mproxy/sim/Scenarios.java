@@ -181,10 +181,8 @@ public final class Scenarios {
       int maxSize = r.config().proxy().pool().maxSize();
       checks.add(Check.atMost("backend outstanding requests (pool max_size bounds them)",
           r.backends().get(0).maxOutstanding(), maxSize, ""));
-      checks.add(Check.atLeast("RU shed during the spike (in-flight latency drains the buckets)",
-          now.goodput().size() == 0 ? 0 : now.shed(ShedReason.RU_LIMIT), 1, ""));
-      checks.add(Check.atLeast("retry-now amplifies more than retry-backoff (attempts per request)",
-          (double) now.attempts() / now.requests() - (double) backoff.attempts() / backoff.requests(), 0.0, ""));
+      checks.add(Check.atLeast("retry-now shed by RU during the spike (the latency term drains its bucket)",
+          now.shed(ShedReason.RU_LIMIT), 1, ""));
       for (TenantStats t : List.of(now, backoff, r.tenant("no-retry"))) {
         double before = t.goodput().ratePerSec(1_000, SPIKE_START);
         long rec = recoveryMs(t.goodput(), SPIKE_END, before, 0.9, r.config().durationMs());
@@ -302,7 +300,7 @@ public final class Scenarios {
       long timeout = r.config().proxy().queryTimeoutMs();
       return List.of(
           Check.atLeast("timeouts ended by the proxy (the hang was noticed)", app.timeouts(), 1, ""),
-          Check.atMost("timeouts", app.timeouts(), 8 * 16, " (pool max_size x 8)"),
+          Check.atMost("proxy timeouts (bound: 8 x pool max_size)", app.timeouts(), 8 * 16, ""),
           Check.atLeast("goodput from 8 s on / before the hang", after / before, 0.93, ""),
           Check.atMost("p999 latency (every request answered in bounded time)", ms(app.latency().quantileMicros(0.999)),
               3 * timeout, " ms"),
