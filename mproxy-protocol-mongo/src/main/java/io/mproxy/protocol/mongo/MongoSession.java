@@ -312,17 +312,22 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       BackendPool pool = listener.cluster().pool(backend, Cluster.DEFAULT_VARIANT);
-      pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-        @Override
-        public void granted(PooledConnection connection) {
-          dispatch(connection);
-        }
+      try {
+        pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
+          @Override
+          public void granted(PooledConnection connection) {
+            dispatch(connection);
+          }
 
-        @Override
-        public void failed(Throwable cause) {
-          fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
-        }
-      });
+          @Override
+          public void failed(Throwable cause) {
+            fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
+          }
+        });
+      } catch (RuntimeException e) {
+        LOG.warn("session {}: leasing a backend connection failed", connectionId, e);
+        fail("internal error");
+      }
     }
 
     private void fail(String why) {
@@ -518,7 +523,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       protocolError(requestId, String.valueOf(root.getMessage()));
       return;
     }
-    LOG.debug("session {}: {}", connectionId, cause.toString());
+    LOG.warn("session {}: closing after an unexpected error", connectionId, cause);
     context.close();
   }
 
