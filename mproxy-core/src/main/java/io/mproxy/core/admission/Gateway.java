@@ -88,6 +88,7 @@ public final class Gateway {
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
+    group.countAsked(estimate);
     ResourceGroupConfig gc = group.config();
     boolean queueMode = gc.onExhausted() == ResourceGroupConfig.OnExhausted.QUEUE;
     boolean queueSlot = queueMode && group.tryEnqueue();
