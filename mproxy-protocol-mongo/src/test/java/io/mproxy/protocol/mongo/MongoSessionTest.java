@@ -251,6 +251,57 @@ class MongoSessionTest {
     assertFalse(ch.finish());
   }
 
+  @Test
+  void scramWithoutSkipEmptyExchangeTakesOneMoreEmptyRound() throws Exception {
+    EmbeddedChannel ch = channel(TestListener.withUsers(new AuthConfig.UserConfig("app", "pw", null)));
+    io.mproxy.core.auth.ScramClient client = io.mproxy.core.auth.ScramClient.create(
+        io.mproxy.core.auth.ScramMechanism.SHA_1, "app", ScramUsers.mongoDigest("app", "pw"), ScramUsers.RANDOM);
+    ch.writeInbound(sasl(40, "{saslStart: 1, mechanism: 'SCRAM-SHA-1', $db: 'admin'}", client.clientFirst()));
+    Reply first = reply(ch, 40);
+    assertFalse(first.doc().getBoolean("done").getValue());
+    String serverFirst = new String(first.doc().getBinary("payload").getData(), StandardCharsets.UTF_8);
+    ch.writeInbound(sasl(41, "{saslContinue: 1, conversationId: 1, $db: 'admin'}", client.clientFinal(serverFirst)));
+    Reply second = reply(ch, 41);
+    assertFalse(second.doc().getBoolean("done").getValue(), "no skipEmptyExchange: not done yet");
+    client.verifyServerFinal(new String(second.doc().getBinary("payload").getData(), StandardCharsets.UTF_8));
+    ch.writeInbound(sasl(42, "{saslContinue: 1, conversationId: 1, $db: 'admin'}", ""));
+    assertTrue(reply(ch, 42).doc().getBoolean("done").getValue());
+    ch.writeInbound(opMsg(43, 0, "{ping: 1, $db: 'admin'}"));
+    assertEquals(1.0, reply(ch, 43).doc().getNumber("ok").doubleValue());
+    assertFalse(ch.finish());
+  }
+
+  @Test
+  void scramWithAWrongProofFails() throws Exception {
+    EmbeddedChannel ch = channel(TestListener.withUsers(new AuthConfig.UserConfig("app", "pw", null)));
+    io.mproxy.core.auth.ScramClient client = io.mproxy.core.auth.ScramClient.create(
+        io.mproxy.core.auth.ScramMechanism.SHA_256, "app", "not-pw", ScramUsers.RANDOM);
+    ch.writeInbound(sasl(50, "{saslStart: 1, mechanism: 'SCRAM-SHA-256', options: {skipEmptyExchange: true},"
+        + " $db: 'admin'}", client.clientFirst()));
+    String serverFirst = new String(reply(ch, 50).doc().getBinary("payload").getData(), StandardCharsets.UTF_8);
+    ch.writeInbound(sasl(51, "{saslContinue: 1, conversationId: 1, $db: 'admin'}", client.clientFinal(serverFirst)));
+    Reply r = reply(ch, 51);
+    assertEquals(MongoErrors.AUTHENTICATION_FAILED, r.code());
+    ch.writeInbound(opMsg(52, 0, "{find: 'c', $db: 'app'}"));
+    assertEquals(MongoErrors.UNAUTHORIZED, reply(ch, 52).code());
+    ch.writeInbound(opMsg(53, 0, "{saslStart: 1, mechanism: 'PLAIN', payload: {$binary: {base64: '', subType: '00'}},"
+        + " $db: '$external'}"));
+    assertEquals(MongoErrors.MECHANISM_UNAVAILABLE, reply(ch, 53).code());
+    assertFalse(ch.finish());
+  }
+
+  private static ByteBuf sasl(int requestId, String json, String payload) {
+    BsonDocument body = BsonDocument.parse(json);
+    BsonDocument withPayload = new BsonDocument();
+    body.forEach((k, v) -> {
+      if (k.equals("$db")) {
+        withPayload.append("payload", new org.bson.BsonBinary(payload.getBytes(StandardCharsets.UTF_8)));
+      }
+      withPayload.append(k, v);
+    });
+    return MongoReplies.opMsg(ByteBufAllocator.DEFAULT, requestId, 0, 0, withPayload);
+  }
+
   static byte[] le(int v) {
     return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
   }
