@@ -93,7 +93,7 @@ final class MongoBackendConnector implements BackendConnector {
   }
 
   private void authenticate(PooledConnection connection, Promise<Void> ready) {
-    ready.tryFailure(new IllegalStateException("backend credentials are not supported yet"));
+    new BackendScram(this, connection, credentials, authMechanism, authSource, ready).start();
   }
 
   /** Null when the server's own answer fits the configured role, else why not. */
