@@ -350,12 +350,18 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
           ? OpMsg.withoutChecksum(connection.channel().alloc(), frame)
           : frame.content().retain();
       frame.release();
+      if (noReply) {
+        // fire-and-forget for the client, acknowledged towards the backend: the lease then ends
+        // when the backend is done with it, and servers without moreToCome support still work
+        out.setIntLE(out.readerIndex() + MongoFrame.HEADER_BYTES,
+            out.getIntLE(out.readerIndex() + MongoFrame.HEADER_BYTES) & ~OpMsg.MORE_TO_COME);
+      }
       if (cmd.startTransaction() && cmd.lsid() != null) {
         connector().directory().transactionStarted(cmd.lsid(), connection.backend());
       }
       ticket.dispatched(connection.backend());
       MongoBackendHandler handler = connection.attachment();
-      handler.send(out, !noReply, this);
+      handler.send(out, true, this);
     }
 
     @Override
@@ -385,7 +391,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
           ok = scan.ok();
           track(scan);
         }
-        if (closed) {
+        if (closed || noReply) {
           reply.release();
         } else {
           repliedAny = true;
