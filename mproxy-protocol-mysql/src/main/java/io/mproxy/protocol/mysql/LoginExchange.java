@@ -20,7 +20,8 @@ final class LoginExchange extends Exchange {
   /** Capabilities the proxy always asks a backend for (the variant adds its own). */
   static final int BASE_CAPS = Mysql.CLIENT_LONG_PASSWORD | Mysql.CLIENT_LONG_FLAG | Mysql.CLIENT_PROTOCOL_41
       | Mysql.CLIENT_TRANSACTIONS | Mysql.CLIENT_SECURE_CONNECTION | Mysql.CLIENT_PLUGIN_AUTH
-      | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CONNECT_ATTRS;
+      | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CONNECT_ATTRS | Mysql.CLIENT_MULTI_STATEMENTS
+      | Mysql.CLIENT_MULTI_RESULTS | Mysql.CLIENT_PS_MULTI_RESULTS;
 
   private enum State { GREETING, AUTH, DONE }
 

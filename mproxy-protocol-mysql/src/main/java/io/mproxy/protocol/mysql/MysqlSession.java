@@ -381,6 +381,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     schema = auth.database();
     application = auth.application();
     phase = Phase.COMMANDS;
+    LOG.debug("session {}: {} logged in as {} (client caps {}, pool variant '{}')", connectionId, application,
+        user, Integer.toHexString(auth.caps()), variant.key());
     ctx.writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0, status, 0, caps), ctx.voidPromise());
   }
 
@@ -504,6 +506,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (effect.killId() >= 0) {
       packet.release();
       kill(effect.killId(), effect.killQuery());
+      return;
+    }
+    if (info.statements() > 1 && (caps & Mysql.CLIENT_MULTI_STATEMENTS) == 0) {
+      packet.release();
+      writeErr(1, 1064, "You have an error in your SQL syntax; the client did not enable multi-statements"
+          + " (CLIENT_MULTI_STATEMENTS), so one COM_QUERY runs one statement");
       return;
     }
     Job job = new Job(Mysql.COM_QUERY, packet, request(info.kind(), info.verb(), info.fingerprint(), packet), info);

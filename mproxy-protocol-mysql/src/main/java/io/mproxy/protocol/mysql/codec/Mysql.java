@@ -93,6 +93,8 @@ public final class Mysql {
         return "08S01";
       case ER_USER_LIMIT_REACHED:
       case ER_TOO_MANY_USER_CONNECTIONS:
+      case 1064:
+      case 1461:
         return "42000";
       case ER_NOT_SUPPORTED_AUTH_MODE:
         return "08004";
