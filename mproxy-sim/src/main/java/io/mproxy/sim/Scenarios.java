@@ -183,10 +183,15 @@ public final class Scenarios {
           r.backends().get(0).maxOutstanding(), maxSize, ""));
       checks.add(Check.atLeast("retry-now shed by RU during the spike (the latency term drains its bucket)",
           now.shed(ShedReason.RU_LIMIT), 1, ""));
+      SimResult.BackendStats db = r.backends().get(0);
+      checks.add(Check.atMost("backend outstanding / capacity (issue 6 goal)",
+          (double) db.maxOutstanding() / db.capacity(), 1.1, "x").asTarget());
       for (TenantStats t : List.of(now, backoff, r.tenant("no-retry"))) {
         double before = t.goodput().ratePerSec(1_000, SPIKE_START);
         long rec = recoveryMs(t.goodput(), SPIKE_END, before, 0.9, r.config().durationMs());
         checks.add(Check.within(t.name() + " goodput back to 90% after the spike", rec, 0, 3_000, " ms"));
+        checks.add(Check.within(t.name() + " goodput back to 90% within 2 s (issue 6 goal)", rec, 0, 2_000, " ms")
+            .asTarget());
       }
       return checks;
     }
