@@ -9,7 +9,6 @@ import io.mproxy.sim.SimConfig.BackendSpec;
 import io.mproxy.sim.SimConfig.Closed;
 import io.mproxy.sim.SimConfig.GossipSpec;
 import io.mproxy.sim.SimConfig.GroupSpec;
-import io.mproxy.sim.SimConfig.Open;
 import io.mproxy.sim.SimConfig.Partition;
 import io.mproxy.sim.SimConfig.ProxySpec;
 import io.mproxy.sim.SimConfig.RetryPolicy;
