@@ -98,6 +98,7 @@ echo "bench/mongo.sh: building the load tool (test classes of mproxy-server) ...
 (cd "$root" && ./mvnw -q -B -pl mproxy-server -am test-compile dependency:build-classpath \
     -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >"$work/build.log" 2>&1) \
   || die "build failed, see $work/build.log"
+"$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 || die "bin/mproxy did not build (see $work/mproxy-build.log)"
 cp="$root/mproxy-server/target/test-classes:$root/mproxy-server/target/classes:$(cat "$work/cp.txt")"
 load_main=io.mproxy.server.it.mongo.bench.MongoLoad
 
@@ -140,6 +141,9 @@ for ((round = 1; round <= rounds; round++)); do
     for target in "${order[@]}"; do
       port=$backend_port
       [[ $target == mproxy ]] && port=$proxy_port
+      for p in "${pids[@]}"; do
+        kill -0 "$p" 2>/dev/null || die "a process this script started (pid $p) is gone (logs in $work; rerun with --keep)"
+      done
       line=$(java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$ops" "$warmup" 2>>"$work/load.log" | tail -n 1)
       read -r tput p50 p99 errors <<<"$line"
       [[ -n ${errors:-} ]] || die "load run printed nothing (see $work/load.log)"

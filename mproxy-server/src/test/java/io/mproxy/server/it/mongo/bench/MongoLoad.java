@@ -34,6 +34,8 @@ public final class MongoLoad {
   static final String DB = "bench";
   static final String POINTS = "points";
   static final String INSERTS = "inserts";
+  /** A run with more errors than this stops: the target is gone, its numbers would mean nothing. */
+  static final int MAX_ERRORS = 100;
 
   private MongoLoad() {
   }
@@ -81,7 +83,8 @@ public final class MongoLoad {
     MongoClientSettings settings = MongoClientSettings.builder()
         .applyConnectionString(new ConnectionString("mongodb://" + MongoServer.HOST + ":" + port))
         .applyToConnectionPoolSettings(p -> p.maxSize(threads).minSize(threads))
-        .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS))
+        .applyToSocketSettings(s -> s.readTimeout(30, TimeUnit.SECONDS).connectTimeout(5, TimeUnit.SECONDS))
+        .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS))
         .retryReads(false).retryWrites(false).build();
     try (MongoClient client = MongoClients.create(settings)) {
       MongoCollection<Document> points = client.getDatabase(DB).getCollection(POINTS);
@@ -114,12 +117,16 @@ public final class MongoLoad {
               try {
                 once(op, points, inserts, docs, random, runId + "-" + id + "-" + i);
               } catch (RuntimeException e) {
-                errors.incrementAndGet();
+                if (errors.incrementAndGet() > MAX_ERRORS) {
+                  throw new IllegalStateException("more than " + MAX_ERRORS + " errors; last: " + e, e);
+                }
               }
               latencies[id][i] = System.nanoTime() - t0;
             }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+          } catch (IllegalStateException e) {
+            System.err.println("load-" + id + ": " + e.getMessage());
           } finally {
             done.countDown();
           }
