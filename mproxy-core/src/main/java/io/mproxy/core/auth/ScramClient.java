@@ -29,17 +29,20 @@ public final class ScramClient {
   private final String username;
   private final String password;
   private final ScramNonces nonces;
+  private final ScramKeyCache cache;
 
   private State state = State.INITIAL;
   private String clientNonce;
   private String clientFirstBare;
   private byte[] expectedServerSignature;
 
-  private ScramClient(ScramMechanism mechanism, String username, String password, ScramNonces nonces) {
+  private ScramClient(ScramMechanism mechanism, String username, String password, ScramNonces nonces,
+      ScramKeyCache cache) {
     this.mechanism = Objects.requireNonNull(mechanism, "mechanism");
     this.username = Objects.requireNonNull(username, "username");
     this.password = Objects.requireNonNull(password, "password");
     this.nonces = Objects.requireNonNull(nonces, "nonces");
+    this.cache = cache;
   }
 
   /**
@@ -49,7 +52,16 @@ public final class ScramClient {
    */
   public static ScramClient create(
       ScramMechanism mechanism, String username, String password, ScramNonces nonces) {
-    return new ScramClient(mechanism, username, password, nonces);
+    return new ScramClient(mechanism, username, password, nonces, null);
+  }
+
+  /**
+   * Like {@link #create(ScramMechanism, String, String, ScramNonces)}, reusing keys derived in
+   * earlier exchanges with the same salt and iteration count (see {@link ScramKeyCache}).
+   */
+  public static ScramClient create(ScramMechanism mechanism, String username, String password,
+      ScramNonces nonces, ScramKeyCache cache) {
+    return new ScramClient(mechanism, username, password, nonces, Objects.requireNonNull(cache, "cache"));
   }
 
   public static ScramClient create(
@@ -75,7 +87,8 @@ public final class ScramClient {
   }
 
   /**
-   * Takes the server-first message and returns the client-final message with the proof.
+   * Takes the server-first message and returns the client-final message with the proof. Unless a
+   * {@link ScramKeyCache} already holds them, this derives the keys with Hi(): milliseconds of CPU.
    *
    * @throws ScramException when the server-first message is malformed, does not extend our nonce,
    *     or asks for an iteration count outside 1..{@value #MAX_ITERATIONS}, or carries {@code e=}
@@ -126,11 +139,10 @@ public final class ScramClient {
       throw new ScramException(ScramError.INVALID_ENCODING, "empty salt");
     }
     int iterations = parseIterations(ScramMessages.expect(attrs, 2, 'i', "iteration count"));
-    byte[] saltedPassword = ScramCrypto.hi(mechanism,
-        ScramCredential.passwordBytes(mechanism, password), salt, iterations);
-    byte[] clientKey = ScramCrypto.hmac(mechanism, saltedPassword, ScramCrypto.CLIENT_KEY);
+    ScramKeyCache.Keys keys = keys(salt, iterations);
+    byte[] clientKey = keys.clientKey();
+    byte[] serverKey = keys.serverKey();
     byte[] storedKey = ScramCrypto.hash(mechanism, clientKey);
-    byte[] serverKey = ScramCrypto.hmac(mechanism, saltedPassword, ScramCrypto.SERVER_KEY);
     String withoutProof = "c=" + Base64.getEncoder().encodeToString(
         GS2_HEADER.getBytes(StandardCharsets.US_ASCII)) + ",r=" + nonce;
     byte[] authMessage = (clientFirstBare + "," + serverFirst + "," + withoutProof)
@@ -138,6 +150,21 @@ public final class ScramClient {
     byte[] proof = ScramCrypto.xor(clientKey, ScramCrypto.hmac(mechanism, storedKey, authMessage));
     expectedServerSignature = ScramCrypto.hmac(mechanism, serverKey, authMessage);
     return withoutProof + ",p=" + Base64.getEncoder().encodeToString(proof);
+  }
+
+  private ScramKeyCache.Keys keys(byte[] salt, int iterations) {
+    ScramKeyCache.Keys cached = cache == null ? null : cache.get(mechanism, password, salt, iterations);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] saltedPassword = ScramCrypto.hi(mechanism,
+        ScramCredential.passwordBytes(mechanism, password), salt, iterations);
+    byte[] clientKey = ScramCrypto.hmac(mechanism, saltedPassword, ScramCrypto.CLIENT_KEY);
+    byte[] serverKey = ScramCrypto.hmac(mechanism, saltedPassword, ScramCrypto.SERVER_KEY);
+    if (cache != null) {
+      cache.put(mechanism, password, salt, iterations, clientKey, serverKey);
+    }
+    return new ScramKeyCache.Keys(clientKey, serverKey);
   }
 
   private void handleServerFinal(String serverFinal) throws ScramException {
