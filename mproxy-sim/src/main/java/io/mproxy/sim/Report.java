@@ -160,8 +160,21 @@ public final class Report {
         continue;
       }
       StringBuilder s = new StringBuilder();
-      for (int n = 0; n < c.nodes(); n++) {
-        s.append(String.format(Locale.ROOT, " node%d=%.0f", n, r.share(n, g.config().name())));
+      if (c.nodes() <= 10) {
+        for (int n = 0; n < c.nodes(); n++) {
+          s.append(String.format(Locale.ROOT, " node%d=%.0f", n, r.share(n, g.config().name())));
+        }
+      } else {
+        double sum = 0;
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (int n = 0; n < c.nodes(); n++) {
+          double v = r.share(n, g.config().name());
+          sum += v;
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+        s.append(String.format(Locale.ROOT, " sum=%.0f min=%.0f max=%.0f over %d nodes", sum, min, max, c.nodes()));
       }
       line(sb, "  group %s (global %.0f):%s", g.config().name(), g.config().ruPerSec(), s);
     }

@@ -9,7 +9,6 @@ import io.mproxy.sim.SimConfig.BackendSpec;
 import io.mproxy.sim.SimConfig.Closed;
 import io.mproxy.sim.SimConfig.GossipSpec;
 import io.mproxy.sim.SimConfig.GroupSpec;
-import io.mproxy.sim.SimConfig.Open;
 import io.mproxy.sim.SimConfig.Partition;
 import io.mproxy.sim.SimConfig.ProxySpec;
 import io.mproxy.sim.SimConfig.RetryPolicy;
@@ -26,7 +25,7 @@ import java.util.Set;
 public final class Scenarios {
 
   private static final List<Scenario> ALL = List.of(new NoisyNeighbour(), new RetryStorm(), new BackendCrash(),
-      new SlowBackend(), new PartitionScenario(), new ThousandTenants());
+      new SlowBackend(), new PartitionScenario(), new ThousandTenants(), new FleetScale());
 
   private Scenarios() {
   }
@@ -183,10 +182,15 @@ public final class Scenarios {
           r.backends().get(0).maxOutstanding(), maxSize, ""));
       checks.add(Check.atLeast("retry-now shed by RU during the spike (the latency term drains its bucket)",
           now.shed(ShedReason.RU_LIMIT), 1, ""));
+      SimResult.BackendStats db = r.backends().get(0);
+      checks.add(Check.atMost("backend outstanding / capacity (issue 6 goal)",
+          (double) db.maxOutstanding() / db.capacity(), 1.1, "x").asTarget());
       for (TenantStats t : List.of(now, backoff, r.tenant("no-retry"))) {
         double before = t.goodput().ratePerSec(1_000, SPIKE_START);
         long rec = recoveryMs(t.goodput(), SPIKE_END, before, 0.9, r.config().durationMs());
         checks.add(Check.within(t.name() + " goodput back to 90% after the spike", rec, 0, 3_000, " ms"));
+        checks.add(Check.within(t.name() + " goodput back to 90% within 2 s (issue 6 goal)", rec, 0, 2_000, " ms")
+            .asTarget());
       }
       return checks;
     }
@@ -462,6 +466,88 @@ public final class Scenarios {
           Check.atLeast("shed share of the busiest tenant (over its budget)",
               (double) top.shedTotal() / top.attempts(), 0.5, ""),
           Check.within("mean backend utilisation", 100 * util, 40, 95, "%"));
+    }
+  }
+
+  /**
+   * A hundred proxy nodes share one budget over a lossy gossip network while demand moves from
+   * one half of the fleet to the other: the share computation's overshoot and convergence at
+   * fleet scale (the simulation part of the gossip issue).
+   */
+  static final class FleetScale implements Scenario {
+
+    static final int NODES = 100;
+    static final double GLOBAL = 10_000;
+    static final long OVERLAP = 10_000;
+    static final long SHIFT = 15_000;
+    static final long END = 30_000;
+
+    @Override
+    public String name() {
+      return "fleet-100";
+    }
+
+    @Override
+    public String summary() {
+      return "100 nodes share a 10,000 RU/s group over gossip (5 ms delay, 10% loss); demand moves "
+          + "from nodes 0-49 to 50-99";
+    }
+
+    @Override
+    public SimConfig config(long seed) {
+      List<BackendSpec> dbs = new ArrayList<>();
+      for (int b = 1; b <= 4; b++) {
+        dbs.add(BackendSpec.steady("db-" + b, 64, 2.0));
+      }
+      // 50 busy nodes each asking 1.5x an equal split of the budget (~2.6 RU per request)
+      double perNode = 1.5 * GLOBAL / 50 / 2.6;
+      List<TenantSpec> tenants = new ArrayList<>();
+      for (int n = 0; n < NODES; n++) {
+        TenantSpec t = TenantSpec.open(String.format(Locale.ROOT, "n%02d", n), n, "fleet", perNode);
+        tenants.add(n < NODES / 2 ? t.during(0, SHIFT) : t.during(OVERLAP, END));
+      }
+      GossipSpec gossip = new GossipSpec(200, 1_000, NODES, 5.0, 0.10, List.of());
+      return new SimConfig(name(), seed, END, 2_000, 100, NODES, dbs,
+          List.of(new GroupSpec(reject("fleet", GLOBAL, 1_000), true)), tenants, ProxySpec.DEFAULT, gossip,
+          Map.of());
+    }
+
+    @Override
+    public List<Check> checks(SimResult r, long seed) {
+      double steady = r.fleetRuPerSec("fleet", 5_000, OVERLAP);
+      double peak = 0;
+      for (long s = 1_000; s < END; s += 1_000) {
+        peak = Math.max(peak, r.fleetRuPerSec("fleet", s, s + 1_000));
+      }
+      long converged = -1;
+      for (long t = SHIFT; t + 1_000 <= END; t += 100) {
+        double rate = r.fleetRuPerSec("fleet", t, t + 1_000);
+        if (rate >= 0.9 * GLOBAL && rate <= 1.1 * GLOBAL) {
+          converged = t - SHIFT;
+          break;
+        }
+      }
+      double late = r.fleetRuPerSec("fleet", SHIFT + 5_000, END);
+      return List.of(
+          Check.within("fleet RU/s with nodes 0-49 busy", steady, 0.9 * GLOBAL, 1.1 * GLOBAL, ""),
+          Check.atMost("highest fleet RU/s in any second after the first (overshoot)", peak, 1.15 * GLOBAL, ""),
+          Check.within("time from the demand shift to fleet RU/s within 10% of the budget", converged, 0, 5_000,
+              " ms"),
+          Check.within("fleet RU/s with nodes 50-99 busy", late, 0.9 * GLOBAL, 1.1 * GLOBAL, ""),
+          Check.atLeast("gossip messages lost (the network is lossy)", r.gossipLost(), 1, ""));
+    }
+
+    @Override
+    public List<String> notes(SimResult r, long seed) {
+      List<String> notes = new ArrayList<>();
+      notes.add("share rule: io.mproxy.core.share.ShareCalculator; nodes 0-49 busy in [0 s, 15 s), "
+          + "nodes 50-99 in [10 s, 30 s)");
+      StringBuilder sb = new StringBuilder("fleet admitted RU/s per second:");
+      for (long s = 0; s < END; s += 1_000) {
+        sb.append(String.format(Locale.ROOT, " %.0f", r.fleetRuPerSec("fleet", s, s + 1_000)));
+      }
+      notes.add(sb.toString());
+      return notes;
     }
   }
 }

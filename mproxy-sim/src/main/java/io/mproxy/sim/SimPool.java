@@ -104,7 +104,7 @@ final class SimPool {
   /** Gives a connection back; a connection whose state is unknown (timeout, error) is closed. */
   void release(SimBackend.Conn c, boolean reusable) {
     busy--;
-    if (!reusable || !c.alive() || connections() >= config.maxSize() + 1) {
+    if (!reusable || !c.alive()) {
       server.close(c);
       maybeOpen(!waiters.isEmpty());
       return;

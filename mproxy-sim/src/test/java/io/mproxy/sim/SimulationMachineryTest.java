@@ -97,4 +97,20 @@ class SimulationMachineryTest {
     assertTrue(r.invariants().firstViolations().stream().anyMatch(v -> v.contains("lost without an answer")),
         String.valueOf(r.invariants().firstViolations()));
   }
+
+  @Test
+  void noisyNeighbourBoundsBreakWhenTheFloodIsNotLimited() {
+    Scenarios.NoisyNeighbour nn = new Scenarios.NoisyNeighbour();
+    SimConfig c = nn.config(1);
+    List<SimConfig.GroupSpec> unlimited = c.groups().stream()
+        .map(g -> g.config().name().equals("batch")
+            ? Scenarios.local(Scenarios.reject("batch", 1e9, 1e9)) : g)
+        .toList();
+    SimResult r = new Simulation(new SimConfig(c.name(), c.seed(), 6_000, c.drainMs(), c.sampleMs(),
+        c.nodes(), c.backends(), unlimited, c.tenants(), c.proxy(), c.gossip(), c.faults())).run();
+    List<String> failed = nn.checks(r, 1).stream().filter(k -> k.asserted() && !k.passed()).map(Check::name)
+        .toList();
+    assertTrue(failed.contains("checkout p99 with the flood"), "failed: " + failed);
+    assertTrue(failed.contains("checkout and search never fail"), "failed: " + failed);
+  }
 }

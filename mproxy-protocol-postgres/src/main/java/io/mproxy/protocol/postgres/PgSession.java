@@ -71,7 +71,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private static final ByteBuf NO_PARAM_TYPES =
       Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[] {0, 0}).asReadOnly());
 
-  private enum State { STARTUP, AUTH, LOGIN, READY, CLOSED }
+  private enum State { STARTUP, AUTH, PASSTHROUGH_AUTH, LOGIN, READY, CLOSED }
 
   /** What the proxy expects back for one of the messages it wrote that needs bookkeeping. */
   private enum Expect { PARSE_RELAY, PARSE_SWALLOW, CLOSE_RELAY, CLOSE_SWALLOW, SYNC }
@@ -118,6 +118,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   // READY state.
   private PooledConnection lease;
+  /** Passthrough mode: the client's own server connection (not pooled) and its backend. */
+  private Backend passthroughTarget;
   private PgBackend backend;
   private boolean acquiring;
   private boolean admitting;
@@ -178,6 +180,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     switch (state) {
+      case PASSTHROUGH_AUTH -> {
+        if (backend == null) {
+          frame.release();
+          protocolViolation("unexpected message before the server answered");
+        } else {
+          backendWrite(frame);
+          backend.context().flush();
+        }
+      }
       case AUTH -> {
         if (auth == null) {
           frame.release();
@@ -293,8 +304,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     tenant = new TenantIdentity(listener.config().name(), user, database, params.application());
     AuthConfig authConfig = listener.config().auth();
     if (!authConfig.terminates()) {
-      fatal("28000", "mproxy: this listener has no auth users configured (auth.mode: terminate); "
-          + "passthrough authentication is not supported for PostgreSQL yet");
+      passthrough(startup);
       return;
     }
     PgClientAuth.Secret s = authConfig.user(user).map(PgProtocolAdapter::secretOf).orElse(null);
@@ -368,6 +378,76 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     acquire(true);
   }
 
+  /**
+   * Passthrough: the client authenticates to the server itself over its own server connection
+   * (opened with the client's start-up packet, never pooled), so the proxy needs no user list.
+   * The session is pinned to that connection; requests are still classified, admitted and
+   * metered. TLS to the server is not used in this mode.
+   */
+  private void passthrough(Map<String, String> startup) {
+    state = State.PASSTHROUGH_AUTH;
+    sessionMode = true;
+    Cluster cluster = listener.cluster();
+    clusterState = adapter.clusterState(cluster);
+    Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
+        listener.clock().nanoTime(), false);
+    Backend target = cluster.select(probe);
+    if (target == null) {
+      fatal("08006", "mproxy: no healthy backend in cluster " + cluster.name());
+      return;
+    }
+    passthroughTarget = target;
+    ctx.channel().config().setAutoRead(false);
+    adapter.connectPassthrough(ctx.channel(), target, f -> onLoop(() -> {
+      if (state != State.PASSTHROUGH_AUTH) {
+        if (f.isSuccess()) {
+          f.channel().close();
+        }
+        return;
+      }
+      if (!f.isSuccess()) {
+        fatal("08006", "mproxy: cannot connect to the backend: " + f.cause().getMessage());
+        return;
+      }
+      backend = f.channel().pipeline().get(PgBackend.class);
+      backend.sink(this);
+      ctx.channel().config().setAutoRead(true);
+      f.channel().writeAndFlush(PgMessages.startup(f.channel().alloc(), startup));
+    }));
+  }
+
+  /** Passthrough: the server's side of authentication goes to the client as is. */
+  private void passthroughAuthAnswer(byte type, ByteBuf frame) {
+    switch (type) {
+      case PgMessages.BACKEND_KEY_DATA -> {
+        backend.keyData(frame.getInt(frame.readerIndex() + 5), frame.getInt(frame.readerIndex() + 9));
+        int[] real = adapter.registerAs(this, backend.pid(), backend.secret());
+        if (real != null) {
+          pid = real[0];
+          secret = real[1];
+        }
+        relay(frame, false);
+      }
+      case PgMessages.READY_FOR_QUERY -> {
+        if (!adapter.countUser(listener.config().name(), user, options.maxClientConnectionsPerUser())) {
+          frame.release();
+          fatal("53300", "mproxy: too many connections for user \"" + user + "\"");
+          return;
+        }
+        userCounted = true;
+        loginDone = true;
+        state = State.READY;
+        relay(frame, true);
+        pump();
+      }
+      case PgMessages.ERROR_RESPONSE -> {
+        relay(frame, true);
+        close();
+      }
+      default -> relay(frame, type == PgMessages.AUTHENTICATION);
+    }
+  }
+
   /** The first connection: validates the database and settings, and gives the server's parameters. */
   private void loginConnected() {
     Map<String, String> server;
@@ -408,7 +488,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           close();
           return;
         }
-        if (copyIn && isCopyMessage(type) && lease != null && !inflight.isEmpty()) {
+        if (copyIn && isCopyMessage(type) && backend != null && !inflight.isEmpty()) {
           pending.poll();
           pendingBytes -= msg.readableBytes();
           Req last = inflight.peekLast();
@@ -443,7 +523,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         }
         continue;
       }
-      if (lease == null) {
+      if (backend == null) {
         break; // waiting for a connection
       }
       pending.poll();
@@ -553,7 +633,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
               }
               admitting = false;
               current = new Req(ticket, null);
-              if (lease != null) {
+              if (backend != null) {
                 dispatched();
                 pump();
               } else {
@@ -581,7 +661,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void dispatched() {
     waitGeneration++;
-    current.ticket.dispatched(lease.backend());
+    current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
       queryTimer = scheduler.schedule(() -> {
@@ -996,6 +1076,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     byte type = frame.getByte(frame.readerIndex());
+    if (state == State.PASSTHROUGH_AUTH) {
+      passthroughAuthAnswer(type, frame);
+      return;
+    }
     if (swallowReady > 0) {
       setupAnswer(type, frame);
       return;
@@ -1187,7 +1271,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void cancelBackendQuery() {
-    if (state == State.CLOSED || backend == null || lease == null) {
+    if (state == State.CLOSED || backend == null) {
       return;
     }
     PgBackend b = backend;
@@ -1275,6 +1359,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       b.release();
     }
     statements.clear();
+    if (passthroughTarget != null && backend != null) {
+      backend.idle();
+      backend.context().channel().close();
+      backend = null;
+    }
     if (lease != null) {
       boolean clean = txStatus == 'I' && expects.isEmpty() && swallowReady == 0 && !copyIn;
       if (clean && sessionMode) {

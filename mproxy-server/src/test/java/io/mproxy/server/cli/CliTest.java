@@ -141,7 +141,7 @@ class CliTest {
     assertEquals(0, execute("simulate", "--list"));
     List<String> names = out.toString().lines().map(l -> l.split(" ")[0]).toList();
     assertEquals(List.of("noisy-neighbour", "retry-storm", "backend-crash", "slow-backend", "partition",
-        "thousand-tenants"), names);
+        "thousand-tenants", "fleet-100"), names);
   }
 
   @Test
