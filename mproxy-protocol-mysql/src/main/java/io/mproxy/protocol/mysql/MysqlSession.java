@@ -231,7 +231,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     ByteBuf p = Packets.start(ctx.alloc(), 0, 96);
     p.writeByte(10);
-    MysqlBuf.writeNulString(p, connector.serverVersion());
+    MysqlBuf.writeNulString(p, options.serverVersion() != null ? options.serverVersion() : connector.serverVersion());
     p.writeIntLE((int) connectionId);
     p.writeBytes(nonce, 0, 8).writeByte(0);
     p.writeShortLE(offered & 0xFFFF);
