@@ -70,6 +70,9 @@ public final class Gateway {
 
   /** Charges in-flight latency to every group; the server calls this every {@code server.ru_tick_ms}. */
   public void tick() {
+    if (io.mproxy.core.fault.Faults.RU_TICK_SKIPPED.fires()) {
+      return;
+    }
     groups.tick();
   }
 
@@ -88,6 +91,7 @@ public final class Gateway {
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
+    group.countAsked(estimate);
     ResourceGroupConfig gc = group.config();
     boolean queueMode = gc.onExhausted() == ResourceGroupConfig.OnExhausted.QUEUE;
     boolean queueSlot = queueMode && group.tryEnqueue();
@@ -111,7 +115,7 @@ public final class Gateway {
         group.countAdmitted();
         telemetry.queueWait(group.name(), request.priority(), clock.nanoTime() - enqueued);
         callback.admitted(ticket);
-      }, r);
+      }, r + io.mproxy.core.fault.Faults.queueWakeDelayNanos());
       return;
     }
     if (queueSlot) {

@@ -25,8 +25,11 @@ public final class ResourceGroup {
   private final InflightMeter meter;
   private final Clock clock;
   private final DoubleAdder ruCharged = new DoubleAdder();
+  private final DoubleAdder ruAsked = new DoubleAdder();
   private volatile ResourceGroupConfig config;
   private volatile double shareRuPerSec;
+  /** This node's fraction of the global limit when a fleet shares it; NaN when alone. */
+  private volatile double shareFraction = Double.NaN;
 
   public ResourceGroup(ResourceGroupConfig config, Clock clock) {
     this.name = config.name();
@@ -37,18 +40,47 @@ public final class ResourceGroup {
     this.meter = new InflightMeter(clock.nanoTime());
   }
 
-  /** Applies a reloaded config in place: live connections see the new limit at once. */
-  public void reconfigure(ResourceGroupConfig next) {
+  /**
+   * Applies a reloaded config in place: live connections see the new limit at once. A node in a
+   * fleet keeps its fraction of the (possibly changed) global limit until the next share round.
+   */
+  public synchronized void reconfigure(ResourceGroupConfig next) {
     this.config = next;
-    this.shareRuPerSec = next.ruPerSec();
-    bucket.configure(next.ruPerSec(), next.burst(), next.maxDebt());
+    double fraction = shareFraction;
+    if (Double.isNaN(fraction)) {
+      this.shareRuPerSec = next.ruPerSec();
+      bucket.configure(next.ruPerSec(), next.burst(), next.maxDebt());
+      return;
+    }
+    applyShare(next, fraction);
   }
 
-  /** Sets this node's share of the group's global budget (fleet budget sharing). */
-  public void share(double ruPerSec) {
+  /**
+   * Sets this node's share of the group's global budget (fleet budget sharing). Burst and debt
+   * shrink in the same proportion as the rate, so that the fleet's combined burst is the
+   * configured one rather than one burst per node. A share above the global limit is capped.
+   */
+  public synchronized void share(double ruPerSec) {
+    if (!(ruPerSec > 0) || !Double.isFinite(ruPerSec)) {
+      throw new IllegalArgumentException("share: " + ruPerSec + " (expected: > 0)");
+    }
     ResourceGroupConfig c = config;
-    this.shareRuPerSec = ruPerSec;
-    bucket.configure(ruPerSec, c.burst(), c.maxDebt());
+    double fraction = Math.min(1.0, ruPerSec / c.ruPerSec());
+    this.shareFraction = fraction;
+    applyShare(c, fraction);
+  }
+
+  /** Leaves the fleet: the bucket refills at the whole configured limit again. */
+  public synchronized void unshare() {
+    this.shareFraction = Double.NaN;
+    ResourceGroupConfig c = config;
+    this.shareRuPerSec = c.ruPerSec();
+    bucket.configure(c.ruPerSec(), c.burst(), c.maxDebt());
+  }
+
+  private void applyShare(ResourceGroupConfig c, double fraction) {
+    this.shareRuPerSec = c.ruPerSec() * fraction;
+    bucket.configure(shareRuPerSec, c.burst() * fraction, c.maxDebt() * fraction);
   }
 
   public String name() {
@@ -112,6 +144,18 @@ public final class ResourceGroup {
   /** Total RU charged to this group since start (estimates, latency ticks and settlements). */
   public double ruChargedTotal() {
     return ruCharged.sum();
+  }
+
+  /**
+   * Total RU asked for by requests classified into this group since start, admitted or refused:
+   * the demand a fleet splits its budget by.
+   */
+  public double ruAskedTotal() {
+    return ruAsked.sum();
+  }
+
+  void countAsked(double ru) {
+    ruAsked.add(ru);
   }
 
   void charge(double ru) {

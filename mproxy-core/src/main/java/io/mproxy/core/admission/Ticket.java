@@ -71,6 +71,14 @@ public final class Ticket {
    * request that never reached a backend is refunded its estimate.
    */
   public void complete(Outcome outcome, long bytesOut) {
+    complete(outcome, request.bytesIn(), bytesOut);
+  }
+
+  /**
+   * Ends a request whose size was only known at its end ({@code bytesIn}: everything the client
+   * sent for it, e.g. a PostgreSQL extended-protocol batch or a COPY upload).
+   */
+  public void complete(Outcome outcome, long bytesIn, long bytesOut) {
     if (done) {
       return;
     }
@@ -83,7 +91,7 @@ public final class Ticket {
     if (dispatched) {
       latencyNanos = Math.max(0, now - dispatchNanos);
       double latencyMs = latencyNanos / 1e6;
-      finalRu = RuCost.bytesPart(weights, write, request.bytesIn(), bytesOut) + latencyWeight * latencyMs;
+      finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
       backend.finished(latencyNanos, finalRu);
     }

@@ -228,6 +228,9 @@ public final class BackendPool {
         }
         if (!pc.exclusive() && pc.outstanding() == 0) {
           candidate = pc;
+          // Held like an exclusive lease while the probe runs, so no request shares the wire
+          // with it (protocols without multiplexing could not tell the answers apart).
+          pc.exclusive(true);
           break;
         }
         busy = true;
@@ -253,9 +256,10 @@ public final class BackendPool {
         timer.cancel(false);
         if (f.isSuccess()) {
           backend.markUp();
+          release(target, true);
         } else {
           markDown(f.cause());
-          target.channel().close();
+          release(target, false);
         }
       });
       connector.probe(target, result);

@@ -464,6 +464,34 @@ class GatewayTest {
     assertEquals(1_000.0 - 102.0, t.bucket().tokens(), 1e-6);
   }
 
+  // ---- demand for fleet sharing ----
+
+  @Test
+  void demandCountsEveryEstimateAskedForAdmittedOrRefused() {
+    Gateway gw = gateway(List.of(), reject("g", NO_REFILL, 2, 2));
+    ResourceGroup g = gw.groups().get("g");
+    assertNotNull(admit(gw, "g", read(null)).ticket());
+    assertNotNull(admit(gw, "g", read(null)).ticket());
+    assertNotNull(admit(gw, "g", read(null)).refusal());
+    assertEquals(3.0, g.ruAskedTotal(), EPS, "a refused request is demand too");
+    assertEquals(2.0, g.ruChargedTotal(), EPS);
+  }
+
+  @Test
+  void aShareLimitsAdmissionToItsRate() {
+    Gateway gw = gateway(List.of(), reject("g", 100, 100, 100));
+    ResourceGroup g = gw.groups().get("g");
+    g.share(10);
+    assertEquals(10.0, g.bucket().capacity(), EPS, "burst shrinks with the share");
+    int admitted = 0;
+    for (int i = 0; i < 50; i++) {
+      if (admit(gw, "g", read(null)).ticket() != null) {
+        admitted++;
+      }
+    }
+    assertEquals(10, admitted, "a tenth of the limit: a tenth of the burst");
+  }
+
   // ---- helpers ----
 
   private Request read(String fingerprint) {

@@ -3,6 +3,7 @@ package io.mproxy.core.admission;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.config.Priority;
@@ -37,6 +38,33 @@ class ResourceGroupsTest {
     assertEquals(4.0, a.bucket().tokens(), EPS, "a reload neither refills nor empties");
     assertEquals(20.0, a.shareRuPerSec(), EPS);
     assertEquals(30.0, a.config().burst(), EPS);
+  }
+
+  @Test
+  void aShareScalesRateBurstAndDebtAndIsCappedAtTheLimit() {
+    ResourceGroups groups = new ResourceGroups(clock,
+        Map.of("a", new ResourceGroupConfig("a", 3000, 600, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 300)));
+    ResourceGroup a = groups.get("a");
+    a.share(1000);
+    assertEquals(1000.0, a.shareRuPerSec(), EPS);
+    assertEquals(1000.0, a.bucket().ratePerSec(), EPS);
+    assertEquals(200.0, a.bucket().capacity(), EPS);
+    a.share(9000);
+    assertEquals(3000.0, a.shareRuPerSec(), EPS, "never more than the global limit");
+    assertThrows(IllegalArgumentException.class, () -> a.share(0));
+  }
+
+  @Test
+  void aReloadKeepsTheSharedFractionOfTheNewLimit() {
+    ResourceGroups groups = new ResourceGroups(clock, Map.of("a", group("a", 3000, 3000)));
+    ResourceGroup a = groups.get("a");
+    a.share(1000);
+    groups.apply(Map.of("a", group("a", 6000, 6000)));
+    assertEquals(2000.0, a.shareRuPerSec(), EPS, "a third before, a third after");
+    assertEquals(2000.0, a.bucket().capacity(), EPS);
+    a.unshare();
+    assertEquals(6000.0, a.shareRuPerSec(), EPS);
+    assertEquals(6000.0, a.bucket().ratePerSec(), EPS);
   }
 
   @Test

@@ -1,0 +1,277 @@
+package io.mproxy.core.sql;
+
+import java.util.Objects;
+
+/**
+ * The shape of a SQL statement, the key for per-query statistics and runaway rules: literals and
+ * bind parameters become {@code ?}, {@code IN (...)}, {@code VALUES (...), (...)} and
+ * {@code ARRAY[...]} lists of literals collapse to one {@code ?}, keywords are upper-cased (and
+ * PostgreSQL's unquoted identifiers lower-cased, as the server folds them), whitespace is
+ * normalized and comments are dropped, except hints ({@code /*+ ...} and {@code /*mproxy ...}), which
+ * change how the statement runs and stay verbatim. TRUE, FALSE and NULL stay as keywords.
+ *
+ * <p>The result is at most {@link #MAX_LENGTH} characters plus {@link #TRUNCATION_MARKER}, and
+ * scanning stops once that is reached, so a 10 MB statement costs a bounded key. One pass; the only
+ * lookahead is over lists of literals, each re-read at most once.
+ */
+public final class SqlFingerprint {
+
+  /** Longest fingerprint kept before truncation. */
+  public static final int MAX_LENGTH = 1024;
+
+  /** Appended to a truncated fingerprint. */
+  public static final String TRUNCATION_MARKER = " ...";
+
+  private SqlFingerprint() {}
+
+  /** The fingerprint of {@code sql}. Never throws on malformed SQL. */
+  public static String of(SqlDialect dialect, CharSequence sql) {
+    return new Builder(dialect, sql).build();
+  }
+
+  private enum Out { NONE, OPEN, CLOSE, DOT, COMMA, SEMI, WORD, KEYWORD, LITERAL, OPERATOR }
+
+  /** One fingerprint computation: scanner, output and the kind of the last emitted token. */
+  private static final class Builder {
+
+    private final SqlScanner scanner;
+    private final CharSequence sql;
+    private final boolean lowerIdentifiers;
+    private final StringBuilder out;
+    private Out last = Out.NONE;
+    private String lastKeyword;
+
+    Builder(SqlDialect dialect, CharSequence sql) {
+      this.scanner = new SqlScanner(dialect, Objects.requireNonNull(sql, "sql"));
+      this.sql = sql;
+      this.lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
+      this.out = new StringBuilder(Math.min(sql.length(), MAX_LENGTH) + 16);
+    }
+
+    String build() {
+      while (out.length() <= MAX_LENGTH && scanner.next()) {
+        token();
+      }
+      return finish();
+    }
+
+    private void token() {
+      switch (scanner.type()) {
+        case COMMENT -> {
+          if (scanner.isHint()) {
+            emitSource(Out.WORD);
+          }
+        }
+        case STRING, NUMBER, PARAMETER -> emit("?", Out.LITERAL);
+        case WORD -> word();
+        case QUOTED_IDENTIFIER, VARIABLE -> emitSource(Out.WORD);
+        case OPERATOR -> operator();
+        case PUNCTUATION -> punctuation();
+        default -> emitSource(Out.OPERATOR);
+      }
+    }
+
+    private void word() {
+      String keyword = SqlKeywords.KEYWORDS.find(scanner);
+      if (keyword == null) {
+        emitIdentifier();
+        return;
+      }
+      emit(keyword, Out.KEYWORD);
+      lastKeyword = keyword;
+      switch (keyword) {
+        case "IN" -> collapseList('(', ')');
+        case "ARRAY" -> collapseList('[', ']');
+        case "VALUES", "VALUE" -> collapseRows();
+        default -> { }
+      }
+    }
+
+    private void operator() {
+      int start = scanner.start();
+      int end = scanner.end();
+      if (isSign() && signMayBeUnary()) {
+        long mark = scanner.mark();
+        if (scanner.nextSignificant() && scanner.type() == SqlTokenType.NUMBER) {
+          emit("?", Out.LITERAL);
+          return;
+        }
+        scanner.reset(mark);
+      }
+      emitRange(start, end, Out.OPERATOR);
+    }
+
+    private void punctuation() {
+      char c = sql.charAt(scanner.start());
+      switch (c) {
+        case '(', '[' -> emitSource(Out.OPEN);
+        case ')', ']' -> emitSource(Out.CLOSE);
+        case ',' -> emitSource(Out.COMMA);
+        case ';' -> emitSource(Out.SEMI);
+        case '.' -> emitSource(Out.DOT);
+        default -> emitSource(Out.OPERATOR);
+      }
+    }
+
+    private boolean isSign() {
+      return scanner.is('-') || scanner.is('+');
+    }
+
+    private boolean signMayBeUnary() {
+      return switch (last) {
+        case NONE, OPEN, COMMA, SEMI, OPERATOR -> true;
+        case KEYWORD -> !endsAnOperand(lastKeyword);
+        default -> false;
+      };
+    }
+
+    private static boolean endsAnOperand(String keyword) {
+      return switch (keyword) {
+        case "NULL", "TRUE", "FALSE", "END", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP",
+            "CURRENT_USER", "SESSION_USER" -> true;
+        default -> false;
+      };
+    }
+
+    /** After IN or ARRAY: a bracketed list of only literals becomes {@code (?)} / {@code [?]}. */
+    private void collapseList(char open, char close) {
+      long mark = scanner.mark();
+      if (scanner.nextSignificant() && scanner.is(open) && literalListUntil(close)) {
+        emitCollapsed(open, close);
+        return;
+      }
+      scanner.reset(mark);
+    }
+
+    /** After VALUES: rows of only literals, {@code (..), (..)}, become one {@code (?)}. */
+    private void collapseRows() {
+      long start = scanner.mark();
+      int rows = 0;
+      while (true) {
+        if (!(scanner.nextSignificant() && scanner.is('(') && literalListUntil(')'))) {
+          scanner.reset(start);
+          return;
+        }
+        rows++;
+        long afterRow = scanner.mark();
+        if (!(scanner.nextSignificant() && scanner.is(','))) {
+          scanner.reset(afterRow);
+          break;
+        }
+      }
+      if (rows > 0) {
+        emitCollapsed('(', ')');
+      }
+    }
+
+    /** Reads {@code literal (, literal)* close} after an opening bracket. */
+    private boolean literalListUntil(char close) {
+      int literals = 0;
+      boolean expectValue = true;
+      while (scanner.nextSignificant()) {
+        if (expectValue && isLiteral()) {
+          literals++;
+          expectValue = false;
+        } else if (!expectValue && scanner.is(',')) {
+          expectValue = true;
+        } else {
+          return !expectValue && literals > 0 && scanner.is(close);
+        }
+      }
+      return false;
+    }
+
+    private boolean isLiteral() {
+      SqlTokenType t = scanner.type();
+      if (t == SqlTokenType.STRING || t == SqlTokenType.NUMBER || t == SqlTokenType.PARAMETER) {
+        return true;
+      }
+      if (!isSign()) {
+        return false;
+      }
+      return scanner.nextSignificant() && scanner.type() == SqlTokenType.NUMBER;
+    }
+
+    private void emitCollapsed(char open, char close) {
+      emit(open == '(' ? "(" : "[", Out.OPEN);
+      emit("?", Out.LITERAL);
+      emit(close == ')' ? ")" : "]", Out.CLOSE);
+    }
+
+    private void emitIdentifier() {
+      space(Out.WORD, ' ');
+      if (lowerIdentifiers) {
+        for (int i = scanner.start(); i < scanner.end(); i++) {
+          char c = sql.charAt(i);
+          out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+        }
+      } else {
+        out.append(sql, scanner.start(), scanner.end());
+      }
+      last = Out.WORD;
+    }
+
+    private void emitSource(Out kind) {
+      emitRange(scanner.start(), scanner.end(), kind);
+    }
+
+    private void emitRange(int start, int end, Out kind) {
+      space(kind, sql.charAt(start));
+      out.append(sql, start, end);
+      last = kind;
+    }
+
+    private void emit(String text, Out kind) {
+      space(kind, text.charAt(0));
+      out.append(text);
+      last = kind;
+    }
+
+    private void space(Out kind, char first) {
+      if (needsSpace(kind, first)) {
+        out.append(' ');
+      }
+    }
+
+    private boolean needsSpace(Out kind, char first) {
+      if (last == Out.NONE || last == Out.OPEN || last == Out.DOT) {
+        return false;
+      }
+      switch (kind) {
+        case CLOSE, COMMA, SEMI, DOT -> {
+          return false;
+        }
+        case OPEN -> {
+          if (first == '(') {
+            return last != Out.WORD;
+          }
+          if (last == Out.KEYWORD) {
+            return !"ARRAY".equals(lastKeyword);
+          }
+          return last == Out.COMMA || last == Out.OPERATOR || last == Out.SEMI;
+        }
+        default -> {
+          return true;
+        }
+      }
+    }
+
+    private String finish() {
+      boolean truncated = out.length() > MAX_LENGTH;
+      if (truncated) {
+        int cut = MAX_LENGTH;
+        if (Character.isHighSurrogate(out.charAt(cut - 1))) {
+          cut--;
+        }
+        out.setLength(cut);
+        return out.append(TRUNCATION_MARKER).toString();
+      }
+      int len = out.length();
+      while (len > 0 && (out.charAt(len - 1) == ';' || out.charAt(len - 1) == ' ')) {
+        len--;
+      }
+      out.setLength(len);
+      return out.toString();
+    }
+  }
+}

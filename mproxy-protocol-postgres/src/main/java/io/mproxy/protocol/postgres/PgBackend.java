@@ -1,0 +1,178 @@
+package io.mproxy.protocol.postgres;
+
+import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
+import io.mproxy.protocol.postgres.codec.PgMessages;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The proxy's end of one backend connection: routes each backend message to the current
+ * {@link PgBackendSink} and remembers what the proxy knows of the server session — the parameters
+ * it reported, its cancel key, which of the proxy's shared prepared statements exist on it, and
+ * which client settings were applied to it. All state is touched on the channel's event loop only.
+ */
+final class PgBackend extends ChannelInboundHandlerAdapter {
+
+  /** Messages that arrive while no client holds the connection. */
+  private static final PgBackendSink IDLE = new PgBackendSink() {
+    @Override
+    public void message(ByteBuf frame) {
+      frame.release();
+    }
+
+    @Override
+    public void closed(Throwable cause) {
+    }
+  };
+
+  private final Map<String, String> serverParams =
+      java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+  /** Server-side statement names prepared on this connection, least recently used first. */
+  private final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
+  /** Session settings clients applied with SET (name -> value), to diff against the next client. */
+  private final Map<String, String> applied = new HashMap<>();
+  private PgBackendSink sink = IDLE;
+  private ChannelHandlerContext ctx;
+  private int pid;
+  private int secret;
+  private boolean closed;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  ChannelHandlerContext context() {
+    return ctx;
+  }
+
+  PgFrameDecoder decoder() {
+    return ctx.pipeline().get(PgFrameDecoder.class);
+  }
+
+  /** Routes further messages to {@code next}; a closed connection tells it at once. */
+  void sink(PgBackendSink next) {
+    this.sink = next == null ? IDLE : next;
+    if (closed && next != null) {
+      next.closed(new ClosedChannelException());
+    }
+  }
+
+  void idle() {
+    this.sink = IDLE;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  Map<String, String> serverParams() {
+    return serverParams;
+  }
+
+  void keyData(int pid, int secret) {
+    this.pid = pid;
+    this.secret = secret;
+  }
+
+  int pid() {
+    return pid;
+  }
+
+  int secret() {
+    return secret;
+  }
+
+  boolean hasPrepared(String serverName) {
+    return prepared.get(serverName) != null;
+  }
+
+  void markPrepared(String serverName) {
+    prepared.put(serverName, Boolean.TRUE);
+  }
+
+  void forgetPrepared(String serverName) {
+    prepared.remove(serverName);
+  }
+
+  void clearPrepared() {
+    prepared.clear();
+  }
+
+  int preparedCount() {
+    return prepared.size();
+  }
+
+  /** The least recently used prepared statement, to close when over the cap, or null. */
+  String eldestPrepared() {
+    Iterator<String> it = prepared.keySet().iterator();
+    return it.hasNext() ? it.next() : null;
+  }
+
+  Map<String, String> applied() {
+    return applied;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ByteBuf frame) {
+      if (frame.getByte(frame.readerIndex()) == PgMessages.PARAMETER_STATUS) {
+        rememberParameter(frame);
+      }
+      sink.message(frame);
+    } else if (msg instanceof PgFrameDecoder.SslAnswer a) {
+      sink.sslAnswer(a.value());
+    } else if (msg instanceof io.mproxy.protocol.postgres.codec.PgDecodeError e) {
+      ctx.close();
+      fail(new IOException("backend sent a malformed message: " + e.message()));
+    } else {
+      io.netty.util.ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void rememberParameter(ByteBuf frame) {
+    ByteBuf body = frame.duplicate().skipBytes(5);
+    try {
+      String name = PgMessages.readCString(body);
+      String value = PgMessages.readCString(body);
+      serverParams.put(name, value);
+    } catch (IllegalArgumentException malformed) {
+      // Relayed as is; the client will judge it.
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    sink.writabilityChanged(ctx.channel().isWritable());
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    fail(new ClosedChannelException());
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+    fail(cause);
+  }
+
+  private void fail(Throwable cause) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    PgBackendSink s = sink;
+    sink = IDLE;
+    s.closed(cause);
+  }
+}

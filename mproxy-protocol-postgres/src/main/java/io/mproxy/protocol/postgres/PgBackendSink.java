@@ -1,0 +1,21 @@
+package io.mproxy.protocol.postgres;
+
+import io.netty.buffer.ByteBuf;
+
+/** Whoever is listening to a backend connection right now: its handshake, a probe, or a client. */
+interface PgBackendSink {
+
+  /** One whole backend message (type, length, body); the sink owns it. */
+  void message(ByteBuf frame);
+
+  /** The backend's one-byte answer to an SSLRequest. */
+  default void sslAnswer(byte answer) {
+  }
+
+  /** The connection closed or failed. */
+  void closed(Throwable cause);
+
+  /** The backend connection's writability changed (flow control of client uploads). */
+  default void writabilityChanged(boolean writable) {
+  }
+}

@@ -1,0 +1,1354 @@
+package io.mproxy.protocol.postgres;
+
+import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Ticket;
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.classify.Classification;
+import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.pool.PoolException;
+import io.mproxy.core.pool.PooledConnection;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.Request;
+import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.request.ShedReason;
+import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.spi.ListenerContext;
+import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.Scheduler;
+import io.mproxy.protocol.postgres.codec.PgDecodeError;
+import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
+import io.mproxy.protocol.postgres.codec.PgMessages;
+import io.mproxy.protocol.postgres.codec.StartupPacket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One PostgreSQL client connection, as an explicit state machine:
+ * {@code STARTUP → (TLS) → AUTH → LOGIN → READY → CLOSED}.
+ *
+ * <p>In READY, client messages are cut into requests at their sync points (a simple Query, a
+ * Sync, a FunctionCall): each request is classified and admitted by the core chain, then written
+ * to a backend connection leased exclusively from the pool. In {@code transaction} pool mode the
+ * lease is given back when the backend reports ReadyForQuery "idle" with nothing outstanding; in
+ * {@code session} mode, or once the client leaves state behind that cannot move (LISTEN, session
+ * SET, temp tables…), the lease lasts until the client disconnects. Requests may be pipelined:
+ * tickets complete in order, one per ReadyForQuery.
+ *
+ * <p>In transaction mode named prepared statements are renamed to shared server-side names and
+ * prepared on whichever connection the client gets ({@link PgStatement}); the session settings of
+ * the start-up packet follow the client to every connection ({@link PgParams}). Backend messages
+ * are relayed as they come, except the answers to what the proxy itself added, which are
+ * swallowed. Everything runs on the client channel's event loop; backend events hop onto it.
+ */
+final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendSink {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PgSession.class);
+
+  /** A name no client statement maps to: Parse/Close of it produce exactly the answer a client expects. */
+  private static final String NOOP_STATEMENT = "mp_noop";
+  /** Client bytes buffered while waiting for admission or a connection before reading pauses. */
+  private static final int PENDING_PAUSE_BYTES = 1 << 20;
+  /** A Parse message's parameter-type section declaring no types. */
+  private static final ByteBuf NO_PARAM_TYPES =
+      Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[] {0, 0}).asReadOnly());
+
+  private enum State { STARTUP, AUTH, LOGIN, READY, CLOSED }
+
+  /** What the proxy expects back for one of the messages it wrote that needs bookkeeping. */
+  private enum Expect { PARSE_RELAY, PARSE_SWALLOW, CLOSE_RELAY, CLOSE_SWALLOW, SYNC }
+
+  /** One request: the client messages up to a sync point, and their answer. */
+  private static final class Req {
+    final Ticket ticket;
+    final Refusal refusal;
+    long bytesIn;
+    long bytesOut;
+    boolean syncSent;
+    boolean error;
+
+    Req(Ticket ticket, Refusal refusal) {
+      this.ticket = ticket;
+      this.refusal = refusal;
+    }
+  }
+
+  private final ListenerContext listener;
+  private final PgProtocolAdapter adapter;
+  private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+  private final ArrayDeque<Req> inflight = new ArrayDeque<>();
+  private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+  private final ArrayDeque<String> parsedNames = new ArrayDeque<>();
+  private final Map<String, PgStatement> statements = new HashMap<>();
+  private final PgParams params = new PgParams();
+  private ChannelHandlerContext ctx;
+  private EventLoop loop;
+  private Scheduler scheduler;
+  private PgListenerOptions options;
+  private PgProtocolAdapter.ClusterState clusterState;
+  private State state = State.STARTUP;
+  private PgClientAuth auth;
+  private String user;
+  private String database;
+  private String variant;
+  private TenantIdentity tenant;
+  private Classification classification;
+  private long classifiedGeneration = -1;
+  private int pid;
+  private int secret;
+  private boolean userCounted;
+
+  // READY state.
+  private PooledConnection lease;
+  private PgBackend backend;
+  private boolean acquiring;
+  private boolean admitting;
+  private long waitGeneration;
+  private Req current;
+  private Request pendingRequest;
+  /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
+  private SqlClassification queryClass;
+  private long lastActivityNanos;
+  private int pendingBytes;
+  private int swallowReady;
+  private boolean skipping;
+  private boolean copyIn;
+  private byte txStatus = 'I';
+  private String pinned;
+  private boolean sessionMode;
+  private boolean flushScheduled;
+  private boolean loginDone;
+  private boolean writeInTransaction;
+  private Scheduler.Cancellable queryTimer;
+  private Scheduler.Cancellable idleTxTimer;
+
+  PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
+    this.listener = listener;
+    this.adapter = adapter;
+  }
+
+  // ------------------------------------------------------------------ channel events
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.loop = ctx.channel().eventLoop();
+    this.scheduler = new EventLoopScheduler(loop);
+    this.options = adapter.listenerOptions(listener.config());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.CLOSED) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof PgDecodeError e) {
+      protocolViolation(e.message());
+      return;
+    }
+    if (msg instanceof StartupPacket p) {
+      try {
+        startupPacket(p);
+      } finally {
+        p.release();
+      }
+      return;
+    }
+    if (!(msg instanceof ByteBuf frame)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    switch (state) {
+      case AUTH -> {
+        if (auth == null) {
+          frame.release();
+          protocolViolation("unexpected message while the user is looked up");
+        } else {
+          authMessage(frame);
+        }
+      }
+      case LOGIN, READY -> {
+        pending.add(frame);
+        pendingBytes += frame.readableBytes();
+        if (pendingBytes > PENDING_PAUSE_BYTES && (admitting || acquiring || !loginDone)) {
+          ctx.channel().config().setAutoRead(false);
+        }
+        // Requests are cut and forwarded at channelReadComplete, when the whole batch the client
+        // flushed is known (a Parse+Sync pair can then be answered without a backend).
+      }
+      default -> {
+        frame.release();
+        protocolViolation("unexpected message before start-up completed");
+      }
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (state == State.READY) {
+      pump();
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    PgBackend b = backend;
+    if (b != null) {
+      b.context().channel().config().setAutoRead(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    shutdown();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+
+  // ------------------------------------------------------------------ start-up
+
+  private void startupPacket(StartupPacket p) {
+    if (state != State.STARTUP) {
+      protocolViolation("unexpected start-up packet");
+      return;
+    }
+    switch (p.code()) {
+      case StartupPacket.SSL_REQUEST -> sslRequest();
+      case StartupPacket.GSSENC_REQUEST -> ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      case StartupPacket.CANCEL_REQUEST -> {
+        if (p.body().readableBytes() >= 8) {
+          adapter.cancel(p.body().getInt(p.body().readerIndex()), p.body().getInt(p.body().readerIndex() + 4));
+        }
+        close();
+      }
+      case StartupPacket.PROTOCOL_3_0 -> startup(p.body());
+      default -> protocolViolation("unsupported start-up code " + p.code());
+    }
+  }
+
+  private void sslRequest() {
+    if (options.tls() == null || ctx.pipeline().get(SslHandler.class) != null) {
+      ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      return;
+    }
+    // startTls: the 'S' goes out in clear, everything after it is TLS.
+    SslHandler ssl = new SslHandler(options.tls().context().newEngine(ctx.alloc()), true);
+    ctx.pipeline().addFirst("tls", ssl);
+    ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+  }
+
+  private void startup(ByteBuf body) {
+    Map<String, String> startup = new LinkedHashMap<>();
+    try {
+      while (body.isReadable() && body.getByte(body.readerIndex()) != 0) {
+        String k = PgMessages.readCString(body);
+        String v = PgMessages.readCString(body);
+        startup.put(k, v);
+      }
+    } catch (IllegalArgumentException e) {
+      protocolViolation("invalid start-up packet");
+      return;
+    }
+    decoder().typed();
+    user = startup.get("user");
+    if (user == null || user.isEmpty()) {
+      fatal("28000", "no PostgreSQL user name specified in startup packet");
+      return;
+    }
+    database = startup.getOrDefault("database", user);
+    if (database.isEmpty()) {
+      database = user;
+    }
+    String problem = params.startup(startup, options.ignoreStartupParameters());
+    if (problem != null) {
+      fatal("08P01", problem);
+      return;
+    }
+    tenant = new TenantIdentity(listener.config().name(), user, database, params.application());
+    AuthConfig authConfig = listener.config().auth();
+    if (!authConfig.terminates()) {
+      fatal("28000", "mproxy: this listener has no auth users configured (auth.mode: terminate); "
+          + "passthrough authentication is not supported for PostgreSQL yet");
+      return;
+    }
+    PgClientAuth.Secret s = authConfig.user(user).map(PgProtocolAdapter::secretOf).orElse(null);
+    state = State.AUTH;
+    String authQuery = s == null ? adapter.clusterState(listener.cluster()).options().authQuery() : null;
+    if (authQuery == null) {
+      beginAuth(s);
+      return;
+    }
+    ctx.channel().config().setAutoRead(false);
+    PgAuthQuery.lookup(listener.cluster(), authQuery, user, loop, answer -> onLoop(() -> {
+      if (state != State.AUTH) {
+        return;
+      }
+      ctx.channel().config().setAutoRead(true);
+      if (answer.error() != null) {
+        LOG.warn("listener {}: {}", listener.config().name(), answer.error());
+        fatal("08006", "mproxy: cannot look the user up: " + answer.error());
+        return;
+      }
+      beginAuth(answer.secret());
+    }));
+  }
+
+  private void beginAuth(PgClientAuth.Secret s) {
+    auth = adapter.newAuth(user, s, options.authMethod());
+    ctx.writeAndFlush(auth.start(ctx.alloc()));
+  }
+
+  private void authMessage(ByteBuf frame) {
+    try {
+      if (frame.getByte(frame.readerIndex()) != PgMessages.PASSWORD) {
+        protocolViolation("expected a password message");
+        return;
+      }
+      PgClientAuth.Result r = auth.receive(ctx.alloc(), frame);
+      switch (r.step()) {
+        case SEND_AND_WAIT -> ctx.writeAndFlush(r.reply());
+        case FAILED -> fatal("28P01", r.failure());
+        case OK -> {
+          if (r.reply() != null) {
+            ctx.write(r.reply());
+          }
+          authenticated();
+        }
+        default -> throw new IllegalStateException(r.step().name());
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void authenticated() {
+    auth = null;
+    if (!adapter.countUser(listener.config().name(), user, options.maxClientConnectionsPerUser())) {
+      fatal("53300", "mproxy: too many connections for user \"" + user + "\" (max_client_connections_per_user "
+          + options.maxClientConnectionsPerUser() + ")");
+      return;
+    }
+    userCounted = true;
+    ctx.write(PgMessages.authentication(ctx.alloc(), PgMessages.AUTH_OK));
+    ctx.flush();
+    state = State.LOGIN;
+    Cluster cluster = listener.cluster();
+    clusterState = adapter.clusterState(cluster);
+    sessionMode = !"transaction".equalsIgnoreCase(cluster.config().pool().mode());
+    variant = database.equals(clusterState.options().database()) ? Cluster.DEFAULT_VARIANT : database;
+    int[] key = adapter.register(this);
+    pid = key[0];
+    secret = key[1];
+    acquire(true);
+  }
+
+  /** The first connection: validates the database and settings, and gives the server's parameters. */
+  private void loginConnected() {
+    Map<String, String> server;
+    synchronized (backend.serverParams()) {
+      server = new LinkedHashMap<>(backend.serverParams());
+    }
+    ByteBuf out = ctx.alloc().buffer();
+    PgMessages.parameterStatuses(out, server);
+    ctx.write(out);
+    if (sessionMode && backend.pid() != 0) {
+      // The client keeps this server process for its whole session: it sees the real key, so
+      // pg_backend_pid(), pg_cancel_backend() and its own CancelRequests behave as direct.
+      int[] real = adapter.registerAs(this, backend.pid(), backend.secret());
+      if (real != null) {
+        adapter.unregister(pid, this);
+        pid = real[0];
+        secret = real[1];
+      }
+    }
+    ctx.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
+    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
+    loginDone = true;
+    state = State.READY;
+    ctx.channel().config().setAutoRead(true);
+    maybeRelease();
+    pump();
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private void pump() {
+    while (state == State.READY && !pending.isEmpty()) {
+      ByteBuf msg = pending.peek();
+      byte type = msg.getByte(msg.readerIndex());
+      if (current == null) {
+        if (type == PgMessages.TERMINATE) {
+          pending.poll().release();
+          close();
+          return;
+        }
+        if (copyIn && isCopyMessage(type) && lease != null && !inflight.isEmpty()) {
+          pending.poll();
+          pendingBytes -= msg.readableBytes();
+          Req last = inflight.peekLast();
+          last.bytesIn += msg.readableBytes();
+          if (type != PgMessages.COPY_DATA) {
+            copyIn = false;
+          }
+          backendWrite(msg);
+          continue;
+        }
+        if (admitting || acquiring) {
+          break;
+        }
+        if (lease == null && !sessionMode && txStatus == 'I' && prepareLocally()) {
+          continue;
+        }
+        startRequest(msg);
+        if (current == null) {
+          break; // admission is asynchronous
+        }
+        continue;
+      }
+      if (current.refusal != null) {
+        pending.poll();
+        pendingBytes -= msg.readableBytes();
+        msg.release();
+        if (isSyncPoint(type)) {
+          current.syncSent = true;
+          inflight.add(current);
+          current = null;
+          answerSynthetic();
+        }
+        continue;
+      }
+      if (lease == null) {
+        break; // waiting for a connection
+      }
+      pending.poll();
+      pendingBytes -= msg.readableBytes();
+      current.bytesIn += msg.readableBytes();
+      if (type == PgMessages.COPY_DONE || type == PgMessages.COPY_FAIL) {
+        copyIn = false;
+      }
+      forward(msg, type);
+      if (isSyncPoint(type)) {
+        current.syncSent = true;
+        inflight.add(current);
+        current = null;
+      }
+    }
+    if (state == State.READY && pendingBytes <= PENDING_PAUSE_BYTES && !ctx.channel().config().isAutoRead()
+        && (backend == null || backend.context().channel().isWritable())) {
+      ctx.channel().config().setAutoRead(true);
+    }
+    if (backend != null) {
+      backend.context().flush();
+    }
+  }
+
+  /**
+   * A lone Parse of a named statement followed by Sync (what PQprepare and pgbench -M prepared
+   * send) needs no backend in transaction mode: the statement is remembered and prepared on
+   * whichever connection first runs it. Answering it here saves a round trip, and above all it
+   * cannot wait for a connection while this client's peers hold them all (a driver that prepares
+   * synchronously for one client while its other clients are mid-transaction would deadlock).
+   * A syntax error is then reported when the statement is first executed.
+   */
+  private boolean prepareLocally() {
+    if (pending.size() < 2) {
+      return false;
+    }
+    java.util.Iterator<ByteBuf> it = pending.iterator();
+    ByteBuf parse = it.next();
+    ByteBuf sync = it.next();
+    if (parse.getByte(parse.readerIndex()) != PgMessages.PARSE
+        || sync.getByte(sync.readerIndex()) != PgMessages.SYNC) {
+      return false;
+    }
+    ByteBuf body = parse.duplicate().skipBytes(5);
+    String name;
+    String sql;
+    try {
+      name = PgMessages.readCString(body);
+      sql = PgMessages.readCString(body);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (name.isEmpty()) {
+      return false;
+    }
+    statements.put(name, PgStatement.of(name, sql, body));
+    pending.poll();
+    pending.poll();
+    pendingBytes -= parse.readableBytes() + sync.readableBytes();
+    parse.release();
+    sync.release();
+    ctx.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
+    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+    return true;
+  }
+
+  private static boolean isSyncPoint(byte type) {
+    return type == PgMessages.SYNC || type == PgMessages.QUERY || type == PgMessages.FUNCTION_CALL;
+  }
+
+  private static boolean isCopyMessage(byte type) {
+    return type == PgMessages.COPY_DATA || type == PgMessages.COPY_DONE || type == PgMessages.COPY_FAIL;
+  }
+
+  /** Classifies the request that starts with {@code first} and asks admission for it. */
+  private void startRequest(ByteBuf first) {
+    byte firstType = first.getByte(first.readerIndex());
+    PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
+    String sql = named != null ? named.sql() : sqlOf(first);
+    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    queryClass = firstType == PgMessages.QUERY ? sc : null;
+    RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
+    if (txStatus != 'I') {
+      // A transaction with a write is charged as a write, up to and including its COMMIT.
+      if (kind == RequestKind.WRITE) {
+        writeInTransaction = true;
+      } else if (writeInTransaction) {
+        kind = RequestKind.WRITE;
+      }
+    }
+    String fingerprint = named != null ? named.fingerprint()
+        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+    String command = sc == null ? fingerprint : sc.verb();
+    Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
+        listener.clock().nanoTime(), true);
+    admitting = true;
+    long generation = ++waitGeneration;
+    pendingRequest = request;
+    listener.gateway().admit(request, classification(), listener.origin(), listener.cluster().weights(),
+        scheduler, new AdmissionCallback() {
+          @Override
+          public void admitted(Ticket ticket) {
+            onLoop(() -> {
+              if (state != State.READY || generation != waitGeneration) {
+                ticket.complete(Outcome.ERROR, 0);
+                return;
+              }
+              admitting = false;
+              current = new Req(ticket, null);
+              if (lease != null) {
+                dispatched();
+                pump();
+              } else {
+                acquire(false);
+              }
+            });
+          }
+
+          @Override
+          public void refused(Refusal refusal) {
+            onLoop(() -> {
+              if (state != State.READY || generation != waitGeneration) {
+                return;
+              }
+              admitting = false;
+              current = new Req(null, refusal);
+              pump();
+            });
+          }
+        });
+    if (admitting && generation == waitGeneration) {
+      startWaitTimer(generation, request);
+    }
+  }
+
+  private void dispatched() {
+    waitGeneration++;
+    current.ticket.dispatched(lease.backend());
+    if (options.queryTimeoutMs() > 0 && queryTimer == null) {
+      PgBackend b = backend;
+      queryTimer = scheduler.schedule(() -> {
+        queryTimer = null;
+        if (backend == b && !inflight.isEmpty() || backend == b && current != null) {
+          LOG.debug("client {}: query_timeout, cancelling", ctx.channel().remoteAddress());
+          cancelBackendQuery();
+        }
+      }, TimeUnit.MILLISECONDS.toNanos(options.queryTimeoutMs()));
+    }
+  }
+
+  /** query_wait_timeout: a request that is neither admitted nor on a connection in time is refused. */
+  private void startWaitTimer(long generation, Request request) {
+    long ms = options.queryWaitTimeoutMs();
+    if (ms <= 0) {
+      return;
+    }
+    scheduler.schedule(() -> {
+      if (generation != waitGeneration || state != State.READY) {
+        return;
+      }
+      waitGeneration++;
+      Refusal refusal = Refusal.rejected(request.group() == null ? "default" : request.group(),
+          ShedReason.QUEUE_FULL, -1, "query_wait_timeout " + ms + " ms");
+      if (current != null && current.ticket != null) {
+        current.ticket.complete(Outcome.TIMEOUT, 0);
+        current = new Req(null, refusal);
+      } else {
+        current = new Req(null, refusal);
+      }
+      admitting = false;
+      acquiring = false;
+      pump();
+    }, TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+
+  /** The client's named statement a Bind refers to, or null. */
+  private PgStatement boundStatement(ByteBuf bind) {
+    ByteBuf body = bind.duplicate().skipBytes(5);
+    try {
+      PgMessages.readCString(body);
+      return statements.get(PgMessages.readCString(body));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** The statement text a request starts with, when the message carries or names one. */
+  private String sqlOf(ByteBuf msg) {
+    byte type = msg.getByte(msg.readerIndex());
+    ByteBuf body = msg.duplicate().skipBytes(5);
+    try {
+      switch (type) {
+        case PgMessages.QUERY:
+          return PgMessages.readCString(body);
+        case PgMessages.PARSE:
+          PgMessages.readCString(body);
+          return PgMessages.readCString(body);
+        case PgMessages.BIND: {
+          PgMessages.readCString(body);
+          PgStatement s = statements.get(PgMessages.readCString(body));
+          return s == null ? null : s.sql();
+        }
+        default:
+          return null;
+      }
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private Classification classification() {
+    long gen = listener.gateway().generation();
+    if (classification == null || gen != classifiedGeneration) {
+      classification = listener.gateway().classify(tenant);
+      classifiedGeneration = gen;
+    }
+    return classification;
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  private void acquire(boolean login) {
+    Cluster cluster = listener.cluster();
+    Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
+        listener.clock().nanoTime(), false);
+    Backend target = cluster.select(probe);
+    if (target == null) {
+      connectFailed(login, "no healthy backend in cluster " + cluster.name());
+      return;
+    }
+    acquiring = true;
+    BackendPool pool = cluster.pool(target, variant);
+    long generation = waitGeneration;
+    Request waiting = pendingRequest;
+    pool.acquire(true, loop, new BackendPool.Lease() {
+      @Override
+      public void granted(PooledConnection connection) {
+        onLoop(() -> {
+          if (state == State.CLOSED || !login && generation != waitGeneration) {
+            pool.release(connection, true);
+            return;
+          }
+          acquiring = false;
+          leased(connection, login);
+        });
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        onLoop(() -> {
+          if (state == State.CLOSED || !login && generation != waitGeneration) {
+            return;
+          }
+          acquiring = false;
+          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+          connectFailed(login, why);
+        });
+      }
+    });
+    if (acquiring && !login && waiting != null && generation == waitGeneration) {
+      startWaitTimer(generation, waiting);
+    }
+  }
+
+  private void connectFailed(boolean login, String why) {
+    if (login) {
+      String state = sqlStateIn(why);
+      fatal(state == null ? "08006" : state, state == null ? "mproxy: cannot connect to the backend: " + why
+          : messageAfterState(why));
+      return;
+    }
+    Req r = current;
+    if (r != null && r.ticket != null) {
+      r.ticket.complete(Outcome.ERROR, 0);
+    }
+    current = new Req(null, Refusal.rejected(r != null && r.ticket != null ? r.ticket.group() : "default",
+        ShedReason.NO_BACKEND, 1000, "no backend connection: " + why));
+    pump();
+  }
+
+  /** A backend start-up failure carries the server's "SQLSTATE: message"; returns the SQLSTATE. */
+  private static String sqlStateIn(String why) {
+    int i = why.indexOf("refused the connection: ");
+    if (i < 0) {
+      return null;
+    }
+    String rest = why.substring(i + "refused the connection: ".length());
+    return rest.length() > 7 && rest.charAt(5) == ':' ? rest.substring(0, 5) : null;
+  }
+
+  private static String messageAfterState(String why) {
+    int i = why.indexOf("refused the connection: ");
+    return why.substring(i + "refused the connection: ".length() + 7);
+  }
+
+  private void leased(PooledConnection connection, boolean login) {
+    lease = connection;
+    backend = connection.attachment();
+    backend.sink(this);
+    if (backend.isClosed()) {
+      return; // closed(...) already ran through the sink
+    }
+    String setup = params.sync(backend.applied());
+    if (setup != null) {
+      swallowReady++;
+      backendWrite(PgMessages.query(ctx.alloc(), setup));
+      backend.context().flush();
+    }
+    if (login) {
+      if (setup == null) {
+        loginConnected();
+      }
+      return; // loginConnected runs when the setup's ReadyForQuery arrives
+    }
+    if (current != null && current.ticket != null) {
+      dispatched();
+    }
+    pump();
+  }
+
+  /** Gives the connection back when nothing ties the client to it any more. */
+  private void maybeRelease() {
+    if (lease == null || sessionMode || pinned != null || txStatus != 'I' || current != null
+        || !inflight.isEmpty() || swallowReady > 0 || copyIn || !loginDone) {
+      return;
+    }
+    releaseLease(true);
+  }
+
+  private void releaseLease(boolean reusable) {
+    PooledConnection c = lease;
+    PgBackend b = backend;
+    lease = null;
+    backend = null;
+    expects.clear();
+    parsedNames.clear();
+    skipping = false;
+    cancelQueryTimer();
+    if (c == null) {
+      return;
+    }
+    b.idle();
+    b.context().channel().config().setAutoRead(true);
+    c.pool().release(c, reusable && !b.isClosed());
+  }
+
+  // ------------------------------------------------------------------ forwarding
+
+  private void forward(ByteBuf msg, byte type) {
+    if (sessionMode) {
+      if (type == PgMessages.QUERY) {
+        expects.add(Expect.SYNC);
+      } else if (type == PgMessages.SYNC || type == PgMessages.FUNCTION_CALL) {
+        expects.add(Expect.SYNC);
+      }
+      backendWrite(msg);
+      return;
+    }
+    switch (type) {
+      case PgMessages.PARSE -> parse(msg);
+      case PgMessages.BIND -> bind(msg);
+      case PgMessages.DESCRIBE -> describe(msg);
+      case PgMessages.CLOSE -> closeMessage(msg);
+      case PgMessages.QUERY -> {
+        String sql = sqlOf(msg);
+        if (sql != null) {
+          SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
+          queryClass = null;
+          noteSessionEffects(sql, c);
+        }
+        expects.add(Expect.SYNC);
+        backendWrite(msg);
+      }
+      case PgMessages.SYNC, PgMessages.FUNCTION_CALL -> {
+        expects.add(Expect.SYNC);
+        backendWrite(msg);
+      }
+      default -> backendWrite(msg);
+    }
+  }
+
+  /** Statements that leave session state: pin the client, or forget what the server dropped. */
+  private void noteSessionEffects(String sql, SqlClassification c) {
+    String verb = c.verb();
+    if ("DISCARD".equals(verb) || "DEALLOCATE".equals(verb) && PgSql.isDeallocateAll(sql)) {
+      backend.clearPrepared();
+      backend.applied().clear();
+      return;
+    }
+    if (pinned == null && c.setsSessionState()) {
+      String why = PgSql.pinReason(sql, c);
+      if (why != null) {
+        pin(why);
+      }
+    }
+  }
+
+  private void pin(String why) {
+    pinned = why;
+    LOG.debug("client {}: pinned to its backend connection ({})", ctx.channel().remoteAddress(), why);
+  }
+
+  private void parse(ByteBuf msg) {
+    ByteBuf body = msg.duplicate().skipBytes(5);
+    String name = PgMessages.readCString(body);
+    if (name.isEmpty()) {
+      String unnamedSql = PgMessages.readCString(body.duplicate());
+      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
+      expects.add(Expect.PARSE_RELAY);
+      parsedNames.add("");
+      backendWrite(msg);
+      return;
+    }
+    String sql = PgMessages.readCString(body);
+    PgStatement stmt = PgStatement.of(name, sql, body);
+    msg.release();
+    statements.put(name, stmt);
+    ByteBuf out = ctx.alloc().buffer();
+    if (backend.hasPrepared(stmt.serverName())) {
+      PgMessages.parse(out, NOOP_STATEMENT, "", NO_PARAM_TYPES.duplicate());
+      PgMessages.close(out, (byte) 'S', NOOP_STATEMENT);
+      expects.add(Expect.PARSE_RELAY);
+      parsedNames.add("");
+      expects.add(Expect.CLOSE_SWALLOW);
+    } else {
+      evictIfFull(out);
+      PgMessages.parse(out, stmt.serverName(), sql, stmt.paramTypes());
+      backend.markPrepared(stmt.serverName());
+      expects.add(Expect.PARSE_RELAY);
+      parsedNames.add(stmt.serverName());
+    }
+    backendWrite(out);
+  }
+
+  /** Prepares {@code stmt} on the current connection first if it is not there (answer swallowed). */
+  private void ensurePrepared(PgStatement stmt) {
+    if (backend.hasPrepared(stmt.serverName())) {
+      return;
+    }
+    ByteBuf out = ctx.alloc().buffer();
+    evictIfFull(out);
+    PgMessages.parse(out, stmt.serverName(), stmt.sql(), stmt.paramTypes());
+    backend.markPrepared(stmt.serverName());
+    expects.add(Expect.PARSE_SWALLOW);
+    parsedNames.add(stmt.serverName());
+    backendWrite(out);
+  }
+
+  private void evictIfFull(ByteBuf out) {
+    while (backend.preparedCount() >= clusterState.options().maxPreparedStatements()) {
+      String eldest = backend.eldestPrepared();
+      if (eldest == null) {
+        return;
+      }
+      backend.forgetPrepared(eldest);
+      PgMessages.close(out, (byte) 'S', eldest);
+      expects.add(Expect.CLOSE_SWALLOW);
+    }
+  }
+
+  private void bind(ByteBuf msg) {
+    ByteBuf body = msg.duplicate().skipBytes(5);
+    String portal = PgMessages.readCString(body);
+    String name = PgMessages.readCString(body);
+    PgStatement stmt = name.isEmpty() ? null : statements.get(name);
+    if (stmt == null) {
+      backendWrite(msg);
+      return;
+    }
+    noteSessionEffects(stmt.sql(), stmt.classification());
+    ensurePrepared(stmt);
+    ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
+    out.writeByte(PgMessages.BIND).writeInt(0);
+    PgMessages.cstring(out, portal);
+    PgMessages.cstring(out, stmt.serverName());
+    out.writeBytes(body);
+    out.setInt(1, out.writerIndex() - 1);
+    msg.release();
+    backendWrite(out);
+  }
+
+  private void describe(ByteBuf msg) {
+    byte what = msg.getByte(msg.readerIndex() + 5);
+    ByteBuf body = msg.duplicate().skipBytes(6);
+    String name = PgMessages.readCString(body);
+    PgStatement stmt = what == 'S' && !name.isEmpty() ? statements.get(name) : null;
+    if (stmt == null) {
+      backendWrite(msg);
+      return;
+    }
+    ensurePrepared(stmt);
+    msg.release();
+    ByteBuf out = ctx.alloc().buffer();
+    out.writeByte(PgMessages.DESCRIBE).writeInt(0).writeByte('S');
+    PgMessages.cstring(out, stmt.serverName());
+    out.setInt(1, out.writerIndex() - 1);
+    backendWrite(out);
+  }
+
+  private void closeMessage(ByteBuf msg) {
+    byte what = msg.getByte(msg.readerIndex() + 5);
+    ByteBuf body = msg.duplicate().skipBytes(6);
+    String name = PgMessages.readCString(body);
+    if (what == 'S' && !name.isEmpty()) {
+      // The server-side statement is shared: keep it; answer the client's Close with a no-op one.
+      statements.remove(name);
+      msg.release();
+      ByteBuf out = ctx.alloc().buffer();
+      PgMessages.close(out, (byte) 'S', NOOP_STATEMENT);
+      expects.add(Expect.CLOSE_RELAY);
+      backendWrite(out);
+      return;
+    }
+    expects.add(Expect.CLOSE_RELAY);
+    backendWrite(msg);
+  }
+
+  private void backendWrite(ByteBuf msg) {
+    backend.context().channel().write(msg, backend.context().channel().voidPromise());
+  }
+
+  // ------------------------------------------------------------------ backend messages
+
+  @Override
+  public void message(ByteBuf frame) {
+    if (loop.inEventLoop()) {
+      backendMessage(frame);
+    } else {
+      loop.execute(() -> backendMessage(frame));
+    }
+  }
+
+  @Override
+  public void closed(Throwable cause) {
+    onLoop(() -> backendClosed(cause));
+  }
+
+  @Override
+  public void writabilityChanged(boolean writable) {
+    onLoop(() -> {
+      if (state != State.CLOSED) {
+        ctx.channel().config().setAutoRead(writable);
+      }
+    });
+  }
+
+  private void backendMessage(ByteBuf frame) {
+    if (state == State.CLOSED || backend == null) {
+      frame.release();
+      return;
+    }
+    byte type = frame.getByte(frame.readerIndex());
+    if (swallowReady > 0) {
+      setupAnswer(type, frame);
+      return;
+    }
+    Req head = firstUnanswered();
+    if (head != null) {
+      head.bytesOut += frame.readableBytes();
+    }
+    switch (type) {
+      case PgMessages.READY_FOR_QUERY -> readyForQuery(frame);
+      case PgMessages.PARSE_COMPLETE -> answered(frame, Expect.PARSE_RELAY, Expect.PARSE_SWALLOW);
+      case PgMessages.CLOSE_COMPLETE -> answered(frame, Expect.CLOSE_RELAY, Expect.CLOSE_SWALLOW);
+      case PgMessages.ERROR_RESPONSE -> {
+        skipping = true;
+        if (head != null) {
+          head.error = true;
+        }
+        relay(frame, true);
+      }
+      case PgMessages.COPY_IN_RESPONSE -> {
+        copyIn = true;
+        relay(frame, true);
+      }
+      case PgMessages.COPY_BOTH_RESPONSE -> {
+        pin("COPY BOTH");
+        relay(frame, true);
+      }
+      case PgMessages.PARAMETER_STATUS -> {
+        ByteBuf body = frame.duplicate().skipBytes(5);
+        String name = PgMessages.readCString(body);
+        String value = PgMessages.readCString(body);
+        params.reported(name, value);
+        if (PgParams.REPORTED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+          backend.applied().put(name.toLowerCase(java.util.Locale.ROOT), value);
+        }
+        relay(frame, false);
+      }
+      case PgMessages.NOTIFICATION_RESPONSE -> relay(frame, true);
+      default -> relay(frame, false);
+    }
+  }
+
+  private Req firstUnanswered() {
+    for (Req r : inflight) {
+      if (r.refusal == null) {
+        return r;
+      }
+    }
+    return current;
+  }
+
+  /** The answer to the start-up settings the proxy sent on a newly leased connection. */
+  private void setupAnswer(byte type, ByteBuf frame) {
+    if (type == PgMessages.ERROR_RESPONSE) {
+      String error = PgErrors.describe(frame);
+      frame.release();
+      String st = error.substring(0, Math.min(5, error.length()));
+      fatal(st.length() == 5 ? st : "08P01", "mproxy: cannot apply the session settings: " + error.substring(Math.min(7, error.length())));
+      return;
+    }
+    boolean ready = type == PgMessages.READY_FOR_QUERY;
+    frame.release();
+    if (!ready) {
+      return;
+    }
+    swallowReady--;
+    if (swallowReady == 0 && !loginDone) {
+      loginConnected();
+    } else {
+      pump();
+    }
+  }
+
+  private void answered(ByteBuf frame, Expect relayKind, Expect swallowKind) {
+    Expect e = expects.peek();
+    while (e != null && e != relayKind && e != swallowKind && e != Expect.SYNC) {
+      expects.poll();
+      e = expects.peek();
+    }
+    if (e == relayKind || e == swallowKind) {
+      expects.poll();
+      if (relayKind == Expect.PARSE_RELAY) {
+        parsedNames.poll();
+      }
+    }
+    if (e == swallowKind) {
+      frame.release();
+    } else {
+      relay(frame, false);
+    }
+  }
+
+  private void readyForQuery(ByteBuf frame) {
+    txStatus = frame.getByte(frame.readerIndex() + 5);
+    // Statements whose Parse was skipped by an error are not on the server.
+    while (!expects.isEmpty()) {
+      Expect e = expects.poll();
+      if (e == Expect.SYNC) {
+        break;
+      }
+      if (e == Expect.PARSE_RELAY || e == Expect.PARSE_SWALLOW) {
+        String name = parsedNames.poll();
+        if (name != null && !name.isEmpty() && backend != null) {
+          backend.forgetPrepared(name);
+        }
+      }
+    }
+    skipping = false;
+    Req done = !inflight.isEmpty() && inflight.peek().refusal == null ? inflight.poll() : null;
+    lastActivityNanos = listener.clock().nanoTime();
+    if (txStatus == 'I') {
+      writeInTransaction = false;
+    }
+    relay(frame, true);
+    if (done != null) {
+      done.ticket.complete(done.error ? Outcome.ERROR : Outcome.OK, done.bytesIn, done.bytesOut);
+    }
+    if (inflight.isEmpty() && current == null) {
+      cancelQueryTimer();
+    }
+    answerSynthetic();
+    if (txStatus == 'I') {
+      cancelIdleTxTimer();
+    } else {
+      armIdleTxTimer();
+    }
+    maybeRelease();
+    pump();
+  }
+
+  /** Answers refused requests at the head of the line, in order with real answers. */
+  private void answerSynthetic() {
+    boolean wrote = false;
+    while (!inflight.isEmpty() && inflight.peek().refusal != null) {
+      Req r = inflight.poll();
+      ctx.write(PgMessages.error(ctx.alloc(), "ERROR", sqlStateFor(r.refusal), r.refusal.message()));
+      ctx.write(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+      wrote = true;
+    }
+    if (wrote) {
+      ctx.flush();
+    }
+  }
+
+  static String sqlStateFor(Refusal r) {
+    return switch (r.reason()) {
+      case RU_LIMIT -> "53400";
+      case QUEUE_FULL -> r.detail() != null && r.detail().startsWith("query_wait_timeout") ? "57014" : "53000";
+      case CODEL, RUNAWAY -> "53000";
+      case CIRCUIT_OPEN, NO_BACKEND -> "57P03";
+    };
+  }
+
+  private void relay(ByteBuf frame, boolean flushNow) {
+    ctx.write(frame, ctx.voidPromise());
+    if (flushNow) {
+      flushScheduled = false;
+      ctx.flush();
+    } else if (!flushScheduled) {
+      flushScheduled = true;
+      loop.execute(() -> {
+        if (flushScheduled) {
+          flushScheduled = false;
+          ctx.flush();
+        }
+      });
+    }
+  }
+
+  private void backendClosed(Throwable cause) {
+    if (state == State.CLOSED || backend == null) {
+      return;
+    }
+    LOG.debug("client {}: backend connection lost: {}", ctx.channel().remoteAddress(), String.valueOf(cause));
+    PooledConnection c = lease;
+    lease = null;
+    backend = null;
+    if (c != null) {
+      c.pool().release(c, false);
+    }
+    fatal("08006", "mproxy: the backend connection was lost; the session cannot continue");
+  }
+
+  // ------------------------------------------------------------------ cancel and timers
+
+  /** A CancelRequest with this session's key arrived on another connection. */
+  void cancelFromClient() {
+    onLoop(this::cancelBackendQuery);
+  }
+
+  private void cancelBackendQuery() {
+    if (state == State.CLOSED || backend == null || lease == null) {
+      return;
+    }
+    PgBackend b = backend;
+    Channel bch = b.context().channel();
+    adapter.sendCancel(bch, b.pid(), b.secret());
+  }
+
+  private void cancelQueryTimer() {
+    if (queryTimer != null) {
+      queryTimer.cancel();
+      queryTimer = null;
+    }
+  }
+
+  private void armIdleTxTimer() {
+    long ms = options.idleTransactionTimeoutMs();
+    if (ms <= 0 || idleTxTimer != null) {
+      return;
+    }
+    long limit = TimeUnit.MILLISECONDS.toNanos(ms);
+    long idle = listener.clock().nanoTime() - lastActivityNanos;
+    idleTxTimer = scheduler.schedule(() -> {
+      idleTxTimer = null;
+      if (state != State.READY || txStatus == 'I') {
+        return;
+      }
+      boolean busy = !inflight.isEmpty() || current != null || !pending.isEmpty();
+      if (busy || listener.clock().nanoTime() - lastActivityNanos < limit) {
+        armIdleTxTimer();
+        return;
+      }
+      fatal("25P03", "mproxy: terminating connection due to idle-in-transaction timeout (" + ms + " ms)");
+    }, Math.max(1, limit - idle));
+  }
+
+  private void cancelIdleTxTimer() {
+    if (idleTxTimer != null) {
+      idleTxTimer.cancel();
+      idleTxTimer = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  private void protocolViolation(String message) {
+    fatal("08P01", message);
+  }
+
+  private void fatal(String sqlState, String message) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    ctx.writeAndFlush(PgMessages.error(ctx.alloc(), "FATAL", sqlState, message))
+        .addListener(ChannelFutureListener.CLOSE);
+    shutdown();
+  }
+
+  private void close() {
+    ctx.close();
+    shutdown();
+  }
+
+  /** Ends every request and gives the connection back; runs once. */
+  private void shutdown() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    boolean wasReady = state == State.READY || state == State.LOGIN;
+    state = State.CLOSED;
+    waitGeneration++;
+    cancelQueryTimer();
+    cancelIdleTxTimer();
+    if (current != null && current.ticket != null) {
+      current.ticket.complete(Outcome.ERROR, current.bytesIn, current.bytesOut);
+    }
+    current = null;
+    for (Req r : inflight) {
+      if (r.ticket != null) {
+        r.ticket.complete(Outcome.ERROR, r.bytesIn, r.bytesOut);
+      }
+    }
+    inflight.clear();
+    ByteBuf b;
+    while ((b = pending.poll()) != null) {
+      b.release();
+    }
+    statements.clear();
+    if (lease != null) {
+      boolean clean = txStatus == 'I' && expects.isEmpty() && swallowReady == 0 && !copyIn;
+      if (clean && sessionMode) {
+        resetAndRelease();
+      } else {
+        releaseLease(clean && pinned == null);
+      }
+    }
+    if (wasReady || pid != 0) {
+      adapter.unregister(pid, this);
+    }
+    if (userCounted) {
+      adapter.uncountUser(listener.config().name(), user);
+      userCounted = false;
+    }
+  }
+
+  /** Session mode: the client's session state is wiped with server_reset_query before reuse. */
+  private void resetAndRelease() {
+    PooledConnection c = lease;
+    PgBackend b = backend;
+    lease = null;
+    backend = null;
+    String reset = clusterState.options().serverResetQuery();
+    if (reset == null || reset.isBlank()) {
+      b.idle();
+      c.pool().release(c, true);
+      return;
+    }
+    b.sink(new PgBackendSink() {
+      private boolean failed;
+
+      @Override
+      public void message(ByteBuf frame) {
+        byte type = frame.getByte(frame.readerIndex());
+        frame.release();
+        if (type == PgMessages.ERROR_RESPONSE) {
+          failed = true;
+        } else if (type == PgMessages.READY_FOR_QUERY) {
+          b.idle();
+          b.applied().clear();
+          b.clearPrepared();
+          c.pool().release(c, !failed);
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        c.pool().release(c, false);
+      }
+    });
+    Channel ch = b.context().channel();
+    ch.writeAndFlush(PgMessages.query(ch.alloc(), reset));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private PgFrameDecoder decoder() {
+    return ctx.pipeline().get(PgFrameDecoder.class);
+  }
+
+  private void onLoop(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      loop.execute(r);
+    }
+  }
+
+  String describe() {
+    return user + "@" + database + " from " + ctx.channel().remoteAddress();
+  }
+
+  static String utf8(ByteBuf b) {
+    return b.toString(StandardCharsets.UTF_8);
+  }
+}
