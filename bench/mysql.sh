@@ -23,6 +23,7 @@ threads_list="16,128"
 tests="oltp_point_select,oltp_read_only"
 targets=""
 pool=32
+io_threads=0
 tables=4
 table_size=100000
 keep=0
@@ -37,6 +38,7 @@ usage: bench/mysql.sh [options]
   --tests LIST          sysbench tests (default $tests)
   --targets LIST        subset of direct,mproxy,haproxy (default: all installed)
   --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
+  --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
   --table-size N        rows per table (default $table_size, $tables tables)
   --out FILE            also write every run as CSV to FILE
   --keep                keep the work directory (configs, logs) after exit
@@ -56,6 +58,7 @@ while (($#)); do
     --tests) tests=${2:?}; shift 2 ;;
     --targets) targets=${2:?}; shift 2 ;;
     --pool) pool=${2:?}; shift 2 ;;
+    --io-threads) io_threads=${2:?}; shift 2 ;;
     --table-size) table_size=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -158,7 +161,7 @@ start_mproxy() {
   port="$(free_port)"
   admin="$(free_port)"
   cat >"$work/mproxy.yaml" <<YAML
-server: { watch_config: false, shutdown_grace_ms: 2000 }
+server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads }
 admin: { bind: 127.0.0.1:$admin }
 listeners:
   - name: mysql
@@ -277,11 +280,11 @@ done
 
 [[ -n $out ]] && cp "$csv" "$out"
 
-python3 - "$csv" "$seconds" "$rounds" "$pool" <<'PY'
+python3 - "$csv" "$seconds" "$rounds" "$pool" "$io_threads" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-seconds, rounds, pool = sys.argv[2], sys.argv[3], sys.argv[4]
-print(f"\nsysbench, {rounds} interleaved rounds of {seconds} s; mproxy: transaction pooling over {pool} backend connections")
+seconds, rounds, pool, io = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+print(f"\nsysbench, {rounds} interleaved rounds of {seconds} s; mproxy: transaction pooling over {pool} backend connections, io_threads {io}")
 print("| test | threads | target | tps (median) | qps (median) | ratio to direct | p95 ms (median) | errors | reconnects |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 keys = []
