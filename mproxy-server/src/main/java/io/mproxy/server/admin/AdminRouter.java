@@ -60,7 +60,7 @@ final class AdminRouter {
     QueryStringDecoder query = new QueryStringDecoder(uri);
     switch (query.path()) {
       case "/":
-        return get(method) ? done(Reply.of(HttpResponseStatus.OK, Reply.HTML, DashboardPage.HTML))
+        return get(method) ? done(new Reply(HttpResponseStatus.OK, Reply.HTML, DashboardPage.HTML, null))
             : done(Reply.methodNotAllowed(GET));
       case "/healthz":
         return get(method) ? done(health()) : done(Reply.methodNotAllowed(GET));
