@@ -70,6 +70,9 @@ public final class Gateway {
 
   /** Charges in-flight latency to every group; the server calls this every {@code server.ru_tick_ms}. */
   public void tick() {
+    if (io.mproxy.core.fault.Faults.RU_TICK_SKIPPED.fires()) {
+      return;
+    }
     groups.tick();
   }
 
@@ -112,7 +115,7 @@ public final class Gateway {
         group.countAdmitted();
         telemetry.queueWait(group.name(), request.priority(), clock.nanoTime() - enqueued);
         callback.admitted(ticket);
-      }, r);
+      }, r + io.mproxy.core.fault.Faults.queueWakeDelayNanos());
       return;
     }
     if (queueSlot) {

@@ -4,20 +4,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The whole validated configuration: immutable, swapped atomically on reload. */
+/**
+ * The whole validated configuration: immutable, swapped atomically on reload. {@code fleet} is the
+ * optional top-level {@code cluster:} section (budget sharing over gossip).
+ */
 public record ProxyConfig(
     ServerSettings server,
     AdminConfig admin,
     List<ListenerConfig> listeners,
     Map<String, ClusterConfig> clusters,
     Map<String, ResourceGroupConfig> resourceGroups,
-    List<TenantRule> tenants) {
+    List<TenantRule> tenants,
+    Optional<FleetConfig> fleet) {
 
   public ProxyConfig {
     listeners = List.copyOf(listeners);
     clusters = Map.copyOf(clusters);
     resourceGroups = Map.copyOf(resourceGroups);
     tenants = List.copyOf(tenants);
+    fleet = fleet == null ? Optional.empty() : fleet;
+  }
+
+  /** A node alone: no {@code cluster:} section. */
+  public ProxyConfig(ServerSettings server, AdminConfig admin, List<ListenerConfig> listeners,
+      Map<String, ClusterConfig> clusters, Map<String, ResourceGroupConfig> resourceGroups,
+      List<TenantRule> tenants) {
+    this(server, admin, listeners, clusters, resourceGroups, tenants, Optional.empty());
   }
 
   public Optional<ListenerConfig> listener(String name) {

@@ -115,7 +115,7 @@ public final class BackendPool {
         refusal = new PoolClosedException(backend.id());
         ready = null;
       } else {
-        ready = exclusive ? takeIdle() : takeShared(requester);
+        ready = exclusive ? takeIdle(requester) : takeShared(requester);
         if (ready == null) {
           if (waiters.size() >= MAX_WAITERS) {
             refusal = new PoolExhaustedException(backend.id(), "too many requests waiting for a connection");
@@ -304,15 +304,29 @@ public final class BackendPool {
   public record PoolStats(int idle, int active, int opening, int waiting) {
   }
 
-  private PooledConnection takeIdle() {
+  /**
+   * An idle connection for an exclusive lease, preferring one on the requester's own event loop:
+   * then every message between client and server stays on one thread, with no wake-up of
+   * another loop per message.
+   */
+  private PooledConnection takeIdle(EventLoop requester) {
+    PooledConnection any = null;
     for (PooledConnection pc : connections) {
       if (pc.usable() && !pc.exclusive() && pc.outstanding() == 0) {
-        pc.exclusive(true);
-        pc.touch(clock.nanoTime());
-        return pc;
+        if (requester == null || pc.channel().eventLoop() == requester) {
+          any = pc;
+          break;
+        }
+        if (any == null) {
+          any = pc;
+        }
       }
     }
-    return null;
+    if (any != null) {
+      any.exclusive(true);
+      any.touch(clock.nanoTime());
+    }
+    return any;
   }
 
   /**
@@ -509,7 +523,7 @@ public final class BackendPool {
     List<Runnable> grants = new ArrayList<>();
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      PooledConnection c = w.exclusive ? takeIdle() : takeShared(w.loop);
+      PooledConnection c = w.exclusive ? takeIdle(w.loop) : takeShared(w.loop);
       if (c == null) {
         continue;
       }

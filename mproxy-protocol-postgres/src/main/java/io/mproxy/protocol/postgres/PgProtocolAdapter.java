@@ -211,6 +211,26 @@ public final class PgProtocolAdapter implements ProtocolAdapter {
     }
   }
 
+  /** Opens a passthrough client's own (unpooled) server connection, on the client's event loop. */
+  void connectPassthrough(Channel client, io.mproxy.core.balance.Backend target,
+      ChannelFutureListener done) {
+    new Bootstrap()
+        .group(client.eventLoop())
+        .channel(client.getClass().asSubclass(SocketChannel.class))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline()
+                .addLast("pg-decoder", PgFrameDecoder.forBackend(PgBackendConnector.MAX_BACKEND_MESSAGE_BYTES))
+                .addLast("pg-backend", new PgBackend());
+          }
+        })
+        .connect(target.config().address().host(), target.config().address().port())
+        .addListener(done);
+  }
+
   /** Opens a short connection to the backend behind {@code backendChannel} and sends a CancelRequest. */
   void sendCancel(Channel backendChannel, int pid, int secret) {
     new Bootstrap()

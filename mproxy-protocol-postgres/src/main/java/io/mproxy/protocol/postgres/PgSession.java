@@ -16,6 +16,7 @@ import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
+import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -70,7 +71,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private static final ByteBuf NO_PARAM_TYPES =
       Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[] {0, 0}).asReadOnly());
 
-  private enum State { STARTUP, AUTH, LOGIN, READY, CLOSED }
+  private enum State { STARTUP, AUTH, PASSTHROUGH_AUTH, LOGIN, READY, CLOSED }
 
   /** What the proxy expects back for one of the messages it wrote that needs bookkeeping. */
   private enum Expect { PARSE_RELAY, PARSE_SWALLOW, CLOSE_RELAY, CLOSE_SWALLOW, SYNC }
@@ -117,12 +118,16 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   // READY state.
   private PooledConnection lease;
+  /** Passthrough mode: the client's own server connection (not pooled) and its backend. */
+  private Backend passthroughTarget;
   private PgBackend backend;
   private boolean acquiring;
   private boolean admitting;
   private long waitGeneration;
   private Req current;
   private Request pendingRequest;
+  /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
+  private SqlClassification queryClass;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -175,6 +180,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     switch (state) {
+      case PASSTHROUGH_AUTH -> {
+        if (backend == null) {
+          frame.release();
+          protocolViolation("unexpected message before the server answered");
+        } else {
+          backendWrite(frame);
+          backend.context().flush();
+        }
+      }
       case AUTH -> {
         if (auth == null) {
           frame.release();
@@ -290,8 +304,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     tenant = new TenantIdentity(listener.config().name(), user, database, params.application());
     AuthConfig authConfig = listener.config().auth();
     if (!authConfig.terminates()) {
-      fatal("28000", "mproxy: this listener has no auth users configured (auth.mode: terminate); "
-          + "passthrough authentication is not supported for PostgreSQL yet");
+      passthrough(startup);
       return;
     }
     PgClientAuth.Secret s = authConfig.user(user).map(PgProtocolAdapter::secretOf).orElse(null);
@@ -365,6 +378,76 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     acquire(true);
   }
 
+  /**
+   * Passthrough: the client authenticates to the server itself over its own server connection
+   * (opened with the client's start-up packet, never pooled), so the proxy needs no user list.
+   * The session is pinned to that connection; requests are still classified, admitted and
+   * metered. TLS to the server is not used in this mode.
+   */
+  private void passthrough(Map<String, String> startup) {
+    state = State.PASSTHROUGH_AUTH;
+    sessionMode = true;
+    Cluster cluster = listener.cluster();
+    clusterState = adapter.clusterState(cluster);
+    Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
+        listener.clock().nanoTime(), false);
+    Backend target = cluster.select(probe);
+    if (target == null) {
+      fatal("08006", "mproxy: no healthy backend in cluster " + cluster.name());
+      return;
+    }
+    passthroughTarget = target;
+    ctx.channel().config().setAutoRead(false);
+    adapter.connectPassthrough(ctx.channel(), target, f -> onLoop(() -> {
+      if (state != State.PASSTHROUGH_AUTH) {
+        if (f.isSuccess()) {
+          f.channel().close();
+        }
+        return;
+      }
+      if (!f.isSuccess()) {
+        fatal("08006", "mproxy: cannot connect to the backend: " + f.cause().getMessage());
+        return;
+      }
+      backend = f.channel().pipeline().get(PgBackend.class);
+      backend.sink(this);
+      ctx.channel().config().setAutoRead(true);
+      f.channel().writeAndFlush(PgMessages.startup(f.channel().alloc(), startup));
+    }));
+  }
+
+  /** Passthrough: the server's side of authentication goes to the client as is. */
+  private void passthroughAuthAnswer(byte type, ByteBuf frame) {
+    switch (type) {
+      case PgMessages.BACKEND_KEY_DATA -> {
+        backend.keyData(frame.getInt(frame.readerIndex() + 5), frame.getInt(frame.readerIndex() + 9));
+        int[] real = adapter.registerAs(this, backend.pid(), backend.secret());
+        if (real != null) {
+          pid = real[0];
+          secret = real[1];
+        }
+        relay(frame, false);
+      }
+      case PgMessages.READY_FOR_QUERY -> {
+        if (!adapter.countUser(listener.config().name(), user, options.maxClientConnectionsPerUser())) {
+          frame.release();
+          fatal("53300", "mproxy: too many connections for user \"" + user + "\"");
+          return;
+        }
+        userCounted = true;
+        loginDone = true;
+        state = State.READY;
+        relay(frame, true);
+        pump();
+      }
+      case PgMessages.ERROR_RESPONSE -> {
+        relay(frame, true);
+        close();
+      }
+      default -> relay(frame, type == PgMessages.AUTHENTICATION);
+    }
+  }
+
   /** The first connection: validates the database and settings, and gives the server's parameters. */
   private void loginConnected() {
     Map<String, String> server;
@@ -405,7 +488,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           close();
           return;
         }
-        if (copyIn && isCopyMessage(type) && lease != null && !inflight.isEmpty()) {
+        if (copyIn && isCopyMessage(type) && backend != null && !inflight.isEmpty()) {
           pending.poll();
           pendingBytes -= msg.readableBytes();
           Req last = inflight.peekLast();
@@ -440,7 +523,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         }
         continue;
       }
-      if (lease == null) {
+      if (backend == null) {
         break; // waiting for a connection
       }
       pending.poll();
@@ -517,8 +600,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** Classifies the request that starts with {@code first} and asks admission for it. */
   private void startRequest(ByteBuf first) {
-    String sql = sqlOf(first);
-    RequestKind kind = sql == null ? RequestKind.SESSION : PgSql.kind(sql);
+    byte firstType = first.getByte(first.readerIndex());
+    PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
+    String sql = named != null ? named.sql() : sqlOf(first);
+    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    queryClass = firstType == PgMessages.QUERY ? sc : null;
+    RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
     if (txStatus != 'I') {
       // A transaction with a write is charged as a write, up to and including its COMMIT.
       if (kind == RequestKind.WRITE) {
@@ -527,8 +614,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         kind = RequestKind.WRITE;
       }
     }
-    String fingerprint = sql == null ? String.valueOf((char) first.getByte(first.readerIndex())) : PgSql.fingerprint(sql);
-    String command = sql == null ? fingerprint : PgSql.verb(sql);
+    String fingerprint = named != null ? named.fingerprint()
+        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+    String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
         listener.clock().nanoTime(), true);
     admitting = true;
@@ -545,7 +633,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
               }
               admitting = false;
               current = new Req(ticket, null);
-              if (lease != null) {
+              if (backend != null) {
                 dispatched();
                 pump();
               } else {
@@ -573,7 +661,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void dispatched() {
     waitGeneration++;
-    current.ticket.dispatched(lease.backend());
+    current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
       queryTimer = scheduler.schedule(() -> {
@@ -609,6 +697,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       acquiring = false;
       pump();
     }, TimeUnit.MILLISECONDS.toNanos(ms));
+  }
+
+  /** The client's named statement a Bind refers to, or null. */
+  private PgStatement boundStatement(ByteBuf bind) {
+    ByteBuf body = bind.duplicate().skipBytes(5);
+    try {
+      PgMessages.readCString(body);
+      return statements.get(PgMessages.readCString(body));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** The statement text a request starts with, when the message carries or names one. */
@@ -791,7 +890,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.QUERY -> {
         String sql = sqlOf(msg);
         if (sql != null) {
-          noteSessionEffects(sql);
+          SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
+          queryClass = null;
+          noteSessionEffects(sql, c);
         }
         expects.add(Expect.SYNC);
         backendWrite(msg);
@@ -805,15 +906,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   /** Statements that leave session state: pin the client, or forget what the server dropped. */
-  private void noteSessionEffects(String sql) {
-    String verb = PgSql.verb(sql);
+  private void noteSessionEffects(String sql, SqlClassification c) {
+    String verb = c.verb();
     if ("DISCARD".equals(verb) || "DEALLOCATE".equals(verb) && PgSql.isDeallocateAll(sql)) {
       backend.clearPrepared();
       backend.applied().clear();
       return;
     }
-    if (pinned == null) {
-      String why = PgSql.pinReason(sql);
+    if (pinned == null && c.setsSessionState()) {
+      String why = PgSql.pinReason(sql, c);
       if (why != null) {
         pin(why);
       }
@@ -829,7 +930,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     ByteBuf body = msg.duplicate().skipBytes(5);
     String name = PgMessages.readCString(body);
     if (name.isEmpty()) {
-      noteSessionEffects(PgMessages.readCString(body.duplicate()));
+      String unnamedSql = PgMessages.readCString(body.duplicate());
+      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
@@ -891,7 +993,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       backendWrite(msg);
       return;
     }
-    noteSessionEffects(stmt.sql());
+    noteSessionEffects(stmt.sql(), stmt.classification());
     ensurePrepared(stmt);
     ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
     out.writeByte(PgMessages.BIND).writeInt(0);
@@ -974,6 +1076,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     byte type = frame.getByte(frame.readerIndex());
+    if (state == State.PASSTHROUGH_AUTH) {
+      passthroughAuthAnswer(type, frame);
+      return;
+    }
     if (swallowReady > 0) {
       setupAnswer(type, frame);
       return;
@@ -1165,7 +1271,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void cancelBackendQuery() {
-    if (state == State.CLOSED || backend == null || lease == null) {
+    if (state == State.CLOSED || backend == null) {
       return;
     }
     PgBackend b = backend;
@@ -1253,6 +1359,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       b.release();
     }
     statements.clear();
+    if (passthroughTarget != null && backend != null) {
+      backend.idle();
+      backend.context().channel().close();
+      backend = null;
+    }
     if (lease != null) {
       boolean clean = txStatus == 'I' && expects.isEmpty() && swallowReady == 0 && !copyIn;
       if (clean && sessionMode) {

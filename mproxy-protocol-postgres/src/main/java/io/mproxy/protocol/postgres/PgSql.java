@@ -1,6 +1,10 @@
 package io.mproxy.protocol.postgres;
 
 import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.sql.SqlClassifier;
+import io.mproxy.core.sql.SqlDialect;
+import io.mproxy.core.sql.SqlFingerprint;
 import java.util.Locale;
 
 /**
@@ -13,18 +17,25 @@ final class PgSql {
   private PgSql() {
   }
 
+  static SqlClassification classify(String sql) {
+    return SqlClassifier.classify(SqlDialect.POSTGRES, sql);
+  }
+
   static RequestKind kind(String sql) {
-    String verb = verb(sql);
-    return switch (verb) {
-      case "SELECT", "SHOW", "VALUES", "TABLE", "FETCH", "EXPLAIN" ->
-          upperContains(sql, " FOR UPDATE") || upperContains(sql, " FOR SHARE") || upperContains(sql, " INTO ")
-              ? RequestKind.WRITE : RequestKind.READ;
-      case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ABORT" ->
-          RequestKind.TRANSACTION_CONTROL;
-      case "SET", "RESET", "DISCARD", "LISTEN", "UNLISTEN", "DEALLOCATE", "PREPARE" -> RequestKind.SESSION;
-      case "" -> RequestKind.SESSION;
-      default -> RequestKind.WRITE;
-    };
+    return classify(sql).kind();
+  }
+
+  static String verb(String sql) {
+    return classify(sql).verb();
+  }
+
+  /** The statement's shape with literals and lists normalized, comments gone except hints. */
+  static String fingerprint(String sql) {
+    return SqlFingerprint.of(SqlDialect.POSTGRES, sql);
+  }
+
+  static String pinReason(String sql) {
+    return pinReason(sql, classify(sql));
   }
 
   /**
@@ -32,26 +43,28 @@ final class PgSql {
    * setting the server reports (application_name, DateStyle, TimeZone…) does not pin: the report
    * is tracked and replayed on the next connection. SET LOCAL ends with its transaction.
    */
-  static String pinReason(String sql) {
-    String verb = verb(sql);
+  static String pinReason(String sql, SqlClassification c) {
+    if (!c.setsSessionState()) {
+      return null;
+    }
+    String verb = c.verb();
     switch (verb) {
+      case "SET":
+        if (PgParams.REPORTED.contains(setName(sql))) {
+          return null;
+        }
+        return "SET of a session setting";
       case "LISTEN":
         return "LISTEN";
       case "PREPARE":
         return "SQL PREPARE";
-      case "SET":
-        if (upperStartsAfterVerb(sql, "LOCAL ") || upperStartsAfterVerb(sql, "TRANSACTION")
-            || PgParams.REPORTED.contains(setName(sql))) {
-          return null;
-        }
-        return "SET of a session setting";
       case "DECLARE":
-        return upperContains(sql, " WITH HOLD") ? "DECLARE ... WITH HOLD" : null;
+        return "DECLARE ... WITH HOLD";
       case "CREATE":
-        return upperContains(sql, " TEMP") ? "temporary table" : null;
+        return "temporary table";
       default:
-        return upperContains(sql, "PG_ADVISORY_LOCK") && !upperContains(sql, "PG_ADVISORY_XACT_LOCK")
-            ? "session advisory lock" : null;
+        return sql.toLowerCase(Locale.ROOT).contains("advisory") ? "session advisory lock"
+            : "session state left by " + (verb.isEmpty() ? "a statement" : verb);
     }
   }
 
@@ -67,102 +80,5 @@ final class PgSql {
 
   static boolean isDeallocateAll(String sql) {
     return sql.trim().toUpperCase(Locale.ROOT).replaceAll("\\s+", " ").matches("DEALLOCATE (PREPARE )?ALL;?");
-  }
-
-  static String verb(String sql) {
-    int i = skipNoise(sql, 0);
-    int start = i;
-    while (i < sql.length() && Character.isLetter(sql.charAt(i))) {
-      i++;
-    }
-    return sql.substring(start, i).toUpperCase(Locale.ROOT);
-  }
-
-  private static int skipNoise(String sql, int i) {
-    int n = sql.length();
-    while (i < n) {
-      char c = sql.charAt(i);
-      if (Character.isWhitespace(c) || c == '(') {
-        i++;
-      } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-        int nl = sql.indexOf('\n', i);
-        i = nl < 0 ? n : nl + 1;
-      } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-        int end = sql.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
-      } else {
-        break;
-      }
-    }
-    return i;
-  }
-
-  private static boolean upperContains(String sql, String needle) {
-    return sql.toUpperCase(Locale.ROOT).contains(needle);
-  }
-
-  private static boolean upperStartsAfterVerb(String sql, String word) {
-    String u = sql.toUpperCase(Locale.ROOT).trim();
-    return u.startsWith("SET " + word);
-  }
-
-  /** The statement's shape with literals replaced; capped so a huge statement cannot make a huge key. */
-  static String fingerprint(String sql) {
-    StringBuilder out = new StringBuilder(Math.min(sql.length(), 256));
-    int n = sql.length();
-    int i = 0;
-    boolean space = false;
-    while (i < n && out.length() < 1024) {
-      char c = sql.charAt(i);
-      if (c == '\'') {
-        int j = i + 1;
-        while (j < n) {
-          if (sql.charAt(j) == '\'') {
-            if (j + 1 < n && sql.charAt(j + 1) == '\'') {
-              j += 2;
-              continue;
-            }
-            break;
-          }
-          j++;
-        }
-        if (space) {
-          out.append(' ');
-        }
-        out.append('?');
-        i = j + 1;
-        space = false;
-      } else if (Character.isDigit(c) && (out.length() == 0 || !Character.isLetterOrDigit(out.charAt(out.length() - 1)) && out.charAt(out.length() - 1) != '_')) {
-        while (i < n && (Character.isDigit(sql.charAt(i)) || sql.charAt(i) == '.')) {
-          i++;
-        }
-        if (space) {
-          out.append(' ');
-        }
-        out.append('?');
-        space = false;
-      } else if (c == '$' && i + 1 < n && Character.isDigit(sql.charAt(i + 1))) {
-        i++;
-        while (i < n && Character.isDigit(sql.charAt(i))) {
-          i++;
-        }
-        if (space) {
-          out.append(' ');
-        }
-        out.append('?');
-        space = false;
-      } else if (Character.isWhitespace(c)) {
-        space = out.length() > 0;
-        i++;
-      } else {
-        if (space) {
-          out.append(' ');
-          space = false;
-        }
-        out.append(c);
-        i++;
-      }
-    }
-    return out.toString();
   }
 }

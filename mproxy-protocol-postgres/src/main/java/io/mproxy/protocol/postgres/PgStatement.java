@@ -1,5 +1,6 @@
 package io.mproxy.protocol.postgres;
 
+import io.mproxy.core.sql.SqlClassification;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -12,12 +13,16 @@ import java.nio.charset.StandardCharsets;
  * one server-side statement per backend connection, as PgBouncer 1.21 does.
  *
  * @param paramTypes the Parse message's parameter-type section (count and oids), unpooled copy
+ * @param classification what the statement does, for metering and pinning
  */
-record PgStatement(String clientName, String serverName, String sql, ByteBuf paramTypes) {
+record PgStatement(String clientName, String serverName, String sql, ByteBuf paramTypes,
+    SqlClassification classification, String fingerprint) {
 
+  /** Classified and fingerprinted once here, not on every execution. */
   static PgStatement of(String clientName, String sql, ByteBuf paramTypesSection) {
     byte[] types = ByteBufUtil.getBytes(paramTypesSection);
-    return new PgStatement(clientName, serverName(sql, types), sql, Unpooled.wrappedBuffer(types).asReadOnly());
+    return new PgStatement(clientName, serverName(sql, types), sql, Unpooled.wrappedBuffer(types).asReadOnly(),
+        PgSql.classify(sql), PgSql.fingerprint(sql));
   }
 
   /** A 128-bit name from the text and types: equal statements share it, others never collide in practice. */

@@ -19,7 +19,7 @@ class PgSqlTest {
     assertEquals(RequestKind.TRANSACTION_CONTROL, PgSql.kind("BEGIN"));
     assertEquals(RequestKind.TRANSACTION_CONTROL, PgSql.kind("commit"));
     assertEquals(RequestKind.SESSION, PgSql.kind("SET search_path TO x"));
-    assertEquals(RequestKind.SESSION, PgSql.kind(""));
+    assertEquals(RequestKind.READ, PgSql.kind(""), "an empty query reads nothing");
   }
 
   @Test

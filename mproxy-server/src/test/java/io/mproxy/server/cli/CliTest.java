@@ -141,12 +141,32 @@ class CliTest {
   }
 
   @Test
-  void simulateIsNotImplementedYet() {
-    assertEquals(2, execute("simulate", "noisy-neighbour", "--seed", "42"));
-    assertEquals(List.of("mproxy simulate: not yet implemented"), errLines());
-    err.getBuffer().setLength(0);
-    assertEquals(2, execute("simulate", "--list"));
-    assertEquals(List.of("mproxy simulate: not yet implemented"), errLines());
+  void simulateListsTheScenarios() {
+    assertEquals(0, execute("simulate", "--list"));
+    List<String> names = out.toString().lines().map(l -> l.split(" ")[0]).toList();
+    assertEquals(List.of("noisy-neighbour", "retry-storm", "backend-crash", "slow-backend", "partition",
+        "thousand-tenants", "fleet-100"), names);
+  }
+
+  @Test
+  void simulateRunsAScenarioAndPrintsTheSameTableForTheSameSeed() {
+    assertEquals(0, execute("simulate", "retry-storm", "--seed", "3"));
+    String first = out.toString();
+    assertTrue(first.startsWith("scenario retry-storm  seed 3\n"), first);
+    assertTrue(first.contains("\ntenant ") && first.contains("\nretry-now ") && first.contains("p999_ms"), first);
+    assertTrue(first.contains("result: PASS"), first);
+    out.getBuffer().setLength(0);
+    assertEquals(0, execute("simulate", "retry-storm", "--seed", "3"));
+    assertEquals(first, out.toString());
+    out.getBuffer().setLength(0);
+    assertEquals(0, execute("simulate", "retry-storm", "--seed", "4"));
+    assertTrue(!first.equals(out.toString()), "another seed, another run");
+  }
+
+  @Test
+  void simulateRefusesAnUnknownScenario() {
+    assertEquals(2, execute("simulate", "no-such-thing", "--seed", "1"));
+    assertEquals(List.of("unknown scenario 'no-such-thing' (see --list)"), errLines());
   }
 
   @ParameterizedTest

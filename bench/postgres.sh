@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# pgbench through mproxy and PgBouncer, interleaved, medians and ratios to direct.
+#
+#   bench/postgres.sh                                  # 3 rounds of 10 s, -S, 16 and 200 clients
+#   bench/postgres.sh -r 5 -T 20                       # more and longer rounds
+#   bench/postgres.sh --modes prepared --clients 200   # one cell of the table
+#   bench/postgres.sh --targets direct,pgbouncer       # without mproxy
+#   bench/postgres.sh --table bench/out/pg.csv         # re-print the table of a saved run
+#
+# Starts its own PostgreSQL (initdb + pg_ctl, as user postgres when run as root), loads it with
+# `pgbench -i`, then starts mproxy (bin/mproxy run, transaction pooling) and PgBouncer (transaction
+# pooling, the same pool size) on free ports of 127.0.0.1. Runs `pgbench -S -M MODE -c CLIENTS -T
+# SECONDS` against each target round-robin (the order rotates every round) for every query mode and
+# client count, then prints the median TPS per cell, the median of its per-round ratios to direct,
+# and the CPU each proxy and PostgreSQL spent per transaction (utime+stime from /proc/PID/stat;
+# PostgreSQL's includes its backends, live ones and reaped ones). A run that fails (e.g. -M prepared
+# through PgBouncer 1.18 in transaction mode, which does not keep prepared statements) is recorded
+# as failed with pgbench's first error. Everything it started is stopped on exit. JVM options for
+# mproxy: MPROXY_JAVA_OPTS.
+set -euo pipefail
+
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+
+rounds=3
+seconds=10
+warmup=5
+clients_list=16,200
+modes_list=prepared,extended,simple
+script=select-only
+scale=10
+pool=20
+max_connections=""
+threads=2
+targets=""
+keep=0
+out=""
+table=""
+
+usage() {
+  cat <<USAGE
+usage: bench/postgres.sh [options]
+  -r, --rounds N          interleaved rounds per cell (default $rounds)
+  -T, --time SECONDS      duration of each measured pgbench run (default $seconds)
+  --warmup SECONDS        untimed run per target, mode and client count first (default $warmup; 0: none)
+  -c, --clients LIST      comma-separated client counts (default $clients_list)
+  -M, --modes LIST        comma-separated pgbench query modes: prepared, extended, simple
+                          (default $modes_list)
+  --script NAME           select-only (pgbench -S, default) or tpcb-like (pgbench's default script)
+  -s, --scale N           pgbench -i scale (default $scale: 1 000 000 accounts)
+  --pool N                backend connections of each proxy: mproxy max_size and min_idle,
+                          PgBouncer default_pool_size and min_pool_size (default $pool)
+  --max-connections N     PostgreSQL max_connections (default: the largest client count + two
+                          pools + 10, so that direct runs connect every client while both
+                          proxies keep their pools open)
+  -j, --threads N         pgbench -j (default $threads)
+  --targets LIST          comma-separated subset of direct,mproxy,pgbouncer (default: all three;
+                          pgbouncer is installed first when missing and run as root)
+  --out FILE              also write every run as CSV to FILE
+  --keep                  keep the work directory (configs, logs) after exit
+  --table FILE            only print the table of a CSV written by --out, and exit
+USAGE
+}
+
+die() {
+  echo "bench/postgres.sh: $*" >&2
+  exit 1
+}
+
+while (($#)); do
+  case $1 in
+    -r|--rounds) rounds=${2:?}; shift 2 ;;
+    -T|--time) seconds=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
+    -c|--clients) clients_list=${2:?}; shift 2 ;;
+    -M|--modes) modes_list=${2:?}; shift 2 ;;
+    --script) script=${2:?}; shift 2 ;;
+    -s|--scale) scale=${2:?}; shift 2 ;;
+    --pool) pool=${2:?}; shift 2 ;;
+    --max-connections) max_connections=${2:?}; shift 2 ;;
+    -j|--threads) threads=${2:?}; shift 2 ;;
+    --targets) targets=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --table) table=${2:?}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------- table
+
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan" } else if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+}
+
+# CSV columns: 1 round, 2 mode, 3 clients, 4 target, 5 tps, 6 transactions, 7 failed,
+# 8 proxy_us_per_tx, 9 postgres_us_per_tx, 10 status (ok, or the first error line)
+col() {   # col MODE CLIENTS TARGET FIELD -> median over the successful rounds
+  awk -F, -v m="$1" -v c="$2" -v t="$3" -v f="$4" \
+    'NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" && $f != "" { print $f }' "$results" | median
+}
+
+ratio() {   # ratio MODE CLIENTS TARGET -> median over the rounds of (target tps / direct tps in that round)
+  awk -F, -v m="$1" -v c="$2" -v t="$3" '
+    NR > 1 && $2 == m && $3 == c && $4 == "direct" && $10 == "ok" { d[$1] = $5 }
+    NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" { v[$1] = $5 }
+    END { for (r in v) if (r in d && d[r] > 0) print v[r] / d[r] }' "$results" | median
+}
+
+failures() {   # failures MODE CLIENTS TARGET -> "N/M: first error" when some runs failed
+  awk -F, -v m="$1" -v c="$2" -v t="$3" '
+    NR > 1 && $2 == m && $3 == c && $4 == t { n++; if ($10 != "ok") { bad++; if (msg == "") { msg = $10; for (i = 11; i <= NF; i++) msg = msg "," $i } } }
+    END { if (bad) printf "%d/%d failed: %s", bad, n, msg }' "$results"
+}
+
+print_table() {
+  local -a modes clients target_list
+  mapfile -t modes < <(awk -F, 'NR > 1 && !seen[$2]++ { print $2 }' "$results")
+  mapfile -t clients < <(awk -F, 'NR > 1 && !seen[$3]++ { print $3 }' "$results")
+  mapfile -t target_list < <(awk -F, 'NR > 1 && !seen[$4]++ { print $4 }' "$results")
+  echo "TPS and CPU: medians over the successful rounds; ratio: median over the rounds of target TPS / direct TPS in that round"
+  echo
+  echo "| clients | -M | target | TPS | ratio to direct | proxy CPU µs/tx | PostgreSQL CPU µs/tx | failures |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |"
+  local c m t tps r pus gus fail
+  for c in "${clients[@]}"; do
+    for m in "${modes[@]}"; do
+      for t in "${target_list[@]}"; do
+        tps="$(col "$m" "$c" "$t" 5)"
+        r="$(ratio "$m" "$c" "$t")"
+        pus="$(col "$m" "$c" "$t" 8)"
+        gus="$(col "$m" "$c" "$t" 9)"
+        fail="$(failures "$m" "$c" "$t")"
+        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v p="$pus" -v g="$gus" -v f="$fail" \
+          'function num(x, fmt) { return (x == "nan" || x == "") ? "-" : sprintf(fmt, x) }
+           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
+                   num(p, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
+      done
+    done
+  done
+}
+
+if [[ -n $table ]]; then
+  [[ -r $table ]] || die "--table: cannot read $table"
+  results=$table
+  print_table
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------- arguments
+
+for v in rounds seconds warmup scale pool threads; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v: '${!v}' (expected: a non-negative integer)"
+done
+((rounds >= 1 && seconds >= 1 && scale >= 1 && pool >= 1 && threads >= 1)) \
+  || die "rounds, time, scale, pool and threads must be >= 1"
+IFS=, read -r -a client_counts <<<"$clients_list"
+IFS=, read -r -a modes <<<"$modes_list"
+largest=0
+for c in "${client_counts[@]}"; do
+  [[ $c =~ ^[0-9]+$ ]] && ((c >= 1)) || die "--clients: '$c' (expected: positive integers)"
+  ((c > largest)) && largest=$c
+done
+for m in "${modes[@]}"; do
+  case $m in prepared|extended|simple) ;; *) die "--modes: '$m' (expected: prepared, extended, simple)" ;; esac
+done
+case $script in
+  select-only) script_args=(-S) ;;
+  tpcb-like) script_args=() ;;
+  *) die "--script: '$script' (expected: select-only, tpcb-like)" ;;
+esac
+max_connections=${max_connections:-$((largest + 2 * pool + 10))}
+[[ $max_connections =~ ^[0-9]+$ ]] || die "--max-connections: '$max_connections' (expected: an integer)"
+((max_connections > pool + 5)) || die "--max-connections $max_connections leaves no room for a pool of $pool"
+
+targets=${targets:-direct,mproxy,pgbouncer}
+IFS=, read -r -a target_list <<<"$targets"
+for t in "${target_list[@]}"; do
+  case $t in direct|mproxy|pgbouncer) ;; *) die "unknown target '$t' (expected: direct, mproxy, pgbouncer)" ;; esac
+done
+[[ ,$targets, == *,direct,* ]] || die "--targets must include direct (ratios are to direct)"
+
+as_root=0
+[[ $(id -u) -eq 0 ]] && as_root=1
+
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[[ -n $pg_bin && -x $pg_bin/postgres && -x $pg_bin/initdb ]] \
+  || die "no PostgreSQL server under /usr/lib/postgresql/*/bin (apt-get install -y postgresql postgresql-contrib)"
+for cmd in psql pgbench curl java awk sort setpriv; do
+  command -v "$cmd" >/dev/null || die "$cmd is not installed (Debian: apt-get install -y postgresql-client postgresql-contrib curl default-jdk-headless util-linux)"
+done
+if [[ ,$targets, == *,pgbouncer,* ]] && ! command -v pgbouncer >/dev/null; then
+  if ((as_root)) && command -v apt-get >/dev/null; then
+    echo "bench/postgres.sh: installing pgbouncer" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null \
+      || die "apt-get install pgbouncer failed"
+  else
+    die "pgbouncer is not installed (apt-get install -y pgbouncer), or leave it out with --targets direct,mproxy"
+  fi
+fi
+
+# "${as_postgres[@]}" CMD...: runs CMD as OS user postgres when this script runs as root
+# (PostgreSQL and PgBouncer refuse to run as root). setpriv execs, so a command started in the
+# background with it keeps the pid that $! names.
+as_postgres=()
+((as_root)) && as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mproxy-pg-bench.XXXXXX")"
+chmod 755 "$work"
+mkdir "$work/pg" "$work/pgbouncer"
+((as_root)) && chown postgres:postgres "$work/pg" "$work/pgbouncer"
+declare -A pid_of=()   # target -> pid whose CPU is measured
+declare -A port_of=()
+started_pids=()
+pg_started=0
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local p
+  for p in "${started_pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${started_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  if ((pg_started)); then
+    "${as_postgres[@]}" "$pg_bin/pg_ctl" stop -D "$work/pg/data" -m immediate -w >/dev/null 2>&1 || true
+  fi
+  if ((keep)); then
+    echo "bench/postgres.sh: work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------- helpers
+
+used_ports=" "
+port=""
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 40000))
+    [[ $used_ports == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      used_ports+="$p "
+      port=$p
+      return 0
+    fi
+  done
+  die "found no free port"
+}
+
+alive() {
+  kill -0 "$1" 2>/dev/null
+}
+
+clk_tck="$(getconf CLK_TCK)"
+
+cpu_ticks() {   # utime + stime of one process (all threads): fields 14 and 15 of stat
+  local stat
+  stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
+  stat="${stat##*) }"
+  awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+postgres_ticks() {
+  # The postmaster's own time, plus what its reaped children used (cutime + cstime: the backends
+  # of direct runs exit at the end of the run), plus its live children (the proxies' pooled
+  # backends, the background processes). /proc/PID/stat fields after "(comm) ": 2 ppid,
+  # 12 utime, 13 stime, 14 cutime, 15 cstime.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$1" '
+    {
+      match($0, /.*\) /)
+      pid = substr($0, 1, index($0, " ") - 1)
+      n = split(substr($0, RLENGTH + 1), f, " ")
+      if (pid == pm) { total += f[12] + f[13] + f[14] + f[15]; seen = 1 }
+      else if (f[2] == pm) { total += f[12] + f[13] }
+    }
+    END { if (!seen) { print "postmaster " pm " is gone" > "/dev/stderr"; exit 1 } print total }'
+}
+
+psql_at() {   # psql_at PORT SQL: as app/secret over TCP
+  PGPASSWORD=secret PGCONNECT_TIMEOUT=5 psql -X -A -t -q -h 127.0.0.1 -p "$1" -U app -d app -c "$2"
+}
+
+load() {
+  cut -d' ' -f1-3 /proc/loadavg
+}
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+free_port
+pg_port=$port
+pgdata="$work/pg/data"
+"${as_postgres[@]}" "$pg_bin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+  >"$work/pg/initdb.log" 2>&1 || { cat "$work/pg/initdb.log" >&2; die "initdb failed"; }
+cat >>"$pgdata/postgresql.conf" <<CONF
+# bench/postgres.sh
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$work/pg'
+max_connections = $max_connections
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+password_encryption = 'scram-sha-256'
+CONF
+cat >"$pgdata/pg_hba.conf" <<HBA
+local all postgres trust
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+"${as_postgres[@]}" "$pg_bin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/postgres.log" >/dev/null \
+  || { tail -n 30 "$work/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+pg_started=1
+postmaster_pid="$(head -n 1 "$pgdata/postmaster.pid")"
+psql -X -q -h "$work/pg" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "CREATE ROLE app LOGIN PASSWORD 'secret'" -c "CREATE DATABASE app OWNER app" >/dev/null \
+  || die "could not create role and database app"
+port_of[direct]=$pg_port
+echo "bench/postgres.sh: PostgreSQL $("$pg_bin/postgres" --version | awk '{ print $3 }') on $pg_port, max_connections $max_connections; pgbench -i -s $scale" >&2
+PGPASSWORD=secret pgbench -i -q -s "$scale" -h 127.0.0.1 -p "$pg_port" -U app app >"$work/pgbench-init.log" 2>&1 \
+  || { tail -n 20 "$work/pgbench-init.log" >&2; die "pgbench -i failed"; }
+
+# ---------------------------------------------------------------------------- mproxy
+
+start_mproxy() {
+  local admin
+  free_port
+  admin=$port
+  free_port
+  cat >"$work/mproxy.yaml" <<YAML
+# generated by bench/postgres.sh: transaction pooling in front of the benchmark's PostgreSQL,
+# admission on (a default group whose budget never limits) and metrics as in production.
+server: { shutdown_grace_ms: 1000, watch_config: false }
+admin: { bind: 127.0.0.1:$admin }
+listeners:
+  - name: pg
+    protocol: postgres
+    bind: 127.0.0.1:$port
+    cluster: bench
+    max_client_connections: 10000
+    auth: { mode: terminate, users: [ { name: app, password: secret } ] }
+    auth_method: scram-sha-256
+clusters:
+  bench:
+    protocol: postgres
+    credentials: { user: app, password: secret }
+    backends:
+      - { address: 127.0.0.1:$pg_port, role: primary }
+    pool: { mode: transaction, min_idle: $pool, max_size: $pool }
+resource_groups:
+  default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }
+YAML
+  "$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 \
+    || { tail -n 30 "$work/mproxy-build.log" >&2; die "bin/mproxy could not be built"; }
+  "$root/bin/mproxy" check --config "$work/mproxy.yaml" >"$work/mproxy-check.log" 2>&1 \
+    || { cat "$work/mproxy-check.log" >&2; die "bin/mproxy check rejected the generated config"; }
+  "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null "http://127.0.0.1:$admin/healthz"; do
+    alive "$pid" || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy exited during start-up"; }
+    ((SECONDS < deadline)) || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy: /healthz not 200 within 60 s"; }
+    sleep 0.2
+  done
+  [[ "$(psql_at "$port" "SELECT 1" 2>"$work/mproxy-probe.err")" == 1 ]] \
+    || { cat "$work/mproxy-probe.err" >&2; tail -n 30 "$work/mproxy.log" >&2; die "mproxy does not answer SELECT 1 on $port"; }
+  port_of[mproxy]=$port
+  pid_of[mproxy]=$pid
+}
+
+# ---------------------------------------------------------------------------- PgBouncer
+
+start_pgbouncer() {
+  free_port
+  local dir="$work/pgbouncer"
+  cat >"$dir/pgbouncer.ini" <<INI
+; generated by bench/postgres.sh: transaction pooling with the same pool size as mproxy
+[databases]
+app = host=127.0.0.1 port=$pg_port dbname=app user=app password=secret
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = $pool
+min_pool_size = $pool
+reserve_pool_size = 0
+max_client_conn = 10000
+max_db_connections = $pool
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+INI
+  echo '"app" "secret"' >"$dir/userlist.txt"
+  ((as_root)) && chown postgres:postgres "$dir/pgbouncer.ini" "$dir/userlist.txt"
+  "${as_postgres[@]}" pgbouncer "$dir/pgbouncer.ini" >"$dir/stdout.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  local deadline=$((SECONDS + 30))
+  until [[ "$(psql_at "$port" "SELECT 1" 2>/dev/null)" == 1 ]]; do
+    alive "$pid" || { tail -n 20 "$dir/pgbouncer.log" "$dir/stdout.log" >&2 2>/dev/null; die "pgbouncer exited during start-up"; }
+    ((SECONDS < deadline)) || { tail -n 20 "$dir/pgbouncer.log" >&2; die "pgbouncer does not answer SELECT 1 on $port"; }
+    sleep 0.2
+  done
+  port_of[pgbouncer]=$port
+  pid_of[pgbouncer]=$pid
+}
+
+for t in "${target_list[@]}"; do
+  case $t in
+    mproxy) start_mproxy ;;
+    pgbouncer) start_pgbouncer ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------- runs
+
+results="$work/results.csv"
+header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status"
+
+# run_one ROUND MODE CLIENTS TARGET SECONDS: one pgbench run; appends a line to results.csv.
+run_one() {
+  local round=$1 mode=$2 clients=$3 target=$4 secs=$5
+  local port=${port_of[$target]} pid=${pid_of[$target]:-}
+  local p0=0 p1=0 g0 g1 log="$work/pgbench-last.log" status=ok
+  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")"
+  g0="$(postgres_ticks "$postmaster_pid")"
+  PGPASSWORD=secret pgbench -h 127.0.0.1 -p "$port" -U app -n "${script_args[@]}" -M "$mode" \
+    -c "$clients" -j "$threads" -T "$secs" app >"$log" 2>&1 || status=failed
+  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")"
+  g1="$(postgres_ticks "$postmaster_pid")"
+  local tps txns failed
+  tps="$(awk '/^tps = / { print $3; exit }' "$log")"
+  txns="$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$log")"
+  failed="$(awk '/^number of failed transactions/ { print $5; exit }' "$log")"
+  failed=${failed:-0}
+  if [[ $status != ok || -z $tps || -z $txns || $txns -eq 0 || $failed != 0 ]] || grep -q "aborted" "$log"; then
+    status="$({ grep -m 1 -E 'error|ERROR|FATAL|aborted' "$log" || true; } | tr ',\n' ';;' | cut -c1-160)"
+    status=${status:-"no transaction completed in ${secs} s (connecting all clients may take longer: raise -T)"}
+    cp "$log" "$work/pgbench-failed-$round-$mode-$clients-$target.log"
+    status=${status//,/;}
+  fi
+  local proxy_us="" pg_us=""
+  if [[ $status == ok ]]; then
+    [[ -n $pid ]] && proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    pg_us="$(awk -v d=$((g1 - g0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+  fi
+  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status" >>"$results"
+  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx  postgres %6s us/tx  %s\n' \
+    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${pg_us:--}" "$status" >&2
+}
+
+echo "$header" >"$results"
+echo "bench/postgres.sh: $(nproc) cores, load $(load); targets: ${target_list[*]}; pool $pool; script $script" >&2
+if ((warmup > 0)); then
+  echo "bench/postgres.sh: warm-up (JIT, pools, caches): one untimed ${warmup} s run per target, mode and client count" >&2
+  for c in "${client_counts[@]}"; do
+    for m in "${modes[@]}"; do
+      for t in "${target_list[@]}"; do
+        run_one 0 "$m" "$c" "$t" "$warmup"
+      done
+    done
+  done
+fi
+echo "$header" >"$results"
+
+n_targets=${#target_list[@]}
+for ((round = 1; round <= rounds; round++)); do
+  echo "bench/postgres.sh: round $round/$rounds (load $(load))" >&2
+  for c in "${client_counts[@]}"; do
+    for m in "${modes[@]}"; do
+      for ((i = 0; i < n_targets; i++)); do
+        t=${target_list[$(((i + round - 1) % n_targets))]}
+        run_one "$round" "$m" "$c" "$t" "$seconds"
+      done
+    done
+  done
+done
+echo "bench/postgres.sh: done (load $(load))" >&2
+
+echo
+echo "pgbench ${script_args[*]:-(tpcb-like)} -T $seconds -j $threads, scale $scale; pool $pool (mproxy max_size, PgBouncer default_pool_size); max_connections $max_connections; $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
+print_table
+
+if [[ -n $out ]]; then
+  cp "$results" "$out"
+  echo
+  echo "every run: $out"
+fi

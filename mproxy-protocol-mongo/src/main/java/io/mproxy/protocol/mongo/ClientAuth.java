@@ -1,0 +1,174 @@
+package io.mproxy.protocol.mongo;
+
+import io.mproxy.core.auth.ScramException;
+import io.mproxy.core.auth.ScramMechanism;
+import io.mproxy.core.auth.ScramServer;
+import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.spi.ListenerContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.bson.BsonBinary;
+import org.bson.BsonBoolean;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Client authentication of one connection, terminated at the proxy: MongoDB's SASL commands
+ * ({@code saslStart}, {@code saslContinue}) carrying SCRAM-SHA-256 or SCRAM-SHA-1 against the
+ * listener's configured users. Honours {@code options.skipEmptyExchange} (the server-final
+ * message comes with {@code done: true}); without it, one more empty round ends the exchange,
+ * as on a real server. A listener without {@code auth} lets every client in unauthenticated.
+ *
+ * <p>States: not authenticated → conversation in progress (one {@link ScramServer}) →
+ * authenticated, or back to not authenticated on failure or {@code logout}.
+ */
+final class ClientAuth {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClientAuth.class);
+  private static final int CONVERSATION_ID = 1;
+
+  private final ListenerContext listener;
+  private boolean authenticated;
+  private String user;
+  private ScramServer scram;
+  private boolean skipEmptyExchange;
+  private boolean awaitingEmptyRound;
+
+  ClientAuth(ListenerContext listener) {
+    this.listener = listener;
+    this.authenticated = !listener.config().auth().terminates();
+  }
+
+  boolean authenticated() {
+    return authenticated;
+  }
+
+  /** The authenticated user, or null. */
+  String user() {
+    return user;
+  }
+
+  /** Whether {@code db.user} (as in {@code saslSupportedMechs}) is a user of this listener. */
+  boolean knowsUser(String dbDotUser) {
+    int dot = dbDotUser.indexOf('.');
+    String name = dot < 0 ? dbDotUser : dbDotUser.substring(dot + 1);
+    AuthConfig auth = listener.config().auth();
+    return auth.terminates() && auth.user(name).isPresent();
+  }
+
+  BsonDocument saslStart(BsonDocument body) {
+    AuthConfig auth = listener.config().auth();
+    reset();
+    if (!auth.terminates()) {
+      return MongoReplies.error(MongoErrors.AUTHENTICATION_FAILED, "AuthenticationFailed",
+          "mproxy: this listener has no users; connect without credentials");
+    }
+    String mechanismName = body.isString("mechanism") ? body.getString("mechanism").getValue() : "";
+    Optional<ScramMechanism> mechanism = ScramMechanism.fromName(mechanismName);
+    if (mechanism.isEmpty()) {
+      return MongoReplies.error(MongoErrors.MECHANISM_UNAVAILABLE, "MechanismUnavailable",
+          "Received authentication for mechanism " + mechanismName
+              + " which is not enabled (mproxy offers SCRAM-SHA-256 and SCRAM-SHA-1)");
+    }
+    byte[] payload = payload(body);
+    if (payload == null) {
+      return MongoErrors.authenticationFailed();
+    }
+    BsonValue options = body.get("options");
+    skipEmptyExchange = options != null && options.isDocument()
+        && Handshake.truthy(options.asDocument().get("skipEmptyExchange"));
+    ScramMechanism m = mechanism.get();
+    scram = ScramServer.withLookup(m, name -> ScramUsers.lookup(listener.config().auth(), m, name),
+        ScramUsers.decoys(), ScramUsers.RANDOM);
+    try {
+      String serverFirst = scram.clientFirst(new String(payload, StandardCharsets.UTF_8));
+      return step(false, serverFirst);
+    } catch (ScramException | RuntimeException e) {
+      return failed(e);
+    }
+  }
+
+  BsonDocument saslContinue(BsonDocument body) {
+    if (scram == null) {
+      return MongoReplies.error(MongoErrors.AUTHENTICATION_FAILED, "AuthenticationFailed",
+          "No SASL session state found");
+    }
+    if (awaitingEmptyRound) {
+      awaitingEmptyRound = false;
+      scram = null;
+      return step(true, "");
+    }
+    byte[] payload = payload(body);
+    if (payload == null) {
+      return failed(null);
+    }
+    try {
+      String serverFinal = scram.clientFinal(new String(payload, StandardCharsets.UTF_8));
+      authenticated = true;
+      user = scram.username();
+      if (skipEmptyExchange) {
+        scram = null;
+        return step(true, serverFinal);
+      }
+      awaitingEmptyRound = true;
+      return step(false, serverFinal);
+    } catch (ScramException | RuntimeException e) {
+      return failed(e);
+    }
+  }
+
+  void logout() {
+    reset();
+    if (listener.config().auth().terminates()) {
+      authenticated = false;
+      user = null;
+    }
+  }
+
+  private void reset() {
+    scram = null;
+    awaitingEmptyRound = false;
+    skipEmptyExchange = false;
+  }
+
+  private BsonDocument failed(Exception e) {
+    LOG.debug("SCRAM exchange failed: {}", e == null ? "no payload" : e.getMessage());
+    reset();
+    if (listener.config().auth().terminates()) {
+      authenticated = false;
+      user = null;
+    }
+    return MongoErrors.authenticationFailed();
+  }
+
+  private static BsonDocument step(boolean done, String payload) {
+    return new BsonDocument("conversationId", new BsonInt32(CONVERSATION_ID))
+        .append("done", BsonBoolean.valueOf(done))
+        .append("payload", new BsonBinary(payload.getBytes(StandardCharsets.UTF_8)))
+        .append("ok", new BsonInt32(1));
+  }
+
+  private static byte[] payload(BsonDocument body) {
+    BsonValue p = body.get("payload");
+    if (p == null) {
+      return null;
+    }
+    if (p.isBinary()) {
+      return p.asBinary().getData();
+    }
+    if (p.isString()) {
+      return p.asString().getValue().getBytes(StandardCharsets.UTF_8);
+    }
+    return null;
+  }
+
+  /** Shorthand so the codec's error builder reads naturally here. */
+  private static final class MongoReplies {
+    static BsonDocument error(int code, String codeName, String errmsg) {
+      return io.mproxy.protocol.mongo.codec.MongoReplies.error(code, codeName, errmsg);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.mproxy.protocol.mongo;
+
+import io.mproxy.core.auth.ScramCredential;
+import io.mproxy.core.auth.ScramDecoys;
+import io.mproxy.core.auth.ScramMechanism;
+import io.mproxy.core.auth.SecureRandomSource;
+import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.time.RandomSource;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * SCRAM credentials of the users a listener knows, derived from their configured passwords the
+ * way MongoDB does: SCRAM-SHA-256 from the SASLprepped password, SCRAM-SHA-1 from
+ * {@code hex(md5(user + ":mongo:" + password))}. Deriving one costs 4096 hash rounds, so each
+ * (mechanism, user, password) is derived once per process and cached; a reload that changes a
+ * password derives the new one on first use. Unknown users get stable decoys, so a client cannot
+ * tell a missing user from a wrong password.
+ */
+final class ScramUsers {
+
+  static final RandomSource RANDOM = new SecureRandomSource();
+  private static final ScramDecoys DECOYS = new ScramDecoys(RANDOM);
+  private static final int MAX_CACHED = 10_000;
+  private static final Map<Key, ScramCredential> CACHE = new ConcurrentHashMap<>();
+
+  private record Key(ScramMechanism mechanism, String user, String password) {
+    @Override
+    public String toString() {
+      return "Key[" + mechanism + " " + user + "]";
+    }
+  }
+
+  private ScramUsers() {
+  }
+
+  static ScramDecoys decoys() {
+    return DECOYS;
+  }
+
+  /** The credential of {@code user} for {@code mechanism}, if the listener knows the user. */
+  static Optional<ScramCredential> lookup(AuthConfig auth, ScramMechanism mechanism, String user) {
+    return auth.user(user)
+        .filter(u -> u.password() != null)
+        .map(u -> credential(mechanism, user, u.password()));
+  }
+
+  static ScramCredential credential(ScramMechanism mechanism, String user, String password) {
+    Key key = new Key(mechanism, user, password);
+    ScramCredential c = CACHE.get(key);
+    if (c != null) {
+      return c;
+    }
+    if (CACHE.size() >= MAX_CACHED) {
+      CACHE.clear();
+    }
+    String secret = mechanism == ScramMechanism.SHA_1 ? mongoDigest(user, password) : password;
+    return CACHE.computeIfAbsent(key, k -> ScramCredential.fromPassword(mechanism, secret, RANDOM));
+  }
+
+  /** MongoDB's SCRAM-SHA-1 password: {@code hex(md5(user + ":mongo:" + password))}. */
+  static String mongoDigest(String user, String password) {
+    try {
+      MessageDigest md5 = MessageDigest.getInstance("MD5");
+      return HexFormat.of().formatHex(md5.digest((user + ":mongo:" + password).getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("MD5 is required of every JVM", e);
+    }
+  }
+}

@@ -1,0 +1,314 @@
+package io.mproxy.protocol.mongo.codec;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Walks the elements of one BSON document inside a {@link ByteBuf} without copying or decoding
+ * values the caller does not ask for: the routing fields of a command are read in place, the
+ * rest is skipped by length. Every length is checked against the document's bounds, so bad BSON
+ * raises {@link MongoCodecException} instead of reading past the message.
+ *
+ * <pre>{@code
+ * BsonScanner s = BsonScanner.of(buf, offset);
+ * while (s.next()) {
+ *   if (s.nameEquals("$db")) db = s.stringValue();
+ * }
+ * }</pre>
+ */
+public final class BsonScanner {
+
+  public static final byte DOUBLE = 0x01;
+  public static final byte STRING = 0x02;
+  public static final byte DOCUMENT = 0x03;
+  public static final byte ARRAY = 0x04;
+  public static final byte BINARY = 0x05;
+  public static final byte OBJECT_ID = 0x07;
+  public static final byte BOOLEAN = 0x08;
+  public static final byte DATE_TIME = 0x09;
+  public static final byte NULL = 0x0A;
+  public static final byte INT32 = 0x10;
+  public static final byte TIMESTAMP = 0x11;
+  public static final byte INT64 = 0x12;
+  public static final byte DECIMAL128 = 0x13;
+
+  /** The smallest document: a length and the terminating zero. */
+  public static final int MIN_DOCUMENT_BYTES = 5;
+
+  private final ByteBuf buf;
+  private final int start;
+  private final int end;
+  private int pos;
+  private byte type;
+  private int nameStart;
+  private int nameLength;
+  private int valueStart;
+  private int valueLength;
+
+  private BsonScanner(ByteBuf buf, int start, int end) {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.pos = start + 4;
+  }
+
+  /**
+   * A scanner over the document at absolute index {@code offset} of {@code buf}, whose declared
+   * length must fit before {@code limit} (exclusive).
+   */
+  public static BsonScanner of(ByteBuf buf, int offset, int limit) {
+    return new BsonScanner(buf, offset, offset + documentLength(buf, offset, limit));
+  }
+
+  /** A scanner over the document at {@code offset}, bounded by the buffer's writer index. */
+  public static BsonScanner of(ByteBuf buf, int offset) {
+    return of(buf, offset, buf.writerIndex());
+  }
+
+  /** The declared length of the document at {@code offset}, checked to fit before {@code limit}. */
+  public static int documentLength(ByteBuf buf, int offset, int limit) {
+    if (limit - offset < MIN_DOCUMENT_BYTES) {
+      throw new MongoCodecException("truncated BSON document");
+    }
+    int len = buf.getIntLE(offset);
+    if (len < MIN_DOCUMENT_BYTES || len > limit - offset) {
+      throw new MongoCodecException("BSON document length " + len + " does not fit the message");
+    }
+    if (buf.getByte(offset + len - 1) != 0) {
+      throw new MongoCodecException("BSON document does not end with a zero byte");
+    }
+    return len;
+  }
+
+  /** Absolute index of the document's first byte. */
+  public int start() {
+    return start;
+  }
+
+  /** Bytes of the whole document. */
+  public int length() {
+    return end - start;
+  }
+
+  /** Moves to the next element; false at the end of the document. */
+  public boolean next() {
+    if (pos >= end - 1) {
+      pos = end;
+      return false;
+    }
+    type = buf.getByte(pos);
+    nameStart = pos + 1;
+    int nul = buf.indexOf(nameStart, end - 1, (byte) 0);
+    if (nul < 0) {
+      throw new MongoCodecException("BSON element name is not terminated");
+    }
+    nameLength = nul - nameStart;
+    valueStart = nul + 1;
+    valueLength = valueLength(type, valueStart);
+    if (valueLength < 0 || valueStart + valueLength > end - 1) {
+      throw new MongoCodecException("BSON element '" + name() + "' does not fit its document");
+    }
+    pos = valueStart + valueLength;
+    return true;
+  }
+
+  private int valueLength(byte t, int at) {
+    switch (t) {
+      case DOUBLE:
+      case DATE_TIME:
+      case TIMESTAMP:
+      case INT64:
+        return 8;
+      case STRING:
+      case 0x0D: // JavaScript code
+      case 0x0E: // symbol
+        return 4 + stringBytes(at);
+      case DOCUMENT:
+      case ARRAY:
+      case 0x0F: // code with scope
+        return documentLength(buf, at, end - 1);
+      case BINARY: {
+        int n = int32At(at);
+        if (n < 0) {
+          throw new MongoCodecException("negative BSON binary length");
+        }
+        return 5 + n;
+      }
+      case 0x06: // undefined
+      case NULL:
+      case (byte) 0xFF: // min key
+      case 0x7F: // max key
+        return 0;
+      case OBJECT_ID:
+        return 12;
+      case BOOLEAN:
+        return 1;
+      case 0x0B: { // regex: two cstrings
+        int a = buf.indexOf(at, end - 1, (byte) 0);
+        int b = a < 0 ? -1 : buf.indexOf(a + 1, end - 1, (byte) 0);
+        if (b < 0) {
+          throw new MongoCodecException("BSON regex is not terminated");
+        }
+        return b + 1 - at;
+      }
+      case 0x0C: // DBPointer
+        return 4 + stringBytes(at) + 12;
+      case INT32:
+        return 4;
+      case DECIMAL128:
+        return 16;
+      default:
+        throw new MongoCodecException("unknown BSON type 0x" + Integer.toHexString(t & 0xFF));
+    }
+  }
+
+  private int int32At(int at) {
+    if (at + 4 > end - 1) {
+      throw new MongoCodecException("truncated BSON value");
+    }
+    return buf.getIntLE(at);
+  }
+
+  /** Length of a BSON string's bytes after its int32 prefix, terminator included. */
+  private int stringBytes(int at) {
+    int n = int32At(at);
+    if (n < 1 || at + 4 + n > end - 1) {
+      throw new MongoCodecException("bad BSON string length " + n);
+    }
+    if (buf.getByte(at + 4 + n - 1) != 0) {
+      throw new MongoCodecException("BSON string is not terminated");
+    }
+    return n;
+  }
+
+  public byte type() {
+    return type;
+  }
+
+  public String name() {
+    return buf.toString(nameStart, nameLength, StandardCharsets.UTF_8);
+  }
+
+  /** Compares the element's name to an ASCII name without allocating. */
+  public boolean nameEquals(String ascii) {
+    if (ascii.length() != nameLength) {
+      return false;
+    }
+    for (int i = 0; i < nameLength; i++) {
+      if (buf.getByte(nameStart + i) != ascii.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Absolute index of the value's first byte. */
+  public int valueStart() {
+    return valueStart;
+  }
+
+  public int valueLength() {
+    return valueLength;
+  }
+
+  public boolean isString() {
+    return type == STRING;
+  }
+
+  public boolean isDocument() {
+    return type == DOCUMENT || type == ARRAY;
+  }
+
+  /** The value of a string element. */
+  public String stringValue() {
+    requireType(STRING);
+    return buf.toString(valueStart + 4, valueLength - 5, StandardCharsets.UTF_8);
+  }
+
+  /** A string value, or null when the element is not a string. */
+  public String stringOrNull() {
+    return type == STRING ? stringValue() : null;
+  }
+
+  public boolean booleanValue() {
+    requireType(BOOLEAN);
+    return buf.getByte(valueStart) != 0;
+  }
+
+  /** Whether a numeric or boolean value counts as true, the way servers read {@code isMaster: 1}. */
+  public boolean truthy() {
+    switch (type) {
+      case BOOLEAN: return buf.getByte(valueStart) != 0;
+      case INT32: return buf.getIntLE(valueStart) != 0;
+      case INT64: return buf.getLongLE(valueStart) != 0;
+      case DOUBLE: return Double.longBitsToDouble(buf.getLongLE(valueStart)) != 0;
+      case NULL: return false;
+      default: return true;
+    }
+  }
+
+  /** An int32, int64 or whole double value as a long. */
+  public long longValue() {
+    switch (type) {
+      case INT32: return buf.getIntLE(valueStart);
+      case INT64: return buf.getLongLE(valueStart);
+      case DOUBLE: return (long) Double.longBitsToDouble(buf.getLongLE(valueStart));
+      default:
+        throw new MongoCodecException("BSON element '" + name() + "' is not a number");
+    }
+  }
+
+  public boolean isNumber() {
+    return type == INT32 || type == INT64 || type == DOUBLE;
+  }
+
+  /** The payload of a binary element (without its subtype), copied. */
+  public byte[] binaryValue() {
+    requireType(BINARY);
+    byte[] out = new byte[valueLength - 5];
+    buf.getBytes(valueStart + 5, out);
+    return out;
+  }
+
+  /** A scanner over a document or array value. */
+  public BsonScanner nested() {
+    if (!isDocument()) {
+      throw new MongoCodecException("BSON element '" + name() + "' is not a document");
+    }
+    return new BsonScanner(buf, valueStart, valueStart + valueLength);
+  }
+
+  /** Moves to the element called {@code name}; false (at the end) when there is none. */
+  public boolean find(String name) {
+    while (next()) {
+      if (nameEquals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Checks every element of the document, recursively, without keeping anything. */
+  public static void validate(ByteBuf buf, int offset, int limit, int maxDepth) {
+    BsonScanner s = of(buf, offset, limit);
+    s.validateRest(maxDepth);
+  }
+
+  private void validateRest(int depthLeft) {
+    if (depthLeft <= 0) {
+      throw new MongoCodecException("BSON nested too deeply");
+    }
+    while (next()) {
+      if (isDocument()) {
+        nested().validateRest(depthLeft - 1);
+      }
+    }
+  }
+
+  private void requireType(byte t) {
+    if (type != t) {
+      throw new MongoCodecException("BSON element '" + name() + "' has type 0x"
+          + Integer.toHexString(type & 0xFF) + ", expected 0x" + Integer.toHexString(t));
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package io.mproxy.protocol.mongo.command;
+
+import io.mproxy.protocol.mongo.codec.BsonScanner;
+import io.mproxy.protocol.mongo.codec.MongoCodecException;
+import io.mproxy.protocol.mongo.codec.MongoFrame;
+import io.mproxy.protocol.mongo.codec.OpMsg;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * What routing, classification and metering need of one OP_MSG command, read from its body in
+ * one pass without decoding the rest: the command name (the body's first key), its target
+ * ({@code $db} and the collection), the session and transaction fields, the cursor a
+ * {@code getMore}/{@code killCursors} addresses, the read preference, and {@code comment}.
+ */
+public final class MongoCommand {
+
+  /** No {@code txnNumber}. */
+  public static final long NO_TXN = Long.MIN_VALUE;
+
+  private String name = "";
+  private String database;
+  private String collection;
+  private String lsid;
+  private long txnNumber = NO_TXN;
+  private boolean startTransaction;
+  private boolean autocommitFalse;
+  private String comment;
+  private String readPreference;
+  private long cursorId;
+  private boolean writeStage;
+
+  private MongoCommand() {
+  }
+
+  /** Scans the body of {@code msg}; bad BSON raises {@link MongoCodecException}. */
+  public static MongoCommand scan(MongoFrame frame, OpMsg msg) {
+    MongoCommand c = new MongoCommand();
+    BsonScanner s = msg.body(frame);
+    boolean first = true;
+    while (s.next()) {
+      if (first) {
+        first = false;
+        c.name = s.name();
+        c.firstValue(s);
+        continue;
+      }
+      c.field(s);
+    }
+    if (first) {
+      throw new MongoCodecException("OP_MSG body is an empty document", frame.requestId());
+    }
+    return c;
+  }
+
+  private void firstValue(BsonScanner s) {
+    if (s.isString()) {
+      collection = s.stringValue();
+    }
+    if (name.equals("getMore") && s.isNumber()) {
+      cursorId = s.longValue();
+    }
+  }
+
+  private void field(BsonScanner s) {
+    if (s.nameEquals("$db")) {
+      database = s.stringOrNull();
+    } else if (s.nameEquals("lsid") && s.type() == BsonScanner.DOCUMENT) {
+      BsonScanner l = s.nested();
+      if (l.find("id") && l.type() == BsonScanner.BINARY) {
+        lsid = HexFormat.of().formatHex(l.binaryValue());
+      }
+    } else if (s.nameEquals("txnNumber") && s.isNumber()) {
+      txnNumber = s.longValue();
+    } else if (s.nameEquals("startTransaction") && s.type() == BsonScanner.BOOLEAN) {
+      startTransaction = s.booleanValue();
+    } else if (s.nameEquals("autocommit") && s.type() == BsonScanner.BOOLEAN) {
+      autocommitFalse = !s.booleanValue();
+    } else if (s.nameEquals("comment")) {
+      comment = s.stringOrNull();
+    } else if (s.nameEquals("$readPreference") && s.type() == BsonScanner.DOCUMENT) {
+      BsonScanner r = s.nested();
+      if (r.find("mode")) {
+        readPreference = r.stringOrNull();
+      }
+    } else if (s.nameEquals("cursors") && name.equals("killCursors") && s.type() == BsonScanner.ARRAY) {
+      BsonScanner a = s.nested();
+      if (a.next() && a.isNumber()) {
+        cursorId = a.longValue();
+      }
+    } else if (s.nameEquals("collection") && name.equals("getMore")) {
+      collection = s.stringOrNull();
+    } else if (s.nameEquals("pipeline") && s.type() == BsonScanner.ARRAY) {
+      writeStage = hasWriteStage(s.nested());
+    }
+  }
+
+  private static boolean hasWriteStage(BsonScanner pipeline) {
+    boolean write = false;
+    while (pipeline.next()) {
+      if (pipeline.type() == BsonScanner.DOCUMENT) {
+        BsonScanner stage = pipeline.nested();
+        if (stage.next()) {
+          write = stage.nameEquals("$out") || stage.nameEquals("$merge");
+        }
+      }
+    }
+    return write;
+  }
+
+  /** The command's name as sent, e.g. {@code find}, {@code isMaster}. */
+  public String name() {
+    return name;
+  }
+
+  /** The name in lower case, for matching names drivers spell in more than one way. */
+  public String lowerName() {
+    return name.toLowerCase(Locale.ROOT);
+  }
+
+  /** {@code $db}, or null. */
+  public String database() {
+    return database;
+  }
+
+  /** The collection (the first key's string value), or null. */
+  public String collection() {
+    return collection;
+  }
+
+  /** The logical session id as hex, or null when the command carries none. */
+  public String lsid() {
+    return lsid;
+  }
+
+  public long txnNumber() {
+    return txnNumber;
+  }
+
+  public boolean startTransaction() {
+    return startTransaction;
+  }
+
+  /** Part of a multi-statement transaction: {@code autocommit: false} with a txnNumber. */
+  public boolean inTransaction() {
+    return autocommitFalse && txnNumber != NO_TXN && lsid != null;
+  }
+
+  public String comment() {
+    return comment;
+  }
+
+  /** {@code $readPreference.mode}, or null. */
+  public String readPreference() {
+    return readPreference;
+  }
+
+  /** Whether the read preference allows a secondary. */
+  public boolean secondaryOk() {
+    return readPreference != null && !readPreference.equals("primary");
+  }
+
+  /** The cursor a {@code getMore} continues or the first one a {@code killCursors} kills, else 0. */
+  public long cursorId() {
+    return cursorId;
+  }
+
+  /** An aggregate whose pipeline ends in {@code $out} or {@code $merge}. */
+  public boolean writeStage() {
+    return writeStage;
+  }
+
+  @Override
+  public String toString() {
+    return "MongoCommand[" + name + " db=" + database + " coll=" + collection
+        + (lsid != null ? " lsid=" + lsid : "") + (txnNumber != NO_TXN ? " txn=" + txnNumber : "")
+        + (cursorId != 0 ? " cursor=" + cursorId : "") + "]";
+  }
+
+  static boolean in(String name, String... names) {
+    return Arrays.asList(names).contains(name);
+  }
+}

@@ -1,0 +1,144 @@
+package io.mproxy.protocol.mongo.command;
+
+import io.mproxy.protocol.mongo.codec.BsonScanner;
+import io.mproxy.protocol.mongo.codec.MongoFrame;
+import io.mproxy.protocol.mongo.codec.OpMsg;
+
+/**
+ * A command's shape with values removed: {@code find users {age:{$gt:?},name:?}}. The shape is
+ * the filter that decides the command's cost — {@code filter} of find, {@code query} of count,
+ * distinct and findAndModify, the first {@code q} of update and delete (in the body or a
+ * document sequence), the stage names of an aggregate pipeline with the shape of a leading
+ * {@code $match}. Bounded in depth and length, so hostile filters cannot blow it up.
+ */
+public final class MongoFingerprint {
+
+  static final int MAX_LENGTH = 256;
+  private static final int MAX_DEPTH = 6;
+  private static final int MAX_ARRAY_ITEMS = 4;
+
+  private MongoFingerprint() {
+  }
+
+  public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
+    StringBuilder sb = new StringBuilder(64).append(cmd.name());
+    if (cmd.collection() != null) {
+      sb.append(' ').append(cmd.collection());
+    }
+    String filterKey = filterKey(cmd.name());
+    if (filterKey == null && !cmd.name().equals("aggregate")) {
+      return sb.toString();
+    }
+    BsonScanner body = msg.body(frame);
+    body.next();
+    boolean found = false;
+    while (body.next()) {
+      if (cmd.name().equals("aggregate") && body.nameEquals("pipeline") && body.isDocument()) {
+        sb.append(' ');
+        pipeline(body.nested(), sb);
+        found = true;
+      } else if (filterKey != null && body.nameEquals(filterKey) && body.isDocument()) {
+        sb.append(' ');
+        if (filterKey.equals("updates") || filterKey.equals("deletes")) {
+          BsonScanner arr = body.nested();
+          if (arr.next() && arr.type() == BsonScanner.DOCUMENT) {
+            firstQ(arr.nested(), sb);
+          }
+        } else {
+          shape(body.nested(), sb, 0, true);
+        }
+        found = true;
+      }
+    }
+    if (!found && filterKey != null && (filterKey.equals("updates") || filterKey.equals("deletes"))) {
+      for (OpMsg.Sequence seq : msg.sequences()) {
+        if (seq.identifier().equals(filterKey) && seq.documentsStart() < seq.documentsEnd()) {
+          sb.append(' ');
+          firstQ(BsonScanner.of(frame.content(), seq.documentsStart(), seq.documentsEnd()), sb);
+        }
+      }
+    }
+    return cap(sb);
+  }
+
+  private static String filterKey(String name) {
+    switch (name) {
+      case "find": return "filter";
+      case "count":
+      case "distinct":
+      case "findAndModify": return "query";
+      case "update": return "updates";
+      case "delete": return "deletes";
+      default: return null;
+    }
+  }
+
+  private static void firstQ(BsonScanner statement, StringBuilder sb) {
+    if (statement.find("q") && statement.isDocument()) {
+      shape(statement.nested(), sb, 0, true);
+    }
+  }
+
+  private static void pipeline(BsonScanner stages, StringBuilder sb) {
+    sb.append('[');
+    boolean firstStage = true;
+    while (stages.next() && sb.length() < MAX_LENGTH) {
+      if (stages.type() != BsonScanner.DOCUMENT) {
+        continue;
+      }
+      BsonScanner stage = stages.nested();
+      if (!stage.next()) {
+        continue;
+      }
+      if (!firstStage) {
+        sb.append(',');
+      }
+      String op = stage.name();
+      sb.append(op);
+      if (firstStage && op.equals("$match") && stage.type() == BsonScanner.DOCUMENT) {
+        shape(stage.nested(), sb, 0, true);
+      }
+      firstStage = false;
+    }
+    sb.append(']');
+  }
+
+  private static void shape(BsonScanner doc, StringBuilder sb, int depth, boolean isDoc) {
+    if (depth >= MAX_DEPTH) {
+      sb.append("...");
+      return;
+    }
+    sb.append(isDoc ? '{' : '[');
+    boolean first = true;
+    int items = 0;
+    while (doc.next()) {
+      if (sb.length() >= MAX_LENGTH) {
+        break;
+      }
+      if (!isDoc && ++items > MAX_ARRAY_ITEMS) {
+        sb.append(",...");
+        break;
+      }
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      if (isDoc) {
+        sb.append(doc.name()).append(':');
+      }
+      if (doc.type() == BsonScanner.DOCUMENT) {
+        shape(doc.nested(), sb, depth + 1, true);
+      } else if (doc.type() == BsonScanner.ARRAY && isDoc && doc.name().startsWith("$")
+          && !doc.name().equals("$in") && !doc.name().equals("$nin") && !doc.name().equals("$all")) {
+        shape(doc.nested(), sb, depth + 1, false);
+      } else {
+        sb.append('?');
+      }
+    }
+    sb.append(isDoc ? '}' : ']');
+  }
+
+  private static String cap(StringBuilder sb) {
+    return sb.length() <= MAX_LENGTH ? sb.toString() : sb.substring(0, MAX_LENGTH);
+  }
+}

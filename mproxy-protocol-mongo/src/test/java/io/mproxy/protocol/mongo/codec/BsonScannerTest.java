@@ -1,0 +1,85 @@
+package io.mproxy.protocol.mongo.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+class BsonScannerTest {
+
+  @Test
+  void readsEveryCommonTypeInPlace() {
+    ByteBuf b = Unpooled.wrappedBuffer(Messages.bson("{s: 'x', i: 5, l: {$numberLong: '7'}, d: 2.0, t: true,"
+        + " n: null, o: {$oid: '0123456789abcdef01234567'}, bin: {$binary: {base64: 'AQID', subType: '04'}},"
+        + " doc: {a: [1, 2]}, re: {$regularExpression: {pattern: 'a.c', options: 'i'}},"
+        + " dt: {$date: 0}, ts: {$timestamp: {t: 1, i: 2}}, dec: {$numberDecimal: '1.5'}}"));
+    BsonScanner s = BsonScanner.of(b, 0);
+    assertTrue(s.next());
+    assertEquals("x", s.stringValue());
+    assertTrue(s.next());
+    assertEquals(5, s.longValue());
+    assertTrue(s.next());
+    assertEquals(7, s.longValue());
+    assertTrue(s.next());
+    assertEquals(2, s.longValue());
+    assertTrue(s.next());
+    assertTrue(s.booleanValue());
+    assertTrue(s.next());
+    assertFalse(s.truthy());
+    assertTrue(s.next());
+    assertEquals(BsonScanner.OBJECT_ID, s.type());
+    assertTrue(s.next());
+    assertArrayEquals(new byte[] {1, 2, 3}, s.binaryValue());
+    assertTrue(s.next());
+    BsonScanner doc = s.nested();
+    assertTrue(doc.find("a"));
+    assertTrue(doc.isDocument());
+    int n = 0;
+    for (BsonScanner arr = doc.nested(); arr.next(); ) {
+      n++;
+    }
+    assertEquals(2, n);
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("re"));
+    assertTrue(s.next());
+    assertTrue(s.next());
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("dec"));
+    assertFalse(s.next());
+    BsonScanner.validate(b, 0, b.writerIndex(), 4);
+  }
+
+  @Test
+  void badLengthsAndTypesAreErrors() {
+    byte[] ok = Messages.bson("{s: 'abc'}");
+    byte[] longString = ok.clone();
+    longString[4 + 1 + 2] = 100; // the string's length prefix
+    assertThrows(MongoCodecException.class, () -> scanAll(longString));
+    byte[] badType = ok.clone();
+    badType[4] = 0x33;
+    assertThrows(MongoCodecException.class, () -> scanAll(badType));
+    byte[] noTerminator = ok.clone();
+    noTerminator[noTerminator.length - 1] = 1;
+    assertThrows(MongoCodecException.class, () -> scanAll(noTerminator));
+    assertThrows(MongoCodecException.class, () -> scanAll(new byte[] {5, 0, 0}));
+  }
+
+  @Test
+  void nestingDeeperThanTheLimitIsAnError() {
+    String deep = "{a: ".repeat(20) + "1" + "}".repeat(20);
+    ByteBuf b = Unpooled.wrappedBuffer(Messages.bson(deep));
+    BsonScanner.validate(b, 0, b.writerIndex(), 21);
+    MongoCodecException e = assertThrows(MongoCodecException.class, () -> BsonScanner.validate(b, 0, b.writerIndex(), 10));
+    assertTrue(e.getMessage().contains("too deeply"));
+  }
+
+  private static void scanAll(byte[] bytes) {
+    ByteBuf b = Unpooled.wrappedBuffer(bytes);
+    BsonScanner.validate(b, 0, b.writerIndex(), 10);
+  }
+}

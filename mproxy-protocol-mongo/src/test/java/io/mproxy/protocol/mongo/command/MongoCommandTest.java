@@ -1,0 +1,145 @@
+package io.mproxy.protocol.mongo.command;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mproxy.core.request.RequestKind;
+import io.mproxy.protocol.mongo.codec.MongoCodecException;
+import io.mproxy.protocol.mongo.codec.MongoFrame;
+import io.mproxy.protocol.mongo.codec.MongoReplies;
+import io.mproxy.protocol.mongo.codec.OpMsg;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.List;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.Test;
+
+class MongoCommandTest {
+
+  static MongoFrame msg(String json) {
+    return new MongoFrame(MongoReplies.opMsg(ByteBufAllocator.DEFAULT, 1, 0, 0, BsonDocument.parse(json)));
+  }
+
+  static MongoCommand scan(String json) {
+    MongoFrame f = msg(json);
+    try {
+      return MongoCommand.scan(f, OpMsg.parse(f));
+    } finally {
+      f.release();
+    }
+  }
+
+  @Test
+  void routingFieldsOfATransactionStatement() {
+    MongoCommand c = scan("{find: 'users', filter: {a: 1}, lsid: {id: {$binary: {base64: 'AAECAwQFBgcICQoLDA0ODw==',"
+        + " subType: '04'}}}, txnNumber: {$numberLong: '3'}, startTransaction: true, autocommit: false,"
+        + " $readPreference: {mode: 'primary'}, comment: 'hello', $db: 'app'}");
+    assertEquals("find", c.name());
+    assertEquals("users", c.collection());
+    assertEquals("app", c.database());
+    assertEquals("000102030405060708090a0b0c0d0e0f", c.lsid());
+    assertEquals(3, c.txnNumber());
+    assertTrue(c.startTransaction());
+    assertTrue(c.inTransaction());
+    assertEquals("hello", c.comment());
+    assertFalse(c.secondaryOk());
+    assertEquals(RequestKind.READ, MongoCommands.kind(c));
+  }
+
+  @Test
+  void cursorsOfGetMoreAndKillCursors() {
+    MongoCommand g = scan("{getMore: {$numberLong: '123456789012'}, collection: 'big', batchSize: 100, $db: 'app'}");
+    assertEquals(123456789012L, g.cursorId());
+    assertEquals("big", g.collection());
+    assertEquals(RequestKind.READ, MongoCommands.kind(g));
+    MongoCommand k = scan("{killCursors: 'big', cursors: [{$numberLong: '42'}], $db: 'app'}");
+    assertEquals(42, k.cursorId());
+    assertEquals(RequestKind.SESSION, MongoCommands.kind(k));
+  }
+
+  @Test
+  void secondaryReadPreference() {
+    assertTrue(scan("{find: 'c', $readPreference: {mode: 'secondaryPreferred'}, $db: 'a'}").secondaryOk());
+    assertNull(scan("{find: 'c', $db: 'a'}").readPreference());
+  }
+
+  @Test
+  void kinds() {
+    assertEquals(RequestKind.WRITE, MongoCommands.kind(scan("{insert: 'c', $db: 'a'}")));
+    assertEquals(RequestKind.WRITE, MongoCommands.kind(scan("{findAndModify: 'c', $db: 'a'}")));
+    assertEquals(RequestKind.READ, MongoCommands.kind(scan("{aggregate: 'c', pipeline: [{$match: {}}], $db: 'a'}")));
+    assertEquals(RequestKind.WRITE, MongoCommands.kind(scan("{aggregate: 'c', pipeline: [{$match: {}}, {$out: 'o'}], $db: 'a'}")));
+    assertEquals(RequestKind.TRANSACTION_CONTROL, MongoCommands.kind(scan("{commitTransaction: 1, $db: 'admin'}")));
+    assertEquals(RequestKind.ADMIN, MongoCommands.kind(scan("{serverStatus: 1, $db: 'admin'}")));
+    assertTrue(MongoCommands.isHandshake("isMaster"));
+    assertTrue(MongoCommands.isHandshake("hello"));
+    assertTrue(MongoCommands.createsCursor("aggregate"));
+  }
+
+  @Test
+  void emptyBodyIsAnError() {
+    MongoFrame f = msg("{}");
+    try {
+      assertThrows(MongoCodecException.class, () -> MongoCommand.scan(f, OpMsg.parse(f)));
+    } finally {
+      f.release();
+    }
+  }
+
+  @Test
+  void fingerprintsKeepShapeAndDropValues() {
+    assertEquals("find users {age:{$gt:?},name:?}",
+        fp("{find: 'users', filter: {age: {$gt: 30}, name: 'ada'}, $db: 'app'}"));
+    assertEquals(fp("{find: 'users', filter: {age: {$gt: 1}, name: 'x'}, $db: 'app'}"),
+        fp("{find: 'users', filter: {age: {$gt: 99}, name: 'zed'}, limit: 5, $db: 'app'}"));
+    assertEquals("find users {$or:[{a:?},{b:{$in:?}}]}",
+        fp("{find: 'users', filter: {$or: [{a: 1}, {b: {$in: [1, 2, 3]}}]}, $db: 'app'}"));
+    assertEquals("aggregate orders [$match{status:?},$group,$sort]",
+        fp("{aggregate: 'orders', pipeline: [{$match: {status: 'A'}}, {$group: {_id: '$c'}}, {$sort: {_id: 1}}],"
+            + " cursor: {}, $db: 'app'}"));
+    assertEquals("update users {_id:?}", fp("{update: 'users', updates: [{q: {_id: 5}, u: {$set: {a: 1}}}], $db: 'a'}"));
+    assertEquals("insert users", fp("{insert: 'users', documents: [{_id: 1}], $db: 'a'}"));
+    String huge = "{find: 'c', filter: {" + String.join(",", java.util.stream.IntStream.range(0, 500)
+        .mapToObj(i -> "f" + i + ": 1").toList()) + "}, $db: 'a'}";
+    assertTrue(fp(huge).length() <= MongoFingerprint.MAX_LENGTH);
+  }
+
+  @Test
+  void fingerprintOfDeleteInADocumentSequence() {
+    MongoFrame body = msg("{delete: 'users', $db: 'a'}");
+    try {
+      // rebuild as body + kind-1 "deletes" section
+      byte[] bodyBytes = new byte[body.size() - 21];
+      body.content().getBytes(21, bodyBytes);
+      byte[] stmt = MongoReplies.encode(BsonDocument.parse("{q: {email: 'x@y'}, limit: 1}"));
+      byte[] ident = "deletes\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      int seqSize = 4 + ident.length + stmt.length;
+      int length = 16 + 4 + 1 + bodyBytes.length + 1 + seqSize;
+      io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer(length);
+      b.writeIntLE(length).writeIntLE(2).writeIntLE(0).writeIntLE(2013).writeIntLE(0)
+          .writeByte(0).writeBytes(bodyBytes).writeByte(1).writeIntLE(seqSize).writeBytes(ident).writeBytes(stmt);
+      MongoFrame f = new MongoFrame(b);
+      try {
+        OpMsg m = OpMsg.parse(f);
+        assertEquals(List.of("deletes"), m.sequences().stream().map(OpMsg.Sequence::identifier).toList());
+        assertEquals("delete users {email:?}", MongoFingerprint.of(f, m, MongoCommand.scan(f, m)));
+      } finally {
+        f.release();
+      }
+    } finally {
+      body.release();
+    }
+  }
+
+  private static String fp(String json) {
+    MongoFrame f = msg(json);
+    try {
+      OpMsg m = OpMsg.parse(f);
+      return MongoFingerprint.of(f, m, MongoCommand.scan(f, m));
+    } finally {
+      f.release();
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.mproxy.protocol.mysql;
+
+import io.mproxy.protocol.mysql.codec.Mysql;
+import io.mproxy.protocol.mysql.codec.MysqlBuf;
+import io.netty.buffer.ByteBuf;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A client's HandshakeResponse41 (or the SSLRequest that precedes it under TLS), decoded.
+ *
+ * @param sslRequest true when the packet is only the 32-byte SSLRequest
+ */
+record ClientAuth(int caps, int collation, String user, byte[] authResponse, String database,
+    String plugin, Map<String, String> attributes, boolean sslRequest) {
+
+  /** Decodes the packet; throws {@link IndexOutOfBoundsException} when it is cut short. */
+  static ClientAuth parse(ByteBuf payload) {
+    ByteBuf b = payload.duplicate();
+    int caps = b.readIntLE();
+    if ((caps & Mysql.CLIENT_PROTOCOL_41) == 0) {
+      return new ClientAuth(caps, 0, "", new byte[0], null, null, Map.of(), false);
+    }
+    b.skipBytes(4);
+    int collation = b.readUnsignedByte();
+    b.skipBytes(23);
+    if (!b.isReadable() && (caps & Mysql.CLIENT_SSL) != 0) {
+      return new ClientAuth(caps, collation, null, null, null, null, Map.of(), true);
+    }
+    String user = MysqlBuf.readNulString(b);
+    byte[] auth;
+    if ((caps & Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
+      auth = MysqlBuf.readLenencBytes(b);
+    } else if ((caps & Mysql.CLIENT_SECURE_CONNECTION) != 0) {
+      auth = new byte[b.readUnsignedByte()];
+      b.readBytes(auth);
+    } else {
+      auth = MysqlBuf.readNulBytes(b);
+    }
+    String db = null;
+    if ((caps & Mysql.CLIENT_CONNECT_WITH_DB) != 0 && b.isReadable()) {
+      db = MysqlBuf.readNulString(b);
+      if (db.isEmpty()) {
+        db = null;
+      }
+    }
+    String plugin = null;
+    if ((caps & Mysql.CLIENT_PLUGIN_AUTH) != 0 && b.isReadable()) {
+      plugin = MysqlBuf.readNulString(b);
+    }
+    Map<String, String> attrs = new HashMap<>();
+    if ((caps & Mysql.CLIENT_CONNECT_ATTRS) != 0 && b.isReadable()) {
+      long len = MysqlBuf.readLenenc(b);
+      ByteBuf a = b.readSlice((int) Math.min(len, b.readableBytes()));
+      while (a.isReadable() && attrs.size() < 64) {
+        String k = MysqlBuf.readLenencString(a);
+        String v = MysqlBuf.readLenencString(a);
+        attrs.put(k, v);
+      }
+    }
+    return new ClientAuth(caps, collation, user, auth == null ? new byte[0] : auth, db, plugin,
+        Map.copyOf(attrs), false);
+  }
+
+  /** The application name for tenant matching: {@code program_name}, else {@code _client_name}. */
+  String application() {
+    String p = attributes.get("program_name");
+    return p != null && !p.isEmpty() ? p : attributes.get("_client_name");
+  }
+}

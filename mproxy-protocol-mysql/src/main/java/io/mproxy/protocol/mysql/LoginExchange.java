@@ -1,0 +1,193 @@
+package io.mproxy.protocol.mysql;
+
+import io.mproxy.protocol.mysql.auth.Scrambles;
+import io.mproxy.protocol.mysql.codec.Mysql;
+import io.mproxy.protocol.mysql.codec.MysqlBuf;
+import io.mproxy.protocol.mysql.codec.MysqlPacket;
+import io.mproxy.protocol.mysql.codec.Packets;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.Promise;
+
+/**
+ * The proxy's own login to a backend: reads the server greeting, answers with a
+ * HandshakeResponse41 carrying the cluster credentials and the variant's capabilities, follows an
+ * auth switch to {@code mysql_native_password} or {@code caching_sha2_password} (fast path), and
+ * completes with the connection's {@link MysqlBackend} state at the final OK.
+ */
+final class LoginExchange extends Exchange {
+
+  /** Capabilities the proxy always asks a backend for (the variant adds its own). */
+  static final int BASE_CAPS = Mysql.CLIENT_LONG_PASSWORD | Mysql.CLIENT_LONG_FLAG | Mysql.CLIENT_PROTOCOL_41
+      | Mysql.CLIENT_TRANSACTIONS | Mysql.CLIENT_SECURE_CONNECTION | Mysql.CLIENT_PLUGIN_AUTH
+      | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CONNECT_ATTRS | Mysql.CLIENT_MULTI_STATEMENTS
+      | Mysql.CLIENT_MULTI_RESULTS | Mysql.CLIENT_PS_MULTI_RESULTS;
+
+  private enum State { GREETING, AUTH, DONE }
+
+  private final Channel channel;
+  private final MysqlBackendHandler handler;
+  private final String user;
+  private final String password;
+  private final String database;
+  private final Variant variant;
+  private final Promise<MysqlBackend> result;
+  private State state = State.GREETING;
+  private long threadId;
+  private String serverVersion;
+  private int serverCaps;
+  private String plugin;
+
+  LoginExchange(Channel channel, MysqlBackendHandler handler, String user, String password, String database,
+      Variant variant, Promise<MysqlBackend> result) {
+    this.channel = channel;
+    this.handler = handler;
+    this.user = user == null ? "" : user;
+    this.password = password;
+    this.database = database;
+    this.variant = variant;
+    this.result = result;
+  }
+
+  @Override
+  boolean onPacket(MysqlPacket packet) {
+    try {
+      if (packet.header() == Mysql.ERR) {
+        fail("backend refused the login: " + Packets.describeErr(packet.payload()));
+        return true;
+      }
+      switch (state) {
+        case GREETING:
+          greeting(packet);
+          return false;
+        case AUTH:
+          return auth(packet);
+        default:
+          return true;
+      }
+    } catch (IndexOutOfBoundsException e) {
+      fail("malformed packet during login: " + packet);
+      return true;
+    } finally {
+      packet.release();
+    }
+  }
+
+  private void greeting(MysqlPacket packet) {
+    ByteBuf b = packet.payload().duplicate();
+    int protocol = b.readUnsignedByte();
+    if (protocol != 10) {
+      fail("backend speaks handshake protocol " + protocol + " (expected: 10)");
+      return;
+    }
+    serverVersion = MysqlBuf.readNulString(b);
+    threadId = b.readUnsignedIntLE();
+    byte[] nonce1 = new byte[8];
+    b.readBytes(nonce1);
+    b.skipBytes(1);
+    int capsLow = b.readUnsignedShortLE();
+    b.skipBytes(1 + 2);
+    int capsHigh = b.readUnsignedShortLE();
+    serverCaps = capsLow | (capsHigh << 16);
+    int authLen = b.readUnsignedByte();
+    b.skipBytes(10);
+    int part2 = Math.max(13, authLen - 8);
+    byte[] nonce2 = new byte[Math.min(part2, b.readableBytes())];
+    b.readBytes(nonce2);
+    plugin = b.isReadable() ? MysqlBuf.readNulString(b) : Scrambles.NATIVE;
+    byte[] nonce = new byte[8 + 12];
+    System.arraycopy(nonce1, 0, nonce, 0, 8);
+    System.arraycopy(nonce2, 0, nonce, 8, Math.min(12, nonce2.length));
+    if ((serverCaps & Mysql.CLIENT_PROTOCOL_41) == 0) {
+      fail("backend does not speak protocol 4.1");
+      return;
+    }
+    int caps = (BASE_CAPS | variant.caps()) & serverCaps;
+    if (database != null) {
+      caps |= Mysql.CLIENT_CONNECT_WITH_DB & serverCaps;
+    }
+    if (!plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
+      plugin = Scrambles.NATIVE;
+    }
+    byte[] proof = proof(plugin, nonce);
+    ByteBuf out = Packets.start(channel.alloc(), packet.sequenceId() + 1, 128);
+    out.writeIntLE(caps).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
+    MysqlBuf.writeNulString(out, user);
+    if ((caps & Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
+      MysqlBuf.writeLenencBytes(out, proof);
+    } else {
+      out.writeByte(proof.length).writeBytes(proof);
+    }
+    if ((caps & Mysql.CLIENT_CONNECT_WITH_DB) != 0) {
+      MysqlBuf.writeNulString(out, database);
+    }
+    MysqlBuf.writeNulString(out, plugin);
+    if ((caps & Mysql.CLIENT_CONNECT_ATTRS) != 0) {
+      ByteBuf attrs = channel.alloc().buffer(64);
+      MysqlBuf.writeLenencString(attrs, "_client_name");
+      MysqlBuf.writeLenencString(attrs, "mproxy");
+      MysqlBuf.writeLenencString(attrs, "program_name");
+      MysqlBuf.writeLenencString(attrs, "mproxy");
+      MysqlBuf.writeLenenc(out, attrs.readableBytes());
+      out.writeBytes(attrs);
+      attrs.release();
+    }
+    state = State.AUTH;
+    channel.writeAndFlush(Packets.finish(out), channel.voidPromise());
+  }
+
+  private boolean auth(MysqlPacket packet) {
+    int h = packet.header();
+    ByteBuf b = packet.payload().duplicate();
+    if (h == Mysql.OK) {
+      state = State.DONE;
+      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database));
+      return true;
+    }
+    if (h == Mysql.EOF) {
+      b.skipBytes(1);
+      plugin = MysqlBuf.readNulString(b);
+      byte[] data = new byte[b.readableBytes()];
+      b.readBytes(data);
+      if (!plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
+        fail("backend asks for auth plugin " + plugin + " (supported: mysql_native_password,"
+            + " caching_sha2_password)");
+        return true;
+      }
+      reply(packet.sequenceId() + 1, proof(plugin, data));
+      return false;
+    }
+    if (h == 0x01 && packet.length() >= 2) {
+      int what = b.getUnsignedByte(b.readerIndex() + 1);
+      if (what == 3) {
+        return false;
+      }
+      fail("backend asks for caching_sha2_password full authentication, which needs TLS to the backend"
+          + " (log the proxy's user in once directly, or use mysql_native_password)");
+      return true;
+    }
+    fail("unexpected packet during login: " + packet);
+    return true;
+  }
+
+  private byte[] proof(String pluginName, byte[] nonce) {
+    return pluginName.equals(Scrambles.CACHING_SHA2) ? Scrambles.sha2Proof(password, nonce)
+        : Scrambles.nativeProof(password, nonce);
+  }
+
+  private void reply(int seq, byte[] data) {
+    ByteBuf out = Packets.start(channel.alloc(), seq, data.length);
+    out.writeBytes(data);
+    channel.writeAndFlush(Packets.finish(out), channel.voidPromise());
+  }
+
+  private void fail(String message) {
+    state = State.DONE;
+    result.tryFailure(new IllegalStateException(message));
+  }
+
+  @Override
+  void failed(Throwable cause) {
+    result.tryFailure(cause);
+  }
+}

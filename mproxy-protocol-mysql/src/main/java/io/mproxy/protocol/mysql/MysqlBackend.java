@@ -1,0 +1,77 @@
+package io.mproxy.protocol.mysql;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the proxy knows about the session state of one backend connection: the server thread id
+ * (for KILL QUERY), the current schema, the session variable assignments applied since login or
+ * the last COM_RESET_CONNECTION, and the statements prepared on it (by SQL text, a bounded LRU
+ * cache). Only the session that holds the connection's exclusive lease touches it.
+ */
+final class MysqlBackend {
+
+  /** Prepared statements kept per backend connection; the least recently used is closed beyond. */
+  static final int MAX_STATEMENTS = 256;
+
+  /** One server-side prepared statement. */
+  static final class Statement {
+    final long id;
+    /** The client statement whose parameter types were bound last, and which version of them. */
+    Object typesOwner;
+    int typesVersion;
+
+    Statement(long id) {
+      this.id = id;
+    }
+  }
+
+  final MysqlBackendHandler handler;
+  final Variant variant;
+  final long threadId;
+  final String serverVersion;
+  final int serverCaps;
+  /** The schema in use, or null when unknown (after a reset). */
+  String schema;
+  final List<String> assignments = new ArrayList<>();
+  final LinkedHashMap<String, Statement> statements = new LinkedHashMap<>(16, 0.75f, true);
+  /** Statements evicted from the cache and not yet closed on the server. */
+  final List<Long> toClose = new ArrayList<>();
+
+  MysqlBackend(MysqlBackendHandler handler, Variant variant, long threadId, String serverVersion,
+      int serverCaps, String schema) {
+    this.handler = handler;
+    this.variant = variant;
+    this.threadId = threadId;
+    this.serverVersion = serverVersion;
+    this.serverCaps = serverCaps;
+    this.schema = schema;
+  }
+
+  Statement statement(String sql) {
+    return statements.get(sql);
+  }
+
+  /** Remembers a statement prepared on this connection; an older one for the same SQL is closed. */
+  void remember(String sql, long id) {
+    Statement old = statements.put(sql, new Statement(id));
+    if (old != null && old.id != id) {
+      toClose.add(old.id);
+    }
+    if (statements.size() > MAX_STATEMENTS) {
+      Map.Entry<String, Statement> eldest = statements.entrySet().iterator().next();
+      toClose.add(eldest.getValue().id);
+      statements.remove(eldest.getKey());
+    }
+  }
+
+  /** COM_RESET_CONNECTION ran: no statements, no assignments, schema unknown. */
+  void resetDone() {
+    statements.clear();
+    toClose.clear();
+    assignments.clear();
+    schema = null;
+  }
+}

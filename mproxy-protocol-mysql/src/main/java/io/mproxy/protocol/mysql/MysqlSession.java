@@ -1,0 +1,1406 @@
+package io.mproxy.protocol.mysql;
+
+import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Ticket;
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.classify.Classification;
+import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.pool.PoolException;
+import io.mproxy.core.pool.PooledConnection;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.Request;
+import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.spi.ListenerContext;
+import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.Scheduler;
+import io.mproxy.protocol.mysql.auth.RsaKeys;
+import io.mproxy.protocol.mysql.auth.Scrambles;
+import io.mproxy.protocol.mysql.codec.Mysql;
+import io.mproxy.protocol.mysql.codec.MysqlBuf;
+import io.mproxy.protocol.mysql.codec.MysqlCodecException;
+import io.mproxy.protocol.mysql.codec.MysqlPacket;
+import io.mproxy.protocol.mysql.codec.Packets;
+import io.mproxy.protocol.mysql.codec.ResponseReader;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MySQL client connection. It greets the client with the proxy's own connection id, checks
+ * its password against the listener's users, then runs one command at a time (commands the
+ * client pipelines wait in a bounded inbox):
+ * <ol>
+ *   <li>the proxy answers what it owns itself (COM_PING, COM_QUIT, COM_STMT_CLOSE,
+ *       COM_RESET_CONNECTION, KILL of proxy connection ids);</li>
+ *   <li>everything else is a {@link Request} through the core chain (classify, admit by RU),
+ *       then runs on an exclusively leased backend connection of the client's {@link Variant};</li>
+ *   <li>before the command, the connection is brought to the session's state: schema,
+ *       replayable session variables (or COM_RESET_CONNECTION and replay when it carries
+ *       someone else's), and the prepared statement the command needs (re-prepared by SQL text,
+ *       with statement ids rewritten both ways);</li>
+ *   <li>the answer is forwarded as it arrives; its last OK/EOF tells whether a transaction is
+ *       open. In transaction pooling the lease is given back when none is and nothing pins the
+ *       session (user variables, temporary tables, locks, cursors, long data...).</li>
+ * </ol>
+ * All state lives on the client's event loop; answers are read on the backend's loop and handed
+ * over in batches.
+ */
+final class MysqlSession extends ChannelInboundHandlerAdapter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MysqlSession.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int INBOX_HIGH = 256;
+  private static final int INBOX_LOW = 32;
+  private static final int MAX_STATEMENTS = 16_384;
+  private static final int MAX_ASSIGNMENTS = 64;
+  private static final long KILL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+  private static final int PROXY_CAPS = Mysql.CLIENT_LONG_PASSWORD | Mysql.CLIENT_FOUND_ROWS
+      | Mysql.CLIENT_LONG_FLAG | Mysql.CLIENT_CONNECT_WITH_DB | Mysql.CLIENT_IGNORE_SPACE
+      | Mysql.CLIENT_PROTOCOL_41 | Mysql.CLIENT_INTERACTIVE | Mysql.CLIENT_TRANSACTIONS
+      | Mysql.CLIENT_SECURE_CONNECTION | Mysql.CLIENT_MULTI_STATEMENTS | Mysql.CLIENT_MULTI_RESULTS
+      | Mysql.CLIENT_PS_MULTI_RESULTS | Mysql.CLIENT_PLUGIN_AUTH | Mysql.CLIENT_CONNECT_ATTRS
+      | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS
+      | Mysql.CLIENT_SESSION_TRACK | Mysql.CLIENT_DEPRECATE_EOF;
+
+  private enum Phase { GREETING, SWITCH, SHA2_FAST, SHA2_FULL, COMMANDS, CLOSED }
+
+  /** A statement the client prepared: the proxy's id for it and what it needs to re-prepare it. */
+  private static final class ClientStatement {
+    final long id;
+    final String sql;
+    final StatementInspector.Info info;
+    int params;
+    byte[] types;
+    int typesVersion;
+
+    ClientStatement(long id, String sql, StatementInspector.Info info) {
+      this.id = id;
+      this.sql = sql;
+      this.info = info;
+    }
+  }
+
+  /** One forwarded command, from admission to the last packet of its answer. */
+  private final class Job {
+    final int command;
+    MysqlPacket packet;
+    final Request request;
+    final StatementInspector.Info info;
+    ClientStatement stmt;
+    String prepareSql;
+    long logicalId;
+    String initDb;
+    Ticket ticket;
+    ResponseReader reader;
+    PooledConnection conn;
+    volatile boolean timedOut;
+    boolean killInFlight;
+    boolean responseDone;
+    int lastForwardedSeq;
+    long bytesOut;
+    Scheduler.Cancellable timer;
+
+    Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
+      this.command = command;
+      this.packet = packet;
+      this.request = request;
+      this.info = info;
+    }
+
+    void releasePacket() {
+      if (packet != null) {
+        packet.release();
+        packet = null;
+      }
+    }
+  }
+
+  private final ListenerContext listener;
+  private final MysqlProtocolAdapter adapter;
+  private final SessionRegistry registry;
+  private final Sha2Cache sha2Cache;
+  private final ArrayDeque<MysqlPacket> inbox = new ArrayDeque<>();
+  private final LinkedHashMap<String, String> assignments = new LinkedHashMap<>();
+  private final Map<Long, ClientStatement> statements = new HashMap<>();
+  private ChannelHandlerContext ctx;
+  private Scheduler scheduler;
+  private ListenerOptions options;
+  private long connectionId;
+  private byte[] nonce;
+  private Phase phase = Phase.GREETING;
+  private ClientAuth auth;
+  private int caps;
+  private Variant variant;
+  private String user;
+  private String schema;
+  private String application;
+  private boolean userCounted;
+  private boolean tls;
+
+  private boolean busy;
+  private boolean draining;
+  private boolean closed;
+  private Job current;
+  private PooledConnection lease;
+  private ChannelFutureListener leaseCloseListener;
+  private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
+  private String pinReason;
+  private boolean longDataPending;
+  private long nextStatementId;
+  private long lastPrepared = -1;
+  private long lastActivity;
+  private Scheduler.Cancellable waitTimer;
+
+  private TenantIdentity tenant;
+  private Classification classification;
+  private long classifiedGeneration = -1;
+
+  MysqlSession(ListenerContext listener, MysqlProtocolAdapter adapter, SessionRegistry registry, Sha2Cache sha2Cache) {
+    this.listener = listener;
+    this.adapter = adapter;
+    this.registry = registry;
+    this.sha2Cache = sha2Cache;
+  }
+
+  long connectionId() {
+    return connectionId;
+  }
+
+  String user() {
+    return user;
+  }
+
+  String listenerName() {
+    return listener.config().name();
+  }
+
+  // ================================================================ greeting and login
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext context) {
+    this.ctx = context;
+    this.scheduler = new EventLoopScheduler(context.executor());
+    this.options = adapter.options(listener.config());
+    if (context.channel().isActive()) {
+      greet();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext context) {
+    if (connectionId == 0) {
+      greet();
+    }
+    context.fireChannelActive();
+  }
+
+  private void greet() {
+    connectionId = registry.register(this);
+    nonce = Scrambles.nonce(RANDOM);
+    lastActivity = listener.clock().nanoTime();
+    armWaitTimer(options.waitTimeoutMs());
+    MysqlBackendConnector connector = connector();
+    int offered = PROXY_CAPS;
+    int backendCaps = connector.serverCaps();
+    if (backendCaps != -1) {
+      offered &= ~(Variant.MASK & ~backendCaps);
+    }
+    if (options.tls() != null) {
+      offered |= Mysql.CLIENT_SSL;
+    }
+    ByteBuf p = Packets.start(ctx.alloc(), 0, 96);
+    p.writeByte(10);
+    MysqlBuf.writeNulString(p, connector.serverVersion());
+    p.writeIntLE((int) connectionId);
+    p.writeBytes(nonce, 0, 8).writeByte(0);
+    p.writeShortLE(offered & 0xFFFF);
+    p.writeByte(Variant.DEFAULT_COLLATION);
+    p.writeShortLE(Mysql.SERVER_STATUS_AUTOCOMMIT);
+    p.writeShortLE(offered >>> 16);
+    p.writeByte(Scrambles.NONCE_LENGTH + 1);
+    p.writeZero(10);
+    p.writeBytes(nonce, 8, 12).writeByte(0);
+    MysqlBuf.writeNulString(p, options.authPlugin());
+    ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+  }
+
+  private void onLoginPacket(MysqlPacket packet) {
+    try {
+      switch (phase) {
+        case GREETING -> onHandshakeResponse(packet);
+        case SWITCH -> verify(packet.sequenceId(), bytes(packet.payload()));
+        case SHA2_FULL -> onSha2Full(packet);
+        default -> refuseLogin(packet.sequenceId() + 1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: unexpected packet");
+      }
+    } catch (IndexOutOfBoundsException e) {
+      refuseLogin(packet.sequenceId() + 1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: malformed login packet");
+    } finally {
+      packet.release();
+    }
+  }
+
+  private void onHandshakeResponse(MysqlPacket packet) {
+    int expectedSeq = tls ? 2 : 1;
+    if (packet.sequenceId() != expectedSeq) {
+      refuseLogin(packet.sequenceId() + 1, 1156, "Got packets out of order");
+      return;
+    }
+    ClientAuth a = ClientAuth.parse(packet.payload());
+    if ((a.caps() & Mysql.CLIENT_PROTOCOL_41) == 0) {
+      refuseLogin(packet.sequenceId() + 1, Mysql.ER_NOT_SUPPORTED_AUTH_MODE,
+          "mproxy: clients must speak protocol 4.1");
+      return;
+    }
+    if (a.sslRequest()) {
+      if (options.tls() == null || tls) {
+        refuseLogin(packet.sequenceId() + 1, Mysql.ER_NOT_SUPPORTED_AUTH_MODE, "mproxy: TLS is not offered");
+        return;
+      }
+      tls = true;
+      ctx.pipeline().addFirst("tls", options.tls().context().newHandler(ctx.alloc()));
+      return;
+    }
+    auth = a;
+    caps = a.caps() & (PROXY_CAPS | Mysql.CLIENT_SSL);
+    variant = Variant.of(caps, a.collation());
+    String plugin = a.plugin() == null ? Scrambles.NATIVE : a.plugin();
+    if (!plugin.equals(options.authPlugin())) {
+      phase = Phase.SWITCH;
+      ByteBuf p = Packets.start(ctx.alloc(), packet.sequenceId() + 1, 64);
+      p.writeByte(Mysql.EOF);
+      MysqlBuf.writeNulString(p, options.authPlugin());
+      p.writeBytes(nonce).writeByte(0);
+      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      return;
+    }
+    verify(packet.sequenceId(), a.authResponse());
+  }
+
+  private void verify(int seq, byte[] response) {
+    AuthConfig.UserConfig u = listener.config().auth().user(auth.user()).orElse(null);
+    String password = u == null ? null : u.password();
+    if (options.authPlugin().equals(Scrambles.CACHING_SHA2)) {
+      boolean match = password != null && Scrambles.matches(Scrambles.sha2Proof(password, nonce), response);
+      if (!match && !(password != null && password.isEmpty() && response.length <= 1)) {
+        accessDenied(seq + 1, response.length > 0);
+        return;
+      }
+      if (password.isEmpty() || sha2Cache.contains(listenerName(), auth.user(), password)) {
+        ctx.write(fastAuth(seq + 1, 3), ctx.voidPromise());
+        loggedIn(seq + 2);
+        return;
+      }
+      phase = Phase.SHA2_FULL;
+      ctx.writeAndFlush(fastAuth(seq + 1, 4), ctx.voidPromise());
+      return;
+    }
+    boolean ok = password != null && Scrambles.matches(Scrambles.nativeProof(password, nonce), response);
+    if (!ok) {
+      accessDenied(seq + 1, response.length > 0);
+      return;
+    }
+    loggedIn(seq + 1);
+  }
+
+  private ByteBuf fastAuth(int seq, int what) {
+    ByteBuf p = Packets.start(ctx.alloc(), seq, 2);
+    p.writeByte(0x01).writeByte(what);
+    return Packets.finish(p);
+  }
+
+  /** caching_sha2_password full authentication: cleartext over TLS, or the RSA key exchange. */
+  private void onSha2Full(MysqlPacket packet) {
+    byte[] data = bytes(packet.payload());
+    int seq = packet.sequenceId();
+    if (!tls && data.length == 1 && data[0] == 0x02) {
+      byte[] pem = RsaKeys.shared().publicPem();
+      ByteBuf p = Packets.start(ctx.alloc(), seq + 1, pem.length + 1);
+      p.writeByte(0x01).writeBytes(pem);
+      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      return;
+    }
+    byte[] clear;
+    if (tls) {
+      clear = data;
+    } else {
+      byte[] decrypted = RsaKeys.shared().decrypt(data);
+      clear = decrypted == null ? new byte[0] : Scrambles.xorWithNonce(decrypted, nonce);
+    }
+    int len = clear.length;
+    while (len > 0 && clear[len - 1] == 0) {
+      len--;
+    }
+    String given = new String(clear, 0, len, StandardCharsets.UTF_8);
+    AuthConfig.UserConfig u = listener.config().auth().user(auth.user()).orElse(null);
+    boolean ok = u != null && u.password() != null && Scrambles.matches(
+        u.password().getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
+    if (!ok) {
+      accessDenied(seq + 1, true);
+      return;
+    }
+    sha2Cache.add(listenerName(), auth.user(), u.password());
+    loggedIn(seq + 1);
+  }
+
+  private void accessDenied(int seq, boolean usingPassword) {
+    refuseLogin(seq, Mysql.ER_ACCESS_DENIED_ERROR, "Access denied for user '" + auth.user() + "'@'"
+        + clientHost() + "' (using password: " + (usingPassword ? "YES" : "NO") + ")");
+  }
+
+  private void loggedIn(int seq) {
+    int max = options.maxConnectionsPerUser();
+    if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
+      refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
+          + "' already has more than max_connections_per_user=" + max + " connections on listener "
+          + listenerName());
+      return;
+    }
+    userCounted = true;
+    user = auth.user();
+    schema = auth.database();
+    application = auth.application();
+    phase = Phase.COMMANDS;
+    LOG.debug("session {}: {} logged in as {} (client caps {}, pool variant '{}')", connectionId, application,
+        user, Integer.toHexString(auth.caps()), variant.key());
+    ctx.writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0, status, 0, caps), ctx.voidPromise());
+  }
+
+  private void refuseLogin(int seq, int code, String message) {
+    phase = Phase.CLOSED;
+    ctx.writeAndFlush(Packets.err(ctx.alloc(), seq & 0xFF, code, message))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private String clientHost() {
+    return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+        ? a.getAddress().getHostAddress() : "unknown";
+  }
+
+  private static byte[] bytes(ByteBuf b) {
+    byte[] out = new byte[b.readableBytes()];
+    b.getBytes(b.readerIndex(), out);
+    return out;
+  }
+
+  // ================================================================ inbound commands
+
+  @Override
+  public void channelRead(ChannelHandlerContext context, Object msg) {
+    if (!(msg instanceof MysqlPacket packet)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (closed || phase == Phase.CLOSED) {
+      packet.release();
+      return;
+    }
+    if (phase != Phase.COMMANDS) {
+      onLoginPacket(packet);
+      return;
+    }
+    inbox.add(packet);
+    if (inbox.size() >= INBOX_HIGH) {
+      context.channel().config().setAutoRead(false);
+    }
+    drain();
+  }
+
+  private void drain() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    try {
+      MysqlPacket p;
+      while (!busy && !closed && phase == Phase.COMMANDS && (p = inbox.poll()) != null) {
+        lastActivity = listener.clock().nanoTime();
+        process(p);
+      }
+    } finally {
+      draining = false;
+    }
+    if (!closed && inbox.size() <= INBOX_LOW && !ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
+      ctx.channel().config().setAutoRead(true);
+      ctx.read();
+    }
+  }
+
+  /** Takes ownership of {@code packet}. */
+  private void process(MysqlPacket packet) {
+    if (packet.sequenceId() != 0) {
+      protocolError(1156, "Got packets out of order (a command must start with sequence id 0, got "
+          + packet.sequenceId() + ")");
+      packet.release();
+      return;
+    }
+    int command = packet.header();
+    switch (command) {
+      case Mysql.COM_QUIT -> {
+        packet.release();
+        close();
+      }
+      case Mysql.COM_PING -> {
+        packet.release();
+        writeOk(1);
+      }
+      case Mysql.COM_QUERY -> query(packet);
+      case Mysql.COM_INIT_DB -> initDb(packet);
+      case Mysql.COM_STMT_PREPARE -> prepare(packet);
+      case Mysql.COM_STMT_EXECUTE, Mysql.COM_STMT_SEND_LONG_DATA, Mysql.COM_STMT_FETCH, Mysql.COM_STMT_RESET ->
+          statementCommand(packet, command);
+      case Mysql.COM_STMT_CLOSE -> closeStatement(packet);
+      case Mysql.COM_FIELD_LIST -> forward(new Job(command, packet, request(RequestKind.READ, "FIELD_LIST",
+          "COM_FIELD_LIST", packet), null), ResponseReader.Shape.FIELD_LIST);
+      case Mysql.COM_STATISTICS -> forward(new Job(command, packet, request(RequestKind.ADMIN, "STATISTICS",
+          "COM_STATISTICS", packet), null), ResponseReader.Shape.SINGLE);
+      case Mysql.COM_SET_OPTION -> forward(new Job(command, packet, request(RequestKind.SESSION, "SET_OPTION",
+          "COM_SET_OPTION", packet), null), ResponseReader.Shape.SINGLE);
+      case Mysql.COM_RESET_CONNECTION -> {
+        packet.release();
+        resetConnection();
+      }
+      case Mysql.COM_CHANGE_USER -> {
+        packet.release();
+        writeErr(1, Mysql.ER_NOT_SUPPORTED_YET, "mproxy: COM_CHANGE_USER is not supported through the proxy;"
+            + " reconnect as the other user");
+      }
+      case Mysql.COM_PROCESS_KILL -> {
+        long id = packet.length() >= 5 ? packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1) : -1;
+        packet.release();
+        kill(id, false);
+      }
+      default -> {
+        packet.release();
+        writeErr(1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: unknown or unsupported command 0x"
+            + Integer.toHexString(Math.max(0, command)));
+      }
+    }
+  }
+
+  private void query(MysqlPacket packet) {
+    ByteBuf p = packet.payload();
+    String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    StatementInspector.Info info = StatementInspector.inspect(sql);
+    SessionEffect effect = info.effect();
+    if (effect.killId() >= 0) {
+      packet.release();
+      kill(effect.killId(), effect.killQuery());
+      return;
+    }
+    if (info.statements() > 1 && (caps & Mysql.CLIENT_MULTI_STATEMENTS) == 0) {
+      packet.release();
+      writeErr(1, 1064, "You have an error in your SQL syntax; the client did not enable multi-statements"
+          + " (CLIENT_MULTI_STATEMENTS), so one COM_QUERY runs one statement");
+      return;
+    }
+    Job job = new Job(Mysql.COM_QUERY, packet, request(info.kind(), info.verb(), info.fingerprint(), packet), info);
+    forward(job, ResponseReader.Shape.RESULTS);
+  }
+
+  private void initDb(MysqlPacket packet) {
+    ByteBuf p = packet.payload();
+    String db = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    Job job = new Job(Mysql.COM_INIT_DB, packet, request(RequestKind.SESSION, "INIT_DB", "COM_INIT_DB", packet), null);
+    job.initDb = db;
+    forward(job, ResponseReader.Shape.SINGLE);
+  }
+
+  private void prepare(MysqlPacket packet) {
+    if (statements.size() >= MAX_STATEMENTS) {
+      packet.release();
+      writeErr(1, 1461, "mproxy: more than " + MAX_STATEMENTS + " prepared statements on one connection");
+      return;
+    }
+    ByteBuf p = packet.payload();
+    String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    StatementInspector.Info info = StatementInspector.inspect(sql);
+    Job job = new Job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
+        packet), info);
+    job.prepareSql = sql;
+    job.logicalId = ++nextStatementId;
+    forward(job, ResponseReader.Shape.PREPARE);
+  }
+
+  private ClientStatement lookup(MysqlPacket packet) {
+    if (packet.length() < 5) {
+      return null;
+    }
+    long id = packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1);
+    if (id == 0xFFFF_FFFFL) {
+      id = lastPrepared;
+    }
+    return statements.get(id);
+  }
+
+  private void statementCommand(MysqlPacket packet, int command) {
+    ClientStatement stmt = lookup(packet);
+    if (stmt == null) {
+      long id = packet.length() >= 5 ? packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1) : -1;
+      packet.release();
+      if (command != Mysql.COM_STMT_SEND_LONG_DATA) {
+        writeErr(1, Mysql.ER_UNKNOWN_STMT_HANDLER, "Unknown prepared statement handler (" + id + ") given to "
+            + commandName(command));
+      }
+      return;
+    }
+    if (command == Mysql.COM_STMT_RESET && (lease == null || backend().statement(stmt.sql) == null)) {
+      packet.release();
+      longDataPending = false;
+      writeOk(1);
+      return;
+    }
+    if (command == Mysql.COM_STMT_FETCH && (lease == null || backend().statement(stmt.sql) == null)) {
+      packet.release();
+      writeErr(1, 1421, "mproxy: the statement has no open cursor");
+      return;
+    }
+    StatementInspector.Info info = stmt.info;
+    RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
+    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet), info);
+    job.stmt = stmt;
+    ResponseReader.Shape shape = switch (command) {
+      case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
+      case Mysql.COM_STMT_FETCH -> ResponseReader.Shape.ROWS;
+      case Mysql.COM_STMT_RESET -> ResponseReader.Shape.SINGLE;
+      default -> null;
+    };
+    forward(job, shape);
+  }
+
+  private static String commandName(int command) {
+    return switch (command) {
+      case Mysql.COM_STMT_EXECUTE -> "mysqld_stmt_execute";
+      case Mysql.COM_STMT_FETCH -> "mysqld_stmt_fetch";
+      case Mysql.COM_STMT_RESET -> "mysqld_stmt_reset";
+      default -> "mysqld_stmt_send_long_data";
+    };
+  }
+
+  private void closeStatement(MysqlPacket packet) {
+    ClientStatement stmt = lookup(packet);
+    packet.release();
+    if (stmt != null) {
+      statements.remove(stmt.id);
+    }
+  }
+
+  // ================================================================ the core chain
+
+  private Request request(RequestKind kind, String verb, String fingerprint, MysqlPacket packet) {
+    return new Request(identity(), kind, verb, fingerprint, packet.length(), listener.clock().nanoTime(), true);
+  }
+
+  /** Admits {@code job} and runs it on a backend connection; {@code shape} null: no answer expected. */
+  private void forward(Job job, ResponseReader.Shape shape) {
+    busy = true;
+    current = job;
+    boolean deprecateEof = (caps & Mysql.CLIENT_DEPRECATE_EOF) != 0;
+    job.reader = shape == null ? null : new ResponseReader(shape, deprecateEof);
+    listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
+        scheduler, new AdmissionCallback() {
+          @Override
+          public void admitted(Ticket ticket) {
+            job.ticket = ticket;
+            if (closed) {
+              job.releasePacket();
+              ticket.complete(Outcome.ERROR, 0);
+              endJob(job);
+              return;
+            }
+            withConnection(job);
+          }
+
+          @Override
+          public void refused(Refusal refusal) {
+            job.releasePacket();
+            if (!closed && job.reader != null) {
+              writeErr(1, refusalCode(refusal), refusal.message());
+            }
+            endJob(job);
+          }
+        });
+  }
+
+  private static int refusalCode(Refusal refusal) {
+    if (refusal.outcome() == Outcome.TIMEOUT) {
+      return Mysql.ER_QUERY_TIMEOUT;
+    }
+    return switch (refusal.reason()) {
+      case RU_LIMIT, QUEUE_FULL, CODEL, RUNAWAY -> Mysql.ER_USER_LIMIT_REACHED;
+      default -> Mysql.ER_UNKNOWN_ERROR;
+    };
+  }
+
+  private void withConnection(Job job) {
+    if (lease != null && lease.usable()) {
+      job.conn = lease;
+      sync(job);
+      return;
+    }
+    if (lease != null) {
+      dropLease(false);
+      if (stateful()) {
+        failJob(job, "the backend connection holding this session's state was lost", true);
+        return;
+      }
+    }
+    Cluster cluster = listener.cluster();
+    Backend backend = cluster.select(job.request);
+    if (backend == null) {
+      failJob(job, "no backend of cluster " + cluster.name() + " is available", false);
+      return;
+    }
+    BackendPool pool = cluster.pool(backend, variant.key());
+    pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
+      @Override
+      public void granted(PooledConnection connection) {
+        if (closed) {
+          pool.release(connection, true);
+          job.releasePacket();
+          job.ticket.complete(Outcome.ERROR, 0);
+          endJob(job);
+          return;
+        }
+        takeLease(connection);
+        job.conn = connection;
+        sync(job);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        job.releasePacket();
+        job.ticket.complete(Outcome.REJECTED, 0);
+        if (!closed) {
+          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+          writeErr(1, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected group=" + job.ticket.group()
+              + " reason=no_backend_connection (" + why + ")");
+        }
+        endJob(job);
+      }
+    });
+  }
+
+  private void takeLease(PooledConnection connection) {
+    lease = connection;
+    leaseCloseListener = f -> ctx.executor().execute(() -> onLeaseClosed(connection));
+    connection.channel().closeFuture().addListener(leaseCloseListener);
+  }
+
+  private MysqlBackend backend() {
+    return lease.attachment();
+  }
+
+  // ================================================================ bringing the connection to the session's state
+
+  private void sync(Job job) {
+    MysqlBackend be = job.conn.attachment();
+    if (!be.toClose.isEmpty()) {
+      for (long id : be.toClose) {
+        ByteBuf close = Packets.command(ctx.alloc(), Mysql.COM_STMT_CLOSE, intLe(id));
+        be.handler.send(close, null);
+      }
+      be.toClose.clear();
+    }
+    List<String> want = new ArrayList<>(assignments.values());
+    if (!isPrefix(be.assignments, want)) {
+      internal(job, Packets.command(ctx.alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
+          ResponseReader.Shape.SINGLE, r -> be.resetDone());
+      return;
+    }
+    if (schema != null && !schema.equals(be.schema)) {
+      String target = schema;
+      internal(job, Packets.command(ctx.alloc(), Mysql.COM_INIT_DB, target.getBytes(StandardCharsets.UTF_8)),
+          ResponseReader.Shape.SINGLE, r -> be.schema = target);
+      return;
+    }
+    if (be.assignments.size() < want.size()) {
+      String sql = want.get(be.assignments.size());
+      internal(job, Packets.query(ctx.alloc(), sql), ResponseReader.Shape.RESULTS, r -> be.assignments.add(sql));
+      return;
+    }
+    if (job.stmt != null && be.statement(job.stmt.sql) == null) {
+      String sql = job.stmt.sql;
+      internal(job, Packets.command(ctx.alloc(), Mysql.COM_STMT_PREPARE, sql.getBytes(StandardCharsets.UTF_8)),
+          ResponseReader.Shape.PREPARE, r -> be.remember(sql, r.statementId()));
+      return;
+    }
+    dispatch(job);
+  }
+
+  private static boolean isPrefix(List<String> have, List<String> want) {
+    if (have.size() > want.size()) {
+      return false;
+    }
+    for (int i = 0; i < have.size(); i++) {
+      if (!have.get(i).equals(want.get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Sends a command of the proxy's own before {@code job}; on success applies it and syncs on. */
+  private void internal(Job job, ByteBuf command, ResponseReader.Shape shape,
+      java.util.function.Consumer<ResponseReader> applied) {
+    MysqlBackend be = job.conn.attachment();
+    EventExecutor loop = ctx.executor();
+    be.handler.send(command, InternalExchange.of(new ResponseReader(shape, be.variant.deprecateEof()),
+        (reader, error) -> loop.execute(() -> {
+          if (error != null) {
+            failJob(job, "could not restore the session state on the backend connection: " + error, true);
+            return;
+          }
+          applied.accept(reader);
+          if (closed) {
+            job.releasePacket();
+            job.ticket.complete(Outcome.ERROR, 0);
+            endJob(job);
+            return;
+          }
+          sync(job);
+        }),
+        cause -> loop.execute(() -> failJob(job, "lost the backend connection: " + cause, true))));
+  }
+
+  // ================================================================ forwarding
+
+  private void dispatch(Job job) {
+    MysqlBackend be = job.conn.attachment();
+    ByteBuf out = outgoing(job, be);
+    job.ticket.dispatched(job.conn.backend());
+    if (job.reader == null) {
+      be.handler.send(out, null);
+      if (job.command == Mysql.COM_STMT_SEND_LONG_DATA) {
+        longDataPending = true;
+      }
+      job.ticket.complete(Outcome.OK, 0);
+      endJob(job);
+      return;
+    }
+    long timeout = options.queryTimeoutMs();
+    if (timeout > 0 && (job.command == Mysql.COM_QUERY || job.command == Mysql.COM_STMT_EXECUTE
+        || job.command == Mysql.COM_STMT_FETCH)) {
+      job.timer = scheduler.schedule(() -> onQueryTimeout(job), TimeUnit.MILLISECONDS.toNanos(timeout));
+    }
+    be.handler.send(out, new ForwardExchange(job, (EventLoop) ctx.executor()));
+  }
+
+  /** The bytes to send for {@code job}: the client's packet, with statement ids (and types) fixed. */
+  private ByteBuf outgoing(Job job, MysqlBackend be) {
+    MysqlPacket packet = job.packet;
+    job.packet = null;
+    if (job.stmt == null) {
+      return packet.takeRaw();
+    }
+    MysqlBackend.Statement bs = be.statement(job.stmt.sql);
+    ByteBuf raw = packet.raw();
+    if (job.command == Mysql.COM_STMT_EXECUTE) {
+      ByteBuf rebuilt = executeWithTypes(job.stmt, bs, packet);
+      if (rebuilt != null) {
+        packet.release();
+        return rebuilt;
+      }
+    }
+    raw.setIntLE(raw.readerIndex() + 5, (int) bs.id);
+    return packet.takeRaw();
+  }
+
+  /**
+   * Remembers the parameter types a COM_STMT_EXECUTE binds, and when it binds none but the backend
+   * statement has not seen this client's types (re-prepared on another connection), returns the
+   * packet rebuilt with them; else null (send as is, with the id rewritten).
+   */
+  private ByteBuf executeWithTypes(ClientStatement stmt, MysqlBackend.Statement bs, MysqlPacket packet) {
+    int n = stmt.params;
+    if (n == 0) {
+      return null;
+    }
+    ByteBuf p = packet.payload();
+    int at = p.readerIndex();
+    int nullMap = (n + 7) / 8;
+    int flagAt = at + 10 + nullMap;
+    if (p.readableBytes() < 10 + nullMap + 1) {
+      return null;
+    }
+    boolean bound = p.getByte(flagAt) == 1;
+    if (bound) {
+      if (p.readableBytes() >= 10 + nullMap + 1 + 2 * n) {
+        byte[] types = new byte[2 * n];
+        p.getBytes(flagAt + 1, types);
+        if (stmt.types == null || !Arrays.equals(stmt.types, types)) {
+          stmt.types = types;
+          stmt.typesVersion++;
+        }
+      }
+      bs.typesOwner = stmt;
+      bs.typesVersion = stmt.typesVersion;
+      return null;
+    }
+    if (stmt.types == null || (bs.typesOwner == stmt && bs.typesVersion == stmt.typesVersion)) {
+      return null;
+    }
+    ByteBuf payload = ctx.alloc().buffer(p.readableBytes() + stmt.types.length);
+    payload.writeBytes(p, at, 10 + nullMap);
+    payload.setIntLE(1, (int) bs.id);
+    payload.writeByte(1).writeBytes(stmt.types);
+    payload.writeBytes(p, flagAt + 1, p.readableBytes() - (10 + nullMap + 1));
+    bs.typesOwner = stmt;
+    bs.typesVersion = stmt.typesVersion;
+    return MysqlPacket.frame(ctx.alloc(), 0, payload).takeRaw();
+  }
+
+  /** Reads a forwarded command's answer on the backend loop and hands it to the client loop in batches. */
+  private final class ForwardExchange extends Exchange {
+    private final Job job;
+    private final EventLoop clientLoop;
+    private List<ByteBuf> batch = new ArrayList<>();
+    private boolean rewritten;
+
+    ForwardExchange(Job job, EventLoop clientLoop) {
+      this.job = job;
+      this.clientLoop = clientLoop;
+    }
+
+    @Override
+    boolean onPacket(MysqlPacket packet) {
+      boolean last;
+      try {
+        last = job.reader.accept(packet);
+      } catch (MysqlCodecException e) {
+        packet.release();
+        throw e;
+      }
+      job.bytesOut += packet.length();
+      if (job.timedOut) {
+        packet.release();
+      } else {
+        if (job.command == Mysql.COM_STMT_PREPARE && !rewritten && job.reader.statementId() >= 0) {
+          rewritten = true;
+          ByteBuf raw = packet.raw();
+          raw.setIntLE(raw.readerIndex() + 5, (int) job.logicalId);
+        }
+        job.lastForwardedSeq = packet.lastSequenceId();
+        batch.add(packet.takeRaw());
+      }
+      if (last) {
+        hand(true);
+      }
+      return last;
+    }
+
+    @Override
+    void onReadComplete() {
+      if (batch != null && !batch.isEmpty()) {
+        hand(false);
+      }
+    }
+
+    private void hand(boolean done) {
+      List<ByteBuf> out = batch;
+      batch = done ? null : new ArrayList<>();
+      if (clientLoop.inEventLoop()) {
+        onBackendData(job, out, done);
+      } else {
+        clientLoop.execute(() -> onBackendData(job, out, done));
+      }
+    }
+
+    @Override
+    void failed(Throwable cause) {
+      List<ByteBuf> out = batch == null ? List.of() : batch;
+      batch = null;
+      clientLoop.execute(() -> {
+        out.forEach(ByteBuf::release);
+        onBackendFailed(job, cause);
+      });
+    }
+  }
+
+  private void onBackendData(Job job, List<ByteBuf> bufs, boolean done) {
+    if (closed) {
+      bufs.forEach(ByteBuf::release);
+    } else {
+      for (ByteBuf b : bufs) {
+        ctx.write(b, ctx.voidPromise());
+      }
+    }
+    if (done) {
+      job.responseDone = true;
+      if (job.timedOut && !closed) {
+        ctx.write(Packets.err(ctx.alloc(), (job.lastForwardedSeq + 1) & 0xFF, Mysql.ER_QUERY_TIMEOUT,
+            "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (query_timeout_ms="
+                + options.queryTimeoutMs() + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
+      }
+    }
+    if (!closed) {
+      ctx.flush();
+      if (!ctx.channel().isWritable() && job.conn != null) {
+        job.conn.channel().config().setAutoRead(false);
+      }
+    }
+    if (done) {
+      maybeFinish(job);
+    }
+  }
+
+  private void maybeFinish(Job job) {
+    if (job != current || !job.responseDone || job.killInFlight) {
+      return;
+    }
+    if (job.timer != null) {
+      job.timer.cancel();
+    }
+    ResponseReader r = job.reader;
+    boolean ok = r.errorCode() < 0 && !job.timedOut;
+    if (r.status() >= 0) {
+      status = r.status();
+    }
+    if (ok) {
+      applyEffects(job, r);
+    }
+    if (r.status() >= 0 && (r.status() & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0) {
+      pin("open cursor");
+    }
+    Outcome outcome = job.timedOut ? Outcome.TIMEOUT : ok ? Outcome.OK : Outcome.ERROR;
+    job.ticket.complete(outcome, job.bytesOut);
+    endJob(job);
+  }
+
+  private void applyEffects(Job job, ResponseReader r) {
+    MysqlBackend be = job.conn.attachment();
+    switch (job.command) {
+      case Mysql.COM_QUERY -> {
+        SessionEffect e = job.info.effect();
+        if (e.pinReason() != null) {
+          pin(e.pinReason());
+        }
+        if (!e.assignments().isEmpty()) {
+          for (SessionEffect.Assignment a : e.assignments()) {
+            assignments.remove(a.key());
+            assignments.put(a.key(), a.sql());
+          }
+          be.assignments.clear();
+          be.assignments.addAll(assignments.values());
+          if (assignments.size() > MAX_ASSIGNMENTS) {
+            pin("more than " + MAX_ASSIGNMENTS + " session variables");
+          }
+        }
+        if (e.schema() != null) {
+          schema = e.schema();
+          be.schema = schema;
+          identityChanged();
+        }
+      }
+      case Mysql.COM_INIT_DB -> {
+        schema = job.initDb;
+        be.schema = schema;
+        identityChanged();
+      }
+      case Mysql.COM_STMT_PREPARE -> {
+        ClientStatement s = new ClientStatement(job.logicalId, job.prepareSql, job.info);
+        s.params = r.prepareParams();
+        statements.put(s.id, s);
+        lastPrepared = s.id;
+        be.remember(job.prepareSql, r.statementId());
+      }
+      case Mysql.COM_STMT_EXECUTE, Mysql.COM_STMT_RESET -> longDataPending = false;
+      case Mysql.COM_SET_OPTION -> pin("COM_SET_OPTION");
+      default -> {
+      }
+    }
+  }
+
+  private void onBackendFailed(Job job, Throwable cause) {
+    if (job != current) {
+      return;
+    }
+    if (job.timer != null) {
+      job.timer.cancel();
+    }
+    job.ticket.complete(job.timedOut ? Outcome.TIMEOUT : Outcome.ERROR, job.bytesOut);
+    boolean lostState = stateful();
+    if (lease == job.conn) {
+      dropLease(false);
+    }
+    if (!closed) {
+      int code = job.timedOut ? Mysql.ER_QUERY_TIMEOUT : Mysql.ER_UNKNOWN_ERROR;
+      writeErr((job.lastForwardedSeq + 1) & 0xFF, code, "mproxy: error group=" + job.ticket.group()
+          + " reason=backend_unavailable (lost the backend connection during the command: " + cause + ")");
+      if (lostState || job.lastForwardedSeq > 0) {
+        close();
+      }
+    }
+    endJob(job);
+  }
+
+  /** Ends {@code job} with an ERR (seq 1) before anything was forwarded. */
+  private void failJob(Job job, String why, boolean connectionSuspect) {
+    job.releasePacket();
+    if (job.timer != null) {
+      job.timer.cancel();
+    }
+    job.ticket.complete(Outcome.ERROR, 0);
+    boolean lostState = stateful();
+    if (connectionSuspect && lease != null) {
+      dropLease(false);
+    }
+    if (!closed) {
+      writeErr(1, Mysql.ER_UNKNOWN_ERROR, "mproxy: error group=" + job.ticket.group() + " reason=backend_unavailable ("
+          + why + ")");
+      if (connectionSuspect && lostState) {
+        close();
+      }
+    }
+    endJob(job);
+  }
+
+  private void endJob(Job job) {
+    if (current == job) {
+      current = null;
+    }
+    busy = false;
+    lastActivity = listener.clock().nanoTime();
+    if (closed) {
+      releaseOnClose();
+      return;
+    }
+    maybeRelease();
+    drain();
+  }
+
+  // ================================================================ timeouts and KILL
+
+  private void onQueryTimeout(Job job) {
+    if (job != current || job.responseDone || closed || job.conn == null) {
+      return;
+    }
+    job.timedOut = true;
+    sendKill(job);
+    scheduler.schedule(() -> {
+      if (current == job && !job.responseDone) {
+        job.conn.channel().close();
+      }
+    }, KILL_GRACE_NANOS);
+  }
+
+  /** KILL QUERY on a side connection; the job does not finish before the kill did (no stray kill). */
+  private void sendKill(Job job) {
+    if (job.killInFlight) {
+      return;
+    }
+    job.killInFlight = true;
+    connector().killQuery(job.conn, () -> ctx.executor().execute(() -> {
+      job.killInFlight = false;
+      maybeFinish(job);
+    }));
+  }
+
+  /** Stops this session's running statement (another client's KILL QUERY); true when one ran. */
+  boolean killRunningQuery() {
+    Job job = current;
+    if (job == null || job.conn == null || job.responseDone || job.reader == null || job.ticket == null) {
+      return false;
+    }
+    sendKill(job);
+    return true;
+  }
+
+  private void kill(long id, boolean queryOnly) {
+    MysqlSession target = registry.find(id);
+    if (target == null) {
+      writeErr(1, Mysql.ER_NO_SUCH_THREAD, "Unknown thread id: " + id);
+      return;
+    }
+    if (target != this && !(java.util.Objects.equals(target.user(), user)
+        && target.listenerName().equals(listenerName()))) {
+      writeErr(1, Mysql.ER_KILL_DENIED_ERROR, "You are not owner of thread " + id);
+      return;
+    }
+    if (target == this) {
+      if (queryOnly) {
+        writeOk(1);
+      } else {
+        close();
+      }
+      return;
+    }
+    target.ctx.executor().execute(() -> {
+      target.killRunningQuery();
+      if (!queryOnly) {
+        target.close();
+      }
+    });
+    writeOk(1);
+  }
+
+  // ================================================================ pooling
+
+  private boolean stateful() {
+    return pinReason != null || (status & Mysql.SERVER_STATUS_IN_TRANS) != 0 || longDataPending;
+  }
+
+  private void pin(String reason) {
+    if (pinReason == null) {
+      pinReason = reason;
+      LOG.debug("session {}: pinned to its backend connection ({})", connectionId, reason);
+    }
+  }
+
+  private void maybeRelease() {
+    if (lease == null || busy || !MysqlProtocolAdapter.transactionPooling(listener.cluster().config())
+        || stateful()) {
+      return;
+    }
+    dropLease(true);
+  }
+
+  private void dropLease(boolean reusable) {
+    PooledConnection conn = lease;
+    lease = null;
+    conn.channel().closeFuture().removeListener(leaseCloseListener);
+    leaseCloseListener = null;
+    conn.channel().config().setAutoRead(true);
+    conn.pool().release(conn, reusable && conn.usable());
+  }
+
+  private void onLeaseClosed(PooledConnection conn) {
+    if (lease != conn || busy) {
+      return;
+    }
+    boolean lostState = stateful();
+    dropLease(false);
+    if (lostState && !closed) {
+      LOG.debug("session {}: backend connection with session state lost; closing the client", connectionId);
+      close();
+    }
+  }
+
+  /** The client is gone: give the connection back, resetting it first when it carries session state. */
+  private void releaseOnClose() {
+    if (lease == null || busy) {
+      return;
+    }
+    if (!stateful()) {
+      dropLease(true);
+      return;
+    }
+    PooledConnection conn = lease;
+    lease = null;
+    conn.channel().closeFuture().removeListener(leaseCloseListener);
+    leaseCloseListener = null;
+    MysqlBackend be = conn.attachment();
+    be.handler.send(Packets.command(conn.channel().alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
+        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),
+            (r, error) -> {
+              if (error == null) {
+                be.resetDone();
+              }
+              conn.pool().release(conn, error == null);
+            },
+            cause -> conn.pool().release(conn, false)));
+  }
+
+  /** COM_RESET_CONNECTION: the session starts over (statements, variables, pins) without logging in again. */
+  private void resetConnection() {
+    statements.clear();
+    assignments.clear();
+    pinReason = null;
+    longDataPending = false;
+    lastPrepared = -1;
+    schema = auth.database();
+    status = Mysql.SERVER_STATUS_AUTOCOMMIT;
+    identityChanged();
+    if (lease == null) {
+      writeOk(1);
+      return;
+    }
+    busy = true;
+    PooledConnection conn = lease;
+    MysqlBackend be = conn.attachment();
+    EventExecutor loop = ctx.executor();
+    be.handler.send(Packets.command(ctx.alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
+        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),
+            (r, error) -> loop.execute(() -> {
+              if (error == null) {
+                be.resetDone();
+              }
+              if (lease == conn) {
+                dropLease(error == null);
+              }
+              if (!closed) {
+                writeOk(1);
+              }
+              busy = false;
+              drain();
+            }),
+            cause -> loop.execute(() -> {
+              if (lease == conn) {
+                dropLease(false);
+              }
+              if (!closed) {
+                writeOk(1);
+              }
+              busy = false;
+              drain();
+            })));
+  }
+
+  // ================================================================ identity
+
+  private TenantIdentity identity() {
+    TenantIdentity t = tenant;
+    if (t == null) {
+      t = new TenantIdentity(listenerName(), user, schema, application);
+      tenant = t;
+    }
+    return t;
+  }
+
+  private void identityChanged() {
+    tenant = null;
+    classification = null;
+  }
+
+  private Classification classification() {
+    long gen = listener.gateway().generation();
+    if (classification == null || classifiedGeneration != gen) {
+      classification = listener.gateway().classify(identity());
+      classifiedGeneration = gen;
+    }
+    return classification;
+  }
+
+  private MysqlBackendConnector connector() {
+    return (MysqlBackendConnector) listener.cluster().connector();
+  }
+
+  // ================================================================ output and lifecycle
+
+  private void writeOk(int seq) {
+    if (closed) {
+      return;
+    }
+    ctx.writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0,
+        status & (Mysql.SERVER_STATUS_AUTOCOMMIT | Mysql.SERVER_STATUS_IN_TRANS), 0, caps), ctx.voidPromise());
+  }
+
+  private void writeErr(int seq, int code, String message) {
+    if (closed) {
+      return;
+    }
+    ctx.writeAndFlush(Packets.err(ctx.alloc(), seq, code, message), ctx.voidPromise());
+  }
+
+  private void protocolError(int code, String message) {
+    LOG.debug("session {}: protocol error: {}", connectionId, message);
+    if (!closed) {
+      ctx.writeAndFlush(Packets.err(ctx.alloc(), 0, code, "mproxy: " + message))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+    phase = Phase.CLOSED;
+    inbox.forEach(MysqlPacket::release);
+    inbox.clear();
+  }
+
+  /** Closes the client connection once what was written is flushed. */
+  void close() {
+    if (closed) {
+      return;
+    }
+    phase = Phase.CLOSED;
+    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void armWaitTimer(long delayMs) {
+    if (options.waitTimeoutMs() <= 0) {
+      return;
+    }
+    waitTimer = scheduler.schedule(this::onWaitTimer, TimeUnit.MILLISECONDS.toNanos(Math.max(1, delayMs)));
+  }
+
+  private void onWaitTimer() {
+    if (closed) {
+      return;
+    }
+    long waitNanos = TimeUnit.MILLISECONDS.toNanos(options.waitTimeoutMs());
+    long idle = listener.clock().nanoTime() - lastActivity;
+    if (busy || !inbox.isEmpty() || idle < waitNanos) {
+      armWaitTimer(TimeUnit.NANOSECONDS.toMillis(busy ? waitNanos : waitNanos - idle));
+      return;
+    }
+    LOG.debug("session {}: idle past wait_timeout_ms, closing", connectionId);
+    ctx.writeAndFlush(Packets.err(ctx.alloc(), 0, Mysql.ER_CLIENT_INTERACTION_TIMEOUT,
+        "mproxy: the client was disconnected by the server because of inactivity (wait_timeout_ms="
+            + options.waitTimeoutMs() + ")")).addListener(ChannelFutureListener.CLOSE);
+    phase = Phase.CLOSED;
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext context) {
+    if (context.channel().isWritable()) {
+      if (lease != null) {
+        lease.channel().config().setAutoRead(true);
+      }
+      drain();
+    }
+    context.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+    if (cause instanceof MysqlCodecException e) {
+      protocolError(e.errorCode(), e.getMessage());
+      return;
+    }
+    if (cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+      LOG.debug("session {}: TLS: {}", connectionId, cause.getCause().toString());
+      context.close();
+      return;
+    }
+    LOG.debug("session {}: {}", connectionId, cause.toString());
+    context.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext context) {
+    closed = true;
+    phase = Phase.CLOSED;
+    if (waitTimer != null) {
+      waitTimer.cancel();
+    }
+    registry.unregister(connectionId, this);
+    if (userCounted) {
+      registry.removeUser(listenerName(), user);
+      userCounted = false;
+    }
+    inbox.forEach(MysqlPacket::release);
+    inbox.clear();
+    releaseOnClose();
+    context.fireChannelInactive();
+  }
+
+  private static byte[] intLe(long v) {
+    return new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)};
+  }
+}

@@ -1,0 +1,99 @@
+package io.mproxy.protocol.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stage one of the MySQL protocol: finds packet boundaries (3-byte little-endian length,
+ * 1-byte sequence id) and joins 16 MB continuation packets into one {@link MysqlPacket}. A
+ * packet whose length would pass {@code maxPacketBytes} is refused from its header, before its
+ * body is buffered; continuation packets must carry consecutive sequence ids. Either error is a
+ * {@link MysqlCodecException}, after which every further byte is discarded (the session answers
+ * with an ERR and closes).
+ */
+public final class MysqlFrameDecoder extends ByteToMessageDecoder {
+
+  /** MySQL's ER_NET_PACKET_TOO_LARGE. */
+  public static final int ER_NET_PACKET_TOO_LARGE = 1153;
+  /** MySQL's ER_NET_PACKETS_OUT_OF_ORDER. */
+  public static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
+
+  private enum State { HEADER, FAILED }
+
+  private final long maxPacketBytes;
+  private final List<ByteBuf> continued = new ArrayList<>();
+  private long continuedBytes;
+  private State state = State.HEADER;
+
+  public MysqlFrameDecoder(long maxPacketBytes) {
+    if (maxPacketBytes <= 0) {
+      throw new IllegalArgumentException("maxPacketBytes: " + maxPacketBytes + " (expected: > 0)");
+    }
+    this.maxPacketBytes = maxPacketBytes;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (state == State.FAILED) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    if (in.readableBytes() < 4) {
+      return;
+    }
+    int at = in.readerIndex();
+    int len = in.getUnsignedMediumLE(at);
+    int seq = in.getUnsignedByte(at + 3);
+    if (!continued.isEmpty()) {
+      ByteBuf prev = continued.get(continued.size() - 1);
+      int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
+      if (seq != expected) {
+        fail(in, ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order (continuation packet has"
+            + " sequence id " + seq + ", expected " + expected + ")");
+      }
+    }
+    if (continuedBytes + len > maxPacketBytes) {
+      fail(in, ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes ("
+          + (continuedBytes + len) + " > " + maxPacketBytes + ")");
+    }
+    if (in.readableBytes() < 4 + len) {
+      return;
+    }
+    ByteBuf frame = in.readRetainedSlice(4 + len);
+    if (len == MysqlPacket.MAX_CHUNK) {
+      continued.add(frame);
+      continuedBytes += len;
+      return;
+    }
+    if (continued.isEmpty()) {
+      out.add(MysqlPacket.single(frame));
+      return;
+    }
+    continued.add(frame);
+    List<ByteBuf> frames = new ArrayList<>(continued);
+    continued.clear();
+    continuedBytes = 0;
+    out.add(MysqlPacket.joined(ctx.alloc(), frames));
+  }
+
+  private void fail(ByteBuf in, int code, String message) {
+    state = State.FAILED;
+    in.skipBytes(in.readableBytes());
+    releaseContinued();
+    throw new MysqlCodecException(code, message);
+  }
+
+  private void releaseContinued() {
+    continued.forEach(ByteBuf::release);
+    continued.clear();
+    continuedBytes = 0;
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    releaseContinued();
+  }
+}

@@ -1,0 +1,292 @@
+package io.mproxy.protocol.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Follows the server's answer to one command, packet by packet, to find where it ends and what
+ * it left behind (status flags, an error, a prepared statement id). It is an explicit state
+ * machine over the response shapes of the protocol: OK / ERR, text and binary result sets (with
+ * classic EOF packets or, under CLIENT_DEPRECATE_EOF, OK-style terminators), multiple results,
+ * COM_STMT_PREPARE's parameter and column definitions, COM_FIELD_LIST, single-packet answers.
+ * It never keeps the packets: the caller forwards them.
+ */
+public final class ResponseReader {
+
+  /** What a command's response looks like. */
+  public enum Shape {
+    /** COM_QUERY and COM_STMT_EXECUTE: OK, ERR or result sets, possibly several. */
+    RESULTS,
+    /** COM_STMT_FETCH: binary rows then a terminator. */
+    ROWS,
+    /** COM_STMT_PREPARE. */
+    PREPARE,
+    /** COM_FIELD_LIST: column definitions then EOF. */
+    FIELD_LIST,
+    /** One packet: COM_PING, COM_INIT_DB, COM_STMT_RESET, COM_STATISTICS... */
+    SINGLE
+  }
+
+  private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, PARAMS, PARAMS_EOF, PCOLUMNS, PCOLUMNS_EOF,
+    FIELDS, DONE }
+
+  private final Shape shape;
+  private final boolean deprecateEof;
+  private State state;
+  private long remaining;
+  private int status = -1;
+  private int errorCode = -1;
+  private boolean localInfile;
+  private long stmtId = -1;
+  private int prepareParams;
+  private int prepareColumns;
+  private int resultSets;
+  private long affectedRows;
+
+  public ResponseReader(Shape shape, boolean deprecateEof) {
+    this.shape = shape;
+    this.deprecateEof = deprecateEof;
+    this.state = switch (shape) {
+      case ROWS -> State.ROWS;
+      case FIELD_LIST -> State.FIELDS;
+      default -> State.FIRST;
+    };
+  }
+
+  public Shape shape() {
+    return shape;
+  }
+
+  /** True once the last packet of the response was seen. */
+  public boolean done() {
+    return state == State.DONE;
+  }
+
+  /** Server status flags of the last OK/EOF seen, or -1 when none carried them. */
+  public int status() {
+    return status;
+  }
+
+  /** The error code when the response ended with ERR, else -1. */
+  public int errorCode() {
+    return errorCode;
+  }
+
+  /** The server asked for a LOCAL INFILE (the proxy never negotiates it, so this is a protocol error). */
+  public boolean localInfile() {
+    return localInfile;
+  }
+
+  /** COM_STMT_PREPARE: the server's statement id, or -1. */
+  public long statementId() {
+    return stmtId;
+  }
+
+  public int prepareParams() {
+    return prepareParams;
+  }
+
+  public int prepareColumns() {
+    return prepareColumns;
+  }
+
+  public int resultSets() {
+    return resultSets;
+  }
+
+  public long affectedRows() {
+    return affectedRows;
+  }
+
+  /**
+   * Reads one packet of the response (the packet stays owned by the caller). Returns true when
+   * it was the last one. Throws {@link MysqlCodecException} on bytes no server sends.
+   */
+  public boolean accept(MysqlPacket packet) {
+    ByteBuf p = packet.payload();
+    int h = packet.header();
+    switch (state) {
+      case FIRST:
+        first(packet, p, h);
+        break;
+      case COLUMNS:
+        if (--remaining == 0) {
+          state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+        }
+        break;
+      case COLUMNS_EOF:
+        if (h == Mysql.ERR) {
+          error(p);
+          break;
+        }
+        if (h != Mysql.EOF) {
+          throw unexpected(packet, "EOF after column definitions");
+        }
+        readEof(p);
+        state = (status & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 ? State.DONE : State.ROWS;
+        break;
+      case ROWS:
+        rows(packet, p, h);
+        break;
+      case PARAMS:
+        if (--remaining == 0) {
+          afterParams();
+        }
+        break;
+      case PARAMS_EOF:
+        expectEof(packet, h);
+        afterParamsEof();
+        break;
+      case PCOLUMNS:
+        if (--remaining == 0) {
+          state = deprecateEof ? State.DONE : State.PCOLUMNS_EOF;
+        }
+        break;
+      case PCOLUMNS_EOF:
+        expectEof(packet, h);
+        state = State.DONE;
+        break;
+      case FIELDS:
+        if (h == Mysql.ERR) {
+          error(p);
+        } else if (h == Mysql.EOF && packet.length() < 9) {
+          state = State.DONE;
+        }
+        break;
+      case DONE:
+      default:
+        throw unexpected(packet, "nothing (the response had ended)");
+    }
+    return state == State.DONE;
+  }
+
+  private void first(MysqlPacket packet, ByteBuf p, int h) {
+    if (shape == Shape.SINGLE) {
+      if (h == Mysql.ERR) {
+        error(p);
+        return;
+      }
+      if (h == Mysql.OK && packet.length() >= 7) {
+        readOk(p);
+      } else if (h == Mysql.EOF && packet.length() < 9) {
+        readEof(p);
+      }
+      state = State.DONE;
+      return;
+    }
+    if (h == Mysql.ERR) {
+      error(p);
+      return;
+    }
+    if (shape == Shape.PREPARE) {
+      if (h != Mysql.OK || packet.length() < 9) {
+        throw unexpected(packet, "a COM_STMT_PREPARE OK");
+      }
+      int at = p.readerIndex();
+      stmtId = p.getUnsignedIntLE(at + 1);
+      prepareColumns = p.getUnsignedShortLE(at + 5);
+      prepareParams = p.getUnsignedShortLE(at + 7);
+      if (prepareParams > 0) {
+        remaining = prepareParams;
+        state = State.PARAMS;
+      } else {
+        afterParamsEof();
+      }
+      return;
+    }
+    if (h == Mysql.OK) {
+      readOk(p);
+      resultSets++;
+      state = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
+      return;
+    }
+    if (h == Mysql.LOCAL_INFILE) {
+      localInfile = true;
+      throw unexpected(packet, "a result (LOCAL INFILE was not negotiated)");
+    }
+    ByteBuf b = p.duplicate();
+    long columns;
+    try {
+      columns = MysqlBuf.readLenenc(b);
+    } catch (IndexOutOfBoundsException e) {
+      throw unexpected(packet, "a column count");
+    }
+    if (columns <= 0) {
+      throw unexpected(packet, "a positive column count");
+    }
+    resultSets++;
+    remaining = columns;
+    state = State.COLUMNS;
+  }
+
+  private void rows(MysqlPacket packet, ByteBuf p, int h) {
+    if (h == Mysql.ERR) {
+      error(p);
+      return;
+    }
+    if (h != Mysql.EOF) {
+      return;
+    }
+    int len = packet.length();
+    if (deprecateEof ? len >= MysqlPacket.MAX_CHUNK : len >= 9) {
+      return;
+    }
+    if (deprecateEof) {
+      readOk(p);
+    } else {
+      readEof(p);
+    }
+    boolean more = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0;
+    state = more && shape == Shape.RESULTS ? State.FIRST : State.DONE;
+  }
+
+  private void afterParams() {
+    state = deprecateEof ? State.DONE : State.PARAMS_EOF;
+    if (deprecateEof) {
+      afterParamsEof();
+    }
+  }
+
+  private void afterParamsEof() {
+    if (prepareColumns > 0) {
+      remaining = prepareColumns;
+      state = State.PCOLUMNS;
+    } else {
+      state = State.DONE;
+    }
+  }
+
+  private void expectEof(MysqlPacket packet, int h) {
+    if (h != Mysql.EOF || packet.length() >= 9) {
+      throw unexpected(packet, "EOF after definitions");
+    }
+  }
+
+  private void error(ByteBuf p) {
+    errorCode = p.readableBytes() >= 3 ? p.getUnsignedShortLE(p.readerIndex() + 1) : 0;
+    state = State.DONE;
+  }
+
+  private void readEof(ByteBuf p) {
+    if (p.readableBytes() >= 5) {
+      status = p.getUnsignedShortLE(p.readerIndex() + 3);
+    }
+  }
+
+  private void readOk(ByteBuf p) {
+    ByteBuf b = p.duplicate();
+    try {
+      b.skipBytes(1);
+      affectedRows = MysqlBuf.readLenenc(b);
+      MysqlBuf.readLenenc(b);
+      status = b.readUnsignedShortLE();
+    } catch (IndexOutOfBoundsException e) {
+      // a short OK carries no status; keep the last known
+    }
+  }
+
+  private MysqlCodecException unexpected(MysqlPacket packet, String expected) {
+    state = State.DONE;
+    return new MysqlCodecException(Mysql.ER_UNKNOWN_ERROR, "unexpected packet from the server: "
+        + packet + " (expected: " + expected + " in a " + shape + " response)");
+  }
+}

@@ -1,0 +1,116 @@
+package io.mproxy.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mproxy.core.fault.FaultInjection;
+import io.mproxy.core.fault.FaultPoint;
+import io.mproxy.core.fault.Faults;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The pieces under the scenarios: event order, random streams, histograms, fault points, invariants. */
+class SimulationMachineryTest {
+
+  @Test
+  void eventsRunInTimeOrderThenInSchedulingOrder() {
+    VirtualTime t = new VirtualTime();
+    List<String> seen = new ArrayList<>();
+    t.schedule(() -> seen.add("b@5"), 5);
+    t.schedule(() -> seen.add("a@1"), 1);
+    t.schedule(() -> seen.add("c@5"), 5);
+    var cancelled = t.schedule(() -> seen.add("never"), 3);
+    cancelled.cancel();
+    t.scheduleAtFixedRate(() -> seen.add("tick@" + t.nanoTime()), 4);
+    t.runUntil(9);
+    assertEquals(List.of("a@1", "tick@4", "b@5", "c@5", "tick@8"), seen);
+    assertEquals(9, t.nanoTime());
+  }
+
+  @Test
+  void derivedStreamsAreStableAndIndependent() {
+    SimRandom root = new SimRandom(99);
+    long a1 = root.derive("a").nextLong();
+    root.derive("b").nextLong();
+    assertEquals(a1, new SimRandom(99).derive("a").nextLong());
+    assertNotEquals(a1, root.derive("b").nextLong());
+    assertNotEquals(a1, new SimRandom(100).derive("a").nextLong());
+    SimRandom r = new SimRandom(1);
+    double sum = 0;
+    for (int i = 0; i < 100_000; i++) {
+      sum += r.exponential(2.0);
+    }
+    assertEquals(2.0, sum / 100_000, 0.05);
+  }
+
+  @Test
+  void histogramQuantilesAreWithinThreePercent() {
+    LatencyHistogram h = new LatencyHistogram();
+    for (int v = 1; v <= 100_000; v++) {
+      h.record(v);
+    }
+    assertEquals(50_000, h.quantileMicros(0.5), 50_000 * 0.035);
+    assertEquals(99_000, h.quantileMicros(0.99), 99_000 * 0.035);
+    assertEquals(0, new LatencyHistogram().quantileMicros(0.99));
+  }
+
+  @Test
+  void faultPointsAreOffUnlessArmedAndDisarmOnClose() {
+    for (FaultPoint p : Faults.all()) {
+      assertFalse(p.armed(), p.name());
+      assertFalse(p.fires(), p.name());
+    }
+    assertEquals(0, Faults.queueWakeDelayNanos());
+    try (FaultInjection f = FaultInjection.arm(Map.of(Faults.POOL_OPEN_FAILS, 1.0), new SimRandom(3))) {
+      assertTrue(Faults.POOL_OPEN_FAILS.fires());
+      assertFalse(Faults.GOSSIP_DROPPED.fires());
+      assertThrows(IllegalStateException.class, () -> FaultInjection.arm(Map.of(), new SimRandom(4)));
+    }
+    assertFalse(Faults.POOL_OPEN_FAILS.fires());
+  }
+
+  @Test
+  void armedFaultPointsFireInsideARun() {
+    SimConfig base = Scenarios.byName("backend-crash").orElseThrow().config(5);
+    SimConfig faulty = new SimConfig(base.name(), base.seed(), 5_000, base.drainMs(), base.sampleMs(),
+        base.nodes(), base.backends(), base.groups(), base.tenants(), base.proxy(), base.gossip(),
+        Map.of(Faults.SETTLE_DELAYED, 0.5, Faults.RU_TICK_SKIPPED, 0.5, Faults.QUEUE_WAKE_LATE, 0.5));
+    SimResult r = new Simulation(faulty).run();
+    assertEquals(0, r.invariants().violations(), String.valueOf(r.invariants().firstViolations()));
+    SimResult clean = new Simulation(new SimConfig(base.name(), base.seed(), 5_000, base.drainMs(), base.sampleMs(),
+        base.nodes(), base.backends(), base.groups(), base.tenants(), base.proxy(), base.gossip(), Map.of())).run();
+    assertNotEquals(clean.logHash(), r.logHash(), "the faults changed the run");
+  }
+
+  @Test
+  void aRunCutShortReportsRequestsLostWithoutAnAnswer() {
+    SimConfig base = Scenarios.byName("slow-backend").orElseThrow().config(5);
+    SimConfig noDrain = new SimConfig(base.name(), base.seed(), 6_000, 0, base.sampleMs(), base.nodes(),
+        base.backends(), base.groups(), base.tenants(), base.proxy(), base.gossip(), base.faults());
+    SimResult r = new Simulation(noDrain).run();
+    assertTrue(r.invariants().violations() > 0, "the check must see attempts still in flight");
+    assertTrue(r.invariants().firstViolations().stream().anyMatch(v -> v.contains("lost without an answer")),
+        String.valueOf(r.invariants().firstViolations()));
+  }
+
+  @Test
+  void noisyNeighbourBoundsBreakWhenTheFloodIsNotLimited() {
+    Scenarios.NoisyNeighbour nn = new Scenarios.NoisyNeighbour();
+    SimConfig c = nn.config(1);
+    List<SimConfig.GroupSpec> unlimited = c.groups().stream()
+        .map(g -> g.config().name().equals("batch")
+            ? Scenarios.local(Scenarios.reject("batch", 1e9, 1e9)) : g)
+        .toList();
+    SimResult r = new Simulation(new SimConfig(c.name(), c.seed(), 6_000, c.drainMs(), c.sampleMs(),
+        c.nodes(), c.backends(), unlimited, c.tenants(), c.proxy(), c.gossip(), c.faults())).run();
+    List<String> failed = nn.checks(r, 1).stream().filter(k -> k.asserted() && !k.passed()).map(Check::name)
+        .toList();
+    assertTrue(failed.contains("checkout p99 with the flood"), "failed: " + failed);
+    assertTrue(failed.contains("checkout and search never fail"), "failed: " + failed);
+  }
+}

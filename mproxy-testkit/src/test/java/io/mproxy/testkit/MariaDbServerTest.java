@@ -1,0 +1,24 @@
+package io.mproxy.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class MariaDbServerTest {
+
+    @Test
+    void startsWithTheApplicationUserAndStopsForGood() {
+        MariaDbServer server = MariaDbServer.start();
+        try {
+            assertTrue(server.isRunning());
+            assertEquals("1", server.sql("SELECT 1"));
+            assertTrue(server.sql("SELECT CONCAT(User,'@',Host) FROM mysql.global_priv").contains("app@%"));
+            assertEquals("app", server.sql("SHOW DATABASES LIKE 'app'"));
+        } finally {
+            server.close();
+        }
+        assertFalse(server.isRunning());
+    }
+}
