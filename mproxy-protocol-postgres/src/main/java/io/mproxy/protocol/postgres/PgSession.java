@@ -199,6 +199,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         }
       }
       case LOGIN, READY -> {
+        if (!isFrontendType(frame.getByte(frame.readerIndex()))) {
+          byte t = frame.getByte(frame.readerIndex());
+          frame.release();
+          protocolViolation("invalid frontend message type " + (t & 0xff));
+          return;
+        }
         pending.add(frame);
         pendingBytes += frame.readableBytes();
         if (pendingBytes > PENDING_PAUSE_BYTES && (admitting || acquiring || !loginDone)) {
@@ -589,6 +595,18 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     ctx.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
     ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
     return true;
+  }
+
+  /** The message types a client may send after start-up; anything else ends the session, as PostgreSQL does. */
+  private static boolean isFrontendType(byte type) {
+    switch (type) {
+      case PgMessages.QUERY, PgMessages.PARSE, PgMessages.BIND, PgMessages.DESCRIBE, PgMessages.EXECUTE,
+          PgMessages.CLOSE, PgMessages.SYNC, PgMessages.FLUSH, PgMessages.TERMINATE,
+          PgMessages.COPY_DATA, PgMessages.COPY_DONE, PgMessages.COPY_FAIL, PgMessages.FUNCTION_CALL:
+        return true;
+      default:
+        return false;
+    }
   }
 
   private static boolean isSyncPoint(byte type) {
@@ -1115,6 +1133,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         String name = PgMessages.readCString(body);
         String value = PgMessages.readCString(body);
         params.reported(name, value);
+        if ("application_name".equals(name) && !value.equals(tenant.application())) {
+          // Drivers that set the name after login (pgjdbc's SET application_name) are classified
+          // by it from their next request on.
+          tenant = tenant.withApplication(value);
+          classification = null;
+        }
         if (PgParams.REPORTED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
           backend.applied().put(name.toLowerCase(java.util.Locale.ROOT), value);
         }

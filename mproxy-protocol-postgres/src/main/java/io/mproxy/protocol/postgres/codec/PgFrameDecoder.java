@@ -74,13 +74,16 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   }
 
   private void decodeStartup(ByteBuf in, List<Object> out) {
-    if (in.readableBytes() < 8) {
+    if (in.readableBytes() < 4) {
       return;
     }
     int start = in.readerIndex();
     int length = in.getInt(start);
     if (length < 8 || length > MAX_STARTUP_BYTES) {
       fail(in, out, "invalid length of startup packet: " + length);
+      return;
+    }
+    if (in.readableBytes() < 8) {
       return;
     }
     int code = in.getInt(start + 4);
