@@ -100,9 +100,9 @@ col() {   # col MODE CLIENTS TARGET FIELD -> median over the successful rounds
     'NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" && $f != "" { print $f }' "$results" | median
 }
 
-ratio() {   # ratio MODE CLIENTS TARGET -> median over the rounds of (target tps / direct tps in that round)
-  awk -F, -v m="$1" -v c="$2" -v t="$3" '
-    NR > 1 && $2 == m && $3 == c && $4 == "direct" && $10 == "ok" { d[$1] = $5 }
+ratio() {   # ratio MODE CLIENTS TARGET [REFERENCE] -> median over the rounds of (target tps / reference tps in that round)
+  awk -F, -v m="$1" -v c="$2" -v t="$3" -v ref="${4:-direct}" '
+    NR > 1 && $2 == m && $3 == c && $4 == ref && $10 == "ok" { d[$1] = $5 }
     NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" { v[$1] = $5 }
     END { for (r in v) if (r in d && d[r] > 0) print v[r] / d[r] }' "$results" | median
 }
@@ -118,23 +118,24 @@ print_table() {
   mapfile -t modes < <(awk -F, 'NR > 1 && !seen[$2]++ { print $2 }' "$results")
   mapfile -t clients < <(awk -F, 'NR > 1 && !seen[$3]++ { print $3 }' "$results")
   mapfile -t target_list < <(awk -F, 'NR > 1 && !seen[$4]++ { print $4 }' "$results")
-  echo "TPS and CPU: medians over the successful rounds; ratio: median over the rounds of target TPS / direct TPS in that round"
+  echo "TPS and CPU: medians over the successful rounds; ratios: median over the rounds of target TPS / direct (or PgBouncer) TPS in that round"
   echo
-  echo "| clients | -M | target | TPS | ratio to direct | proxy CPU µs/tx | PostgreSQL CPU µs/tx | failures |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |"
-  local c m t tps r pus gus fail
+  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | proxy CPU µs/tx | PostgreSQL CPU µs/tx | failures |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+  local c m t tps r rb pus gus fail
   for c in "${clients[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
         tps="$(col "$m" "$c" "$t" 5)"
         r="$(ratio "$m" "$c" "$t")"
+        rb="$(ratio "$m" "$c" "$t" pgbouncer)"
         pus="$(col "$m" "$c" "$t" 8)"
         gus="$(col "$m" "$c" "$t" 9)"
         fail="$(failures "$m" "$c" "$t")"
-        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v p="$pus" -v g="$gus" -v f="$fail" \
+        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v p="$pus" -v g="$gus" -v f="$fail" \
           'function num(x, fmt) { return (x == "nan" || x == "") ? "-" : sprintf(fmt, x) }
-           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
-                   num(p, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
+           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
+                   num(rb, "%.2f"), num(p, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
       done
     done
   done

@@ -189,6 +189,11 @@ public final class FleetNode implements AutoCloseable {
     LOG.info("cluster: gossip on {} as {}, seeds {}", started.address(), name, seeds);
   }
 
+  /** Runs a round now (after a reload changed groups or settings), on the caller's thread. */
+  public void refresh() {
+    round();
+  }
+
   private void round() {
     ShareReport report = shares.round();
     ClusterImpl c = cluster;
@@ -250,7 +255,11 @@ public final class FleetNode implements AutoCloseable {
     disconnect();
   }
 
-  /** Receives share reports and membership changes on scalecube's threads; never throws. */
+  /**
+   * Receives share reports and membership changes on scalecube's threads; never throws. A member
+   * that announces it is leaving is forgotten at once; one SWIM declares dead is left to go stale,
+   * because on a starved machine SWIM suspects live members and the share must not flap with it.
+   */
   private final class Handler implements ClusterMessageHandler {
 
     @Override
@@ -277,7 +286,7 @@ public final class FleetNode implements AutoCloseable {
     public void onMembershipEvent(MembershipEvent event) {
       try {
         LOG.info("cluster: member {} {}", event.member().address(), event.type());
-        if (event.isRemoved() || event.isLeaving()) {
+        if (event.isLeaving()) {
           nodeOf(event).ifPresent(shares::forget);
         }
       } catch (RuntimeException e) {

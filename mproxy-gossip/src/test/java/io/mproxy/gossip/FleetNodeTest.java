@@ -12,10 +12,12 @@ import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
 import io.mproxy.core.share.ShareMode;
 import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.FreePort;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -116,6 +118,31 @@ class FleetNodeTest {
 
     nodes.forEach(n -> n.linkFilter(LinkFilter.OPEN));
     Eventually.assertWithin(CONVERGE, () -> assertEvenSplit(0, 1, 2));
+  }
+
+  @Test
+  void garbageOnTheGossipPortChangesNothing() throws Exception {
+    startFleet();
+    Eventually.assertWithin(CONVERGE, () -> assertEvenSplit(0, 1, 2));
+    String address = nodes.get(0).address().orElseThrow();
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    Random random = new Random(7);
+    for (int i = 0; i < 20; i++) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        byte[] junk = new byte[1 + random.nextInt(4096)];
+        random.nextBytes(junk);
+        if (i % 2 == 0) { // a frame header announcing far more than the frame limit
+          junk[0] = 0x7f;
+        }
+        s.getOutputStream().write(junk);
+        s.getOutputStream().flush();
+      }
+    }
+    ShareReportCodec codec = new ShareReportCodec();
+    assertTrue(codec.decode("{\"v\":1,\"node\":\"x\",\"seq\":1,\"groups\":{\"g\":{\"d\":1e400,\"s\":1}}}").isEmpty(),
+        "an overflowing number is refused, not taken as infinity");
+    Eventually.assertWithin(CONVERGE, () -> assertEvenSplit(0, 1, 2));
+    assertEquals(3, nodes.get(0).members().size());
   }
 
   @Test

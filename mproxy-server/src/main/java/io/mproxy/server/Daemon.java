@@ -12,6 +12,8 @@ import io.mproxy.server.config.ConfigWatcher;
 import io.mproxy.server.config.LoadResult;
 import io.mproxy.server.metrics.MicrometerTelemetry;
 import io.mproxy.server.metrics.RuntimeGauges;
+import io.mproxy.server.usage.UsageMeter;
+import io.mproxy.server.usage.UsageTelemetry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,13 +46,14 @@ public final class Daemon implements AutoCloseable {
     this.loader = loader;
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.telemetry = new MicrometerTelemetry(registry);
-    this.server = new ProxyServer(config, adapters, telemetry);
+    UsageMeter usage = UsageMeter.standard(UsageMeter.systemClock());
+    this.server = new ProxyServer(config, adapters, new UsageTelemetry(telemetry, usage));
     boolean started = false;
     AdminServer adminServer = null;
     try {
       server.start();
       adminServer = new AdminServer(config.admin(), server, registry, new RuntimeGauges(server, registry),
-          this::reload, server.eventLoops());
+          this::reload, server.eventLoops(), usage);
       adminServer.start();
       started = true;
     } finally {

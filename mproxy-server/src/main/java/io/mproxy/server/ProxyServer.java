@@ -4,11 +4,14 @@ import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.FleetConfig;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.fingerprint.FingerprintStore;
 import io.mproxy.core.spi.ProtocolAdapter;
 import io.mproxy.core.telemetry.Telemetry;
+import io.mproxy.gossip.FleetNode;
+import io.mproxy.gossip.FleetShares;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -36,6 +39,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +69,7 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
   private volatile boolean ready;
   private volatile boolean draining;
   private io.mproxy.core.time.Scheduler.Cancellable ticker;
+  private volatile FleetNode fleet;
 
   public ProxyServer(ProxyConfig config, Collection<ProtocolAdapter> adapterList, Telemetry telemetry) {
     this.config = config;
@@ -92,6 +97,10 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     }
     long tick = TimeUnit.MILLISECONDS.toNanos(config.server().ruTickMs());
     ticker = time.scheduleAtFixedRate(gateway::tick, tick);
+    Optional<FleetConfig> fleetConfig = config.fleet();
+    if (fleetConfig.isPresent()) {
+      fleet = FleetNode.start(fleetConfig.get(), gateway.groups(), time, time);
+    }
     for (ListenerConfig lc : config.listeners()) {
       bind(lc);
     }
@@ -183,6 +192,7 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
       }
     }
     gateway.reconfigure(next, generation + 1);
+    applyFleet(prev, next);
     for (ListenerConfig lc : next.listeners()) {
       ListenerRuntime rt = listeners.get(lc.name());
       if (rt != null && rt.config().bind().equals(lc.bind()) && rt.config().protocol().equals(lc.protocol())) {
@@ -208,6 +218,38 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     }
     LOG.info("configuration generation {} applied", generation);
     return generation;
+  }
+
+  /**
+   * The live keys of {@code cluster:} apply now, and shares are recomputed at once so that a new
+   * or changed group never runs on its whole global limit until the next round; adding or removing
+   * the section, {@code bind}, {@code seeds} and {@code gossip_interval_ms} need a restart.
+   */
+  private void applyFleet(ProxyConfig prev, ProxyConfig next) {
+    FleetNode node = fleet;
+    if (node != null && next.fleet().isPresent()) {
+      node.reconfigure(next.fleet().get());
+      node.refresh();
+      return;
+    }
+    if (node != null) {
+      node.refresh();
+    }
+    if (prev.fleet().isPresent() != next.fleet().isPresent()) {
+      LOG.warn("cluster: adding or removing the cluster: section takes effect on restart; {}",
+          node != null ? "this node keeps sharing with its fleet" : "this node stays alone");
+    }
+  }
+
+  /** This node's fleet membership, when the config has a {@code cluster:} section. */
+  public Optional<FleetNode> fleet() {
+    return Optional.ofNullable(fleet);
+  }
+
+  @Override
+  public Optional<FleetShares.Snapshot> fleetSnapshot() {
+    FleetNode node = fleet;
+    return node == null ? Optional.empty() : Optional.of(node.snapshot());
   }
 
   private void closeListener(ListenerRuntime rt) {
@@ -270,6 +312,10 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     draining = true;
     if (ticker != null) {
       ticker.cancel();
+    }
+    FleetNode node = fleet;
+    if (node != null) {
+      node.close();
     }
     for (ListenerRuntime rt : listeners.values()) {
       Channel server = rt.serverChannel();
@@ -354,7 +400,8 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
 
   @Override
   public List<String> members() {
-    return List.of(config.admin().bind().toString());
+    FleetNode node = fleet;
+    return node != null ? node.members() : List.of(config.admin().bind().toString());
   }
 
   @Override

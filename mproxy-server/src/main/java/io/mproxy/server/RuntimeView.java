@@ -2,8 +2,10 @@ package io.mproxy.server;
 
 import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.cluster.Cluster;
+import io.mproxy.gossip.FleetShares;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A read-only view of the running proxy for the admin API and metrics. Every call returns the
@@ -25,8 +27,13 @@ public interface RuntimeView {
 
   Gateway gateway();
 
-  /** Fleet members this node knows (just itself until gossip lands). */
+  /** Fleet members this node knows, itself first (just itself without a {@code cluster:} section). */
   List<String> members();
+
+  /** The fleet's view from this node (peers heard from, each group's share), when in a fleet. */
+  default Optional<FleetShares.Snapshot> fleetSnapshot() {
+    return Optional.empty();
+  }
 
   /** True once every listener is bound. */
   boolean ready();

@@ -307,6 +307,7 @@ public final class Gateway {
     if (ru > 0) {
       telemetry.ruCharged(t.group(), req.kind().chargedAsWrite(), ru);
       fingerprints.record(req.fingerprint(), t.origin().protocol(), ru, latencyNanos);
+      telemetry.requestCharged(req.tenant(), t.group(), req.fingerprint(), ru);
     }
     telemetry.requestCompleted(t.origin().listener(), t.origin().protocol(), t.group(), outcome,
         now - req.arrivalNanos());

@@ -3,6 +3,7 @@ package io.mproxy.core.telemetry;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.ShedReason;
+import io.mproxy.core.request.TenantIdentity;
 
 /**
  * Where core reports what happened. The server implements it with Micrometer (the metric names
@@ -16,6 +17,13 @@ public interface Telemetry {
 
   /** RU charged to a group ({@code mproxy_ru_total}); kind is {@code read} or {@code write}. */
   void ruCharged(String group, boolean write, double ru);
+
+  /**
+   * A completed request's final RU with who asked and what (cost attribution: the server's
+   * {@code /api/usage}). Called only when {@code ru > 0}; ignored unless overridden.
+   */
+  default void requestCharged(TenantIdentity tenant, String group, String fingerprint, double ru) {
+  }
 
   /** A request refused before it reached a backend ({@code mproxy_shed_total}). */
   void shed(String group, Priority priority, ShedReason reason);

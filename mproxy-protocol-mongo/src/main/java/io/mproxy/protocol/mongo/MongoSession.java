@@ -73,6 +73,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private EventLoopScheduler scheduler;
 
   private boolean busy;
+  /** The forwarded operation in flight, if any (at most one at a time). */
+  private Operation current;
   private boolean draining;
   private boolean closing;
   private boolean closed;
@@ -256,6 +258,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true);
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
+    current = op;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
         new AdmissionCallback() {
@@ -408,15 +411,14 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       LOG.debug("session {}: backend connection failed during {}: {}", connectionId, cmd.name(), cause.toString());
-      boolean partial = repliedAny;
-      end(Outcome.ERROR, false);
-      if (partial && !closed) {
+      if (repliedAny && !closed) {
         // an exhaust stream broke half-way: the client cannot be told in order, close it
         ctx.close();
-        return;
+      } else {
+        replyLocal(requestId, noReply, MongoErrors.backendUnavailable(ticket.group(),
+            "connection to the backend lost"));
       }
-      replyLocal(requestId, noReply, MongoErrors.backendUnavailable(ticket.group(),
-          "connection to the backend lost"));
+      end(Outcome.ERROR, false);
     }
 
     private void track(ReplyScan scan) {
@@ -428,6 +430,17 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         d.cursorClosed(cmd.cursorId());
       } else if (name.equals("killCursors") && cmd.cursorId() != 0) {
         d.cursorClosed(cmd.cursorId());
+      }
+    }
+
+    /**
+     * The client went away while its operation runs on a backend: close that backend connection
+     * (as mongos kills the operation), so the lease ends now instead of whenever the backend
+     * answers; the connection's failure then ends the operation.
+     */
+    void abandon() {
+      if (!ended && conn != null) {
+        conn.channel().close();
       }
     }
 
@@ -491,6 +504,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void opDone() {
     busy = false;
+    current = null;
     if (!draining) {
       drain();
     }
@@ -548,6 +562,10 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     closed = true;
     inbox.forEach(MongoFrame::release);
     inbox.clear();
+    Operation op = current;
+    if (op != null) {
+      op.abandon();
+    }
     context.fireChannelInactive();
   }
 

@@ -14,17 +14,19 @@ import java.util.Map;
  * @param waitTimeoutMs idle clients are disconnected after this (0: never)
  * @param maxConnectionsPerUser per user on this listener (0: no limit)
  * @param tls the certificate offered to clients that send SSLRequest, or null
+ * @param serverVersion the version string of the greeting, or null for the backends' own
  */
 record ListenerOptions(String authPlugin, long queryTimeoutMs, long waitTimeoutMs, int maxConnectionsPerUser,
-    ServerTls tls) {
+    ServerTls tls, String serverVersion) {
 
   static final String AUTH_PLUGIN = "auth_plugin";
   static final String QUERY_TIMEOUT_MS = "query_timeout_ms";
   static final String WAIT_TIMEOUT_MS = "wait_timeout_ms";
   static final String MAX_CONNECTIONS_PER_USER = "max_connections_per_user";
   static final String TLS = "tls";
+  static final String SERVER_VERSION = "server_version";
   static final List<String> KEYS = List.of(AUTH_PLUGIN, QUERY_TIMEOUT_MS, WAIT_TIMEOUT_MS,
-      MAX_CONNECTIONS_PER_USER, TLS);
+      MAX_CONNECTIONS_PER_USER, TLS, SERVER_VERSION);
   static final long DEFAULT_WAIT_TIMEOUT_MS = 28_800_000L;
 
   /** Reads and checks the options; problems are added as {@code key: message}. */
@@ -43,7 +45,16 @@ record ListenerOptions(String authPlugin, long queryTimeoutMs, long waitTimeoutM
     long waitTimeout = number(o, WAIT_TIMEOUT_MS, DEFAULT_WAIT_TIMEOUT_MS, 0, 31_536_000_000L, problems);
     int perUser = (int) number(o, MAX_CONNECTIONS_PER_USER, 0, 0, 1_000_000, problems);
     ServerTls tls = ServerTls.parse(o.get(TLS), problems);
-    return new ListenerOptions(plugin, queryTimeout, waitTimeout, perUser, tls);
+    Object v = o.get(SERVER_VERSION);
+    String version = null;
+    if (v != null) {
+      if (v instanceof String s && !s.isEmpty() && s.length() <= 64 && s.chars().allMatch(c -> c > ' ' && c < 127)) {
+        version = s;
+      } else {
+        problems.add(SERVER_VERSION + ": " + v + " (expected: a version string such as 8.0.36-mproxy)");
+      }
+    }
+    return new ListenerOptions(plugin, queryTimeout, waitTimeout, perUser, tls, version);
   }
 
   private static long number(Map<String, Object> o, String key, long dflt, long min, long max,

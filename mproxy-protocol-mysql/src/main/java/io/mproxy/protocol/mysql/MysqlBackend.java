@@ -19,9 +19,8 @@ final class MysqlBackend {
   /** One server-side prepared statement. */
   static final class Statement {
     final long id;
-    /** The client statement whose parameter types were bound last, and which version of them. */
-    Object typesOwner;
-    int typesVersion;
+    /** The parameter types bound last on this statement (the server keeps them between executes). */
+    byte[] types;
 
     Statement(long id) {
       this.id = id;

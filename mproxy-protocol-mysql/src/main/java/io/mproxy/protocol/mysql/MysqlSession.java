@@ -37,7 +37,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +91,6 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     final StatementInspector.Info info;
     int params;
     byte[] types;
-    int typesVersion;
 
     ClientStatement(long id, String sql, StatementInspector.Info info) {
       this.id = id;
@@ -231,7 +229,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     ByteBuf p = Packets.start(ctx.alloc(), 0, 96);
     p.writeByte(10);
-    MysqlBuf.writeNulString(p, connector.serverVersion());
+    MysqlBuf.writeNulString(p, options.serverVersion() != null ? options.serverVersion() : connector.serverVersion());
     p.writeIntLE((int) connectionId);
     p.writeBytes(nonce, 0, 8).writeByte(0);
     p.writeShortLE(offered & 0xFFFF);
@@ -828,8 +826,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   /**
    * Remembers the parameter types a COM_STMT_EXECUTE binds, and when it binds none but the backend
-   * statement has not seen this client's types (re-prepared on another connection), returns the
-   * packet rebuilt with them; else null (send as is, with the id rewritten).
+   * statement last saw other types (another client's, or none: re-prepared on this connection),
+   * returns the packet rebuilt with this client's; else null (send as is, with the id rewritten).
    */
   private ByteBuf executeWithTypes(ClientStatement stmt, MysqlBackend.Statement bs, MysqlPacket packet) {
     int n = stmt.params;
@@ -846,18 +844,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     boolean bound = p.getByte(flagAt) == 1;
     if (bound) {
       if (p.readableBytes() >= 10 + nullMap + 1 + 2 * n) {
-        byte[] types = new byte[2 * n];
-        p.getBytes(flagAt + 1, types);
-        if (stmt.types == null || !Arrays.equals(stmt.types, types)) {
+        if (stmt.types == null || !typesEqual(stmt.types, p, flagAt + 1)) {
+          byte[] types = new byte[2 * n];
+          p.getBytes(flagAt + 1, types);
           stmt.types = types;
-          stmt.typesVersion++;
         }
+        bs.types = stmt.types;
       }
-      bs.typesOwner = stmt;
-      bs.typesVersion = stmt.typesVersion;
       return null;
     }
-    if (stmt.types == null || (bs.typesOwner == stmt && bs.typesVersion == stmt.typesVersion)) {
+    if (stmt.types == null || java.util.Arrays.equals(bs.types, stmt.types)) {
       return null;
     }
     ByteBuf payload = ctx.alloc().buffer(p.readableBytes() + stmt.types.length);
@@ -865,9 +861,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     payload.setIntLE(1, (int) bs.id);
     payload.writeByte(1).writeBytes(stmt.types);
     payload.writeBytes(p, flagAt + 1, p.readableBytes() - (10 + nullMap + 1));
-    bs.typesOwner = stmt;
-    bs.typesVersion = stmt.typesVersion;
+    bs.types = stmt.types;
     return MysqlPacket.frame(ctx.alloc(), 0, payload).takeRaw();
+  }
+
+  private static boolean typesEqual(byte[] types, ByteBuf p, int from) {
+    for (int i = 0; i < types.length; i++) {
+      if (p.getByte(from + i) != types[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Reads a forwarded command's answer on the backend loop and hands it to the client loop in batches. */

@@ -1,18 +1,22 @@
 package io.mproxy.protocol.mysql;
 
 import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.sql.SqlClassifier;
+import io.mproxy.core.sql.SqlDialect;
+import io.mproxy.core.sql.SqlFingerprint;
+import io.mproxy.core.sql.SqlScanner;
+import io.mproxy.core.sql.SqlTokenType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Reads just enough of a MySQL statement to meter and pool it: its kind, a fingerprint with
- * literals and lists normalized (ProxySQL-style digest), whether it opens or closes a
- * transaction, and its {@link SessionEffect} (replayable SETs, USE, KILL, or state that pins the
- * session to its connection).
- *
- * <p>The kind and fingerprint are interim: they move to core's shared SQL classifier when it
- * lands; the session-effect rules are MySQL's own and stay here.
+ * Reads just enough of a MySQL statement to meter and pool it: its kind and statement count
+ * ({@link SqlClassifier}), its fingerprint ({@link SqlFingerprint}: literals and lists
+ * normalized, ProxySQL-style), and its {@link SessionEffect}: replayable SETs, USE, KILL, or state
+ * that pins the session to its connection. The effect rules are MySQL's own and read the tokens of
+ * core's {@link SqlScanner}.
  */
 final class StatementInspector {
 
@@ -20,18 +24,21 @@ final class StatementInspector {
   record Info(RequestKind kind, String verb, String fingerprint, int statements, SessionEffect effect) {
   }
 
-  private static final int MAX_FINGERPRINT = 1024;
-
   private StatementInspector() {
   }
 
   static Info inspect(String sql) {
+    SqlClassification c = SqlClassifier.classify(SqlDialect.MYSQL, sql);
     List<Token> tokens = tokenize(sql);
-    int statements = countStatements(tokens);
     String verb = tokens.isEmpty() ? "" : tokens.get(0).upper();
-    RequestKind kind = kind(verb, tokens);
+    int statements = Math.max(c.statementCount(), tokens.isEmpty() ? 0 : 1);
     SessionEffect effect = effect(sql, verb, tokens, statements);
-    return new Info(kind, verb, fingerprint(tokens), statements, effect);
+    if (effect == SessionEffect.NONE && c.setsSessionState() && !verb.equals("SET") && !verb.equals("USE")
+        && !verb.equals("KILL")) {
+      effect = SessionEffect.pin("session state (" + c.verb() + ")");
+    }
+    return new Info(c.kind(), c.verb().isEmpty() ? verb : c.verb(), SqlFingerprint.of(SqlDialect.MYSQL, sql),
+        statements, effect);
   }
 
   // ------------------------------------------------------------------ tokens
@@ -52,225 +59,39 @@ final class StatementInspector {
     }
   }
 
-  private static List<Token> tokenize(String s) {
+  /** Core's scanner tokens (comments dropped) with their parenthesis depth. */
+  private static List<Token> tokenize(String sql) {
     List<Token> out = new ArrayList<>();
-    int i = 0;
-    int n = s.length();
+    SqlScanner scanner = new SqlScanner(SqlDialect.MYSQL, sql);
     int depth = 0;
-    while (i < n) {
-      char c = s.charAt(i);
-      if (Character.isWhitespace(c)) {
-        i++;
-      } else if (c == '#' || (c == '-' && i + 2 <= n && s.startsWith("--", i)
-          && (i + 2 == n || Character.isWhitespace(s.charAt(i + 2))))) {
-        int nl = s.indexOf('\n', i);
-        i = nl < 0 ? n : nl + 1;
-      } else if (c == '/' && i + 1 < n && s.charAt(i + 1) == '*') {
-        int end = s.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
-      } else if (c == '\'' || c == '"') {
-        int end = skipQuoted(s, i, c);
-        out.add(new Token(Type.STRING, "?", i, end, depth));
-        i = end;
-      } else if (c == '`') {
-        int end = skipQuoted(s, i, '`');
-        out.add(new Token(Type.QUOTED_ID, s.substring(i + 1, Math.max(i + 1, end - 1)), i, end, depth));
-        i = end;
-      } else if (c == '@') {
-        int j = i + 1;
-        boolean sys = j < n && s.charAt(j) == '@';
-        if (sys) {
-          j++;
-        }
-        while (j < n && (Character.isLetterOrDigit(s.charAt(j)) || s.charAt(j) == '_' || s.charAt(j) == '.'
-            || s.charAt(j) == '$')) {
-          j++;
-        }
-        if (!sys && j < n && (s.charAt(j) == '\'' || s.charAt(j) == '"' || s.charAt(j) == '`')) {
-          j = skipQuoted(s, j, s.charAt(j));
-        }
-        out.add(new Token(sys ? Type.SYSVAR : Type.VARIABLE, s.substring(i, j), i, j, depth));
-        i = j;
-      } else if (Character.isDigit(c) || (c == '.' && i + 1 < n && Character.isDigit(s.charAt(i + 1)))) {
-        int j = i;
-        while (j < n && (Character.isLetterOrDigit(s.charAt(j)) || s.charAt(j) == '.')) {
-          j++;
-        }
-        out.add(new Token(Type.NUMBER, "?", i, j, depth));
-        i = j;
-      } else if (Character.isLetter(c) || c == '_' || c == '$' || c > 127) {
-        int j = i;
-        while (j < n && (Character.isLetterOrDigit(s.charAt(j)) || s.charAt(j) == '_' || s.charAt(j) == '$'
-            || s.charAt(j) > 127)) {
-          j++;
-        }
-        out.add(new Token(Type.WORD, s.substring(i, j), i, j, depth));
-        i = j;
-      } else {
-        if (c == ')') {
-          depth = Math.max(0, depth - 1);
-        }
-        int j = i + 1;
-        if (j < n && (c == ':' || c == '<' || c == '>' || c == '!') && s.charAt(j) == '=') {
-          j++;
-        }
-        out.add(new Token(Type.SYMBOL, s.substring(i, j), i, j, depth));
-        if (c == '(') {
-          depth++;
-        }
-        i = j;
+    while (scanner.nextSignificant()) {
+      SqlTokenType t = scanner.type();
+      int start = scanner.start();
+      int end = scanner.end();
+      if (t == SqlTokenType.COMMENT) {
+        continue;
+      }
+      String text = sql.substring(start, end);
+      Type type = switch (t) {
+        case WORD -> Type.WORD;
+        case QUOTED_IDENTIFIER -> Type.QUOTED_ID;
+        case STRING -> Type.STRING;
+        case NUMBER -> Type.NUMBER;
+        case VARIABLE -> text.startsWith("@@") ? Type.SYSVAR : Type.VARIABLE;
+        default -> Type.SYMBOL;
+      };
+      if (type == Type.QUOTED_ID && text.length() >= 2) {
+        text = text.substring(1, text.length() - 1);
+      }
+      if (type == Type.SYMBOL && text.equals(")")) {
+        depth = Math.max(0, depth - 1);
+      }
+      out.add(new Token(type, text, start, end, depth));
+      if (type == Type.SYMBOL && text.equals("(")) {
+        depth++;
       }
     }
     return out;
-  }
-
-  private static int skipQuoted(String s, int at, char q) {
-    int i = at + 1;
-    while (i < s.length()) {
-      char c = s.charAt(i);
-      if (c == '\\' && q != '`') {
-        i += 2;
-      } else if (c == q) {
-        if (i + 1 < s.length() && s.charAt(i + 1) == q) {
-          i += 2;
-        } else {
-          return i + 1;
-        }
-      } else {
-        i++;
-      }
-    }
-    return s.length();
-  }
-
-  private static int countStatements(List<Token> tokens) {
-    int count = tokens.isEmpty() ? 0 : 1;
-    for (int i = 0; i < tokens.size() - 1; i++) {
-      if (tokens.get(i).sym(';')) {
-        count++;
-      }
-    }
-    return count;
-  }
-
-  // ------------------------------------------------------------------ kind
-
-  private static RequestKind kind(String verb, List<Token> tokens) {
-    switch (verb) {
-      case "SELECT":
-      case "SHOW":
-      case "DESCRIBE":
-      case "DESC":
-      case "EXPLAIN":
-      case "DO":
-      case "HELP":
-      case "CHECKSUM":
-      case "VALUES":
-      case "TABLE":
-        return RequestKind.READ;
-      case "WITH":
-        for (Token t : tokens) {
-          if (t.depth() == 0 && (t.is("INSERT") || t.is("UPDATE") || t.is("DELETE"))) {
-            return RequestKind.WRITE;
-          }
-        }
-        return RequestKind.READ;
-      case "BEGIN":
-      case "START":
-      case "COMMIT":
-      case "ROLLBACK":
-      case "SAVEPOINT":
-      case "RELEASE":
-      case "XA":
-        return RequestKind.TRANSACTION_CONTROL;
-      case "SET":
-      case "USE":
-        return RequestKind.SESSION;
-      case "KILL":
-      case "FLUSH":
-      case "SHUTDOWN":
-      case "RESET":
-      case "PURGE":
-      case "INSTALL":
-      case "UNINSTALL":
-        return RequestKind.ADMIN;
-      default:
-        return RequestKind.WRITE;
-    }
-  }
-
-  // ------------------------------------------------------------------ fingerprint
-
-  private static String fingerprint(List<Token> tokens) {
-    StringBuilder sb = new StringBuilder(64);
-    int i = 0;
-    while (i < tokens.size() && sb.length() < MAX_FINGERPRINT) {
-      Token t = tokens.get(i);
-      if (t.sym('(') && isLiteralList(tokens, i)) {
-        sep(sb).append("(?,...)");
-        i = closing(tokens, i) + 1;
-        continue;
-      }
-      if (t.sym(';') && i == tokens.size() - 1) {
-        break;
-      }
-      String text = switch (t.type()) {
-        case WORD -> t.text().toLowerCase(Locale.ROOT);
-        case QUOTED_ID -> "`" + t.text() + "`";
-        default -> t.text();
-      };
-      boolean tight = t.type() == Type.SYMBOL && (t.sym(',') || t.sym(')') || t.sym('.') || t.sym(';'));
-      boolean prevTight = sb.length() > 0 && (sb.charAt(sb.length() - 1) == '(' || sb.charAt(sb.length() - 1) == '.');
-      if (!tight && !prevTight && sb.length() > 0) {
-        sb.append(' ');
-      }
-      sb.append(text);
-      i++;
-    }
-    if (sb.length() > MAX_FINGERPRINT) {
-      sb.setLength(MAX_FINGERPRINT);
-    }
-    return sb.toString();
-  }
-
-  private static StringBuilder sep(StringBuilder sb) {
-    if (sb.length() > 0 && sb.charAt(sb.length() - 1) != '(') {
-      sb.append(' ');
-    }
-    return sb;
-  }
-
-  /** {@code ( literal , literal ... )}: a list to collapse. */
-  private static boolean isLiteralList(List<Token> tokens, int open) {
-    int close = closing(tokens, open);
-    if (close < 0 || close == open + 1) {
-      return false;
-    }
-    for (int i = open + 1; i < close; i++) {
-      Token t = tokens.get(i);
-      boolean literal = t.type() == Type.NUMBER || t.type() == Type.STRING || t.sym(',') || t.sym('-')
-          || t.is("NULL") || t.sym('?');
-      if (!literal) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int closing(List<Token> tokens, int open) {
-    int depth = 0;
-    for (int i = open; i < tokens.size(); i++) {
-      Token t = tokens.get(i);
-      if (t.sym('(')) {
-        depth++;
-      } else if (t.sym(')')) {
-        depth--;
-        if (depth == 0) {
-          return i;
-        }
-      }
-    }
-    return -1;
   }
 
   // ------------------------------------------------------------------ session effects
@@ -426,17 +247,19 @@ final class StatementInspector {
     }
     Token name = part.get(at);
     String key;
-    if (name.type() == Type.SYSVAR) {
-      String v = name.text().substring(2).toLowerCase(Locale.ROOT);
-      if (v.startsWith("global.")) {
+    if (name.type() == Type.SYSVAR && at + 2 < part.size() && part.get(at + 1).sym('.')
+        && (part.get(at + 2).type() == Type.WORD || part.get(at + 2).type() == Type.QUOTED_ID)) {
+      String scopeName = name.text().substring(2).toLowerCase(Locale.ROOT);
+      if (scopeName.equals("global")) {
         return new SessionEffect.Assignment("", "");
       }
-      if (v.startsWith("session.")) {
-        v = v.substring(8);
-      } else if (v.startsWith("local.")) {
-        v = v.substring(6);
+      if (!scopeName.equals("session") && !scopeName.equals("local")) {
+        return null;
       }
-      key = v;
+      key = part.get(at + 2).text().toLowerCase(Locale.ROOT);
+      at += 2;
+    } else if (name.type() == Type.SYSVAR) {
+      key = name.text().substring(2).toLowerCase(Locale.ROOT);
     } else if (name.type() == Type.WORD || name.type() == Type.QUOTED_ID) {
       key = name.text().toLowerCase(Locale.ROOT);
     } else {

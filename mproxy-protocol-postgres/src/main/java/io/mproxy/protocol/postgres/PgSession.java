@@ -128,6 +128,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private Request pendingRequest;
   /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
   private SqlClassification queryClass;
+  private String queryText;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -605,6 +606,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     String sql = named != null ? named.sql() : sqlOf(first);
     SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
     queryClass = firstType == PgMessages.QUERY ? sc : null;
+    queryText = firstType == PgMessages.QUERY ? sql : null;
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
     if (txStatus != 'I') {
       // A transaction with a write is charged as a write, up to and including its COMMIT.
@@ -888,12 +890,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.DESCRIBE -> describe(msg);
       case PgMessages.CLOSE -> closeMessage(msg);
       case PgMessages.QUERY -> {
-        String sql = sqlOf(msg);
+        String sql = queryText != null ? queryText : sqlOf(msg);
         if (sql != null) {
           SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
-          queryClass = null;
           noteSessionEffects(sql, c);
         }
+        queryClass = null;
+        queryText = null;
         expects.add(Expect.SYNC);
         backendWrite(msg);
       }

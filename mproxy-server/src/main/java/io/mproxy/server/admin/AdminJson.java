@@ -9,12 +9,14 @@ import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.fingerprint.FingerprintStats;
 import io.mproxy.core.pool.BackendPool;
+import io.mproxy.gossip.FleetShares;
 import io.mproxy.server.RuntimeView;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The JSON documents of the admin API, built from a {@link RuntimeView}: {@code /api/status}
@@ -49,7 +51,27 @@ final class AdminJson {
     gate.put("queued", view.gateway().gateQueued());
     ArrayNode members = root.putArray("members");
     view.members().forEach(members::add);
+    root.set("fleet", fleet());
     return root;
+  }
+
+  /** The fleet as this node sees it: who it heard from and how recently; absent members are alone. */
+  private ObjectNode fleet() {
+    ObjectNode n = mapper.createObjectNode();
+    Optional<FleetShares.Snapshot> snapshot = view.fleetSnapshot();
+    n.put("enabled", snapshot.isPresent());
+    if (snapshot.isEmpty()) {
+      return n;
+    }
+    n.put("node", snapshot.get().self());
+    ArrayNode peers = n.putArray("peers");
+    for (FleetShares.PeerState p : snapshot.get().peers()) {
+      peers.addObject()
+          .put("node", p.node())
+          .put("heard_ms_ago", p.heardMillisAgo())
+          .put("live", p.live());
+    }
+    return n;
   }
 
   ArrayNode fingerprints(int top) {
@@ -136,15 +158,21 @@ final class AdminJson {
     List<ResourceGroup> sorted = new ArrayList<>(view.gateway().groups().all());
     sorted.sort(Comparator.comparing(ResourceGroup::name));
     Map<String, Double> measured = rates.rates(now, sorted);
+    Map<String, FleetShares.GroupState> shares = view.fleetSnapshot()
+        .map(FleetShares.Snapshot::groups).orElse(Map.of());
     ArrayNode out = mapper.createArrayNode();
     for (ResourceGroup g : sorted) {
       ResourceGroupConfig c = g.config();
+      FleetShares.GroupState fleet = shares.get(g.name());
       out.addObject()
           .put("name", g.name())
           .put("priority", c.priority().label())
           .put("on_exhausted", lower(c.onExhausted()))
           .put("limit_ru_per_sec", c.ruPerSec())
           .put("share_ru_per_sec", round(g.shareRuPerSec()))
+          .put("share_mode", fleet == null ? "alone" : lower(fleet.share().mode()))
+          .put("fleet_members", fleet == null ? 1 : fleet.share().liveMembers())
+          .put("demand_ru_per_sec", fleet == null ? 0 : round(fleet.demandRuPerSec()))
           .put("burst", c.burst())
           .put("tokens", round(g.bucket().tokens()))
           .put("ru_per_sec", round(measured.getOrDefault(g.name(), 0.0)))

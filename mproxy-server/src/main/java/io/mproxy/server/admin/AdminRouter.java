@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mproxy.server.RuntimeView;
 import io.mproxy.server.metrics.RuntimeGauges;
+import io.mproxy.server.usage.UsageDocument;
+import io.mproxy.server.usage.UsageMeter;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -29,6 +31,8 @@ final class AdminRouter {
 
   static final int DEFAULT_TOP = 20;
   static final int MAX_TOP = 1000;
+  static final long DEFAULT_USAGE_WINDOW_SECONDS = 300;
+  static final String CSV = "text/csv; charset=utf-8";
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminRouter.class);
   private static final String GET = "GET, HEAD";
@@ -42,9 +46,16 @@ final class AdminRouter {
   private final Executor reloader;
   private final ObjectMapper mapper;
   private final AdminJson json;
+  private final UsageMeter usage;
 
   AdminRouter(RuntimeView view, PrometheusMeterRegistry registry, RuntimeGauges gauges, ReloadAction reload,
       RuRateSampler rates, Executor worker, Executor reloader) {
+    this(view, registry, gauges, reload, rates, worker, reloader, null);
+  }
+
+  AdminRouter(RuntimeView view, PrometheusMeterRegistry registry, RuntimeGauges gauges, ReloadAction reload,
+      RuRateSampler rates, Executor worker, Executor reloader, UsageMeter usage) {
+    this.usage = usage;
     this.view = view;
     this.registry = registry;
     this.gauges = gauges;
@@ -60,7 +71,7 @@ final class AdminRouter {
     QueryStringDecoder query = new QueryStringDecoder(uri);
     switch (query.path()) {
       case "/":
-        return get(method) ? done(Reply.of(HttpResponseStatus.OK, Reply.HTML, DashboardPage.HTML))
+        return get(method) ? done(new Reply(HttpResponseStatus.OK, Reply.HTML, DashboardPage.HTML, null))
             : done(Reply.methodNotAllowed(GET));
       case "/healthz":
         return get(method) ? done(health()) : done(Reply.methodNotAllowed(GET));
@@ -70,6 +81,8 @@ final class AdminRouter {
         return get(method) ? async(worker, () -> ok(json.status())) : done(Reply.methodNotAllowed(GET));
       case "/api/fingerprints":
         return get(method) ? fingerprints(query) : done(Reply.methodNotAllowed(GET));
+      case "/api/usage":
+        return get(method) ? usage(query) : done(Reply.methodNotAllowed(GET));
       case "/api/reload":
         return HttpMethod.POST.equals(method) ? async(reloader, this::reload) : done(Reply.methodNotAllowed(POST));
       default:
@@ -104,6 +117,49 @@ final class AdminRouter {
     }
     int n = Math.min(top, MAX_TOP);
     return async(worker, () -> ok(json.fingerprints(n)));
+  }
+
+  /** {@code /api/usage?window=SECONDS&top=N&format=json|csv}. */
+  private CompletableFuture<Reply> usage(QueryStringDecoder query) {
+    if (usage == null) {
+      return done(error(HttpResponseStatus.NOT_FOUND, "usage metering is not enabled on this server"));
+    }
+    long maxWindow = usage.maxWindowMillis() / 1000;
+    String windowText = last(query, "window", Long.toString(DEFAULT_USAGE_WINDOW_SECONDS));
+    long window = parse(windowText);
+    if (window < 1 || window > maxWindow) {
+      return done(error(HttpResponseStatus.BAD_REQUEST,
+          "window: '" + windowText + "' (expected: seconds, 1.." + maxWindow + ")"));
+    }
+    String topText = last(query, "top", Integer.toString(DEFAULT_TOP));
+    long top = parse(topText);
+    if (top < 1) {
+      return done(error(HttpResponseStatus.BAD_REQUEST, "top: '" + topText + "' (expected: 1.." + MAX_TOP + ")"));
+    }
+    String format = last(query, "format", "json");
+    if (!format.equals("json") && !format.equals("csv")) {
+      return done(error(HttpResponseStatus.BAD_REQUEST, "format: '" + format + "' (expected: json or csv)"));
+    }
+    int n = (int) Math.min(top, MAX_TOP);
+    return async(worker, () -> {
+      UsageMeter.Report report = usage.report(window * 1000, n);
+      return format.equals("csv")
+          ? Reply.of(HttpResponseStatus.OK, CSV, UsageDocument.csv(report))
+          : ok(UsageDocument.json(mapper, report));
+    });
+  }
+
+  private static String last(QueryStringDecoder query, String name, String otherwise) {
+    List<String> values = query.parameters().get(name);
+    return values == null || values.isEmpty() ? otherwise : values.get(values.size() - 1).trim();
+  }
+
+  private static long parse(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private Reply reload() {

@@ -3,6 +3,7 @@ package io.mproxy.server.admin;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mproxy.core.config.AdminConfig;
 import io.mproxy.server.RuntimeView;
+import io.mproxy.server.usage.UsageMeter;
 import io.mproxy.server.metrics.RuntimeGauges;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -70,10 +71,16 @@ public final class AdminServer implements AutoCloseable {
    */
   public AdminServer(AdminConfig config, RuntimeView view, PrometheusMeterRegistry registry, RuntimeGauges gauges,
       ReloadAction reload, EventLoopGroup group) {
+    this(config, view, registry, gauges, reload, group, null);
+  }
+
+  /** As above, also serving {@code /api/usage} from {@code usage} (null: the endpoint answers 404). */
+  public AdminServer(AdminConfig config, RuntimeView view, PrometheusMeterRegistry registry, RuntimeGauges gauges,
+      ReloadAction reload, EventLoopGroup group, UsageMeter usage) {
     this.config = config;
     this.view = view;
     this.group = group;
-    this.router = new AdminRouter(view, registry, gauges, reload, rates, worker, reloader);
+    this.router = new AdminRouter(view, registry, gauges, reload, rates, worker, reloader, usage);
   }
 
   /**

@@ -167,6 +167,10 @@ class AdminServerTest {
     assertEquals("slow", status.path("resource_groups").get(2).path("name").asText(), "groups sorted by name");
 
     assertEquals(List.of("node-a"), JSON.convertValue(status.path("members"), List.class));
+    assertEquals("alone", batch.path("share_mode").asText(), "no cluster: section");
+    assertEquals(1, batch.path("fleet_members").asInt());
+    assertEquals(0.0, batch.path("demand_ru_per_sec").asDouble());
+    assertFalse(status.path("fleet").path("enabled").asBoolean(true));
   }
 
   @Test

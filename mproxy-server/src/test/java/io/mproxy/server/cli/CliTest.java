@@ -131,9 +131,13 @@ class CliTest {
   }
 
   @Test
-  void demoIsAnnounced() {
-    assertEquals(0, execute("demo"));
-    assertEquals(List.of("mproxy demo: coming in a later release \u2014 see README"), outLines());
+  void demoRunsForTheGivenSecondsAndStopsEverything() {
+    assertEquals(0, execute("demo", "--port", "0", "--admin-port", "0", "--seconds", "4", "--plain"));
+    String text = out.toString();
+    assertTrue(text.contains("HIGH interactive") && text.contains("LOW batch flood") && text.contains("runaway query"),
+        text);
+    assertTrue(text.contains("dashboard http://127.0.0.1:"), text);
+    assertEquals("mproxy demo: stopped.", outLines().get(outLines().size() - 1), text);
   }
 
   @Test

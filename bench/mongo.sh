@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# MongoDB point finds and inserts, direct against mproxy, interleaved; medians and ratios.
+#
+#   bench/mongo.sh                      # 3 rounds, 16 client threads, 5000 ops per thread
+#   bench/mongo.sh -r 5 -c 64 -n 2000   # more rounds, more clients, fewer ops each
+#   bench/mongo.sh --ops find           # only point finds
+#
+# The backend is mongo-java-server (in its own JVM; no mongod is packaged for Debian), the load
+# generator is the official sync driver (MongoLoad in mproxy-server's test classes, a fresh JVM
+# per run with an untimed warm-up of --warmup ops per thread), mproxy runs from bin/mproxy with
+# a pool of --pool backend connections. Each round runs every (target, op) once, the target order
+# rotating per round; the table gives the median throughput and latency per target and op, and
+# the median of the per-round throughput ratios mproxy/direct. Everything it started is stopped
+# on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
+set -euo pipefail
+
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+
+rounds=3
+clients=16
+ops=5000
+warmup=2000
+pool=8
+op_list="find,insert"
+out=""
+keep=0
+
+usage() {
+  cat <<USAGE
+usage: bench/mongo.sh [options]
+  -r, --rounds N     interleaved rounds (default $rounds)
+  -c, --clients N    client threads, each with its own driver connection (default $clients)
+  -n, --ops N        timed operations per thread per run (default $ops)
+  --warmup N         untimed operations per thread before each run (default $warmup)
+  --pool N           mproxy's backend pool max_size (default $pool)
+  --ops-list LIST    comma-separated subset of find,insert (default $op_list)
+  --out FILE         also write every run as CSV to FILE
+  --keep             keep the work directory (configs, logs) after exit
+USAGE
+}
+
+die() {
+  echo "bench/mongo.sh: $*" >&2
+  exit 1
+}
+
+while (($#)); do
+  case $1 in
+    -r|--rounds) rounds=${2:?}; shift 2 ;;
+    -c|--clients) clients=${2:?}; shift 2 ;;
+    -n|--ops) ops=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
+    --pool) pool=${2:?}; shift 2 ;;
+    --ops-list) op_list=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+
+command -v java >/dev/null || die "java is not on PATH"
+command -v python3 >/dev/null || die "python3 is needed for the table"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mproxy-mongo-bench.XXXXXX")"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  if ((keep)); then
+    echo "bench/mongo.sh: work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 300); do
+    if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$what did not listen on 127.0.0.1:$port within 30 s (logs in $work)"
+}
+
+echo "bench/mongo.sh: building the load tool (test classes of mproxy-server) ..." >&2
+(cd "$root" && ./mvnw -q -B -pl mproxy-server -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >"$work/build.log" 2>&1) \
+  || die "build failed, see $work/build.log"
+"$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 || die "bin/mproxy did not build (see $work/mproxy-build.log)"
+cp="$root/mproxy-server/target/test-classes:$root/mproxy-server/target/classes:$(cat "$work/cp.txt")"
+load_main=io.mproxy.server.it.mongo.bench.MongoLoad
+
+backend_port=$(free_port)
+java -Xmx1g -cp "$cp" "$load_main" serve "$backend_port" 10000 >"$work/backend.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do
+  grep -q '^ready' "$work/backend.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q '^ready' "$work/backend.log" || die "backend did not start (see $work/backend.log)"
+
+proxy_port=$(free_port)
+admin_port=$(free_port)
+cat >"$work/mproxy.yaml" <<YAML
+server: { watch_config: false, shutdown_grace_ms: 2000 }
+admin: { bind: 127.0.0.1:$admin_port }
+listeners:
+  - { name: mongo, protocol: mongodb, bind: 127.0.0.1:$proxy_port, cluster: mongo-bench }
+clusters:
+  mongo-bench:
+    protocol: mongodb
+    backends: [ { address: 127.0.0.1:$backend_port, role: primary } ]
+    pool: { min_idle: $pool, max_size: $pool, acquire_timeout_ms: 30000 }
+resource_groups:
+  default: { ru_per_sec: 1000000000, burst: 1000000000 }
+YAML
+"$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+pids+=($!)
+wait_port "$proxy_port" mproxy
+
+IFS=, read -r -a op_names <<<"$op_list"
+targets=(direct mproxy)
+csv="$work/runs.csv"
+echo "round,target,op,clients,ops_per_sec,p50_us,p99_us,errors" >"$csv"
+for ((round = 1; round <= rounds; round++)); do
+  order=("${targets[@]}")
+  ((round % 2 == 0)) && order=(mproxy direct)
+  for op in "${op_names[@]}"; do
+    for target in "${order[@]}"; do
+      port=$backend_port
+      [[ $target == mproxy ]] && port=$proxy_port
+      for p in "${pids[@]}"; do
+        kill -0 "$p" 2>/dev/null || die "a process this script started (pid $p) is gone (logs in $work; rerun with --keep)"
+      done
+      line=$(java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$ops" "$warmup" 2>>"$work/load.log" | tail -n 1)
+      read -r tput p50 p99 errors <<<"$line"
+      [[ -n ${errors:-} ]] || die "load run printed nothing (see $work/load.log)"
+      echo "round $round: $target $op: $tput ops/s, p50 ${p50} us, p99 ${p99} us, errors $errors" >&2
+      echo "$round,$target,$op,$clients,$tput,$p50,$p99,$errors" >>"$csv"
+    done
+  done
+done
+[[ -n $out ]] && cp "$csv" "$out"
+
+python3 - "$csv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ops = sorted({r["op"] for r in rows})
+clients = rows[0]["clients"] if rows else "?"
+print(f"| op | target | clients | ops/s (median) | p50 µs | p99 µs | ratio to direct (median of rounds) | errors |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for op in ops:
+    by_round = {}
+    for r in rows:
+        if r["op"] == op:
+            by_round.setdefault(r["round"], {})[r["target"]] = float(r["ops_per_sec"])
+    for target in ("direct", "mproxy"):
+        mine = [r for r in rows if r["op"] == op and r["target"] == target]
+        if not mine:
+            continue
+        tput = statistics.median(float(r["ops_per_sec"]) for r in mine)
+        p50 = statistics.median(float(r["p50_us"]) for r in mine)
+        p99 = statistics.median(float(r["p99_us"]) for r in mine)
+        errors = sum(int(r["errors"]) for r in mine)
+        ratios = [v[target] / v["direct"] for v in by_round.values() if target in v and "direct" in v]
+        ratio = f"{statistics.median(ratios):.2f}" if ratios else "-"
+        print(f"| {op} | {target} | {clients} | {tput:,.0f} | {p50:.0f} | {p99:.0f} | {ratio} | {errors} |")
+PY

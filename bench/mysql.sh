@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# sysbench through mproxy and haproxy (TCP mode) against direct MariaDB, interleaved, medians and
+# ratios to direct.
+#
+#   bench/mysql.sh                                   # 3 rounds, 20 s runs, point_select + read_only, 16 and 128 threads
+#   bench/mysql.sh -r 5 -t 30 --threads 16,64,128
+#   bench/mysql.sh --tests oltp_point_select --targets direct,mproxy
+#
+# Starts its own MariaDB (Debian mariadbd, private datadir, free loopback port), loads the sysbench
+# tables once, starts mproxy (bin/mproxy run; transaction pooling, --pool backend connections) and
+# haproxy when installed, all on 127.0.0.1; then, per round, runs every test x threads on every
+# target, rotating the target order each round. Prints per test and thread count the median
+# transactions/s and queries/s per target, the median of the per-round ratios to direct, and the
+# median 95th-percentile latency. Errors and reconnects reported by sysbench are summed per target.
+# Everything it started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
+set -euo pipefail
+
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+
+rounds=3
+seconds=20
+threads_list="16,128"
+tests="oltp_point_select,oltp_read_only"
+targets=""
+pool=32
+io_threads=0
+tables=4
+table_size=100000
+keep=0
+out=""
+
+usage() {
+  cat <<USAGE
+usage: bench/mysql.sh [options]
+  -r, --rounds N        interleaved rounds (default $rounds)
+  -t, --time S          seconds per sysbench run (default $seconds)
+  --threads LIST        sysbench thread counts (default $threads_list)
+  --tests LIST          sysbench tests (default $tests)
+  --targets LIST        subset of direct,mproxy,haproxy (default: all installed)
+  --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
+  --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
+  --table-size N        rows per table (default $table_size, $tables tables)
+  --out FILE            also write every run as CSV to FILE
+  --keep                keep the work directory (configs, logs) after exit
+USAGE
+}
+
+die() {
+  echo "bench/mysql.sh: $*" >&2
+  exit 1
+}
+
+while (($#)); do
+  case $1 in
+    -r|--rounds) rounds=${2:?}; shift 2 ;;
+    -t|--time) seconds=${2:?}; shift 2 ;;
+    --threads) threads_list=${2:?}; shift 2 ;;
+    --tests) tests=${2:?}; shift 2 ;;
+    --targets) targets=${2:?}; shift 2 ;;
+    --pool) pool=${2:?}; shift 2 ;;
+    --io-threads) io_threads=${2:?}; shift 2 ;;
+    --table-size) table_size=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+
+for tool in mariadbd mariadb-install-db mariadb sysbench python3; do
+  command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] \
+    || die "$tool is not installed (apt-get install -y mariadb-server mariadb-client sysbench python3)"
+done
+PATH="$PATH:/usr/sbin"
+
+if [[ -z $targets ]]; then
+  targets="direct,mproxy"
+  command -v haproxy >/dev/null && targets+=",haproxy"
+fi
+IFS=, read -r -a target_list <<<"$targets"
+IFS=, read -r -a thread_counts <<<"$threads_list"
+IFS=, read -r -a test_list <<<"$tests"
+for t in "${target_list[@]}"; do
+  case $t in
+    direct|mproxy) ;;
+    haproxy) command -v haproxy >/dev/null || die "haproxy is not installed (apt-get install -y haproxy)" ;;
+    *) die "unknown target '$t' (expected: direct, mproxy, haproxy)" ;;
+  esac
+done
+
+work="$(mktemp -d /tmp/mproxy-bench-mysql.XXXXXX)"
+started_pids=()
+cleanup() {
+  for pid in "${started_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${started_pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if ((keep)); then
+    echo "work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+declare -A port_of pid_of
+
+# ---------------------------------------------------------------------------- MariaDB
+
+db_port="$(free_port)"
+mkdir -p "$work/db"
+user_opt=()
+if [[ $(id -u) == 0 ]]; then
+  chown -R mysql:mysql "$work/db"
+  chmod 755 "$work"
+  user_opt=(--user=mysql)
+fi
+mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$work/db/data" \
+  --auth-root-authentication-method=socket --skip-test-db >"$work/install.log" 2>&1 \
+  || { tail -n 20 "$work/install.log" >&2; die "mariadb-install-db failed"; }
+mariadbd --no-defaults "${user_opt[@]}" --datadir="$work/db/data" --port="$db_port" \
+  --socket="$work/db/mariadb.sock" --bind-address=127.0.0.1 --skip-name-resolve \
+  --log-error="$work/db/error.log" --pid-file="$work/db/mariadb.pid" --max-connections=2000 \
+  --innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 --performance-schema=OFF &
+started_pids+=("$!")
+pid_of[direct]=$!
+port_of[direct]=$db_port
+wait_for 30 mariadb --no-defaults -S "$work/db/mariadb.sock" -uroot -e "SELECT 1" \
+  || { tail -n 20 "$work/db/error.log" >&2; die "mariadbd did not start"; }
+mariadb --no-defaults -S "$work/db/mariadb.sock" -uroot -e "
+  DELETE FROM mysql.global_priv WHERE User='';
+  CREATE USER bench@'%' IDENTIFIED BY 'bench'; GRANT ALL ON *.* TO bench@'%';
+  CREATE DATABASE sbtest; FLUSH PRIVILEGES;"
+
+sb_common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=bench --mysql-password=bench
+  --mysql-db=sbtest --tables="$tables" --table-size="$table_size")
+echo "loading $tables x $table_size rows ..." >&2
+sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 prepare >"$work/prepare.log" 2>&1 \
+  || { tail -n 20 "$work/prepare.log" >&2; die "sysbench prepare failed"; }
+
+# ---------------------------------------------------------------------------- mproxy
+
+start_mproxy() {
+  local port admin
+  port="$(free_port)"
+  admin="$(free_port)"
+  cat >"$work/mproxy.yaml" <<YAML
+server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads }
+admin: { bind: 127.0.0.1:$admin }
+listeners:
+  - name: mysql
+    protocol: mysql
+    bind: 127.0.0.1:$port
+    cluster: db
+    auth: { mode: terminate, users: [ { name: bench, password: bench } ] }
+clusters:
+  db:
+    protocol: mysql
+    credentials: { user: bench, password: bench }
+    database: sbtest
+    backends:
+      - { address: 127.0.0.1:$db_port, role: primary }
+    pool: { mode: transaction, min_idle: $pool, max_size: $pool, acquire_timeout_ms: 30000 }
+resource_groups:
+  default: { ru_per_sec: 100000000, burst: 100000000, on_exhausted: reject }
+YAML
+  "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  wait_for 120 mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -ubench -pbench -e "SELECT 1" \
+    || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy does not answer on $port"; }
+  port_of[mproxy]=$port
+  pid_of[mproxy]=$pid
+}
+
+start_haproxy() {
+  local port
+  port="$(free_port)"
+  cat >"$work/haproxy.cfg" <<CFG
+global
+    maxconn 4096
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+
+listen mysql
+    bind 127.0.0.1:$port
+    server db 127.0.0.1:$db_port
+CFG
+  haproxy -c -q -f "$work/haproxy.cfg" >"$work/haproxy-check.log" 2>&1 \
+    || { cat "$work/haproxy-check.log" >&2; die "haproxy rejected the generated config"; }
+  haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+  local pid=$!
+  started_pids+=("$pid")
+  wait_for 10 mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -ubench -pbench -e "SELECT 1" \
+    || { tail -n 20 "$work/haproxy.log" >&2; die "haproxy does not answer on $port"; }
+  port_of[haproxy]=$port
+  pid_of[haproxy]=$pid
+}
+
+for t in "${target_list[@]}"; do
+  case $t in
+    mproxy) start_mproxy ;;
+    haproxy) start_haproxy ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------- runs
+
+csv="$work/runs.csv"
+echo "round,test,threads,target,tps,qps,p95_ms,errors,reconnects" >"$csv"
+
+run_one() {
+  local round=$1 test=$2 threads=$3 target=$4
+  local log="$work/run-$round-$test-$threads-$target.log"
+  if ! sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
+      --time="$seconds" --report-interval=0 --mysql-ignore-errors=none run >"$log" 2>&1; then
+    echo "  $target: sysbench failed (see $log)" >&2
+    tail -n 5 "$log" >&2
+    echo "$round,$test,$threads,$target,0,0,0,fail,0" >>"$csv"
+    return
+  fi
+  python3 - "$log" "$round" "$test" "$threads" "$target" >>"$csv" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def num(pattern):
+    m = re.search(pattern, text)
+    return m.group(1) if m else "0"
+tps = num(r"transactions:\s+\d+\s+\(([\d.]+) per sec")
+qps = num(r"queries:\s+\d+\s+\(([\d.]+) per sec")
+p95 = num(r"95th percentile:\s+([\d.]+)")
+errors = num(r"ignored errors:\s+(\d+)")
+reconnects = num(r"reconnects:\s+(\d+)")
+print(",".join([sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], tps, qps, p95, errors, reconnects]))
+PY
+  tail -n 1 "$csv" | awk -F, '{printf "  %-8s %10s tps %10s qps  p95 %s ms\n", $4, $5, $6, $7}' >&2
+}
+
+for test in "${test_list[@]}"; do
+  for threads in "${thread_counts[@]}"; do
+    echo "warm-up: $test $threads threads" >&2
+    for target in "${target_list[@]}"; do
+      sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
+        --time=$((seconds / 2 + 1)) --report-interval=0 run >/dev/null 2>&1 || true
+    done
+  done
+done
+
+n=${#target_list[@]}
+for ((round = 1; round <= rounds; round++)); do
+  for test in "${test_list[@]}"; do
+    for threads in "${thread_counts[@]}"; do
+      echo "round $round/$rounds: $test, $threads threads" >&2
+      for ((i = 0; i < n; i++)); do
+        target=${target_list[$(((i + round - 1) % n))]}
+        run_one "$round" "$test" "$threads" "$target"
+      done
+    done
+  done
+done
+
+[[ -n $out ]] && cp "$csv" "$out"
+
+python3 - "$csv" "$seconds" "$rounds" "$pool" "$io_threads" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+seconds, rounds, pool, io = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+print(f"\nsysbench, {rounds} interleaved rounds of {seconds} s; mproxy: transaction pooling over {pool} backend connections, io_threads {io}")
+print("| test | threads | target | tps (median) | qps (median) | ratio to direct | p95 ms (median) | errors | reconnects |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+keys = []
+for r in rows:
+    k = (r["test"], r["threads"])
+    if k not in keys:
+        keys.append(k)
+targets = []
+for r in rows:
+    if r["target"] not in targets:
+        targets.append(r["target"])
+for test, threads in keys:
+    direct = {r["round"]: float(r["tps"]) for r in rows if r["test"] == test and r["threads"] == threads and r["target"] == "direct"}
+    for t in targets:
+        runs = [r for r in rows if r["test"] == test and r["threads"] == threads and r["target"] == t]
+        if not runs:
+            continue
+        tps = statistics.median(float(r["tps"]) for r in runs)
+        qps = statistics.median(float(r["qps"]) for r in runs)
+        p95 = statistics.median(float(r["p95_ms"]) for r in runs)
+        ratios = [float(r["tps"]) / direct[r["round"]] for r in runs if direct.get(r["round"])]
+        ratio = f"{statistics.median(ratios):.2f}" if ratios else "-"
+        errors = sum(int(r["errors"]) for r in runs if r["errors"].isdigit())
+        failed = sum(1 for r in runs if r["errors"] == "fail")
+        rec = sum(int(r["reconnects"]) for r in runs)
+        err = f"{errors}" + (f" ({failed} failed runs)" if failed else "")
+        print(f"| {test} | {threads} | {t} | {tps:.0f} | {qps:.0f} | {ratio} | {p95:.2f} | {err} | {rec} |")
+PY

@@ -1,0 +1,50 @@
+package io.mproxy.protocol.mongo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mproxy.protocol.mongo.codec.MongoFrame;
+import io.mproxy.protocol.mongo.codec.MongoReplies;
+import io.netty.buffer.ByteBufAllocator;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.Test;
+
+class ReplyScanTest {
+
+  private static ReplyScan scan(String json) {
+    MongoFrame f = new MongoFrame(MongoReplies.opMsg(ByteBufAllocator.DEFAULT, 1, 2, 0, BsonDocument.parse(json)));
+    try {
+      return ReplyScan.of(f);
+    } finally {
+      f.release();
+    }
+  }
+
+  @Test
+  void cursorReplies() {
+    ReplyScan open = scan("{cursor: {firstBatch: [{_id: 1}, {_id: 2}], id: {$numberLong: '987654321'},"
+        + " ns: 'app.c'}, ok: 1.0}");
+    assertTrue(open.ok());
+    assertTrue(open.hasCursor());
+    assertEquals(987654321L, open.cursorId());
+    ReplyScan done = scan("{cursor: {nextBatch: [], id: {$numberLong: '0'}, ns: 'app.c'}, ok: 1}");
+    assertTrue(done.hasCursor());
+    assertEquals(0, done.cursorId());
+  }
+
+  @Test
+  void errorsAndOtherReplies() {
+    assertFalse(scan("{ok: 0, errmsg: 'x', code: 2}").ok());
+    ReplyScan write = scan("{n: 1, ok: 1}");
+    assertTrue(write.ok());
+    assertFalse(write.hasCursor());
+    MongoFrame legacy = new MongoFrame(MongoReplies.opReply(ByteBufAllocator.DEFAULT, 1, 0, BsonDocument.parse("{ok: 1}")));
+    try {
+      assertFalse(ReplyScan.of(legacy).ok(), "only OP_MSG replies are read");
+      assertEquals(1, ReplyScan.document(legacy).getInt32("ok").getValue());
+    } finally {
+      legacy.release();
+    }
+  }
+}
