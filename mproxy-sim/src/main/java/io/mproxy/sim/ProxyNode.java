@@ -92,7 +92,8 @@ final class ProxyNode {
       rules.add(new TenantRule(null, t.name(), null, null, t.group(), t.priority(), false));
     }
     ProxyConfig pc = new ProxyConfig(new ServerSettings(0, 1, proxy.ruTickMs(), false), AdminConfig.DEFAULT,
-        List.of(), Map.of(), groupConfigs, rules);
+        List.of(), Map.of(), groupConfigs, rules, java.util.Optional.empty(),
+        java.util.Optional.ofNullable(proxy.codel()));
     this.gateway = new Gateway(pc, time, Telemetry.NOOP, new FingerprintStore(100_000));
     int nt = config.tenants().size();
     this.classifications = new Classification[nt];

@@ -1,6 +1,7 @@
 package io.mproxy.sim;
 
 import io.mproxy.core.config.BalancerConfig;
+import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.Priority;
@@ -197,7 +198,12 @@ public record SimConfig(
    * @param maxWaiters bound of each pool's wait queue
    */
   public record ProxySpec(PoolConfig pool, HealthConfig health, BalancerConfig.Score score, RuWeights weights,
-      long ruTickMs, long queryTimeoutMs, int maxWaiters) {
+      long ruTickMs, long queryTimeoutMs, int maxWaiters, CodelConfig codel) {
+
+    public ProxySpec(PoolConfig pool, HealthConfig health, BalancerConfig.Score score, RuWeights weights,
+        long ruTickMs, long queryTimeoutMs, int maxWaiters) {
+      this(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, null);
+    }
 
     public static final ProxySpec DEFAULT = new ProxySpec(
         new PoolConfig("transaction", 2, 16, 50, 60_000, 1_000, 1_000),
@@ -205,15 +211,20 @@ public record SimConfig(
         BalancerConfig.Score.LEAST_INFLIGHT, RuWeights.DEFAULT, 100, 2_000, 1_024);
 
     public ProxySpec withPool(PoolConfig p) {
-      return new ProxySpec(p, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters);
+      return new ProxySpec(p, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel);
     }
 
     public ProxySpec withQueryTimeout(long ms) {
-      return new ProxySpec(pool, health, score, weights, ruTickMs, ms, maxWaiters);
+      return new ProxySpec(pool, health, score, weights, ruTickMs, ms, maxWaiters, codel);
     }
 
     public ProxySpec withScore(BalancerConfig.Score s) {
-      return new ProxySpec(pool, health, s, weights, ruTickMs, queryTimeoutMs, maxWaiters);
+      return new ProxySpec(pool, health, s, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel);
+    }
+
+    /** With the gateway-wide CoDel (top-level {@code codel:}); null for none. */
+    public ProxySpec withCodel(CodelConfig c) {
+      return new ProxySpec(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, c);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.mproxy.sim;
 
 import io.mproxy.core.config.BalancerConfig;
+import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.Priority;
@@ -88,6 +89,12 @@ public final class Swarm {
     BalancerConfig.Score score = BalancerConfig.Score.values()[r.nextInt(BalancerConfig.Score.values().length)];
     ProxySpec proxy = new ProxySpec(pool, health, score, RuWeights.DEFAULT, 10 + r.nextInt(190),
         50 + r.nextInt(950), 1 + r.nextInt(256));
+    SimRandom q = new SimRandom(seed).derive("swarm.codel");
+    if (q.chance(0.5)) {
+      // the priority gate, drawn from its own stream so the draws above stay as they were
+      proxy = proxy.withCodel(new CodelConfig(1 + q.nextInt(20), 20 + q.nextInt(300), 1 + q.nextInt(32),
+          q.nextInt(2_000), 50 + q.nextInt(2_000)));
+    }
     List<Partition> partitions = new ArrayList<>();
     if (nodes > 1 && r.chance(0.5)) {
       long at = r.nextInt((int) duration);

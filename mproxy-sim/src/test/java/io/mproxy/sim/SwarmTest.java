@@ -21,6 +21,7 @@ class SwarmTest {
     long crashes = 0;
     long shedRu = 0;
     long shedQueue = 0;
+    long shedCodel = 0;
     long timeouts = 0;
     long retries = 0;
     long gossipLost = 0;
@@ -36,6 +37,7 @@ class SwarmTest {
       for (TenantStats t : r.tenants()) {
         shedRu += t.shed(ShedReason.RU_LIMIT);
         shedQueue += t.shed(ShedReason.QUEUE_FULL);
+        shedCodel += t.shed(ShedReason.CODEL);
         timeouts += t.timeouts();
         retries += t.retries();
         attempts += t.attempts();
@@ -47,6 +49,7 @@ class SwarmTest {
     assertTrue(attempts > seeds * 100L, "attempts " + attempts);
     assertTrue(crashes > 0, "no backend crashed");
     assertTrue(shedRu > 0 && shedQueue > 0, "shed ru_limit " + shedRu + ", queue_full " + shedQueue);
+    assertTrue(shedCodel > 0, "no request shed by the priority gate's CoDel");
     assertTrue(timeouts > 0, "no proxy timeout");
     assertTrue(retries > 0, "no retry");
     assertTrue(gossipLost > 0, "no gossip message lost");

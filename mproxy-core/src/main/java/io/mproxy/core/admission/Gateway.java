@@ -2,6 +2,8 @@ package io.mproxy.core.admission;
 
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.classify.TenantClassifier;
+import io.mproxy.core.config.CodelConfig;
+import io.mproxy.core.config.Priority;
 import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
@@ -16,6 +18,8 @@ import io.mproxy.core.telemetry.Telemetry;
 import io.mproxy.core.time.Clock;
 import io.mproxy.core.time.Scheduler;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The protocol-agnostic core chain every request passes before it may use a backend:
@@ -28,10 +32,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Gateway {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
   private final Clock clock;
   private final Telemetry telemetry;
   private final ResourceGroups groups;
   private final FingerprintStore fingerprints;
+  private volatile Codel codel;
+  private volatile PriorityGate gate;
+  /** A gate replaced by a reload, drained by its own tickets and by ticks until empty. */
+  private volatile PriorityGate retiring;
   private volatile TenantClassifier classifier;
   private volatile long generation;
 
@@ -41,14 +51,36 @@ public final class Gateway {
     this.fingerprints = fingerprints;
     this.groups = new ResourceGroups(clock, config.resourceGroups());
     this.classifier = new TenantClassifier(config);
+    config.codel().ifPresent(c -> {
+      if (c.gated()) {
+        this.gate = new PriorityGate(c, clock.nanoTime());
+      } else {
+        this.codel = new Codel(c, clock.nanoTime());
+      }
+    });
     this.generation = 1;
   }
 
   /** Applies a reloaded config: group limits change in place, the classifier is replaced. */
   public void reconfigure(ProxyConfig config, long newGeneration) {
     groups.apply(config.resourceGroups());
+    applyCodel(config.codel().orElse(null));
     classifier = new TenantClassifier(config);
     generation = newGeneration;
+  }
+
+  private synchronized void applyCodel(CodelConfig next) {
+    Codel c = codel;
+    PriorityGate g = gate;
+    CodelConfig current = c != null ? c.config() : g != null ? g.config() : null;
+    if (java.util.Objects.equals(current, next)) {
+      return;
+    }
+    codel = next != null && !next.gated() ? new Codel(next, clock.nanoTime()) : null;
+    gate = next != null && next.gated() ? new PriorityGate(next, clock.nanoTime()) : null;
+    if (g != null) {
+      retiring = g;
+    }
   }
 
   /** Bumps whenever classification may have changed; sessions re-classify when it moves. */
@@ -73,7 +105,106 @@ public final class Gateway {
     if (io.mproxy.core.fault.Faults.RU_TICK_SKIPPED.fires()) {
       return;
     }
-    groups.tick();
+    long now = clock.nanoTime();
+    Codel c = codel;
+    if (c != null) {
+      c.tick(now);
+    }
+    PriorityGate g = gate;
+    if (g != null) {
+      apply(g.tick(now));
+    }
+    PriorityGate old = retiring;
+    if (old != null) {
+      apply(old.tick(now));
+      if (old.queued() == 0 && old.inflight() <= 0) {
+        retiring = null;
+      }
+    }
+    groups.tick(now);
+  }
+
+  /** The gateway-wide priority gate, or null when the top-level {@code codel:} sets no max_inflight. */
+  PriorityGate gate() {
+    return gate;
+  }
+
+  /** Requests admitted and not yet completed through the priority gate (0 without one). */
+  public int gateInflight() {
+    PriorityGate g = gate;
+    return g == null ? 0 : g.inflight();
+  }
+
+  /** Requests waiting in the priority gate (0 without one). */
+  public int gateQueued() {
+    PriorityGate g = gate;
+    return g == null ? 0 : g.queued();
+  }
+
+  /** The last step of admission: through the priority gate when there is one. */
+  private void pass(Ticket ticket, Scheduler scheduler, AdmissionCallback callback) {
+    PriorityGate g = gate;
+    if (g == null) {
+      admitted(ticket, callback);
+      return;
+    }
+    switch (g.enter(new PriorityGate.Waiter(ticket, scheduler, callback, clock.nanoTime()))) {
+      case ADMITTED -> admitted(ticket, callback);
+      case QUEUED -> { }
+      case FULL -> shed(ticket, callback, ShedReason.QUEUE_FULL, g.config().maxWaitMs());
+    }
+  }
+
+  private void admitted(Ticket ticket, AdmissionCallback callback) {
+    ticket.groupState().countAdmitted();
+    callback.admitted(ticket);
+  }
+
+  /** Refuses a ticket RU admission had granted: refunds its estimate, then refuses as usual. */
+  private void shed(Ticket ticket, AdmissionCallback callback, ShedReason reason, long retryAfterMs) {
+    ticket.cancel();
+    callback.refused(refuse(ticket.request(), ticket.groupState(), ticket.origin(), reason, retryAfterMs, null));
+  }
+
+  /** A gated ticket ended: its slot goes to the best waiter. */
+  void release(PriorityGate g) {
+    apply(g.release(clock.nanoTime()));
+  }
+
+  private void apply(PriorityGate.Moves moves) {
+    for (PriorityGate.Waiter w : moves.admit()) {
+      w.scheduler().schedule(() -> admitted(w.ticket(), w.callback()), 0);
+    }
+    for (PriorityGate.Waiter w : moves.shed()) {
+      w.scheduler().schedule(() -> shed(w.ticket(), w.callback(), ShedReason.CODEL, moves.retryAfterMs()), 0);
+    }
+  }
+
+  /** The gateway-wide CoDel controller (top-level {@code codel:} without a gate), or null. */
+  public Codel codel() {
+    return codel;
+  }
+
+  /** A ticket reached its backend after waiting {@code sojournNanos} since it was admitted. */
+  void sojourn(ResourceGroup group, long sojournNanos, long now) {
+    Codel c = codel;
+    if (c != null) {
+      c.sample(sojournNanos, now);
+    }
+    Codel g = group.codel();
+    if (g != null) {
+      g.sample(sojournNanos, now);
+    }
+  }
+
+  /** The CoDel controller that sheds {@code p} now (global first), or null when none does. */
+  private Codel shedding(ResourceGroup group, Priority p) {
+    Codel c = codel;
+    if (c != null && c.sheds(p)) {
+      return c;
+    }
+    Codel g = group.codel();
+    return g != null && g.sheds(p) ? g : null;
   }
 
   public Classification classify(TenantIdentity tenant) {
@@ -90,9 +221,21 @@ public final class Gateway {
     request.classify(classification.group(), classification.priority());
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
+    if (mean <= 0 && !request.kind().chargedAsWrite()) {
+      mean = group.meanReadRu();
+    }
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
     group.countAsked(estimate);
     ResourceGroupConfig gc = group.config();
+    boolean shadow = gc.mode() == ResourceGroupConfig.Mode.SHADOW;
+    Codel shedBy = shedding(group, request.priority());
+    if (shedBy != null) {
+      if (!shadow) {
+        callback.refused(refuse(request, group, origin, ShedReason.CODEL, shedBy.intervalMs(), null));
+        return;
+      }
+      wouldRefuse(request, group, ShedReason.CODEL);
+    }
     boolean queueMode = gc.onExhausted() == ResourceGroupConfig.OnExhausted.QUEUE;
     boolean queueSlot = queueMode && group.tryEnqueue();
     long maxWait = queueSlot ? TimeUnit.MILLISECONDS.toNanos(gc.maxQueueMs()) : 0;
@@ -101,9 +244,8 @@ public final class Gateway {
       if (queueSlot) {
         group.dequeue();
       }
-      group.countAdmitted();
       group.countCharged(estimate);
-      callback.admitted(new Ticket(this, request, group, origin, weights, estimate));
+      pass(new Ticket(this, request, group, origin, weights, estimate), waitScheduler, callback);
       return;
     }
     if (r > 0) {
@@ -111,10 +253,10 @@ public final class Gateway {
       long enqueued = clock.nanoTime();
       Ticket ticket = new Ticket(this, request, group, origin, weights, estimate);
       waitScheduler.schedule(() -> {
+        ticket.queuedUntil(clock.nanoTime());
         group.dequeue();
-        group.countAdmitted();
         telemetry.queueWait(group.name(), request.priority(), clock.nanoTime() - enqueued);
-        callback.admitted(ticket);
+        pass(ticket, waitScheduler, callback);
       }, r + io.mproxy.core.fault.Faults.queueWakeDelayNanos());
       return;
     }
@@ -123,7 +265,28 @@ public final class Gateway {
     }
     long retryAfterMs = Math.max(1, (-(r + 1) + 999_999) / 1_000_000);
     ShedReason reason = queueMode && !queueSlot ? ShedReason.QUEUE_FULL : ShedReason.RU_LIMIT;
+    if (shadow) {
+      wouldRefuse(request, group, reason);
+      group.bucket().settle(estimate);
+      group.countCharged(estimate);
+      pass(new Ticket(this, request, group, origin, weights, estimate), waitScheduler, callback);
+      return;
+    }
     callback.refused(refuse(request, group, origin, reason, retryAfterMs, null));
+  }
+
+  /** Shadow mode: counts and logs what enforcement would have refused, and refuses nothing. */
+  private void wouldRefuse(Request request, ResourceGroup group, ShedReason reason) {
+    if (reason == ShedReason.CODEL) {
+      group.countWouldShed();
+    } else {
+      group.countWouldReject();
+    }
+    telemetry.wouldShed(group.name(), request.priority(), reason);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("shadow: group={} priority={} reason={} {}", group.name(), request.priority().label(),
+          reason.label(), reason == ShedReason.CODEL ? "would_shed" : "would_reject");
+    }
   }
 
   /**

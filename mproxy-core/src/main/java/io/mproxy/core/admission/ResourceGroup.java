@@ -26,6 +26,11 @@ public final class ResourceGroup {
   private final Clock clock;
   private final DoubleAdder ruCharged = new DoubleAdder();
   private final DoubleAdder ruAsked = new DoubleAdder();
+  private final DoubleAdder readRu = new DoubleAdder();
+  private final LongAdder reads = new LongAdder();
+  private final LongAdder wouldReject = new LongAdder();
+  private final LongAdder wouldShed = new LongAdder();
+  private volatile Codel codel;
   private volatile ResourceGroupConfig config;
   private volatile double shareRuPerSec;
   /** This node's fraction of the global limit when a fleet shares it; NaN when alone. */
@@ -38,6 +43,7 @@ public final class ResourceGroup {
     this.bucket = new TokenBucket(clock, config.ruPerSec(), config.burst(), config.maxDebt());
     this.clock = clock;
     this.meter = new InflightMeter(clock.nanoTime());
+    this.codel = config.codel() == null ? null : new Codel(config.codel(), clock.nanoTime());
   }
 
   /**
@@ -45,6 +51,9 @@ public final class ResourceGroup {
    * fleet keeps its fraction of the (possibly changed) global limit until the next share round.
    */
   public synchronized void reconfigure(ResourceGroupConfig next) {
+    if (!java.util.Objects.equals(config.codel(), next.codel())) {
+      this.codel = next.codel() == null ? null : new Codel(next.codel(), clock.nanoTime());
+    }
     this.config = next;
     double fraction = shareFraction;
     if (Double.isNaN(fraction)) {
@@ -152,6 +161,43 @@ public final class ResourceGroup {
    */
   public double ruAskedTotal() {
     return ruAsked.sum();
+  }
+
+  /** This group's own CoDel controller, or null when the group has no {@code codel}. */
+  public Codel codel() {
+    return codel;
+  }
+
+  /**
+   * Mean RU of this group's completed reads, or 0 before the first: the estimate for a read whose
+   * fingerprint has no history yet, so that a new shape is not admitted at the 1 RU base.
+   */
+  double meanReadRu() {
+    long n = reads.sum();
+    return n == 0 ? 0 : readRu.sum() / n;
+  }
+
+  void recordRead(double ru) {
+    readRu.add(ru);
+    reads.increment();
+  }
+
+  void countWouldReject() {
+    wouldReject.increment();
+  }
+
+  void countWouldShed() {
+    wouldShed.increment();
+  }
+
+  /** Requests a shadow-mode group let through that its RU limit would have refused. */
+  public long wouldRejectTotal() {
+    return wouldReject.sum();
+  }
+
+  /** Requests a shadow-mode group let through that CoDel would have shed. */
+  public long wouldShedTotal() {
+    return wouldShed.sum();
   }
 
   void countAsked(double ru) {

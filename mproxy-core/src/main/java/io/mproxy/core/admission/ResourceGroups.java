@@ -61,8 +61,16 @@ public final class ResourceGroups {
 
   /** Charges every group for the latency its requests accrued in flight since the last tick. */
   public void tick() {
+    tick(clock.nanoTime());
+  }
+
+  void tick(long now) {
     for (ResourceGroup g : groups.values()) {
       g.tick();
+      Codel c = g.codel();
+      if (c != null) {
+        c.tick(now);
+      }
     }
   }
 }

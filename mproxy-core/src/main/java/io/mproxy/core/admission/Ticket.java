@@ -20,12 +20,17 @@ public final class Ticket {
   private final Origin origin;
   private final RuWeights weights;
   private final double estimate;
+  private final long admittedNanos;
   private Backend backend;
   private long dispatchNanos;
   private long startTick;
   private double latencyWeight;
   private boolean dispatched;
   private boolean done;
+  /** When a queued ticket's wait ends: its sojourn is counted from then, not from the reservation. */
+  private long queuedUntil;
+  /** The priority gate this ticket holds a slot of, released when it ends; null for none. */
+  private PriorityGate gate;
 
   Ticket(Gateway gateway, Request request, ResourceGroup group, Origin origin, RuWeights weights,
       double estimate) {
@@ -35,6 +40,7 @@ public final class Ticket {
     this.origin = origin;
     this.weights = weights;
     this.estimate = estimate;
+    this.admittedNanos = gateway.clock().nanoTime();
   }
 
   public Request request() {
@@ -63,6 +69,7 @@ public final class Ticket {
     dispatchNanos = gateway.clock().nanoTime();
     latencyWeight = request.latencyCharged() ? weights.wLatency() : 0;
     startTick = group.startInflight(latencyWeight, dispatchNanos);
+    gateway.sojourn(group, Math.max(0, dispatchNanos - Math.max(admittedNanos, queuedUntil)), dispatchNanos);
     to.started();
   }
 
@@ -94,9 +101,43 @@ public final class Ticket {
       finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
       backend.finished(latencyNanos, finalRu);
+      if (!write) {
+        group.recordRead(finalRu);
+      }
     }
     group.charge(finalRu - charged);
     gateway.completed(this, outcome, finalRu, latencyNanos, now);
+    releaseGate();
+  }
+
+  void gate(PriorityGate g) {
+    gate = g;
+  }
+
+  ResourceGroup groupState() {
+    return group;
+  }
+
+  /** Ends a ticket refused before its caller ever saw it: the estimate goes back, nothing is reported. */
+  void cancel() {
+    if (done) {
+      return;
+    }
+    done = true;
+    group.charge(-estimate);
+    releaseGate();
+  }
+
+  private void releaseGate() {
+    PriorityGate g = gate;
+    if (g != null) {
+      gate = null;
+      gateway.release(g);
+    }
+  }
+
+  void queuedUntil(long nanos) {
+    queuedUntil = nanos;
   }
 
   Origin origin() {

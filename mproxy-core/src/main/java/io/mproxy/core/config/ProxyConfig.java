@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * The whole validated configuration: immutable, swapped atomically on reload. {@code fleet} is the
- * optional top-level {@code cluster:} section (budget sharing over gossip).
+ * optional top-level {@code cluster:} section (budget sharing over gossip); {@code codel} the
+ * optional top-level {@code codel:} section (CoDel shedding judged across every group).
  */
 public record ProxyConfig(
     ServerSettings server,
@@ -15,9 +16,11 @@ public record ProxyConfig(
     Map<String, ClusterConfig> clusters,
     Map<String, ResourceGroupConfig> resourceGroups,
     List<TenantRule> tenants,
-    Optional<FleetConfig> fleet) {
+    Optional<FleetConfig> fleet,
+    Optional<CodelConfig> codel) {
 
   public ProxyConfig {
+    codel = codel == null ? Optional.empty() : codel;
     listeners = List.copyOf(listeners);
     clusters = Map.copyOf(clusters);
     resourceGroups = Map.copyOf(resourceGroups);
@@ -29,7 +32,14 @@ public record ProxyConfig(
   public ProxyConfig(ServerSettings server, AdminConfig admin, List<ListenerConfig> listeners,
       Map<String, ClusterConfig> clusters, Map<String, ResourceGroupConfig> resourceGroups,
       List<TenantRule> tenants) {
-    this(server, admin, listeners, clusters, resourceGroups, tenants, Optional.empty());
+    this(server, admin, listeners, clusters, resourceGroups, tenants, Optional.empty(), Optional.empty());
+  }
+
+  /** Without a global {@code codel:} section. */
+  public ProxyConfig(ServerSettings server, AdminConfig admin, List<ListenerConfig> listeners,
+      Map<String, ClusterConfig> clusters, Map<String, ResourceGroupConfig> resourceGroups,
+      List<TenantRule> tenants, Optional<FleetConfig> fleet) {
+    this(server, admin, listeners, clusters, resourceGroups, tenants, fleet, Optional.empty());
   }
 
   public Optional<ListenerConfig> listener(String name) {

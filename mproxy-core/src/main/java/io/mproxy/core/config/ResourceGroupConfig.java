@@ -9,6 +9,8 @@ package io.mproxy.core.config;
  * @param maxQueueMs longest a request may wait for tokens in {@code queue} mode
  * @param maxQueued most requests that may wait at once in {@code queue} mode
  * @param maxDebt how far below zero settling may push the bucket (defaults to burst)
+ * @param codel CoDel shedding judged on this group's own requests, or null for none
+ * @param mode {@code enforce} refuses; {@code shadow} only counts and logs what it would refuse
  */
 public record ResourceGroupConfig(
     String name,
@@ -18,9 +20,24 @@ public record ResourceGroupConfig(
     OnExhausted onExhausted,
     long maxQueueMs,
     int maxQueued,
-    double maxDebt) {
+    double maxDebt,
+    CodelConfig codel,
+    Mode mode) {
 
   public enum OnExhausted { REJECT, QUEUE }
+
+  /** Whether the group's limits refuse requests or only count what they would refuse. */
+  public enum Mode { ENFORCE, SHADOW }
+
+  public ResourceGroupConfig {
+    mode = mode == null ? Mode.ENFORCE : mode;
+  }
+
+  /** A group without CoDel, enforcing. */
+  public ResourceGroupConfig(String name, double ruPerSec, double burst, Priority priority,
+      OnExhausted onExhausted, long maxQueueMs, int maxQueued, double maxDebt) {
+    this(name, ruPerSec, burst, priority, onExhausted, maxQueueMs, maxQueued, maxDebt, null, Mode.ENFORCE);
+  }
 
   public static final String DEFAULT_GROUP = "default";
 

@@ -31,6 +31,14 @@ public interface Telemetry {
   /** Time a request waited for admission ({@code mproxy_queue_wait_seconds}). */
   void queueWait(String group, Priority priority, long nanos);
 
+  /**
+   * A shadow-mode group let a request through that enforcement would have refused
+   * ({@code mproxy_shadow_total{group,priority,reason,action}}; action {@code would_shed} for
+   * CoDel, {@code would_reject} otherwise). Default: not reported.
+   */
+  default void wouldShed(String group, Priority priority, ShedReason reason) {
+  }
+
   Telemetry NOOP = new Telemetry() {
     @Override
     public void requestCompleted(String l, String p, String g, Outcome o, long d) {

@@ -435,7 +435,8 @@ class GatewayTest {
 
     Ticket second = admit(gw, "t", read("fp")).ticket();
     assertEquals(24.0, second.estimate(), EPS);
-    assertEquals(1.0, admit(gw, "t", read("other")).ticket().estimate(), EPS);
+    assertEquals(24.0, admit(gw, "t", read("other")).ticket().estimate(), EPS,
+        "a shape without history is estimated at the group's mean read, not the 1 RU base");
     assertEquals(7.0, admit(gw, "t", request(RequestKind.WRITE, "fp", 4096, true)).ticket().estimate(), EPS,
         "a write's estimate ignores the fingerprint mean");
 

@@ -26,6 +26,12 @@ final class RecordingTelemetry implements Telemetry {
   final List<Charged> charged = new CopyOnWriteArrayList<>();
   final List<Shed> shed = new CopyOnWriteArrayList<>();
   final List<QueueWait> queueWaits = new CopyOnWriteArrayList<>();
+  final List<Shed> wouldShed = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void wouldShed(String group, Priority priority, ShedReason reason) {
+    wouldShed.add(new Shed(group, priority, reason));
+  }
 
   @Override
   public void requestCompleted(String listener, String protocol, String group, Outcome outcome,

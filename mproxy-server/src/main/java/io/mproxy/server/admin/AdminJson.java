@@ -46,6 +46,9 @@ final class AdminJson {
     root.set("listeners", listeners());
     root.set("clusters", clusters());
     root.set("resource_groups", groups(now));
+    ObjectNode gate = root.putObject("priority_gate");
+    gate.put("inflight", view.gateway().gateInflight());
+    gate.put("queued", view.gateway().gateQueued());
     ArrayNode members = root.putArray("members");
     view.members().forEach(members::add);
     root.set("fleet", fleet());
@@ -177,7 +180,11 @@ final class AdminJson {
           .put("admitted", g.admittedTotal())
           .put("rejected", g.rejectedTotal())
           .put("queued", g.queued())
-          .put("inflight", g.inflight());
+          .put("inflight", g.inflight())
+          .put("mode", lower(c.mode()))
+          .put("would_reject", g.wouldRejectTotal())
+          .put("would_shed", g.wouldShedTotal())
+          .put("codel_level", g.codel() == null ? 0 : g.codel().level());
     }
     return out;
   }

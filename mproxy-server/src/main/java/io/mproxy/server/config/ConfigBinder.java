@@ -2,6 +2,7 @@ package io.mproxy.server.config;
 
 import io.mproxy.core.config.AdminConfig;
 import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.FleetConfig;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.ListenerConfig;
@@ -28,7 +29,8 @@ import java.util.Set;
 final class ConfigBinder {
 
   static final List<String> SECTIONS =
-      List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster");
+      List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
+          "codel");
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
   static final List<String> ADMIN_KEYS = List.of("bind");
@@ -59,6 +61,8 @@ final class ConfigBinder {
     Map<String, ResourceGroupConfig> groups = new ResourceGroupBinder(problems).bindAll(top);
     List<TenantBinder.Bound> tenants = new TenantBinder(problems).bindAll(top);
     Optional<FleetConfig> fleet = new FleetBinder(problems).bind(top);
+    Optional<CodelConfig> codel = top.section("codel", ResourceGroupBinder.GLOBAL_CODEL_KEYS)
+        .map(c -> ResourceGroupBinder.codel(c, true));
     top.rejectUnknownKeys();
 
     checkListenerNames(listeners);
@@ -72,7 +76,8 @@ final class ConfigBinder {
     clusters.forEach((name, bound) -> clusterConfigs.put(name, bound.config()));
     List<ListenerConfig> listenerConfigs = listeners.stream().map(ListenerBinder.Bound::config).toList();
     List<TenantRule> rules = tenants.stream().map(TenantBinder.Bound::rule).toList();
-    return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet));
+    return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet,
+        codel));
   }
 
   /**

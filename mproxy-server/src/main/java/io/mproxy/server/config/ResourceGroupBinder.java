@@ -1,7 +1,9 @@
 package io.mproxy.server.config;
 
+import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.config.ResourceGroupConfig;
+import io.mproxy.core.config.ResourceGroupConfig.Mode;
 import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +17,14 @@ import java.util.Optional;
 final class ResourceGroupBinder {
 
   static final List<String> KEYS = List.of("ru_per_sec", "burst", "priority", "on_exhausted",
-      "max_queue_ms", "max_queued", "max_debt");
+      "max_queue_ms", "max_queued", "max_debt", "codel", "mode");
+  /** A group's {@code codel:}: judged on its own requests at admission (no gate). */
+  static final List<String> GROUP_CODEL_KEYS = List.of("target_ms", "interval_ms");
+  /** The top-level {@code codel:}; {@code max_inflight > 0} turns on the priority gate. */
+  static final List<String> GLOBAL_CODEL_KEYS =
+      List.of("target_ms", "interval_ms", "max_inflight", "max_queued", "max_wait_ms");
+  static final long DEFAULT_CODEL_TARGET_MS = 5;
+  static final long DEFAULT_CODEL_INTERVAL_MS = 100;
   static final long DEFAULT_MAX_QUEUE_MS = 1_000;
   static final int DEFAULT_MAX_QUEUED = 1_000;
   static final Priority DEFAULT_PRIORITY = Priority.NORMAL;
@@ -49,8 +58,24 @@ final class ResourceGroupBinder {
     OnExhausted onExhausted = g.choice("on_exhausted", OnExhausted.class, DEFAULT_ON_EXHAUSTED);
     long maxQueueMs = g.integer("max_queue_ms", DEFAULT_MAX_QUEUE_MS, Range.atLeast(0));
     int maxQueued = g.int32("max_queued", DEFAULT_MAX_QUEUED, Range.atLeast(0));
+    CodelConfig codel = g.section("codel", GROUP_CODEL_KEYS).map(c -> codel(c, false)).orElse(null);
+    Mode mode = g.choice("mode", Mode.class, Mode.ENFORCE);
     g.rejectUnknownKeys();
     return new ResourceGroupConfig(name, ruPerSec, burst, priority, onExhausted, maxQueueMs,
-        maxQueued, maxDebt);
+        maxQueued, maxDebt, codel, mode);
+  }
+
+  /** Binds a {@code codel:} mapping; only the top-level one may set the gate's keys. */
+  static CodelConfig codel(MapReader c, boolean global) {
+    Range positive = Range.greaterThan(0);
+    long target = c.integer("target_ms", DEFAULT_CODEL_TARGET_MS, positive);
+    long interval = c.integer("interval_ms", DEFAULT_CODEL_INTERVAL_MS, positive);
+    int maxInflight = global ? c.int32("max_inflight", 0, Range.atLeast(0)) : 0;
+    int maxQueued = global ? c.int32("max_queued", CodelConfig.DEFAULT_MAX_QUEUED, Range.atLeast(0))
+        : CodelConfig.DEFAULT_MAX_QUEUED;
+    long maxWait = global ? c.integer("max_wait_ms", CodelConfig.DEFAULT_MAX_WAIT_MS, positive)
+        : CodelConfig.DEFAULT_MAX_WAIT_MS;
+    c.rejectUnknownKeys();
+    return new CodelConfig(target, interval, maxInflight, maxQueued, maxWait);
   }
 }

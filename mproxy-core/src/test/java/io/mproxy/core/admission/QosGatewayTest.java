@@ -1,0 +1,313 @@
+package io.mproxy.core.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.mproxy.core.balance.Backend;
+import io.mproxy.core.classify.Classification;
+import io.mproxy.core.config.AdminConfig;
+import io.mproxy.core.config.BackendConfig;
+import io.mproxy.core.config.CodelConfig;
+import io.mproxy.core.config.HostPort;
+import io.mproxy.core.config.Priority;
+import io.mproxy.core.config.ProxyConfig;
+import io.mproxy.core.config.ResourceGroupConfig;
+import io.mproxy.core.config.ResourceGroupConfig.Mode;
+import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
+import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.config.ServerSettings;
+import io.mproxy.core.fingerprint.FingerprintStore;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.Request;
+import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.request.ShedReason;
+import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.time.ManualClock;
+import io.mproxy.core.time.ManualScheduler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Priorities, the priority gate with per-priority CoDel, admission CoDel, shadow mode: in virtual time. */
+class QosGatewayTest {
+
+  private static final double EPS = 1e-9;
+  private static final TenantIdentity TENANT = new TenantIdentity("l1", "alice", "db", "app");
+  private static final Origin ORIGIN = new Origin("l1", "redis");
+
+  private final ManualClock clock = new ManualClock();
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
+  private final RecordingTelemetry telemetry = new RecordingTelemetry();
+  private final Backend backend =
+      new Backend(new BackendConfig(new HostPort("127.0.0.1", 1), BackendConfig.Role.PRIMARY), clock);
+
+  // ---- the priority gate ----
+
+  @Test
+  void theGateAdmitsUpToMaxInflightThenServesHighBeforeLow() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 2, 10, 1_000)), unlimited("g", Mode.ENFORCE));
+    Answer a1 = admit(gw, "g", Priority.NORMAL);
+    Answer a2 = admit(gw, "g", Priority.NORMAL);
+    Answer low = admit(gw, "g", Priority.LOW);
+    Answer high = admit(gw, "g", Priority.HIGH);
+    assertNotNull(a1.ticket());
+    assertNotNull(a2.ticket());
+    assertTrue(low.answers.isEmpty() && high.answers.isEmpty(), "both wait for a slot");
+    assertEquals(2, gw.gateInflight());
+    assertEquals(2, gw.gateQueued());
+
+    a1.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(high.ticket(), "the freed slot goes to HIGH although LOW came first");
+    assertTrue(low.answers.isEmpty());
+    a2.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(low.ticket());
+    assertEquals(0, gw.gateQueued());
+    assertEquals(2, gw.gateInflight());
+  }
+
+  @Test
+  void aFullGateQueueRefusesWithQueueFullAndRefundsTheEstimate() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 1, 1_000)),
+        new ResourceGroupConfig("g", 1e-9, 10, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 10));
+    ResourceGroup g = gw.groups().get("g");
+    assertNotNull(admit(gw, "g", Priority.NORMAL).ticket());
+    assertTrue(admit(gw, "g", Priority.NORMAL).answers.isEmpty(), "queued");
+    Answer third = admit(gw, "g", Priority.HIGH);
+    assertEquals(ShedReason.QUEUE_FULL, third.refusal().reason());
+    assertEquals(10.0 - 2.0, g.bucket().tokens(), 1e-6, "the refused request's 1 RU came back");
+    assertEquals(1, telemetry.shed.size());
+    assertEquals(2, g.admittedTotal() + gw.gateQueued(), "one admitted, one waiting");
+  }
+
+  @Test
+  void codelShedsLowHeadsThatStayAboveTargetButNeverTheHighQueue() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 1_000, 10_000)), unlimited("g", Mode.ENFORCE));
+    Answer holder = admit(gw, "g", Priority.NORMAL);
+    List<Answer> lows = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      lows.add(admit(gw, "g", Priority.LOW));
+    }
+    // the slot is held for 50 ms per request: every LOW head has waited far above 5 ms
+    Ticket current = holder.ticket();
+    int shed = 0;
+    int admitted = 0;
+    for (int round = 0; round < 40 && current != null; round++) {
+      clock.advanceNanos(50_000_000L);
+      gw.tick();
+      current.complete(Outcome.OK, 0);
+      scheduler.advanceNanos(0);
+      current = null;
+      for (Answer a : lows) {
+        if (a.ticket() != null && !a.done) {
+          a.done = true;
+          admitted++;
+          current = a.ticket();
+        }
+      }
+    }
+    for (Answer a : lows) {
+      if (a.refusal() != null) {
+        assertEquals(ShedReason.CODEL, a.refusal().reason());
+        assertEquals(100, a.refusal().retryAfterMs());
+        shed++;
+      }
+    }
+    assertTrue(admitted >= 2, "CoDel lets heads through until sojourn stayed above target an interval: " + admitted);
+    assertTrue(shed >= 10, "then sheds the LOW heads: " + shed);
+    assertEquals(20, admitted + shed, "every waiter answered once");
+
+    // a HIGH waiter behind a busy slot is served by priority: its own queue's sojourn is short
+    Answer h1 = admit(gw, "g", Priority.HIGH);
+    assertNotNull(h1.ticket(), "the gate is free again");
+    Answer h2 = admit(gw, "g", Priority.HIGH);
+    clock.advanceNanos(2_000_000L);
+    h1.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(h2.ticket(), "HIGH below target is never shed");
+  }
+
+  @Test
+  void waitersPastMaxWaitAreShedOnTheTick() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 10, 300)), unlimited("g", Mode.ENFORCE));
+    Answer holder = admit(gw, "g", Priority.HIGH);
+    Answer waiter = admit(gw, "g", Priority.LOW);
+    clock.advanceNanos(200_000_000L);
+    gw.tick();
+    scheduler.advanceNanos(0);
+    assertTrue(waiter.answers.isEmpty());
+    clock.advanceNanos(200_000_000L);
+    gw.tick();
+    scheduler.advanceNanos(0);
+    assertEquals(ShedReason.CODEL, waiter.refusal().reason());
+    assertEquals(0, gw.gateQueued());
+    holder.ticket().complete(Outcome.OK, 0);
+    assertEquals(0, gw.gateInflight(), "the slot came back");
+  }
+
+  @Test
+  void aReloadThatDropsTheGateStillAnswersItsWaiters() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 10, 1_000)), unlimited("g", Mode.ENFORCE));
+    Answer holder = admit(gw, "g", Priority.HIGH);
+    Answer waiter = admit(gw, "g", Priority.LOW);
+    gw.reconfigure(config(Optional.empty(), unlimited("g", Mode.ENFORCE)), 2);
+    assertNotNull(admit(gw, "g", Priority.LOW).ticket(), "no gate after the reload");
+    holder.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(waiter.ticket(), "the retired gate hands its slot on");
+  }
+
+  // ---- CoDel at admission (no gate) ----
+
+  @Test
+  void admissionCodelEscalatesLowThenNormalThenHighAndStepsBack() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100)), unlimited("g", Mode.ENFORCE));
+    Codel c = gw.codel();
+    assertNotNull(c);
+    // every 10 ms one request is dispatched after a 20 ms wait
+    for (int i = 0; i < 12; i++) {
+      Ticket t = admit(gw, "g", Priority.HIGH).ticket();
+      clock.advanceNanos(20_000_000L);
+      t.dispatched(backend);
+      t.complete(Outcome.OK, 0);
+    }
+    assertEquals(2, c.level(), "two intervals above target");
+    assertEquals(ShedReason.CODEL, admit(gw, "g", Priority.LOW).refusal().reason());
+    assertEquals(ShedReason.CODEL, admit(gw, "g", Priority.NORMAL).refusal().reason());
+    assertNotNull(admit(gw, "g", Priority.HIGH).ticket(), "HIGH last");
+    clock.advanceNanos(150_000_000L);
+    gw.tick();
+    clock.advanceNanos(150_000_000L);
+    gw.tick();
+    assertEquals(0, c.level(), "intervals without a late dispatch step back");
+    assertNotNull(admit(gw, "g", Priority.LOW).ticket());
+  }
+
+  @Test
+  void codelUnitStepsOnePriorityPerInterval() {
+    Codel c = new Codel(new CodelConfig(5, 100), 0);
+    long ms = 1_000_000L;
+    for (long t = 0; t <= 100; t += 10) {
+      c.sample(6 * ms, t * ms);
+    }
+    assertEquals(1, c.level());
+    assertTrue(c.sheds(Priority.LOW));
+    assertFalse(c.sheds(Priority.NORMAL));
+    c.sample(1 * ms, 110 * ms);
+    assertEquals(1, c.level(), "one good sample does not end shedding");
+    for (long t = 120; t <= 220; t += 10) {
+      c.sample(1 * ms, t * ms);
+    }
+    assertEquals(0, c.level());
+  }
+
+  // ---- shadow mode ----
+
+  @Test
+  void aShadowGroupAdmitsWhatItWouldRejectAndCountsIt() {
+    Gateway gw = gateway(Optional.empty(),
+        new ResourceGroupConfig("g", 1e-9, 2, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 2, null, Mode.SHADOW));
+    ResourceGroup g = gw.groups().get("g");
+    for (int i = 0; i < 5; i++) {
+      assertNotNull(admit(gw, "g", Priority.NORMAL).ticket(), "shadow never refuses");
+    }
+    assertEquals(3, g.wouldRejectTotal());
+    assertEquals(0, g.rejectedTotal());
+    assertEquals(3, telemetry.wouldShed.size());
+    assertTrue(telemetry.shed.isEmpty());
+    assertEquals(5.0, g.ruChargedTotal(), EPS, "what it admits is still charged");
+  }
+
+  @Test
+  void switchingShadowToEnforceIsAReload() {
+    Gateway gw = gateway(Optional.empty(),
+        new ResourceGroupConfig("g", 1e-9, 1, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1, null, Mode.SHADOW));
+    assertNotNull(admit(gw, "g", Priority.NORMAL).ticket());
+    assertNotNull(admit(gw, "g", Priority.NORMAL).ticket());
+    gw.reconfigure(config(Optional.empty(),
+        new ResourceGroupConfig("g", 1e-9, 1, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1, null, Mode.ENFORCE)), 2);
+    assertEquals(ShedReason.RU_LIMIT, admit(gw, "g", Priority.NORMAL).refusal().reason());
+  }
+
+  // ---- cold start ----
+
+  @Test
+  void aReadWithoutHistoryIsEstimatedAtTheGroupsMeanRead() {
+    Gateway gw = gateway(Optional.empty(), unlimited("g", Mode.ENFORCE));
+    Ticket first = admitFp(gw, "fp-a").ticket();
+    assertEquals(1.0, first.estimate(), EPS, "nothing known at all: the base");
+    first.dispatched(backend);
+    clock.advanceNanos(8_000_000L); // 8 ms at w_latency 0.5: 4 RU of latency
+    first.complete(Outcome.OK, 0);
+    Ticket other = admitFp(gw, "fp-b").ticket();
+    assertEquals(5.0, other.estimate(), 1e-6, "a new shape is estimated at what the group's reads cost");
+  }
+
+  // ---- helpers ----
+
+  private Answer admit(Gateway gw, String group, Priority p) {
+    Answer a = new Answer();
+    Request r = new Request(TENANT, RequestKind.READ, "GET", null, 32, clock.nanoTime(), true);
+    gw.admit(r, new Classification(group, p, false, 0), ORIGIN, RuWeights.DEFAULT, scheduler, a);
+    return a;
+  }
+
+  private Answer admitFp(Gateway gw, String fp) {
+    Answer a = new Answer();
+    Request r = new Request(TENANT, RequestKind.READ, "GET", fp, 32, clock.nanoTime(), true);
+    gw.admit(r, new Classification("g", Priority.NORMAL, false, 0), ORIGIN, RuWeights.DEFAULT, scheduler, a);
+    return a;
+  }
+
+  private Gateway gateway(Optional<CodelConfig> codel, ResourceGroupConfig group) {
+    return new Gateway(config(codel, group), clock, telemetry, new FingerprintStore(1_000));
+  }
+
+  private static ProxyConfig config(Optional<CodelConfig> codel, ResourceGroupConfig group) {
+    return new ProxyConfig(new ServerSettings(10_000, 1, 100, false), AdminConfig.DEFAULT, List.of(),
+        Map.of(), Map.of(group.name(), group), List.of(), Optional.empty(), codel);
+  }
+
+  private static ResourceGroupConfig unlimited(String name, Mode mode) {
+    return new ResourceGroupConfig(name, 1e9, 1e9, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1e9, null, mode);
+  }
+
+  /** Records the single answer admission gives; fails on a second one. */
+  private static final class Answer implements AdmissionCallback {
+    private final List<Object> answers = new ArrayList<>();
+    boolean done;
+
+    @Override
+    public void admitted(Ticket ticket) {
+      record(ticket);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      record(refusal);
+    }
+
+    private void record(Object answer) {
+      if (!answers.isEmpty()) {
+        fail("a second answer " + answer + " after " + answers);
+      }
+      answers.add(answer);
+    }
+
+    Ticket ticket() {
+      return answers.isEmpty() || !(answers.get(0) instanceof Ticket t) ? null : t;
+    }
+
+    Refusal refusal() {
+      return answers.isEmpty() || !(answers.get(0) instanceof Refusal r) ? null : r;
+    }
+  }
+}

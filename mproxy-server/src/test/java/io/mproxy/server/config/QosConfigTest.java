@@ -1,0 +1,67 @@
+package io.mproxy.server.config;
+
+import static io.mproxy.server.config.Configs.problems;
+import static io.mproxy.server.config.Configs.valid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mproxy.core.config.CodelConfig;
+import io.mproxy.core.config.ProxyConfig;
+import io.mproxy.core.config.ResourceGroupConfig;
+import io.mproxy.core.config.ResourceGroupConfig.Mode;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The QoS keys: top-level and per-group {@code codel:}, and a group's {@code mode:}. */
+class QosConfigTest {
+
+  @Test
+  void topLevelCodelWithAGateBinds() {
+    ProxyConfig c = valid("""
+        codel: { target_ms: 5, interval_ms: 100, max_inflight: 16, max_queued: 500, max_wait_ms: 800 }
+        """);
+    assertEquals(Optional.of(new CodelConfig(5, 100, 16, 500, 800)), c.codel());
+  }
+
+  @Test
+  void codelKeysDefault() {
+    assertEquals(Optional.of(new CodelConfig(5, 100)), valid("codel: {}\n").codel());
+    assertEquals(Optional.empty(), valid("").codel());
+  }
+
+  @Test
+  void aGroupHasItsOwnCodelAndMode() {
+    ResourceGroupConfig g = valid("""
+        resource_groups:
+          batch: { ru_per_sec: 100, priority: low, mode: shadow, codel: { target_ms: 20, interval_ms: 200 } }
+          web: { ru_per_sec: 100 }
+        """).resourceGroups().get("batch");
+    assertEquals(new CodelConfig(20, 200), g.codel());
+    assertEquals(Mode.SHADOW, g.mode());
+    ResourceGroupConfig web = valid("resource_groups: { web: { ru_per_sec: 100 } }\n").resourceGroups().get("web");
+    assertNull(web.codel());
+    assertEquals(Mode.ENFORCE, web.mode());
+  }
+
+  @Test
+  void theGateKeysBelongToTheTopLevelOnly() {
+    List<String> p = problems("""
+        resource_groups:
+          g: { ru_per_sec: 100, codel: { max_inflight: 4 } }
+        """);
+    assertEquals(1, p.size(), p.toString());
+    assertTrue(p.get(0).contains("unknown key 'max_inflight'"), p.toString());
+  }
+
+  @Test
+  void badValuesAreLocatedProblems() {
+    List<String> p = problems("""
+        codel: { target_ms: 0, max_inflight: -1 }
+        resource_groups:
+          g: { ru_per_sec: 100, mode: dryrun }
+        """);
+    assertEquals(3, p.size(), p.toString());
+  }
+}
