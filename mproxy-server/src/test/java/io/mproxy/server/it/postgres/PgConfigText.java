@@ -60,8 +60,14 @@ final class PgConfigText {
 
   /** Replaces the pool: {@code mode} is {@code transaction} or {@code session}. */
   PgConfigText withPool(String mode, int minIdle, int maxSize) {
+    return withPool(mode, minIdle, maxSize, "");
+  }
+
+  /** Replaces the pool with more keys, e.g. {@code "acquire_timeout_ms: 60000"}. */
+  PgConfigText withPool(String mode, int minIdle, int maxSize, String moreKeys) {
     return new PgConfigText(backendAddress,
-        "{ mode: " + mode + ", min_idle: " + minIdle + ", max_size: " + maxSize + " }",
+        "{ mode: " + mode + ", min_idle: " + minIdle + ", max_size: " + maxSize
+            + (moreKeys.isEmpty() ? "" : ", " + moreKeys) + " }",
         users, listenerLines, clusterLines, groups, tenants);
   }
 

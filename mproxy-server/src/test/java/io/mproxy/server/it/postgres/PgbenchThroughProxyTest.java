@@ -58,7 +58,10 @@ class PgbenchThroughProxyTest {
   @BeforeAll
   static void start() throws Exception {
     pg = PostgresServer.builder().maxConnections(30).start();
-    proxy = ProxyFixture.startYaml(PgConfigText.forBackend(pg.address()).withPool("transaction", 2, POOL)
+    proxy = ProxyFixture.startYaml(PgConfigText.forBackend(pg.address()).withPool("transaction", 2, POOL,
+            // 100 clients queue for 10 connections: on a loaded machine a wait can pass the
+            // default 5 s acquire timeout, and this test is about correctness, not latency
+            "acquire_timeout_ms: 60000")
         .withListener("query_wait_timeout_ms: 60000").render(), PgConfigText.LISTENER);
     monitor = PgClients.app(pg.port());
     samplerThread = Executors.newSingleThreadExecutor();
