@@ -4,7 +4,9 @@ package io.mproxy.server.demo;
  * The config file {@code mproxy demo} runs the daemon on: a PostgreSQL listener with one login
  * per tenant, the embedded backend as the only cluster member, and one resource group per tenant.
  * The numbers are sized so that on a laptop the batch flood and the runaway query ask for far more
- * RU than their groups allow, while the interactive tenant stays well inside its own.
+ * RU than their groups allow, while the interactive tenant stays well inside its own. The batch
+ * group queues briefly (a few requests for at most 250 ms) before refusing, so the demo shows both
+ * queueing ({@code mproxy_queue_wait_seconds}) and shedding ({@code queue_full}, {@code ru_limit}).
  */
 public final class DemoConfig {
 
@@ -40,11 +42,11 @@ public final class DemoConfig {
             backends:
               - { address: 127.0.0.1:%4$d, role: primary }
             pool: { mode: transaction, min_idle: 2, max_size: 8, max_opens_per_sec: 50 }
-            health: { interval_ms: 2000, timeout_ms: 2000 }
+            health: { interval_ms: 2000, timeout_ms: 5000 }
         resource_groups:
           default:     { ru_per_sec: 1000, burst: 2000, priority: normal, on_exhausted: reject }
           interactive: { ru_per_sec: 5000, burst: 10000, priority: high, on_exhausted: reject }
-          batch:       { ru_per_sec: 300, burst: 600, priority: low, on_exhausted: reject }
+          batch:       { ru_per_sec: 300, burst: 600, priority: low, on_exhausted: queue, max_queue_ms: 250, max_queued: 4 }
           adhoc:       { ru_per_sec: 100, burst: 200, priority: low, on_exhausted: reject }
         tenants:
           - { match: { user: checkout }, group: interactive }

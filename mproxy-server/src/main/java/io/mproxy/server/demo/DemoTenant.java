@@ -29,7 +29,7 @@ public record DemoTenant(String name, String role, String user, String group, in
                 + r.nextInt(1000) + " GROUP BY region"),
         new DemoTenant("adhoc", "runaway query", "adhoc", "adhoc", 1, 0, 100,
             r -> "SELECT count(*) FROM accounts a JOIN accounts b ON a.region = b.region"
-                + " WHERE a.id < " + (300 + r.nextInt(100)) + " AND b.balance > a.balance"),
+                + " WHERE a.id < " + (120 + r.nextInt(40)) + " AND b.balance > a.balance"),
     };
   }
 }
