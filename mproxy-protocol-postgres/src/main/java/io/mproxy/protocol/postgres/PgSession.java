@@ -539,7 +539,16 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       if (type == PgMessages.COPY_DONE || type == PgMessages.COPY_FAIL) {
         copyIn = false;
       }
-      forward(msg, type);
+      try {
+        forward(msg, type);
+      } catch (IllegalArgumentException | IndexOutOfBoundsException malformed) {
+        // A message whose fields do not parse (e.g. a Bind without its terminators).
+        if (msg.refCnt() > 0) {
+          msg.release();
+        }
+        protocolViolation("invalid message of type '" + (char) type + "'");
+        return;
+      }
       if (isSyncPoint(type)) {
         current.syncSent = true;
         inflight.add(current);
@@ -1072,8 +1081,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   public void message(ByteBuf frame) {
     if (loop.inEventLoop()) {
       backendMessage(frame);
-    } else {
+      return;
+    }
+    try {
       loop.execute(() -> backendMessage(frame));
+    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+      frame.release();
     }
   }
 
