@@ -58,6 +58,8 @@ public final class BackendPool {
   private final BackendConnector connector;
   private final Clock clock;
   private final List<PooledConnection> connections = new ArrayList<>();
+  /** Connections still in their protocol handshake: not yet in {@link #connections}, closed with the pool. */
+  private final java.util.Set<Channel> handshaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final TokenBucket opens;
   private volatile PoolConfig config;
@@ -284,6 +286,11 @@ public final class BackendPool {
     for (PooledConnection pc : all) {
       pc.channel().close();
     }
+    // A connection still handshaking would otherwise stay open, holding whatever it had read,
+    // until its handshake ended — which may be never once the event loops stop.
+    for (Channel ch : handshaking) {
+      ch.close();
+    }
   }
 
   /** Counts by state for metrics and status: idle, active (in use), opening. */
@@ -420,6 +427,15 @@ public final class BackendPool {
 
   private void startHandshake(Channel ch, long timeoutMs) {
     PooledConnection pc = new PooledConnection(this, ch, variant, clock.nanoTime());
+    handshaking.add(ch);
+    synchronized (this) {
+      if (closed) {
+        handshaking.remove(ch);
+        opening--;
+        ch.close();
+        return;
+      }
+    }
     Promise<Void> ready = ch.eventLoop().newPromise();
     var timer = ch.eventLoop().schedule(
         () -> ready.tryFailure(new ProbeTimeoutException(backend.id(), timeoutMs)), timeoutMs, TimeUnit.MILLISECONDS);
@@ -429,6 +445,7 @@ public final class BackendPool {
     });
     ready.addListener((Future<? super Void> f) -> {
       timer.cancel(false);
+      handshaking.remove(ch);
       if (f.isSuccess()) {
         onOpened(pc);
       } else {
