@@ -327,6 +327,26 @@ class BackendPoolTest {
     assertInstanceOf(PoolClosedException.class, after.failed.get(0));
   }
 
+  /**
+   * A connection still in its handshake when the pool closes is closed with it: left open, it
+   * would hold what it had read until its handshake ended, which after shutdown is never.
+   */
+  @Test
+  void closeClosesConnectionsStillInTheirHandshake() {
+    connector.answerHandshake = false;
+    BackendPool pool = pool(new PoolConfig("test", 0, 2, 100, 60_000, 60_000, 60_000));
+    Leases lease = new Leases();
+    pool.acquire(true, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, connector.connected(), "reached the handshake"));
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, server.open()));
+
+    pool.close();
+
+    Eventually.assertWithin(WITHIN, () -> assertEquals(0, server.open(),
+        "the handshaking connection is closed by the pool, not left to its 60 s timeout"));
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.failed.size()));
+  }
+
   @Test
   void aHandshakeThatNeverAnswersFailsAfterConnectTimeout() {
     connector.answerHandshake = false;
