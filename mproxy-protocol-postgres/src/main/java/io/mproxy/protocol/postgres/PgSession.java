@@ -32,7 +32,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -132,7 +131,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
-  private boolean skipping;
   private boolean copyIn;
   private byte txStatus = 'I';
   private String pinned;
@@ -889,7 +887,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     backend = null;
     expects.clear();
     parsedNames.clear();
-    skipping = false;
     cancelQueryTimer();
     if (c == null) {
       return;
@@ -1127,7 +1124,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.PARSE_COMPLETE -> answered(frame, Expect.PARSE_RELAY, Expect.PARSE_SWALLOW);
       case PgMessages.CLOSE_COMPLETE -> answered(frame, Expect.CLOSE_RELAY, Expect.CLOSE_SWALLOW);
       case PgMessages.ERROR_RESPONSE -> {
-        skipping = true;
         if (head != null) {
           head.error = true;
         }
@@ -1227,7 +1223,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         }
       }
     }
-    skipping = false;
     Req done = !inflight.isEmpty() && inflight.peek().refusal == null ? inflight.poll() : null;
     lastActivityNanos = listener.clock().nanoTime();
     if (txStatus == 'I') {
@@ -1471,13 +1466,5 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     } else {
       loop.execute(r);
     }
-  }
-
-  String describe() {
-    return user + "@" + database + " from " + ctx.channel().remoteAddress();
-  }
-
-  static String utf8(ByteBuf b) {
-    return b.toString(StandardCharsets.UTF_8);
   }
 }
