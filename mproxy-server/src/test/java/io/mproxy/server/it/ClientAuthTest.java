@@ -122,7 +122,10 @@ class ClientAuthTest {
 
   /**
    * Lettuce's RESP2 handshake sends a command of its own (CLIENT SETINFO), so without
-   * credentials it fails either there or at the first command; either way with NOAUTH.
+   * credentials it fails either there or at the first command; either way with NOAUTH. When the
+   * handshake fails and Lettuce closes its channel before its own connect listener runs, Lettuce
+   * reports "RedisHandshakeHandler not registered" instead (seen once in CI); the proxy's NOAUTH
+   * bytes are checked exactly by the raw-RESP tests above.
    */
   @Test
   void lettuceWithoutCredentialsGetsNoauth() {
@@ -132,7 +135,8 @@ class ClientAuthTest {
       }
     });
     assertTrue(e instanceof RedisConnectionException || e instanceof RedisCommandExecutionException, e.toString());
-    assertTrue(rootMessage(e).contains("NOAUTH"), rootMessage(e));
+    String causes = rootMessage(e);
+    assertTrue(causes.contains("NOAUTH") || causes.contains("RedisHandshakeHandler not registered"), causes);
   }
 
   @Test
