@@ -100,7 +100,7 @@ public final class Ticket {
       double latencyMs = latencyNanos / 1e6;
       finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
-      backend.finished(latencyNanos, finalRu);
+      backend.finished(latencyNanos, finalRu, outcome == Outcome.ERROR || outcome == Outcome.TIMEOUT);
       if (!write) {
         group.recordRead(finalRu);
       }
@@ -108,6 +108,25 @@ public final class Ticket {
     group.charge(finalRu - charged);
     gateway.completed(this, outcome, finalRu, latencyNanos, now);
     releaseGate();
+  }
+
+  /**
+   * Refuses an admitted request that never reached a backend (every circuit open, a runaway
+   * rule): the estimate goes back to the group, the refusal is counted as shed with
+   * {@code reason}, and the ticket ends. Returns the refusal the protocol turns into its error
+   * reply; null when the ticket had already ended.
+   */
+  public io.mproxy.core.request.Refusal refuse(io.mproxy.core.request.ShedReason reason, long retryAfterMs,
+      String detail) {
+    if (done) {
+      return null;
+    }
+    if (dispatched) {
+      complete(Outcome.ERROR, 0);
+    } else {
+      cancel();
+    }
+    return gateway.refuse(request, group, origin, reason, retryAfterMs, detail);
   }
 
   void gate(PriorityGate g) {

@@ -58,6 +58,7 @@ public final class Cluster implements AutoCloseable {
     List<Backend> prim = new ArrayList<>();
     for (BackendConfig bc : config.backends()) {
       Backend b = new Backend(bc, clock);
+      b.circuit(config.circuit());
       all.add(b);
       if (bc.role() == BackendConfig.Role.PRIMARY) {
         prim.add(b);
@@ -117,6 +118,9 @@ public final class Cluster implements AutoCloseable {
   public void reconfigure(ClusterConfig next) {
     this.config = next;
     this.selector = new P2cSelector(next.balancer().score(), random);
+    for (Backend b : backends) {
+      b.circuit(next.circuit());
+    }
     for (Map<String, BackendPool> byVariant : pools.values()) {
       for (Map.Entry<String, BackendPool> e : byVariant.entrySet()) {
         e.getValue().reconfigure(poolConfigFor(e.getKey()), next.health());
@@ -130,6 +134,35 @@ public final class Cluster implements AutoCloseable {
    */
   public Backend select(Request request) {
     return selector.select(primaries);
+  }
+
+  /**
+   * Whether a request found no backend because circuits are open (enforce mode): no primary
+   * could be picked, and at least one that is up or tryable was refused only by its circuit.
+   * Sessions then refuse with {@code circuit_open} rather than "no backend".
+   */
+  public boolean circuitsOpen() {
+    boolean refusedByCircuit = false;
+    for (Backend b : primaries) {
+      boolean allows = b.circuitAllows();
+      if (allows && b.tryable()) {
+        return false;
+      }
+      refusedByCircuit |= !allows;
+    }
+    return refusedByCircuit;
+  }
+
+  /** Milliseconds until the first open circuit among the primaries turns half-open (retry-after). */
+  public long circuitRetryAfterMs() {
+    long min = Long.MAX_VALUE;
+    for (Backend b : primaries) {
+      io.mproxy.core.balance.CircuitBreaker c = b.circuit();
+      if (c != null && c.remainingOpenNanos() > 0) {
+        min = Math.min(min, c.remainingOpenNanos());
+      }
+    }
+    return min == Long.MAX_VALUE ? 1_000 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(min));
   }
 
   /** The pool of one backend for one connection variant, created on first use. */
