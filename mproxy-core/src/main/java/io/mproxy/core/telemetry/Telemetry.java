@@ -39,6 +39,13 @@ public interface Telemetry {
   default void wouldShed(String group, Priority priority, ShedReason reason) {
   }
 
+  /**
+   * A runaway rule acted, or in shadow mode would have ({@code mproxy_runaway_actions_total
+   * {rule,action,mode}}). Default: not reported.
+   */
+  default void runawayAction(String rule, String action, String mode) {
+  }
+
   Telemetry NOOP = new Telemetry() {
     @Override
     public void requestCompleted(String l, String p, String g, Outcome o, long d) {
