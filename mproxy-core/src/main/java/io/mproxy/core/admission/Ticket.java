@@ -88,6 +88,11 @@ public final class Ticket {
     cancelHook = hook;
   }
 
+  /** Whether the ticket has ended (completed, refused or cancelled before dispatch). */
+  public boolean ended() {
+    return done;
+  }
+
   /** Whether a runaway rule asked to cancel this request. */
   public boolean cancelRequested() {
     return cancelRequested;
