@@ -57,8 +57,13 @@ final class Runaway {
   private final Clock clock;
   private final Telemetry telemetry;
   private final Map<Key, Watch> watched = new ConcurrentHashMap<>();
-  /** Dispatched tickets an elapsed rule applies to, with whether a rule has fired on them. */
-  private final Map<Ticket, Boolean> running = new ConcurrentHashMap<>();
+  /** A tracked running ticket: its dispatch order (ticks judge in that order) and whether a rule fired. */
+  private record Running(long seq, boolean fired) {
+  }
+
+  /** Dispatched tickets an elapsed rule applies to. */
+  private final Map<Ticket, Running> running = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong dispatchSeq = new java.util.concurrent.atomic.AtomicLong();
   private volatile List<RunawayRule> rules;
   private volatile boolean anyElapsed;
 
@@ -164,7 +169,7 @@ final class Runaway {
         id = FingerprintStore.id(req.fingerprint());
       }
       if (matches(r, req, id)) {
-        running.put(t, Boolean.FALSE);
+        running.put(t, new Running(dispatchSeq.incrementAndGet(), false));
         return;
       }
     }
@@ -172,7 +177,8 @@ final class Runaway {
 
   /** A ticket ended: its RU and elapsed time are judged against every rule that matches it. */
   void completed(Ticket t, double ru, long latencyNanos) {
-    Boolean fired = running.remove(t);
+    Running tracked = running.remove(t);
+    boolean fired = tracked != null && tracked.fired();
     List<RunawayRule> rs = rules;
     if (rs.isEmpty() || t.request().fingerprint() == null) {
       return;
@@ -191,7 +197,7 @@ final class Runaway {
         continue;
       }
       boolean overRu = r.ruAbove() > 0 && ru > r.ruAbove();
-      boolean overElapsed = fired != Boolean.TRUE && r.elapsedMsAbove() > 0
+      boolean overElapsed = !fired && r.elapsedMsAbove() > 0
           && latencyNanos > TimeUnit.MILLISECONDS.toNanos(r.elapsedMsAbove());
       if (overRu || overElapsed) {
         violated(r, req, now, overRu ? "ru=" + Math.round(ru) : "elapsed_ms=" + latencyNanos / 1_000_000);
@@ -205,14 +211,16 @@ final class Runaway {
    */
   void tick(long now) {
     if (!running.isEmpty()) {
-      List<Ticket> over = new ArrayList<>();
-      for (Map.Entry<Ticket, Boolean> e : running.entrySet()) {
-        if (e.getValue() == Boolean.FALSE) {
-          over.add(e.getKey());
+      List<Map.Entry<Ticket, Running>> open = new ArrayList<>();
+      for (Map.Entry<Ticket, Running> e : running.entrySet()) {
+        if (!e.getValue().fired()) {
+          open.add(Map.entry(e.getKey(), e.getValue()));
         }
       }
-      for (Ticket t : over) {
-        judgeRunning(t, now);
+      // dispatch order, not hash order: the simulation replays cancels identically
+      open.sort(java.util.Comparator.comparingLong(e -> e.getValue().seq()));
+      for (Map.Entry<Ticket, Running> e : open) {
+        judgeRunning(e.getKey(), e.getValue(), now);
       }
     }
     if (!watched.isEmpty()) {
@@ -220,7 +228,7 @@ final class Runaway {
     }
   }
 
-  private void judgeRunning(Ticket t, long now) {
+  private void judgeRunning(Ticket t, Running tracked, long now) {
     long elapsed = now - t.dispatchNanos();
     Request req = t.request();
     String id = null;
@@ -234,7 +242,7 @@ final class Runaway {
       if (!matches(r, req, id)) {
         continue;
       }
-      if (running.replace(t, Boolean.FALSE, Boolean.TRUE)) {
+      if (running.replace(t, tracked, new Running(tracked.seq(), true))) {
         violated(r, req, now, "running elapsed_ms=" + elapsed / 1_000_000);
         if (r.action() == Action.CANCEL) {
           count(r, Action.CANCEL);
