@@ -787,6 +787,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     MysqlBackend be = job.conn.attachment();
     ByteBuf out = outgoing(job, be);
     job.ticket.dispatched(job.conn.backend());
+    // a runaway cancel rule stops the statement the way a client's KILL QUERY does
+    job.ticket.onCancel(() -> ctx.executor().execute(() -> {
+      if (current == job && !job.ticket.ended()) {
+        killRunningQuery();
+      }
+    }));
     if (job.reader == null) {
       be.handler.send(out, null);
       if (job.command == Mysql.COM_STMT_SEND_LONG_DATA) {
