@@ -665,6 +665,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     Cluster cluster = listener.cluster();
     Backend backend = cluster.select(job.request);
+    if (backend == null && cluster.circuitsOpen()) {
+      Refusal refusal = job.ticket.refuse(io.mproxy.core.request.ShedReason.CIRCUIT_OPEN,
+          cluster.circuitRetryAfterMs(), "every backend's circuit is open");
+      job.releasePacket();
+      if (!closed && job.reader != null && refusal != null) {
+        writeErr(1, refusalCode(refusal), refusal.message());
+      }
+      endJob(job);
+      return;
+    }
     if (backend == null) {
       failJob(job, "no backend of cluster " + cluster.name() + " is available", false);
       return;
