@@ -43,9 +43,12 @@ public record RunawayRule(String name, String fingerprint, String group, double 
     action = action == null ? Action.WATCH : action;
   }
 
-  /** True when the rule has no threshold: its fingerprint is watched always. */
+  /**
+   * True when the rule names a fingerprint and no threshold: that fingerprint is watched always.
+   * (A rule with neither matches nothing; the config binder refuses it.)
+   */
   public boolean always() {
-    return ruAbove <= 0 && elapsedMsAbove <= 0;
+    return fingerprint != null && ruAbove <= 0 && elapsedMsAbove <= 0;
   }
 
   public boolean enforced() {
