@@ -17,6 +17,7 @@ import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -135,7 +136,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private byte txStatus = 'I';
   private String pinned;
   private boolean sessionMode;
-  private boolean flushScheduled;
+  /** Client-bound messages written and not yet flushed. */
+  private boolean flushPending;
+  /** Inside the backend channel's read on this loop: its readComplete will flush. */
+  private boolean inBackendRead;
   private boolean loginDone;
   private boolean writeInTransaction;
   private Scheduler.Cancellable queryTimer;
@@ -630,7 +634,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     byte firstType = first.getByte(first.readerIndex());
     PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
     String sql = named != null ? named.sql() : sqlOf(first);
-    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    SqlShapes.Shape shape = named != null || sql == null ? null
+        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(sql) : adapter.sqlShapes().ofStatement(sql);
+    SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
@@ -643,7 +649,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
     }
     String fingerprint = named != null ? named.fingerprint()
-        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+        : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
         listener.clock().nanoTime(), true);
@@ -886,6 +892,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void releaseLease(boolean reusable) {
+    flushPending(); // the backend's readComplete goes to its next holder from now on
+    inBackendRead = false;
     PooledConnection c = lease;
     PgBackend b = backend;
     lease = null;
@@ -963,7 +971,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     String name = PgMessages.readCString(body);
     if (name.isEmpty()) {
       String unnamedSql = PgMessages.readCString(body.duplicate());
-      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
+      noteSessionEffects(unnamedSql, adapter.sqlShapes().ofStatement(unnamedSql).classification());
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
@@ -1082,6 +1090,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void message(ByteBuf frame) {
     if (loop.inEventLoop()) {
+      inBackendRead = true;
       backendMessage(frame);
       return;
     }
@@ -1273,19 +1282,39 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     };
   }
 
+  /**
+   * Writes a backend message to the client; flushes now, or once the messages that arrived with
+   * it are written too: at the backend read's end when it runs on this loop (no task at all),
+   * else from a task queued behind them.
+   */
   private void relay(ByteBuf frame, boolean flushNow) {
     ctx.write(frame, ctx.voidPromise());
     if (flushNow) {
-      flushScheduled = false;
+      flushPending = false;
       ctx.flush();
-    } else if (!flushScheduled) {
-      flushScheduled = true;
-      loop.execute(() -> {
-        if (flushScheduled) {
-          flushScheduled = false;
-          ctx.flush();
-        }
-      });
+      return;
+    }
+    if (flushPending) {
+      return;
+    }
+    flushPending = true;
+    if (!inBackendRead) {
+      loop.execute(this::flushPending);
+    }
+  }
+
+  private void flushPending() {
+    if (flushPending) {
+      flushPending = false;
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void readComplete() {
+    if (loop.inEventLoop()) {
+      inBackendRead = false;
+      flushPending();
     }
   }
 
