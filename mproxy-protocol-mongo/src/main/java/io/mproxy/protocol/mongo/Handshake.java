@@ -19,8 +19,8 @@ import org.bson.types.ObjectId;
  * never dials the backends behind it. With {@code loadBalanced: true} in the request the answer
  * carries a {@code serviceId}, as a load balancer's backend must. No {@code compression} is
  * offered (so OP_COMPRESSED is never negotiated) and no {@code topologyVersion} (so drivers poll
- * rather than stream their monitoring). {@code saslSupportedMechs} lists SCRAM-SHA-256 and
- * SCRAM-SHA-1 for a user the listener knows. A {@code speculativeAuthenticate} carrying a
+ * rather than stream their monitoring). {@code saslSupportedMechs} lists the SCRAM mechanisms a
+ * known user has (both for a password, those it has verifiers for otherwise). A {@code speculativeAuthenticate} carrying a
  * {@code saslStart} is answered with the first SCRAM step, so the driver's next message is its
  * {@code saslContinue}.
  */
@@ -61,9 +61,11 @@ final class Handshake {
       r.append("serviceId", new BsonObjectId(serviceId));
     }
     BsonValue mechs = request.get("saslSupportedMechs");
-    if (mechs != null && mechs.isString() && auth.knowsUser(mechs.asString().getValue())) {
-      r.append("saslSupportedMechs", new BsonArray(java.util.List.of(
-          new BsonString(MongoProtocolAdapter.SCRAM_SHA_256), new BsonString(MongoProtocolAdapter.SCRAM_SHA_1))));
+    if (mechs != null && mechs.isString()) {
+      java.util.List<String> names = auth.mechanismsOf(mechs.asString().getValue());
+      if (!names.isEmpty()) {
+        r.append("saslSupportedMechs", new BsonArray(names.stream().map(BsonString::new).toList()));
+      }
     }
     BsonDocument speculative = speculativeAuthenticate(request, auth);
     if (speculative != null) {
