@@ -6,6 +6,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultPromise;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonArray;
@@ -84,16 +85,22 @@ final class CursorReaper {
   }
 
   private void send(PooledConnection connection, EventLoop loop, BsonDocument command, int count) {
+    // the reply and a failure can each end the kill, but only one of them does: the lease goes
+    // back and the in-flight slot is freed exactly once
+    AtomicBoolean ended = new AtomicBoolean();
     Promise<Void> failed = new DefaultPromise<>(loop);
     failed.addListener(f -> {
-      if (!f.isSuccess()) {
+      if (!f.isSuccess() && ended.compareAndSet(false, true)) {
         connection.pool().release(connection, false);
         done(count, false, String.valueOf(f.cause()));
       }
     });
     connector.command(connection, command, failed, reply -> {
-      connection.pool().release(connection, true);
-      done(count, MongoBackendConnector.isOk(reply), reply.toJson());
+      if (ended.compareAndSet(false, true)) {
+        boolean ok = MongoBackendConnector.isOk(reply);
+        connection.pool().release(connection, true);
+        done(count, ok, ok ? "" : "killCursors refused");
+      }
     });
   }
 
