@@ -4,6 +4,7 @@ import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.mysql.codec.Mysql;
 import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.Packets;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens MySQL backend connections: installs the packet decoder and the exchange matcher, logs
- * in with the cluster's credentials in the connection's {@link Variant}, and remembers the
+ * in with the cluster's credentials in the connection's {@link Variant} (over TLS when the
+ * cluster's {@code tls} asks for it), and remembers the
  * server's version and capabilities for the greeting the proxy sends its own clients. Also
  * sends {@code KILL QUERY} on a short-lived side connection, which is how a query timeout or a
  * client's KILL stops a statement running on a leased connection.
@@ -36,12 +38,14 @@ final class MysqlBackendConnector implements BackendConnector {
 
   private final Credentials credentials;
   private final String database;
+  private final BackendTls tls;
   private volatile String serverVersion = DEFAULT_SERVER_VERSION;
   private volatile int serverCaps = -1;
 
   MysqlBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
     this.database = MysqlProtocolAdapter.database(cluster);
+    this.tls = BackendTls.parse(cluster.options().get(MysqlProtocolAdapter.TLS), new java.util.ArrayList<>());
   }
 
   /** The version string of the backends, as last seen in a greeting. */
@@ -86,7 +90,7 @@ final class MysqlBackendConnector implements BackendConnector {
   private void login(Channel ch, Variant variant, Promise<MysqlBackend> result) {
     MysqlBackendHandler handler = ch.pipeline().get(MysqlBackendHandler.class);
     handler.expect(new LoginExchange(ch, handler, credentials.user(), credentials.password(), database,
-        variant, result));
+        variant, tls, result));
   }
 
   @Override

@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MysqlProtocolAdapter implements ProtocolAdapter {
 
   static final String DATABASE = "database";
+  static final String TLS = "tls";
   static final Set<String> POOL_MODES = Set.of("default", "session", "transaction");
 
   private final SessionRegistry registry = new SessionRegistry();
@@ -49,7 +50,7 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(DATABASE);
+    return Set.of(DATABASE, TLS);
   }
 
   @Override
@@ -76,6 +77,7 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
     if (db != null && (!(db instanceof String s) || s.isEmpty() || s.indexOf('\u0000') >= 0)) {
       problems.add(DATABASE + ": " + db + " (expected: a schema name)");
     }
+    io.mproxy.core.tls.BackendTls.parse(cluster.options().get(TLS), problems);
     String mode = cluster.pool().mode();
     if (!POOL_MODES.contains(mode)) {
       problems.add("pool.mode: " + mode + " (expected: session or transaction)");
