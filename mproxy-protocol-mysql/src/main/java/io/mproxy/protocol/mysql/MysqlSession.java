@@ -148,6 +148,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private byte[] nonce;
   private Phase phase = Phase.GREETING;
   private ClientAuth auth;
+  /** The credentials in force while a COM_CHANGE_USER is being authenticated (restored if it fails). */
+  private ClientAuth previousAuth;
   private int caps;
   private Variant variant;
   private String user;
@@ -367,6 +369,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void loggedIn(int seq) {
+    if (previousAuth != null) {
+      changedUser(seq);
+      return;
+    }
     int max = options.maxConnectionsPerUser();
     if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
       refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
@@ -385,6 +391,14 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void refuseLogin(int seq, int code, String message) {
+    if (previousAuth != null) {
+      auth = previousAuth;
+      previousAuth = null;
+      phase = Phase.COMMANDS;
+      writeErr(seq & 0xFF, code, message);
+      drain();
+      return;
+    }
     phase = Phase.CLOSED;
     ctx.writeAndFlush(Packets.err(ctx.alloc(), seq & 0xFF, code, message))
         .addListener(ChannelFutureListener.CLOSE);
@@ -476,13 +490,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           "COM_SET_OPTION", packet), null), ResponseReader.Shape.SINGLE);
       case Mysql.COM_RESET_CONNECTION -> {
         packet.release();
-        resetConnection();
+        resetConnection(1);
       }
-      case Mysql.COM_CHANGE_USER -> {
-        packet.release();
-        writeErr(1, Mysql.ER_NOT_SUPPORTED_YET, "mproxy: COM_CHANGE_USER is not supported through the proxy;"
-            + " reconnect as the other user");
-      }
+      case Mysql.COM_CHANGE_USER -> changeUser(packet);
       case Mysql.COM_PROCESS_KILL -> {
         long id = packet.length() >= 5 ? packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1) : -1;
         packet.release();
@@ -494,6 +504,64 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
             + Integer.toHexString(Math.max(0, command)));
       }
     }
+  }
+
+  /**
+   * COM_CHANGE_USER: the new user's proof is checked like a login's (against the greeting's
+   * nonce, with an auth switch when the client used another plugin); on success the session
+   * starts over as that user (re-classified, state reset as for COM_RESET_CONNECTION), on failure
+   * the client gets the server's ERR and stays logged in as before.
+   */
+  private void changeUser(MysqlPacket packet) {
+    ClientAuth next;
+    try {
+      next = ClientAuth.parseChangeUser(packet.payload(), caps, variant.collation());
+    } catch (IndexOutOfBoundsException e) {
+      writeErr(1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: malformed COM_CHANGE_USER packet");
+      return;
+    } finally {
+      packet.release();
+    }
+    previousAuth = auth;
+    auth = next;
+    phase = Phase.SWITCH;
+    String plugin = next.plugin() == null ? Scrambles.NATIVE : next.plugin();
+    if (!plugin.equals(options.authPlugin())) {
+      ByteBuf p = Packets.start(ctx.alloc(), 1, 64);
+      p.writeByte(Mysql.EOF);
+      MysqlBuf.writeNulString(p, options.authPlugin());
+      p.writeBytes(nonce).writeByte(0);
+      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      return;
+    }
+    verify(0, next.authResponse());
+  }
+
+  /** The new user of a COM_CHANGE_USER is authenticated: count it, re-classify, reset the session. */
+  private void changedUser(int seq) {
+    ClientAuth before = previousAuth;
+    boolean sameUser = java.util.Objects.equals(before.user(), auth.user());
+    if (!sameUser) {
+      int max = options.maxConnectionsPerUser();
+      if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
+        refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
+            + "' already has more than max_connections_per_user=" + max + " connections on listener "
+            + listenerName());
+        return;
+      }
+      if (userCounted) {
+        registry.removeUser(listenerName(), before.user());
+      }
+      userCounted = true;
+    }
+    previousAuth = null;
+    user = auth.user();
+    application = auth.application() != null ? auth.application() : application;
+    variant = Variant.of(caps, auth.collation());
+    phase = Phase.COMMANDS;
+    LOG.debug("session {}: changed user from {} to {}", connectionId, before.user(), user);
+    resetConnection(seq);
+    drain();
   }
 
   private void query(MysqlPacket packet) {
@@ -1225,8 +1293,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
             cause -> conn.pool().release(conn, false)));
   }
 
-  /** COM_RESET_CONNECTION: the session starts over (statements, variables, pins) without logging in again. */
-  private void resetConnection() {
+  /**
+   * COM_RESET_CONNECTION (and a successful COM_CHANGE_USER): the session starts over (statements,
+   * variables, pins, schema from the login) without logging in again; OK at {@code okSeq}.
+   */
+  private void resetConnection(int okSeq) {
     statements.clear();
     assignments.clear();
     pinReason = null;
@@ -1236,7 +1307,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     status = Mysql.SERVER_STATUS_AUTOCOMMIT;
     identityChanged();
     if (lease == null) {
-      writeOk(1);
+      writeOk(okSeq);
       return;
     }
     busy = true;
@@ -1253,7 +1324,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
                 dropLease(error == null);
               }
               if (!closed) {
-                writeOk(1);
+                writeOk(okSeq);
               }
               busy = false;
               drain();
@@ -1263,7 +1334,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
                 dropLease(false);
               }
               if (!closed) {
-                writeOk(1);
+                writeOk(okSeq);
               }
               busy = false;
               drain();
