@@ -46,6 +46,7 @@ final class LoginExchange extends Exchange {
   private String plugin;
   private byte[] nonce;
   private boolean encrypted;
+  private boolean greetingOnly;
 
   LoginExchange(Channel channel, MysqlBackendHandler handler, String user, String password, String database,
       Variant variant, BackendTls tls, Promise<MysqlBackend> result) {
@@ -59,6 +60,15 @@ final class LoginExchange extends Exchange {
     this.result = result;
   }
 
+  /**
+   * Stops after the greeting (and the TLS upgrade): the connection is for a passthrough client,
+   * who logs in itself; the result carries the server's {@link MysqlBackend.Greeting}.
+   */
+  LoginExchange greetingOnly() {
+    greetingOnly = true;
+    return this;
+  }
+
   @Override
   boolean onPacket(MysqlPacket packet) {
     try {
@@ -69,7 +79,7 @@ final class LoginExchange extends Exchange {
       switch (state) {
         case GREETING:
           greeting(packet);
-          return false;
+          return greetingOnly;
         case AUTH:
           return auth(packet);
         case TLS:
@@ -115,7 +125,7 @@ final class LoginExchange extends Exchange {
       fail("backend does not speak protocol 4.1");
       return;
     }
-    if (!plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
+    if (!greetingOnly && !plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
       plugin = Scrambles.NATIVE;
     }
     int seq = packet.sequenceId() + 1;
@@ -169,6 +179,12 @@ final class LoginExchange extends Exchange {
   }
 
   private void respond(int seq) {
+    if (greetingOnly) {
+      state = State.DONE;
+      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
+          new MysqlBackend.Greeting(nonce, plugin, seq, encrypted)));
+      return;
+    }
     int caps = caps();
     byte[] proof = proof(plugin, nonce);
     ByteBuf out = Packets.start(channel.alloc(), seq, 128);

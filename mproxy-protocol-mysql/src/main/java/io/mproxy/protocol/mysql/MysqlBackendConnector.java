@@ -35,6 +35,12 @@ final class MysqlBackendConnector implements BackendConnector {
   static final long MAX_BACKEND_PACKET = 1L << 30;
   static final String DEFAULT_SERVER_VERSION = "5.5.5-10.11.0-MariaDB-mproxy";
   private static final long KILL_TIMEOUT_MS = 5_000;
+  /**
+   * The pool variant of connections opened for passthrough clients: the proxy reads the greeting
+   * (and upgrades to TLS when the cluster asks) but does not log in; the client does, and the
+   * connection is closed when it leaves.
+   */
+  static final String PASSTHROUGH_VARIANT = "passthrough";
 
   private final Credentials credentials;
   private final String database;
@@ -84,6 +90,11 @@ final class MysqlBackendConnector implements BackendConnector {
       connection.attach(backend);
       ready.trySuccess(null);
     });
+    if (PASSTHROUGH_VARIANT.equals(connection.variant())) {
+      MysqlBackendHandler handler = ch.pipeline().get(MysqlBackendHandler.class);
+      handler.expect(new LoginExchange(ch, handler, "", null, null, Variant.DEFAULT, tls, login).greetingOnly());
+      return;
+    }
     login(ch, Variant.parse(connection.variant()), login);
   }
 

@@ -1,6 +1,5 @@
 package io.mproxy.protocol.mysql;
 
-import io.mproxy.core.config.AuthConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
@@ -57,10 +56,6 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
     ListenerOptions options = ListenerOptions.parse(listener, problems);
-    if (listener.auth().mode() != AuthConfig.Mode.TERMINATE) {
-      problems.add("auth.mode: passthrough is not supported for mysql listeners (expected: terminate"
-          + " with users)");
-    }
     if (problems.isEmpty()) {
       if (Scrambles.CACHING_SHA2.equals(options.authPlugin())) {
         RsaKeys.shared();
