@@ -111,6 +111,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     String prepareSql;
     long logicalId;
     String initDb;
+    /** A SELECT SQL_CALC_FOUND_ROWS: the next statement keeps the connection (for FOUND_ROWS()). */
+    boolean calcFoundRows;
     Ticket ticket;
     ResponseReader reader;
     PooledConnection conn;
@@ -173,6 +175,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
   private String pinReason;
   private boolean longDataPending;
+  /** The connection stays leased for the next forwarded command (FOUND_ROWS() after SQL_CALC_FOUND_ROWS). */
+  private boolean holdNext;
+  /** LAST_INSERT_ID() and ROW_COUNT() as this client's statements left them (see SessionFunctions). */
+  private long lastInsertId;
+  private long rowCount = -1;
   private long nextStatementId;
   private long lastPrepared = -1;
   private long lastActivity;
@@ -756,7 +763,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           + " (CLIENT_MULTI_STATEMENTS), so one COM_QUERY runs one statement");
       return;
     }
-    Job job = new Job(Mysql.COM_QUERY, packet, request(info.kind(), info.verb(), info.fingerprint(), packet), info);
+    String rewritten = SessionFunctions.rewrite(sql, new SessionFunctions.Values(connectionId, lastInsertId, rowCount),
+        info.statements() == 1);
+    Request request = request(info.kind(), info.verb(), info.fingerprint(), packet);
+    if (rewritten != null) {
+      byte[] text = rewritten.getBytes(StandardCharsets.UTF_8);
+      ByteBuf payload = ctx.alloc().buffer(1 + text.length).writeByte(Mysql.COM_QUERY).writeBytes(text);
+      packet.release();
+      packet = MysqlPacket.frame(ctx.alloc(), 0, payload);
+    }
+    Job job = new Job(Mysql.COM_QUERY, packet, request, info);
+    job.calcFoundRows = SessionFunctions.containsIgnoreCase(sql, "SQL_CALC_FOUND_ROWS");
     forward(job, ResponseReader.Shape.RESULTS);
   }
 
@@ -1227,6 +1244,13 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (ok) {
       applyEffects(job, r);
     }
+    if (job.command == Mysql.COM_QUERY || job.command == Mysql.COM_STMT_EXECUTE) {
+      if (r.lastInsertId() != 0) {
+        lastInsertId = r.lastInsertId();
+      }
+      rowCount = ok ? r.rowCount() : -1;
+    }
+    holdNext = ok && job.calcFoundRows;
     if (r.status() >= 0 && (r.status() & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0) {
       pin("open cursor");
     }
@@ -1417,7 +1441,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   private void maybeRelease() {
     if (lease == null || busy || !MysqlProtocolAdapter.transactionPooling(listener.cluster().config())
-        || stateful()) {
+        || stateful() || holdNext) {
       return;
     }
     dropLease(true);
@@ -1482,6 +1506,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     assignments.clear();
     pinReason = passthrough ? PASSTHROUGH_PIN : null;
     longDataPending = false;
+    holdNext = false;
+    lastInsertId = 0;
+    rowCount = -1;
     lastPrepared = -1;
     schema = auth.database();
     status = Mysql.SERVER_STATUS_AUTOCOMMIT;
