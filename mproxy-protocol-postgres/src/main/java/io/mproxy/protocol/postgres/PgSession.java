@@ -139,6 +139,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private boolean loginDone;
   private boolean writeInTransaction;
   private Scheduler.Cancellable queryTimer;
+  private Scheduler.Cancellable waitTimer;
   private Scheduler.Cancellable idleTxTimer;
 
   PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
@@ -676,6 +677,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
                 return;
               }
               admitting = false;
+              cancelWaitTimer();
               current = new Req(null, refusal);
               pump();
             });
@@ -688,6 +690,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void dispatched() {
     waitGeneration++;
+    cancelWaitTimer();
     current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
@@ -704,10 +707,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** query_wait_timeout: a request that is neither admitted nor on a connection in time is refused. */
   private void startWaitTimer(long generation, Request request) {
     long ms = options.queryWaitTimeoutMs();
-    if (ms <= 0) {
-      return;
+    if (ms <= 0 || waitTimer != null) {
+      return; // armed once per request: the wait for admission and for a connection count together
     }
-    scheduler.schedule(() -> {
+    waitTimer = scheduler.schedule(() -> {
+      waitTimer = null;
       if (generation != waitGeneration || state != State.READY) {
         return;
       }
@@ -822,6 +826,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           : messageAfterState(why));
       return;
     }
+    cancelWaitTimer();
     Req r = current;
     if (r != null && r.ticket != null) {
       r.ticket.complete(Outcome.ERROR, 0);
@@ -1314,6 +1319,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     adapter.sendCancel(bch, b.pid(), b.secret());
   }
 
+  /**
+   * The query_wait_timeout timer ends with the wait: left armed, each request under contention
+   * would keep a task (and its Request) in the event loop's timer queue for the whole timeout.
+   */
+  private void cancelWaitTimer() {
+    if (waitTimer != null) {
+      waitTimer.cancel();
+      waitTimer = null;
+    }
+  }
+
   private void cancelQueryTimer() {
     if (queryTimer != null) {
       queryTimer.cancel();
@@ -1377,6 +1393,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean wasReady = state == State.READY || state == State.LOGIN;
     state = State.CLOSED;
     waitGeneration++;
+    cancelWaitTimer();
     cancelQueryTimer();
     cancelIdleTxTimer();
     if (current != null && current.ticket != null) {
