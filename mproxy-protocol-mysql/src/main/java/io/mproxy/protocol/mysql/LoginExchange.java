@@ -61,8 +61,9 @@ final class LoginExchange extends Exchange {
   }
 
   /**
-   * Stops after the greeting (and the TLS upgrade): the connection is for a passthrough client,
-   * who logs in itself; the result carries the server's {@link MysqlBackend.Greeting}.
+   * Stops after the greeting: the connection is for a passthrough client, who logs in itself; the
+   * result carries the server's {@link MysqlBackend.Greeting} (whether the login will go over TLS;
+   * {@link MysqlBackendConnector#relayLogin} upgrades the connection then).
    */
   LoginExchange greetingOnly() {
     greetingOnly = true;
@@ -139,6 +140,13 @@ final class LoginExchange extends Exchange {
         return;
       }
       respond(seq);
+      return;
+    }
+    if (greetingOnly) {
+      // the client's own capabilities go in the SSLRequest: the TLS upgrade waits for its response
+      state = State.DONE;
+      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
+          new MysqlBackend.Greeting(nonce, plugin, seq + 1, true)));
       return;
     }
     startTls(seq);

@@ -30,7 +30,7 @@ final class MysqlBackend {
   /**
    * What a passthrough client needs from the server's greeting to log in itself: the nonce, the
    * auth plugin, the sequence id its HandshakeResponse must carry on this connection (2 after a
-   * TLS upgrade, else 1) and whether the connection is encrypted.
+   * TLS upgrade, else 1) and whether the connection is upgraded to TLS before it.
    */
   record Greeting(byte[] nonce, String plugin, int responseSeq, boolean encrypted) {
   }

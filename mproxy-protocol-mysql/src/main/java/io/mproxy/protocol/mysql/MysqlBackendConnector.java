@@ -14,6 +14,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -117,6 +119,38 @@ final class MysqlBackendConnector implements BackendConnector {
               }
             },
             result::tryFailure));
+  }
+
+  /**
+   * Sends a passthrough client's HandshakeResponse (owned; sequence id and CLIENT_SSL already set
+   * for this connection) and expects the server's answers for {@code exchange}. When the greeting
+   * said TLS, an SSLRequest made of the response's first 32 bytes (the client's capabilities, with
+   * CLIENT_SSL) and the TLS handshake come first, so the server sees the same capabilities twice.
+   */
+  void relayLogin(PooledConnection connection, ByteBuf response, Exchange exchange) {
+    MysqlBackend be = connection.attachment();
+    Channel ch = connection.channel();
+    ch.eventLoop().execute(() -> {
+      if (!be.greeting.encrypted()) {
+        be.handler.send(response, exchange);
+        return;
+      }
+      ByteBuf ssl = Packets.start(ch.alloc(), be.greeting.responseSeq() - 1, 32);
+      ssl.writeBytes(response, response.readerIndex() + 4, 32);
+      ch.writeAndFlush(Packets.finish(ssl), ch.voidPromise());
+      InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+      SslHandler handler = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
+      ch.pipeline().addFirst("tls", handler);
+      handler.handshakeFuture().addListener(f -> {
+        if (f.isSuccess()) {
+          be.handler.send(response, exchange);
+          return;
+        }
+        response.release();
+        exchange.failed(f.cause());
+        ch.close();
+      });
+    });
   }
 
   /**

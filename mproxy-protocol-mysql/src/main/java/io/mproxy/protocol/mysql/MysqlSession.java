@@ -334,7 +334,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         | (be.greeting.encrypted() ? Mysql.CLIENT_SSL : 0);
     out.setIntLE(out.readerIndex() + 4, relayed);
     out.setByte(out.readerIndex() + 3, be.greeting.responseSeq());
-    be.handler.send(out, new PassthroughLogin(lease, (EventLoop) ctx.executor()));
+    connector().relayLogin(lease, out, new PassthroughLogin(lease, (EventLoop) ctx.executor()));
   }
 
   /** Passthrough: a client's packet during authentication (auth switch answer, RSA key request...). */

@@ -75,6 +75,23 @@ class BackendTlsTest {
     }
   }
 
+  /** Passthrough over a TLS backend leg: the client's HandshakeResponse follows the proxy's SSLRequest (seq 2). */
+  @Test
+  void passthroughClientsLogInOverTheTlsBackendLeg() throws Exception {
+    db.sql("CREATE USER IF NOT EXISTS 'tlspt'@'%' IDENTIFIED BY 'tlspt-pw';"
+        + " GRANT SELECT ON " + MariaDbServer.DATABASE + ".* TO 'tlspt'@'%'");
+    try (ProxyFixture proxy = proxy("tls: { mode: require }").passthrough().start();
+        Connection c = MysqlProxy.connect("jdbc:mariadb://127.0.0.1:" + proxy.port() + "/" + MariaDbServer.DATABASE
+            + "?user=tlspt&password=tlspt-pw");
+        ResultSet rs = c.createStatement().executeQuery("SELECT CURRENT_USER(), VARIABLE_VALUE FROM"
+            + " information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_VERSION'")) {
+      assertTrue(rs.next());
+      assertEquals("tlspt@%", rs.getString(1));
+      assertTrue(rs.getString(2).startsWith("TLSv1"), "the client's own backend session is encrypted: "
+          + rs.getString(2));
+    }
+  }
+
   @Test
   void verifyFullAcceptsTheServerSignedByTheCa() throws Exception {
     try (ProxyFixture proxy = proxy("tls: { mode: verify-full, ca: " + certs.certificate() + " }").start();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mproxy.server.it.ProxyFixture;
 import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.MariaDbServer;
+import io.mproxy.testkit.TestCertificates;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -74,6 +75,18 @@ class PassthroughTest {
       }
     }
     assertEquals("4", db.sql("SELECT COUNT(*) FROM " + MariaDbServer.DATABASE + ".pt"));
+  }
+
+  /** TLS between client and proxy, plain to the server: the client's sequence ids are one ahead. */
+  @Test
+  void aTlsClientLogsInThroughToAPlainBackend() throws Exception {
+    try (TestCertificates certs = TestCertificates.create();
+        ProxyFixture tlsProxy = new MysqlProxy(db).passthrough()
+            .listener("tls: { cert: " + certs.certificate() + ", key: " + certs.privateKey() + " }").start();
+        Connection c = connect("jdbc:mysql://127.0.0.1:" + tlsProxy.port() + "/" + MariaDbServer.DATABASE
+            + "?user=" + USER + "&password=" + PASSWORD + "&sslMode=REQUIRED")) {
+      assertEquals(USER + "@%", one(c, "SELECT CURRENT_USER()"));
+    }
   }
 
   @Test
