@@ -166,7 +166,11 @@ public final class BackendPool {
         c.ready(false);
         c.channel().close();
         grants = List.of();
-        if (!closed) {
+        // a replacement only when someone needs it: a connection opened for nobody can sit in a
+        // half-open state the server times out (MySQL passthrough connections are greeted only)
+        if (!closed && !waiters.isEmpty()) {
+          maybeOpen(waiters.peek().loop, true);
+        } else if (!closed && connections.size() + opening < config.minIdle()) {
           maybeOpen(null, false);
         }
       } else {

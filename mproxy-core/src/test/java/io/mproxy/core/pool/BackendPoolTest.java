@@ -243,6 +243,20 @@ class BackendPoolTest {
   }
 
   @Test
+  void releaseNotReusableAboveMinIdleOpensNoReplacementForNobody() {
+    BackendPool pool = pool(config(0, 2, 100, 5_000));
+    Leases lease = new Leases();
+    pool.acquire(true, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.granted.size()));
+    PooledConnection conn = lease.only();
+    pool.release(conn, false);
+    assertEquals(0, pool.stats().opening(), "nobody waits and min_idle is 0: no spare is opened");
+    Eventually.assertWithin(WITHIN, () -> assertFalse(conn.channel().isOpen()));
+    assertEquals(new BackendPool.PoolStats(0, 0, 0, 0), pool.stats());
+    assertEquals(1, connector.connected());
+  }
+
+  @Test
   void aConnectionClosedByTheServerLeavesThePool() throws Exception {
     BackendPool pool = pool(config(1, 2, 100, 5_000));
     warm(pool, 1);
