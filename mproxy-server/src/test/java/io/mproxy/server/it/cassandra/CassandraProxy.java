@@ -53,13 +53,20 @@ final class CassandraProxy {
 
   /** A driver session through the proxy with protocol {@code version} ("V4", "V5" or null: negotiate). */
   static CqlSession session(ProxyFixture proxy, String user, String password, String version, String keyspace) {
+    return session(proxy, user, password, version, keyspace, true);
+  }
+
+  /** As above; {@code schemaMetadata} false keeps the driver from reading the schema tables. */
+  static CqlSession session(ProxyFixture proxy, String user, String password, String version, String keyspace,
+      boolean schemaMetadata) {
     ProgrammaticDriverConfigLoaderBuilder config = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
         .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(20))
         .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, Duration.ofSeconds(20))
         .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, REQUEST_TIMEOUT)
         .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, REQUEST_TIMEOUT)
-        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 1);
+        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 1)
+        .withBoolean(DefaultDriverOption.METADATA_SCHEMA_ENABLED, schemaMetadata);
     if (version != null) {
       config = config.withString(DefaultDriverOption.PROTOCOL_VERSION, version);
     }
