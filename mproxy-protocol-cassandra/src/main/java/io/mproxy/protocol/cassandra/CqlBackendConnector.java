@@ -24,9 +24,12 @@ final class CqlBackendConnector implements BackendConnector {
   /** Largest response body read from a backend (the protocol's own limit). */
   static final int MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
   static final int PREPARED_CAPACITY = 16_384;
+  /** Keyspaces with their own pools, per cluster: clients cannot make the proxy open pools without end. */
+  static final int MAX_KEYSPACES = 1_024;
 
   private final Credentials credentials;
   private final PreparedStatements prepared = new PreparedStatements(PREPARED_CAPACITY);
+  private final java.util.Set<String> keyspaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String cqlVersion = "3.4.7";
 
   CqlBackendConnector(ClusterConfig cluster) {
@@ -39,6 +42,21 @@ final class CqlBackendConnector implements BackendConnector {
 
   String cqlVersion() {
     return cqlVersion;
+  }
+
+  /**
+   * Whether requests may use pools of {@code keyspace}: true for every keyspace seen before and
+   * for new ones while fewer than {@link #MAX_KEYSPACES} are known. Thread-safe.
+   */
+  boolean admitKeyspace(String keyspace) {
+    if (keyspace == null || keyspaces.contains(keyspace)) {
+      return true;
+    }
+    if (keyspaces.size() >= MAX_KEYSPACES) {
+      return false;
+    }
+    keyspaces.add(keyspace);
+    return true;
   }
 
   @Override

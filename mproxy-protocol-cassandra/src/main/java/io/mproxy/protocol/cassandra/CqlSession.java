@@ -284,6 +284,13 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     } else if (info.keyspace() != null) {
       ks = info.keyspace();
     }
+    if (!connector().admitKeyspace(ks)) {
+      int stream = frame.stream();
+      frame.release();
+      write(CqlMessages.error(ctx.alloc(), version, stream, CqlMessages.INVALID, "mproxy: more than "
+          + CqlBackendConnector.MAX_KEYSPACES + " keyspaces in use through this cluster; keyspace " + ks + " refused"));
+      return;
+    }
     Pending p = new Pending(frame, info, new CqlVariant(version, ks));
     Request request = new Request(identity(), info.kind(), info.command(), info.fingerprint(), frame.size(),
         listener.clock().nanoTime(), true);
