@@ -17,6 +17,8 @@ final class CqlMessages {
   static final int PROTOCOL_ERROR = 0x000A;
   static final int BAD_CREDENTIALS = 0x0100;
   static final int OVERLOADED = 0x1001;
+  static final int WRITE_TIMEOUT = 0x1100;
+  static final int READ_TIMEOUT = 0x1200;
   static final int INVALID = 0x2200;
   static final int UNPREPARED = 0x2500;
 

@@ -94,9 +94,6 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
-    if (!listener.config().auth().terminates()) {
-      user = null;
-    }
   }
 
   // ---------------------------------------------------------------- inbound
@@ -387,7 +384,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       if (CqlMessages.errorCode(response) == CqlMessages.UNPREPARED && !p.retried && reprepare(p, conn, response)) {
         return;
       }
-      finish(p, response.withStream(p.frame.stream()), Outcome.ERROR, response.size());
+      finish(p, response.withStream(p.frame.stream()), outcomeOfError(response), response.size());
       return;
     }
     CqlFrame out = response;
@@ -395,6 +392,12 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       out = onResult(p, response);
     }
     finish(p, out.withStream(p.frame.stream()), Outcome.OK, response.size());
+  }
+
+  /** The backend's own read and write timeouts count as timeouts, every other error as an error. */
+  private static Outcome outcomeOfError(CqlFrame error) {
+    int code = CqlMessages.errorCode(error);
+    return code == CqlMessages.WRITE_TIMEOUT || code == CqlMessages.READ_TIMEOUT ? Outcome.TIMEOUT : Outcome.ERROR;
   }
 
   /** Learns from a RESULT (prepared ids, keyspace changes) and rewrites topology answers. */
