@@ -181,6 +181,34 @@ class DriverThroughProxyTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"V4", "V5"})
+  void largeValuesSpanSegmentsBothWays(String version) {
+    try (CqlSession s = CassandraProxy.session(proxy, CassandraProxy.USER, CassandraProxy.PASSWORD, version, null)) {
+      createKeyspace(s, "blobs");
+      s.execute(SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS blobs.b (k int PRIMARY KEY, v blob)")
+          .setTimeout(CassandraProxy.REQUEST_TIMEOUT));
+      byte[] big = new byte[400_000];   // > 128 KiB: in v5 both the request and the answer span segments
+      new java.util.Random(7).nextBytes(big);
+      PreparedStatement insert = s.prepare("INSERT INTO blobs.b (k, v) VALUES (?, ?)");
+      s.execute(insert.bind(1, java.nio.ByteBuffer.wrap(big)));
+      java.nio.ByteBuffer back = s.execute("SELECT v FROM blobs.b WHERE k = 1").one().getByteBuffer(0);
+      byte[] got = new byte[back.remaining()];
+      back.get(got);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(big, got);
+    }
+  }
+
+  @Test
+  void useOfAMissingKeyspaceGetsTheServersErrorAndChangesNothing() {
+    try (CqlSession s = CassandraProxy.session(proxy, CassandraProxy.USER, CassandraProxy.PASSWORD, null, null)) {
+      var e = assertThrows(com.datastax.oss.driver.api.core.servererrors.InvalidQueryException.class,
+          () -> s.execute("USE no_such_keyspace"));
+      assertTrue(e.getMessage().contains("no_such_keyspace"), e.getMessage());
+      assertEquals(1, s.execute("SELECT release_version FROM system.local").all().size());
+    }
+  }
+
   @Test
   void wrongPasswordIsRefused() {
     AllNodesFailedException e = assertThrows(AllNodesFailedException.class,
