@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * take a shared connection of the client's protocol version and keyspace (see
  * {@link CqlVariant}), and send it there on a free stream id of that connection. The response
  * goes back on the client's own stream id. CQL requests are independent (answers may come in any
- * order), so a client's requests are admitted and dispatched concurrently; the client's stream
- * ids bound how many it has in flight. The proxy also keeps what it must: the keyspace of
+ * order), so a client's requests are admitted and dispatched concurrently; the proxy stops
+ * reading a client with 32768 requests or 64 MiB of request frames in flight. The proxy also keeps what it must: the keyspace of
  * {@code USE} (from the backend's Set_keyspace answer), the prepared statements it saw
  * (re-prepared transparently on UNPREPARED, then the request is retried once), and it rewrites
  * the topology tables (see {@link TopologyRewrite}). REGISTER is answered READY and no event is
@@ -64,6 +64,9 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   /** Stop reading the client at this many requests in flight (its stream ids allow 32768). */
   private static final int IN_FLIGHT_HIGH = 32_768;
   private static final int IN_FLIGHT_LOW = 16_384;
+  /** Stop reading the client while its requests in flight hold this many bytes (kept for a retry). */
+  private static final long IN_FLIGHT_BYTES_HIGH = 64L * 1024 * 1024;
+  private static final long IN_FLIGHT_BYTES_LOW = IN_FLIGHT_BYTES_HIGH / 2;
 
   enum State { STARTING, AUTHENTICATING, READY }
 
@@ -82,6 +85,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   private long classifiedGeneration = -1;
 
   private int inFlight;
+  private long inFlightBytes;
   private boolean closed;
   private boolean closing;
   private boolean flushScheduled;
@@ -292,7 +296,8 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     Request request = new Request(identity(), info.kind(), info.command(), info.fingerprint(), frame.size(),
         listener.clock().nanoTime(), true);
     inFlight++;
-    if (inFlight >= IN_FLIGHT_HIGH) {
+    inFlightBytes += frame.size();
+    if (inFlight >= IN_FLIGHT_HIGH || inFlightBytes >= IN_FLIGHT_BYTES_HIGH) {
       ctx.channel().config().setAutoRead(false);
     }
     Cluster cluster = listener.cluster();
@@ -513,6 +518,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     if (outcome != null && p.ticket != null) {
       p.ticket.complete(outcome, bytesOut);
     }
+    inFlightBytes -= p.frame.size();
     p.frame.release();
     inFlight--;
     if (reply != null) {
@@ -587,7 +593,8 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     if (closed || closing) {
       return;
     }
-    if (inFlight <= IN_FLIGHT_LOW && ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
+    if (inFlight <= IN_FLIGHT_LOW && inFlightBytes <= IN_FLIGHT_BYTES_LOW && ctx.channel().isWritable()
+        && !ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(true);
       ctx.read();
     }
