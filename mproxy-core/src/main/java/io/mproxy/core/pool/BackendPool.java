@@ -44,6 +44,10 @@ public final class BackendPool {
   private static final int MAX_WAITERS = 65_536;
   /** How many more in-flight requests a same-event-loop connection may carry and still be preferred. */
   private static final int AFFINITY_SLACK = 8;
+  /** How far past the head a released connection looks for a waiter on its own event loop. */
+  private static final int AFFINITY_LOOKAHEAD = 64;
+  /** How often a waiter may be passed over for a younger one on the connection's own loop. */
+  private static final int AFFINITY_MAX_SKIPS = 4;
 
   /** Receives a connection or the reason there is none. */
   public interface Lease {
@@ -62,6 +66,7 @@ public final class BackendPool {
   private final java.util.Set<Channel> handshaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final TokenBucket opens;
+  private final ConnectionBudget budget;
   private volatile PoolConfig config;
   private volatile HealthConfig health;
   private int opening;
@@ -75,6 +80,15 @@ public final class BackendPool {
    */
   public BackendPool(Backend backend, String variant, PoolConfig config, HealthConfig health,
       Bootstrap bootstrap, BackendConnector connector, Clock clock) {
+    this(backend, variant, config, health, bootstrap, connector, clock, ConnectionBudget.unlimited());
+  }
+
+  /**
+   * @param budget shared by the pools of one backend: their connections together stay within it
+   */
+  public BackendPool(Backend backend, String variant, PoolConfig config, HealthConfig health,
+      Bootstrap bootstrap, BackendConnector connector, Clock clock, ConnectionBudget budget) {
+    this.budget = budget;
     this.backend = backend;
     this.variant = variant;
     this.config = config;
@@ -152,7 +166,11 @@ public final class BackendPool {
         c.ready(false);
         c.channel().close();
         grants = List.of();
-        if (!closed) {
+        // a replacement only when someone needs it: a connection opened for nobody can sit in a
+        // half-open state the server times out (MySQL passthrough connections are greeted only)
+        if (!closed && !waiters.isEmpty()) {
+          maybeOpen(waiters.peek().loop, true);
+        } else if (!closed && connections.size() + opening < config.minIdle()) {
           maybeOpen(null, false);
         }
       } else {
@@ -382,10 +400,44 @@ public final class BackendPool {
       }
       return false;
     }
+    if (!budget.tryAcquire(forWaiter)) {
+      return false;
+    }
     if (opens.acquire(1, 0) != TokenBucket.GRANTED) {
+      budget.release();
       return false;
     }
     openConnection(preferred);
+    return true;
+  }
+
+  /** How many requests wait for a connection of this pool. */
+  public int waiting() {
+    return waiting;
+  }
+
+  /**
+   * Closes one idle connection, even below {@code min_idle}: another pool of the same backend
+   * has requests waiting and the backend's {@link ConnectionBudget} is spent. True if one was.
+   */
+  public boolean closeOneIdle() {
+    PooledConnection victim = null;
+    synchronized (this) {
+      for (Iterator<PooledConnection> it = connections.iterator(); it.hasNext(); ) {
+        PooledConnection pc = it.next();
+        if (pc.ready() && !pc.exclusive() && pc.outstanding() == 0) {
+          it.remove();
+          pc.ready(false);
+          victim = pc;
+          break;
+        }
+      }
+    }
+    if (victim == null) {
+      return false;
+    }
+    LOG.debug("backend {} ({}): closing an idle connection for another variant's waiters", backend.id(), variant);
+    victim.channel().close();
     return true;
   }
 
@@ -418,9 +470,11 @@ public final class BackendPool {
     ChannelFuture cf = b.connect(address);
     cf.addListener(f -> {
       if (!f.isSuccess()) {
+        budget.release();
         onOpenFailed(f.cause());
         return;
       }
+      cf.channel().closeFuture().addListener(closed -> budget.release());
       startHandshake(cf.channel(), connectTimeout);
     });
   }
@@ -532,23 +586,74 @@ public final class BackendPool {
     }
   }
 
-  /** Must hold the monitor; returns the grants to run after releasing it. */
+  /**
+   * Must hold the monitor; returns the grants to run after releasing it. Waiters are served in
+   * order, with one exception: an idle connection that lives on another event loop than the
+   * waiter at the head goes to the first waiter on its own loop instead (looking at most
+   * {@link #AFFINITY_LOOKAHEAD} waiters ahead), so that client and server messages of the whole
+   * transaction stay on one thread; a waiter is passed over at most {@link #AFFINITY_MAX_SKIPS}
+   * times, which bounds the unfairness.
+   */
   private List<Runnable> serveWaiters() {
     if (waiters.isEmpty()) {
       return List.of();
     }
     List<Runnable> grants = new ArrayList<>();
-    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-      Waiter w = it.next();
-      PooledConnection c = w.exclusive ? takeIdle(w.loop) : takeShared(w.loop);
-      if (c == null) {
-        continue;
+    // Once no connection is left for one kind of lease, none is left for the waiters behind it:
+    // without this, each release scanned every connection for every waiter (200 clients over a
+    // pool of 20 made that thousands of checks per transaction).
+    boolean idleLeft = true;
+    boolean sharedLeft = true;
+    for (Waiter w : waiters) {
+      if (!idleLeft && !sharedLeft) {
+        break;
       }
-      it.remove();
-      grants.add(() -> w.loop.execute(() -> w.lease.granted(c)));
+      while (!w.served && (w.exclusive ? idleLeft : sharedLeft)) {
+        PooledConnection c = w.exclusive ? takeIdle(w.loop) : takeShared(w.loop);
+        if (c == null) {
+          if (w.exclusive) {
+            idleLeft = false;
+          } else {
+            sharedLeft = false;
+          }
+          break;
+        }
+        Waiter taker = w;
+        EventLoop home = c.channel().eventLoop();
+        if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS) {
+          Waiter local = firstExclusiveWaiterOn(home);
+          if (local != null) {
+            taker = local;
+            w.skips++;
+          }
+        }
+        taker.served = true;
+        Waiter t = taker;
+        grants.add(() -> t.loop.execute(() -> t.lease.granted(c)));
+      }
+    }
+    if (!grants.isEmpty()) {
+      waiters.removeIf(x -> x.served);
     }
     waiting = waiters.size();
     return grants;
+  }
+
+  /** Must hold the monitor: the first unserved exclusive waiter on {@code loop}, near the head. */
+  private Waiter firstExclusiveWaiterOn(EventLoop loop) {
+    int looked = 0;
+    for (Waiter x : waiters) {
+      if (x.served) {
+        continue;
+      }
+      if (++looked > AFFINITY_LOOKAHEAD) {
+        return null;
+      }
+      if (x.exclusive && x.loop == loop) {
+        return x;
+      }
+    }
+    return null;
   }
 
   /** Must hold the monitor. */
@@ -561,6 +666,21 @@ public final class BackendPool {
     }
   }
 
-  private record Waiter(boolean exclusive, EventLoop loop, Lease lease, long deadlineNanos) {
+  private static final class Waiter {
+    final boolean exclusive;
+    final EventLoop loop;
+    final Lease lease;
+    final long deadlineNanos;
+    /** Set while serving waiters, before the served ones are removed in one pass. */
+    boolean served;
+    /** How often an idle connection on another loop went to a younger waiter instead. */
+    int skips;
+
+    Waiter(boolean exclusive, EventLoop loop, Lease lease, long deadlineNanos) {
+      this.exclusive = exclusive;
+      this.loop = loop;
+      this.lease = lease;
+      this.deadlineNanos = deadlineNanos;
+    }
   }
 }

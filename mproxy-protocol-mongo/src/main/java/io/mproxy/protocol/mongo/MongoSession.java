@@ -34,6 +34,11 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -63,12 +68,23 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private static final int INBOX_HIGH = 16;
   private static final int INBOX_LOW = 4;
   private static final int MAX_BSON_DEPTH = 100;
+  /** Open cursors remembered per connection for cleanup; older ones are left to the server's timeout. */
+  static final int MAX_OWNED_CURSORS = 1024;
 
   private final ListenerContext listener;
   private final int connectionId = CONNECTION_IDS.incrementAndGet();
   private final ArrayDeque<MongoFrame> inbox = new ArrayDeque<>();
   private final Handshake handshake;
   private final ClientAuth auth;
+  /** Cursors this connection opened or continued, by id, with their namespace ({@code db.coll}). */
+  private final LinkedHashMap<Long, String> ownedCursors = new LinkedHashMap<>(16, 0.75f, false) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, String> eldest) {
+      return size() > MAX_OWNED_CURSORS;
+    }
+  };
   private ChannelHandlerContext ctx;
   private EventLoopScheduler scheduler;
 
@@ -433,12 +449,27 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       RoutingDirectory d = connector().directory();
       String name = cmd.name();
       if (MongoCommands.createsCursor(name) && scan.hasCursor() && scan.cursorId() != 0) {
-        d.cursorOpened(scan.cursorId(), conn.backend());
+        d.cursorOpened(scan.cursorId(), conn.backend(), connectionId);
+        ownedCursors.put(scan.cursorId(), namespace(scan));
       } else if (name.equals("getMore") && scan.hasCursor() && scan.cursorId() == 0) {
         d.cursorClosed(cmd.cursorId());
+        ownedCursors.remove(cmd.cursorId());
+      } else if (name.equals("getMore") && scan.hasCursor() && scan.ok()) {
+        if (d.cursorUsedBy(scan.cursorId(), conn.backend(), connectionId)) {
+          ownedCursors.put(scan.cursorId(), namespace(scan));
+        }
       } else if (name.equals("killCursors") && cmd.cursorId() != 0) {
         d.cursorClosed(cmd.cursorId());
+        ownedCursors.remove(cmd.cursorId());
       }
+    }
+
+    /** {@code db.collection} of the cursor: from the reply, else from the command. */
+    private String namespace(ReplyScan scan) {
+      if (scan.namespace() != null) {
+        return scan.namespace();
+      }
+      return cmd.database() + "." + cmd.collection();
     }
 
     /**
@@ -574,7 +605,38 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     if (op != null) {
       op.abandon();
     }
+    if (!ownedCursors.isEmpty()) {
+      EventLoop loop = (EventLoop) context.executor();
+      loop.execute(this::killOrphanedCursors);
+    }
     context.fireChannelInactive();
+  }
+
+  /**
+   * The client is gone: kill the cursors it still owns (opened or last continued here, neither
+   * exhausted nor killed), one {@code killCursors} per backend and namespace. Runs as its own task
+   * after the close, so the close itself does no more than schedule it.
+   */
+  private void killOrphanedCursors() {
+    RoutingDirectory d = connector().directory();
+    Map<Backend, Map<String, List<Long>>> orphans = new HashMap<>();
+    for (Map.Entry<Long, String> e : ownedCursors.entrySet()) {
+      Backend owner = d.releaseOrphan(e.getKey(), connectionId);
+      if (owner != null) {
+        orphans.computeIfAbsent(owner, b -> new HashMap<>())
+            .computeIfAbsent(e.getValue(), ns -> new ArrayList<>()).add(e.getKey());
+      }
+    }
+    ownedCursors.clear();
+    Cluster cluster = listener.cluster();
+    EventLoop loop = (EventLoop) ctx.executor();
+    orphans.forEach((backend, byNs) -> {
+      BackendPool pool = cluster.pool(backend, Cluster.DEFAULT_VARIANT);
+      if (pool == null) {
+        return;
+      }
+      byNs.forEach((ns, ids) -> connector().reaper().kill(pool, loop, ns, ids));
+    });
   }
 
   // ---------------------------------------------------------------- identity

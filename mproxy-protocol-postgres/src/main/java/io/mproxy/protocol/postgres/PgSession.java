@@ -17,6 +17,7 @@ import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -135,10 +136,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private byte txStatus = 'I';
   private String pinned;
   private boolean sessionMode;
-  private boolean flushScheduled;
+  /** Client-bound messages written and not yet flushed. */
+  private boolean flushPending;
+  /** Inside the backend channel's read on this loop: its readComplete will flush. */
+  private boolean inBackendRead;
   private boolean loginDone;
   private boolean writeInTransaction;
   private Scheduler.Cancellable queryTimer;
+  private Scheduler.Cancellable waitTimer;
   private Scheduler.Cancellable idleTxTimer;
 
   PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
@@ -629,7 +634,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     byte firstType = first.getByte(first.readerIndex());
     PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
     String sql = named != null ? named.sql() : sqlOf(first);
-    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    SqlShapes.Shape shape = named != null || sql == null ? null
+        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(sql) : adapter.sqlShapes().ofStatement(sql);
+    SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
@@ -642,7 +649,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
     }
     String fingerprint = named != null ? named.fingerprint()
-        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+        : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
         listener.clock().nanoTime(), true);
@@ -676,6 +683,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
                 return;
               }
               admitting = false;
+              cancelWaitTimer();
               current = new Req(null, refusal);
               pump();
             });
@@ -688,6 +696,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void dispatched() {
     waitGeneration++;
+    cancelWaitTimer();
     Ticket ticket = current.ticket;
     ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     // a runaway cancel rule stops the query the way a client's CancelRequest does
@@ -711,10 +720,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** query_wait_timeout: a request that is neither admitted nor on a connection in time is refused. */
   private void startWaitTimer(long generation, Request request) {
     long ms = options.queryWaitTimeoutMs();
-    if (ms <= 0) {
-      return;
+    if (ms <= 0 || waitTimer != null) {
+      return; // armed once per request: the wait for admission and for a connection count together
     }
-    scheduler.schedule(() -> {
+    waitTimer = scheduler.schedule(() -> {
+      waitTimer = null;
       if (generation != waitGeneration || state != State.READY) {
         return;
       }
@@ -785,6 +795,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         listener.clock().nanoTime(), false);
     Backend target = cluster.select(probe);
     if (target == null && !login && current != null && current.ticket != null && cluster.circuitsOpen()) {
+      cancelWaitTimer();
       current = new Req(null, current.ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
           "every backend's circuit is open"));
       pump();
@@ -835,6 +846,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           : messageAfterState(why));
       return;
     }
+    cancelWaitTimer();
     Req r = current;
     if (r != null && r.ticket != null) {
       r.ticket.complete(Outcome.ERROR, 0);
@@ -894,6 +906,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void releaseLease(boolean reusable) {
+    flushPending(); // the backend's readComplete goes to its next holder from now on
+    inBackendRead = false;
     PooledConnection c = lease;
     PgBackend b = backend;
     lease = null;
@@ -971,7 +985,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     String name = PgMessages.readCString(body);
     if (name.isEmpty()) {
       String unnamedSql = PgMessages.readCString(body.duplicate());
-      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
+      noteSessionEffects(unnamedSql, adapter.sqlShapes().ofStatement(unnamedSql).classification());
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
@@ -1090,6 +1104,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void message(ByteBuf frame) {
     if (loop.inEventLoop()) {
+      inBackendRead = true;
       backendMessage(frame);
       return;
     }
@@ -1281,19 +1296,39 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     };
   }
 
+  /**
+   * Writes a backend message to the client; flushes now, or once the messages that arrived with
+   * it are written too: at the backend read's end when it runs on this loop (no task at all),
+   * else from a task queued behind them.
+   */
   private void relay(ByteBuf frame, boolean flushNow) {
     ctx.write(frame, ctx.voidPromise());
     if (flushNow) {
-      flushScheduled = false;
+      flushPending = false;
       ctx.flush();
-    } else if (!flushScheduled) {
-      flushScheduled = true;
-      loop.execute(() -> {
-        if (flushScheduled) {
-          flushScheduled = false;
-          ctx.flush();
-        }
-      });
+      return;
+    }
+    if (flushPending) {
+      return;
+    }
+    flushPending = true;
+    if (!inBackendRead) {
+      loop.execute(this::flushPending);
+    }
+  }
+
+  private void flushPending() {
+    if (flushPending) {
+      flushPending = false;
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void readComplete() {
+    if (loop.inEventLoop()) {
+      inBackendRead = false;
+      flushPending();
     }
   }
 
@@ -1325,6 +1360,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     PgBackend b = backend;
     Channel bch = b.context().channel();
     adapter.sendCancel(bch, b.pid(), b.secret());
+  }
+
+  /**
+   * The query_wait_timeout timer ends with the wait: left armed, each request under contention
+   * would keep a task (and its Request) in the event loop's timer queue for the whole timeout.
+   */
+  private void cancelWaitTimer() {
+    if (waitTimer != null) {
+      waitTimer.cancel();
+      waitTimer = null;
+    }
   }
 
   private void cancelQueryTimer() {
@@ -1390,6 +1436,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean wasReady = state == State.READY || state == State.LOGIN;
     state = State.CLOSED;
     waitGeneration++;
+    cancelWaitTimer();
     cancelQueryTimer();
     cancelIdleTxTimer();
     if (current != null && current.ticket != null) {
