@@ -42,4 +42,19 @@ public final class UsageTelemetry implements Telemetry {
   public void queueWait(String group, Priority priority, long nanos) {
     delegate.queueWait(group, priority, nanos);
   }
+
+  @Override
+  public void wouldShed(String group, Priority priority, ShedReason reason) {
+    delegate.wouldShed(group, priority, reason);
+  }
+
+  @Override
+  public void hint(String group, String result) {
+    delegate.hint(group, result);
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    delegate.hintTimeout(group);
+  }
 }
