@@ -111,6 +111,40 @@ class BackendPoolTest {
     assertEquals(1, connector.connected(), "max_size 1: one socket all along");
   }
 
+  /**
+   * A released connection goes to a waiter on its own event loop before an older waiter on
+   * another loop (a transaction then never hops threads), but the older one is passed over at
+   * most four times.
+   */
+  @Test
+  void aReleasedConnectionPrefersAWaiterOnItsOwnLoopButNotForever() {
+    MultiThreadIoEventLoopGroup elsewhere = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      BackendPool pool = pool(config(1, 1, 100, 5_000));
+      warm(pool, 1);
+      PooledConnection held = acquireNow(pool, true);
+      assertSame(requester, held.channel().eventLoop());
+      Leases far = new Leases();
+      pool.acquire(true, elsewhere.next(), far);
+      for (int i = 0; i < 4; i++) {
+        Leases near = new Leases();
+        pool.acquire(true, requester, near);
+        pool.release(held, true);
+        Eventually.assertWithin(WITHIN, () -> assertEquals(1, near.granted.size()));
+        assertEquals(0, far.granted.size(), "skip " + i + ": the waiter on the connection's loop goes first");
+        held = near.only();
+      }
+      Leases fifth = new Leases();
+      pool.acquire(true, requester, fifth);
+      pool.release(held, true);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, far.granted.size()));
+      assertEquals(0, fifth.granted.size(), "after four skips the oldest waiter is served first");
+      assertEquals(1, pool.stats().waiting());
+    } finally {
+      elsewhere.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void sharedAcquireHandsOutTheLeastLoadedAndCountsOutstanding() {
     BackendPool pool = pool(config(2, 2, 100, 5_000));

@@ -121,6 +121,12 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    sink.readComplete();
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf frame) {
       if (frame.getByte(frame.readerIndex()) == PgMessages.PARAMETER_STATUS) {

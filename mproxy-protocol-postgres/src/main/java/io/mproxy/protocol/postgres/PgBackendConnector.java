@@ -3,7 +3,9 @@ package io.mproxy.protocol.postgres;
 import io.mproxy.core.auth.PostgresMd5;
 import io.mproxy.core.auth.ScramClient;
 import io.mproxy.core.auth.ScramException;
+import io.mproxy.core.auth.ScramKeyCache;
 import io.mproxy.core.auth.ScramMechanism;
+import io.mproxy.core.auth.ScramNonces;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
@@ -36,6 +38,8 @@ final class PgBackendConnector implements BackendConnector {
   private final String defaultDatabase;
   private final BackendTls tls;
   private final RandomSource random;
+  /** Keys derived from the backend's salt: Hi() runs once, not for every connection the pool opens. */
+  private final ScramKeyCache scramKeys = new ScramKeyCache(16);
 
   PgBackendConnector(ClusterConfig cluster, PgClusterOptions options, RandomSource random) {
     this.credentials = cluster.credentials();
@@ -208,7 +212,8 @@ final class PgBackendConnector implements BackendConnector {
                 + mechanisms.replace('\0', ' ').trim());
             return;
           }
-          scram = ScramClient.create(ScramMechanism.SHA_256, "", credentials.password(), random);
+          scram = ScramClient.create(ScramMechanism.SHA_256, "", credentials.password(),
+              ScramNonces.of(random), scramKeys);
           ch.writeAndFlush(PgMessages.saslInitialResponse(ch.alloc(), "SCRAM-SHA-256", scram.clientFirst()));
           state = State.SASL_CONTINUE;
         }

@@ -18,4 +18,8 @@ interface PgBackendSink {
   /** The backend connection's writability changed (flow control of client uploads). */
   default void writabilityChanged(boolean writable) {
   }
+
+  /** The backend connection's event loop finished a read: the messages it produced are all in. */
+  default void readComplete() {
+  }
 }

@@ -10,6 +10,8 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.sql.SqlDialect;
+import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.RandomSource;
 import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
@@ -42,6 +44,7 @@ public final class PgProtocolAdapter implements ProtocolAdapter {
   private final RandomSource random;
   private final ScramDecoys decoys;
   private final Map<String, ScramCredential> derived = PgClientAuth.newCache();
+  private final SqlShapes sqlShapes = new SqlShapes(SqlDialect.POSTGRES, 10_000);
   private final Map<Integer, Registered> sessions = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
   private final Map<String, Cached<ListenerConfig, PgListenerOptions>> listenerOptions = new ConcurrentHashMap<>();
@@ -249,5 +252,10 @@ public final class PgProtocolAdapter implements ProtocolAdapter {
                 .addListener(ChannelFutureListener.CLOSE);
           }
         });
+  }
+
+  /** Statement shapes of every session of this protocol (classification and fingerprint). */
+  SqlShapes sqlShapes() {
+    return sqlShapes;
   }
 }

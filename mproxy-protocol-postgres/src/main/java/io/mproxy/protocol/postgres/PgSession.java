@@ -17,6 +17,7 @@ import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.sql.SqlClassification;
+import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -137,10 +138,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private byte txStatus = 'I';
   private String pinned;
   private boolean sessionMode;
-  private boolean flushScheduled;
+  /** Client-bound messages written and not yet flushed. */
+  private boolean flushPending;
+  /** Inside the backend channel's read on this loop: its readComplete will flush. */
+  private boolean inBackendRead;
   private boolean loginDone;
   private boolean writeInTransaction;
   private Scheduler.Cancellable queryTimer;
+  private Scheduler.Cancellable waitTimer;
   private Scheduler.Cancellable idleTxTimer;
 
   PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
@@ -631,7 +636,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     byte firstType = first.getByte(first.readerIndex());
     PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
     String sql = named != null ? named.sql() : sqlOf(first);
-    SqlClassification sc = named != null ? named.classification() : sql == null ? null : PgSql.classify(sql);
+    SqlShapes.Shape shape = named != null || sql == null ? null
+        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(sql) : adapter.sqlShapes().ofStatement(sql);
+    SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
@@ -644,7 +651,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
     }
     String fingerprint = named != null ? named.fingerprint()
-        : sql == null ? String.valueOf((char) firstType) : PgSql.fingerprint(sql);
+        : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
         listener.clock().nanoTime(), true).hints(PgSql.hints(sql));
@@ -678,6 +685,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
                 return;
               }
               admitting = false;
+              cancelWaitTimer();
               current = new Req(null, refusal);
               pump();
             });
@@ -690,6 +698,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void dispatched() {
     waitGeneration++;
+    cancelWaitTimer();
     current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     armHintDeadline(current);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
@@ -707,10 +716,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** query_wait_timeout: a request that is neither admitted nor on a connection in time is refused. */
   private void startWaitTimer(long generation, Request request) {
     long ms = options.queryWaitTimeoutMs();
-    if (ms <= 0) {
-      return;
+    if (ms <= 0 || waitTimer != null) {
+      return; // armed once per request: the wait for admission and for a connection count together
     }
-    scheduler.schedule(() -> {
+    waitTimer = scheduler.schedule(() -> {
+      waitTimer = null;
       if (generation != waitGeneration || state != State.READY) {
         return;
       }
@@ -825,6 +835,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           : messageAfterState(why));
       return;
     }
+    cancelWaitTimer();
     Req r = current;
     if (r != null && r.ticket != null) {
       r.ticket.complete(Outcome.ERROR, 0);
@@ -884,6 +895,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void releaseLease(boolean reusable) {
+    flushPending(); // the backend's readComplete goes to its next holder from now on
+    inBackendRead = false;
     PooledConnection c = lease;
     PgBackend b = backend;
     lease = null;
@@ -961,7 +974,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     String name = PgMessages.readCString(body);
     if (name.isEmpty()) {
       String unnamedSql = PgMessages.readCString(body.duplicate());
-      noteSessionEffects(unnamedSql, PgSql.classify(unnamedSql));
+      noteSessionEffects(unnamedSql, adapter.sqlShapes().ofStatement(unnamedSql).classification());
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
@@ -1080,6 +1093,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void message(ByteBuf frame) {
     if (loop.inEventLoop()) {
+      inBackendRead = true;
       backendMessage(frame);
       return;
     }
@@ -1272,19 +1286,39 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     };
   }
 
+  /**
+   * Writes a backend message to the client; flushes now, or once the messages that arrived with
+   * it are written too: at the backend read's end when it runs on this loop (no task at all),
+   * else from a task queued behind them.
+   */
   private void relay(ByteBuf frame, boolean flushNow) {
     ctx.write(frame, ctx.voidPromise());
     if (flushNow) {
-      flushScheduled = false;
+      flushPending = false;
       ctx.flush();
-    } else if (!flushScheduled) {
-      flushScheduled = true;
-      loop.execute(() -> {
-        if (flushScheduled) {
-          flushScheduled = false;
-          ctx.flush();
-        }
-      });
+      return;
+    }
+    if (flushPending) {
+      return;
+    }
+    flushPending = true;
+    if (!inBackendRead) {
+      loop.execute(this::flushPending);
+    }
+  }
+
+  private void flushPending() {
+    if (flushPending) {
+      flushPending = false;
+      ctx.flush();
+    }
+  }
+
+  @Override
+  public void readComplete() {
+    if (loop.inEventLoop()) {
+      inBackendRead = false;
+      flushPending();
     }
   }
 
@@ -1345,6 +1379,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     backendError.release();
     return PgMessages.error(ctx.alloc(), "ERROR", "57014", "mproxy: canceling statement due to timeout_ms="
         + r.ticket.request().hints().timeoutMs() + " (group " + r.ticket.group() + ")");
+  }
+
+  /**
+   * The query_wait_timeout timer ends with the wait: left armed, each request under contention
+   * would keep a task (and its Request) in the event loop's timer queue for the whole timeout.
+   */
+  private void cancelWaitTimer() {
+    if (waitTimer != null) {
+      waitTimer.cancel();
+      waitTimer = null;
+    }
   }
 
   private void cancelQueryTimer() {
@@ -1410,6 +1455,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean wasReady = state == State.READY || state == State.LOGIN;
     state = State.CLOSED;
     waitGeneration++;
+    cancelWaitTimer();
     cancelQueryTimer();
     cancelIdleTxTimer();
     if (current != null && current.ticket != null) {

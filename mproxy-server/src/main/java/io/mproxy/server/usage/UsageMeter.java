@@ -38,10 +38,14 @@ public final class UsageMeter {
       Map<Dimension, List<Row>> rows) {
   }
 
+  private static final int MAX_CACHED_NAMES = 10_000;
+
   private final Clock clock;
   private final long bucketMillis;
   private final int maxKeys;
   private final Bucket[] ring;
+  /** Tenant names already built (one string per identity, not one per request), bounded. */
+  private final ConcurrentHashMap<TenantIdentity, String> names = new ConcurrentHashMap<>();
 
   public UsageMeter(Clock clock, long bucketMillis, int buckets, int maxKeys) {
     if (bucketMillis < 1 || buckets < 2 || maxKeys < 1) {
@@ -89,12 +93,27 @@ public final class UsageMeter {
     return orNone(t.user()) + "@" + orNone(t.database()) + " on " + orNone(t.listener());
   }
 
+  private String cachedName(TenantIdentity tenant) {
+    if (tenant == null) {
+      return NONE;
+    }
+    String name = names.get(tenant);
+    if (name == null) {
+      name = tenantName(tenant);
+      if (names.size() >= MAX_CACHED_NAMES) {
+        names.clear();
+      }
+      names.put(tenant, name);
+    }
+    return name;
+  }
+
   public void record(TenantIdentity tenant, String group, String fingerprint, double ru) {
     if (!(ru > 0) || !Double.isFinite(ru)) {
       return;
     }
     Bucket b = current(clock.wallMillis() / bucketMillis);
-    b.add(Dimension.TENANT, tenantName(tenant), ru, maxKeys);
+    b.add(Dimension.TENANT, cachedName(tenant), ru, maxKeys);
     b.add(Dimension.GROUP, group == null ? NONE : group, ru, maxKeys);
     b.add(Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint, ru, maxKeys);
   }
