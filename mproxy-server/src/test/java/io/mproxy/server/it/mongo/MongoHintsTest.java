@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * Hints in the Mongo {@code comment} field through mongodb-driver-sync against mongo-java-server:
  * {@code "mproxy: timeout_ms=1"} on an aggregation over 100k documents ends it with
  * MaxTimeMSExpired (50) from the proxy, {@code "mproxy: group=batch"} moves the command to group
- * {@code batch}, and a tenant without {@code allow_hints} has both ignored.
+ * {@code batch} (so does the document form {@code {mproxy: {group: "batch"}}}), and a tenant without {@code allow_hints} has both ignored.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class MongoHintsTest {
@@ -100,8 +102,10 @@ class MongoHintsTest {
       MongoCollection<Document> big = c.getDatabase("t").getCollection("big");
       assertEquals(5, big.find(new Document("_id", 5)).comment("mproxy: group=batch priority=low").first().getInteger("_id"));
       assertEquals(5, big.find(new Document("_id", 5)).comment("just a comment").first().getInteger("_id"));
+      assertEquals(5, big.find(new Document("_id", 5))
+          .comment(new BsonDocument("mproxy", new BsonDocument("group", new BsonString("batch")))).first().getInteger("_id"));
     }
-    Eventually.assertWithin(Duration.ofSeconds(10), () -> assertEquals(before + 1,
+    Eventually.assertWithin(Duration.ofSeconds(10), () -> assertEquals(before + 2,
         proxy.metrics().sum("mproxy_requests_total", "group", "batch")));
   }
 }
