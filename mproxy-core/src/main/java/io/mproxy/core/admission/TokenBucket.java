@@ -118,6 +118,18 @@ public final class TokenBucket {
     return tokens - reserved;
   }
 
+  /** The settled balance alone (never below {@code -maxDebt}), without queue reservations. */
+  public synchronized double settled() {
+    refill();
+    return tokens;
+  }
+
+  /** Queue reservations the refill has not paid for yet (never negative). */
+  public synchronized double reserved() {
+    refill();
+    return reserved;
+  }
+
   public synchronized double ratePerSec() {
     return ratePerSec;
   }
