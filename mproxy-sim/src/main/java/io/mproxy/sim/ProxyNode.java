@@ -326,10 +326,14 @@ final class ProxyNode {
       if (!invariants.holds(rg.queued() <= gc.maxQueued() && rg.queued() >= 0)) {
         invariants.violated(now, "group " + rg.name() + " queue " + rg.queued() + " outside [0, " + gc.maxQueued() + "]");
       }
-      double tokens = rg.bucket().tokens();
-      double debtBound = debtBound(gc);
-      if (!invariants.holds(tokens >= -debtBound - 1e-6)) {
-        invariants.violated(now, "group " + rg.name() + " bucket debt " + (-tokens) + " beyond its bound " + debtBound);
+      double settled = rg.bucket().settled();
+      double reserved = rg.bucket().reserved();
+      if (!invariants.holds(settled >= -gc.maxDebt() - 1e-6)) {
+        invariants.violated(now, "group " + rg.name() + " settled debt " + (-settled) + " beyond max_debt "
+            + gc.maxDebt());
+      }
+      if (!invariants.holds(reserved >= 0)) {
+        invariants.violated(now, "group " + rg.name() + " queue reservations negative: " + reserved);
       }
     }
     for (SimPool p : pools) {
@@ -338,18 +342,6 @@ final class ProxyNode {
           + " outside its bounds");
       }
     }
-  }
-
-  /**
-   * How far below zero a bucket may go: {@code max_debt}, or in queue mode the reservations of
-   * waiters, which {@code TokenBucket.acquire} grants while the wait stays within max_queue_ms
-   * (at most rate x max_queue_ms, taken at the group's full configured rate).
-   */
-  static double debtBound(ResourceGroupConfig gc) {
-    if (gc.onExhausted() != ResourceGroupConfig.OnExhausted.QUEUE) {
-      return gc.maxDebt();
-    }
-    return Math.max(gc.maxDebt(), gc.ruPerSec() * gc.maxQueueMs() / 1000.0);
   }
 
   private void maintain() {

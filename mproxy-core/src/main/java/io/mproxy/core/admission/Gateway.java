@@ -8,6 +8,7 @@ import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.fingerprint.FingerprintStore;
+import io.mproxy.core.hint.HintPolicy;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.Request;
@@ -94,6 +95,11 @@ public final class Gateway {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** Where protocol sessions report what only they see (e.g. a hinted timeout that fired). */
+  public Telemetry telemetry() {
+    return telemetry;
   }
 
   public ResourceGroups groups() {
@@ -232,6 +238,7 @@ public final class Gateway {
    */
   public void admit(Request request, Classification classification, Origin origin, RuWeights weights,
       Scheduler waitScheduler, AdmissionCallback callback) {
+    classification = hinted(request, classification);
     request.classify(classification.group(), classification.priority());
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
@@ -296,6 +303,18 @@ public final class Gateway {
       return;
     }
     callback.refused(refuse(request, group, origin, reason, retryAfterMs, null));
+  }
+
+  /** The classification after the request's hints, counted when there were any. */
+  private Classification hinted(Request request, Classification classification) {
+    if (request.hints() == io.mproxy.core.hint.QueryHints.NONE) {
+      return classification;
+    }
+    HintPolicy.Decision d = HintPolicy.apply(request, classification, groups::exists);
+    if (d.result() != HintPolicy.Result.NONE) {
+      telemetry.hint(d.classification().group(), d.result().label());
+    }
+    return d.classification();
   }
 
   /** Shadow mode: counts and logs what enforcement would have refused, and refuses nothing. */

@@ -3,12 +3,15 @@ package io.mproxy.core.cluster;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.balance.BackendSelector;
 import io.mproxy.core.balance.P2cSelector;
+import io.mproxy.core.balance.ShuffleShard;
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.ConnectionBudget;
 import io.mproxy.core.request.Request;
+import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.time.Clock;
 import io.mproxy.core.time.RandomSource;
@@ -137,7 +140,29 @@ public final class Cluster implements AutoCloseable {
    * comes with hints); null when no backend can be tried.
    */
   public Backend select(Request request) {
-    return selector.select(primaries);
+    ShuffleShardConfig shuffle = config.balancer().shuffleShard();
+    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || request == null
+        || request.tenant() == null) {
+      return selector.select(primaries);
+    }
+    return selectInHand(selector, primaries, request.tenant(), shuffle);
+  }
+
+  /**
+   * P2C within the tenant's shuffle-shard hand of {@code all}; when no backend of the hand is
+   * healthy, among all of them (a tenant is never failed for its hand alone).
+   */
+  public static Backend selectInHand(BackendSelector selector, List<Backend> all, TenantIdentity tenant,
+      ShuffleShardConfig shuffle) {
+    int[] idx = ShuffleShard.hand(ShuffleShard.key(tenant), shuffle.seed(), all.size(), shuffle.handSize());
+    List<Backend> hand = new ArrayList<>(idx.length);
+    boolean anyHealthy = false;
+    for (int i : idx) {
+      Backend b = all.get(i);
+      hand.add(b);
+      anyHealthy |= b.healthy();
+    }
+    return selector.select(anyHealthy ? hand : all);
   }
 
   /**

@@ -46,6 +46,17 @@ public interface Telemetry {
   default void runawayAction(String rule, String action, String mode) {
   }
 
+  /**
+   * A request carried a hint ({@code mproxy_hints_total{result}}; result {@code applied} or
+   * {@code ignored}). Default: not reported.
+   */
+  default void hint(String group, String result) {
+  }
+
+  /** A hinted per-query timeout ended a request ({@code mproxy_requests_total{outcome=timeout}} is separate). */
+  default void hintTimeout(String group) {
+  }
+
   Telemetry NOOP = new Telemetry() {
     @Override
     public void requestCompleted(String l, String p, String g, Outcome o, long d) {

@@ -35,6 +35,14 @@ final class RecordingTelemetry implements Telemetry {
     runaway.add(rule + "/" + action + "/" + mode);
   }
 
+  /** {@code group:result} per hinted request. */
+  final List<String> hints = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void hint(String group, String result) {
+    hints.add(group + ":" + result);
+  }
+
   @Override
   public void wouldShed(String group, Priority priority, ShedReason reason) {
     wouldShed.add(new Shed(group, priority, reason));

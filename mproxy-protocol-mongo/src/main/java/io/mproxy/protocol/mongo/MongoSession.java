@@ -271,7 +271,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true);
+        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true)
+        .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
     current = op;
@@ -387,6 +388,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         connector().directory().transactionStarted(cmd.lsid(), connection.backend());
       }
       ticket.dispatched(connection.backend());
+      armHintDeadline();
       MongoBackendHandler handler = connection.attachment();
       handler.send(out, true, this);
     }
@@ -443,6 +445,28 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
             "connection to the backend lost"));
       }
       end(Outcome.ERROR, false);
+    }
+
+    /**
+     * A hinted {@code timeout_ms}: at the deadline the client gets MaxTimeMSExpired (50) and the
+     * backend connection is closed, which ends the operation there as mongos does for a client
+     * that went away; a reply that arrives later is dropped.
+     */
+    private void armHintDeadline() {
+      long deadline = ticket.request().deadlineNanos();
+      if (deadline == 0) {
+        return;
+      }
+      scheduler.schedule(() -> {
+        if (ended || repliedAny || closed) {
+          return;
+        }
+        listener.gateway().telemetry().hintTimeout(ticket.group());
+        replyLocal(requestId, noReply, MongoReplies.error(MongoErrors.TIME_LIMIT, MongoErrors.TIME_LIMIT_NAME,
+            "mproxy: timeout group=" + ticket.group() + " timeout_ms=" + ticket.request().hints().timeoutMs()
+                + " (operation exceeded time limit)"));
+        end(Outcome.TIMEOUT, false);
+      }, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime()));
     }
 
     private void track(ReplyScan scan) {

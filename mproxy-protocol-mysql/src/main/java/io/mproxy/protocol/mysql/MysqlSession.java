@@ -765,7 +765,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     String rewritten = SessionFunctions.rewrite(sql, new SessionFunctions.Values(connectionId, lastInsertId, rowCount),
         info.statements() == 1);
-    Request request = request(info.kind(), info.verb(), info.fingerprint(), packet);
+    Request request = request(info.kind(), info.verb(), info.fingerprint(), packet).hints(hints(sql));
     if (rewritten != null) {
       byte[] text = rewritten.getBytes(StandardCharsets.UTF_8);
       ByteBuf payload = ctx.alloc().buffer(1 + text.length).writeByte(Mysql.COM_QUERY).writeBytes(text);
@@ -795,7 +795,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
     StatementInspector.Info info = StatementInspector.inspect(sql);
     Job job = new Job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
-        packet), info);
+        packet).hints(hints(sql)), info);
     job.prepareSql = sql;
     job.logicalId = ++nextStatementId;
     forward(job, ResponseReader.Shape.PREPARE);
@@ -836,7 +836,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     StatementInspector.Info info = stmt.info;
     RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
-    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet), info);
+    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(hints(stmt.sql)),
+        info);
     job.stmt = stmt;
     ResponseReader.Shape shape = switch (command) {
       case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
@@ -868,6 +869,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   private Request request(RequestKind kind, String verb, String fingerprint, MysqlPacket packet) {
     return new Request(identity(), kind, verb, fingerprint, packet.length(), listener.clock().nanoTime(), true);
+  }
+
+  /** The leading {@code mproxy:} / {@code RESOURCE_GROUP} hints of a COM_QUERY or prepared statement's text. */
+  private static io.mproxy.core.hint.QueryHints hints(String sql) {
+    return io.mproxy.core.hint.HintParser.fromSql(io.mproxy.core.sql.SqlDialect.MYSQL, sql);
   }
 
   /** Admits {@code job} and runs it on a backend connection; {@code shape} null: no answer expected. */
@@ -1073,12 +1079,23 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       endJob(job);
       return;
     }
-    long timeout = options.queryTimeoutMs();
+    long timeout = timeoutMs(job);
     if (timeout > 0 && (job.command == Mysql.COM_QUERY || job.command == Mysql.COM_STMT_EXECUTE
         || job.command == Mysql.COM_STMT_FETCH)) {
       job.timer = scheduler.schedule(() -> onQueryTimeout(job), TimeUnit.MILLISECONDS.toNanos(timeout));
     }
     be.handler.send(out, new ForwardExchange(job, (EventLoop) ctx.executor()));
+  }
+
+  /** The listener's query_timeout_ms, or the request's hinted timeout_ms when that ends sooner. */
+  private long timeoutMs(Job job) {
+    long timeout = options.queryTimeoutMs();
+    long deadline = job.request.deadlineNanos();
+    if (deadline == 0) {
+      return timeout;
+    }
+    long hinted = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - listener.clock().nanoTime()));
+    return timeout > 0 ? Math.min(timeout, hinted) : hinted;
   }
 
   /** The bytes to send for {@code job}: the client's packet, with statement ids (and types) fixed. */
@@ -1230,8 +1247,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       job.responseDone = true;
       if (job.timedOut && !closed) {
         ctx.write(Packets.err(ctx.alloc(), (job.lastForwardedSeq + 1) & 0xFF, Mysql.ER_QUERY_TIMEOUT,
-            "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (query_timeout_ms="
-                + options.queryTimeoutMs() + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
+            "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (" + timeoutSetting(job)
+                + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
       }
     }
     if (!closed) {
@@ -1379,11 +1396,20 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   // ================================================================ timeouts and KILL
 
+  private String timeoutSetting(Job job) {
+    long hinted = job.request.hints().timeoutMs();
+    return job.request.deadlineNanos() != 0 && (options.queryTimeoutMs() <= 0 || hinted < options.queryTimeoutMs())
+        ? "timeout_ms=" + hinted : "query_timeout_ms=" + options.queryTimeoutMs();
+  }
+
   private void onQueryTimeout(Job job) {
     if (job != current || job.responseDone || closed || job.conn == null) {
       return;
     }
     job.timedOut = true;
+    if (job.request.deadlineNanos() != 0) {
+      listener.gateway().telemetry().hintTimeout(job.ticket.group());
+    }
     sendKill(job);
     scheduler.schedule(() -> {
       if (current == job && !job.responseDone) {

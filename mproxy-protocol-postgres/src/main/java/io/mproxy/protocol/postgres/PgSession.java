@@ -84,6 +84,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     long bytesOut;
     boolean syncSent;
     boolean error;
+    /** Its hinted timeout_ms passed and the backend was asked to cancel it. */
+    boolean timedOut;
 
     Req(Ticket ticket, Refusal refusal) {
       this.ticket = ticket;
@@ -652,7 +654,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true);
+        listener.clock().nanoTime(), true).hints(PgSql.hints(sql));
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -705,6 +707,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         cancelBackendQuery();
       }
     }));
+    armHintDeadline(current);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
       queryTimer = scheduler.schedule(() -> {
@@ -1155,7 +1158,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         if (head != null) {
           head.error = true;
         }
-        relay(frame, true);
+        relay(head != null && head.timedOut ? hintTimeoutError(frame, head) : frame, true);
       }
       case PgMessages.COPY_IN_RESPONSE -> {
         copyIn = true;
@@ -1258,7 +1261,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     relay(frame, true);
     if (done != null) {
-      done.ticket.complete(done.error ? Outcome.ERROR : Outcome.OK, done.bytesIn, done.bytesOut);
+      done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
+          done.bytesIn, done.bytesOut);
     }
     if (inflight.isEmpty() && current == null) {
       cancelQueryTimer();
@@ -1360,6 +1364,35 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     PgBackend b = backend;
     Channel bch = b.context().channel();
     adapter.sendCancel(bch, b.pid(), b.secret());
+  }
+
+  /**
+   * A hinted {@code timeout_ms}: when the request's deadline passes while the backend still runs
+   * it, the backend is asked to cancel it and its error is answered as an mproxy timeout.
+   */
+  private void armHintDeadline(Req r) {
+    long deadline = r.ticket.request().deadlineNanos();
+    if (deadline == 0) {
+      return;
+    }
+    scheduler.schedule(() -> {
+      if (state == State.CLOSED || r.timedOut || (current != r && !inflight.contains(r))) {
+        return;
+      }
+      if (firstUnanswered() != r) {
+        armHintDeadline(r); // behind a pipelined request: cancel only when it is the one running
+        return;
+      }
+      r.timedOut = true;
+      listener.gateway().telemetry().hintTimeout(r.ticket.group());
+      cancelBackendQuery();
+    }, Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime()));
+  }
+
+  private ByteBuf hintTimeoutError(ByteBuf backendError, Req r) {
+    backendError.release();
+    return PgMessages.error(ctx.alloc(), "ERROR", "57014", "mproxy: canceling statement due to timeout_ms="
+        + r.ticket.request().hints().timeoutMs() + " (group " + r.ticket.group() + ")");
   }
 
   /**

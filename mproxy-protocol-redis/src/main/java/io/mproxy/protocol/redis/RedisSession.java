@@ -6,6 +6,7 @@ import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
@@ -93,6 +94,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean watching;
   private boolean monitor;
   private ReplyMode replyMode = ReplyMode.ON;
+  /** Set by {@code MPROXY HINT}: the hints every following command carries. */
+  private QueryHints connectionHints = QueryHints.NONE;
 
   RedisSession(ListenerContext listener) {
     this.listener = listener;
@@ -176,7 +179,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return;
     }
     Request request = new Request(identity(), RedisCommands.kind(info), name,
-        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign);
+        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign)
+        .hints(connectionHints);
     stalled = true;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
@@ -399,6 +403,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     ticket.dispatched(conn.backend());
     CommandSink sink = new CommandSink(conn, viaShared, slot, ticket, expected, pubsubDuring,
         pubsubAfter, monitorAfter);
+    if (expected == 1 && !route.waitsByDesign && ticket.request().deadlineNanos() != 0) {
+      sink.armDeadline();
+    }
     ByteBuf bytes = cmd.content().retain();
     cmd.release();
     handlerOf(conn).send(bytes, sink);
@@ -449,6 +456,10 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     private final boolean monitorAfter;
     private long bytesOut;
     private boolean error;
+    /** The client was answered (by the backend's last reply or by a hinted timeout). */
+    private boolean answered;
+    /** A hinted timeout answered the client; the backend's reply is dropped when it comes. */
+    private boolean timedOut;
 
     CommandSink(PooledConnection conn, boolean viaShared, Slot slot, Ticket ticket, int expected,
         boolean pubsubDuring, boolean pubsubAfter, boolean monitorAfter) {
@@ -491,7 +502,36 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
     }
 
+    /** A hinted {@code timeout_ms}: answer the client with an error if the backend has not by then. */
+    void armDeadline() {
+      long delay = ticket.request().deadlineNanos() - listener.clock().nanoTime();
+      scheduler.schedule(this::deadlinePassed, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), delay));
+    }
+
+    private void deadlinePassed() {
+      if (answered || closed) {
+        return;
+      }
+      answered = true;
+      timedOut = true;
+      ticket.complete(Outcome.TIMEOUT, bytesOut);
+      listener.gateway().telemetry().hintTimeout(ticket.group());
+      slot.add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " timeout_ms="
+          + ticket.request().hints().timeoutMs() + " (the command may still complete on the server)"));
+      slot.finish();
+      flushReady();
+    }
+
     private void onReply(RespFrame frame, boolean last) {
+      if (timedOut) {
+        if (frame != null) {
+          frame.release();
+        }
+        if (last) {
+          commandDone(conn, viaShared);
+        }
+        return;
+      }
       if (frame != null) {
         bytesOut += frame.size();
         error |= frame.isError();
@@ -503,6 +543,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         }
       }
       if (last) {
+        answered = true;
         slot.finish();
         ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
         commandDone(conn, viaShared);
@@ -513,6 +554,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     @Override
     public void failed(Throwable cause) {
       ctx.executor().execute(() -> {
+        if (timedOut) {
+          commandDone(conn, viaShared);
+          return;
+        }
+        answered = true;
         ticket.complete(Outcome.ERROR, bytesOut);
         if (!closed && replyMode == ReplyMode.ON) {
           slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()
@@ -641,6 +687,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         return false;
       case "CLIENT":
         return client(cmd);
+      case "MPROXY":
+        mproxyCommand(cmd);
+        return true;
       default:
         return false;
     }
@@ -818,7 +867,36 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * {@code MPROXY HINT key=value…} sets the hints of this connection's following commands
+   * (replacing earlier ones; honoured only for tenants with {@code allow_hints}), and
+   * {@code MPROXY HINT RESET} clears them. Answered locally: the backend never sees it.
+   */
+  private void mproxyCommand(RespFrame cmd) {
+    Slot slot = newSlot();
+    int n = cmd.argCount();
+    if (n < 3 || !cmd.argEqualsIgnoreCase(1, "HINT")) {
+      cmd.release();
+      reply(slot, RedisReplies.error("ERR mproxy: usage: MPROXY HINT key=value [key=value ...] | MPROXY HINT RESET"));
+      return;
+    }
+    if (n == 3 && cmd.argEqualsIgnoreCase(2, "RESET")) {
+      cmd.release();
+      connectionHints = QueryHints.NONE;
+      reply(slot, RedisReplies.ok());
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 2; i < n && text.length() < io.mproxy.core.hint.HintParser.MAX_SCAN; i++) {
+      text.append(cmd.argString(i)).append(' ');
+    }
+    cmd.release();
+    connectionHints = io.mproxy.core.hint.HintParser.fromDirective(text, false);
+    reply(slot, RedisReplies.ok());
+  }
+
   private void reset() {
+    connectionHints = QueryHints.NONE;
     if (pinned != null) {
       unpin(false);
     }

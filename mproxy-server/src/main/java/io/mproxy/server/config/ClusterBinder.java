@@ -9,6 +9,7 @@ import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.spi.ProtocolAdapter;
 import io.mproxy.server.config.YamlNode.ListNode;
 import io.mproxy.server.config.YamlNode.MapNode;
@@ -23,9 +24,11 @@ import java.util.Optional;
 final class ClusterBinder {
 
   static final List<String> KEYS =
-      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health", "circuit");
+      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health", "circuit",
+          "shuffle_shard");
   static final List<String> CIRCUIT_KEYS = List.of("error_rate", "min_requests", "latency_ms", "window_ms",
       "open_ms", "half_open_probes", "mode");
+  static final List<String> SHUFFLE_SHARD_KEYS = List.of("hand_size", "seed");
   static final List<String> CREDENTIAL_KEYS = List.of("user", "password");
   static final List<String> BACKEND_KEYS = List.of("address", "role");
   static final List<String> BALANCER_KEYS = List.of("strategy", "score");
@@ -64,6 +67,10 @@ final class ClusterBinder {
     List<BackendConfig> backends = backends(r);
     BalancerConfig balancer = r.section("balancer", BALANCER_KEYS)
         .map(this::balancer).orElse(BalancerConfig.DEFAULT);
+    Optional<ShuffleShardConfig> shuffle = r.section("shuffle_shard", SHUFFLE_SHARD_KEYS).map(this::shuffleShard);
+    if (shuffle.isPresent()) {
+      balancer = new BalancerConfig(balancer.strategy(), balancer.score(), shuffle.get());
+    }
     PoolConfig pool = r.section("pool", POOL_KEYS).map(this::pool).orElse(PoolConfig.DEFAULT);
     RuWeights ru = r.section("ru", RU_KEYS).map(this::ru).orElse(RuWeights.DEFAULT);
     HealthConfig health = r.section("health", HEALTH_KEYS).map(this::health).orElse(HealthConfig.DEFAULT);
@@ -129,6 +136,13 @@ final class ClusterBinder {
         b.choice("score", BalancerConfig.Score.class, d.score()));
     b.rejectUnknownKeys();
     return balancer;
+  }
+
+  private ShuffleShardConfig shuffleShard(MapReader s) {
+    int handSize = s.int32("hand_size", 0, Range.atLeast(0));
+    long seed = s.integer("seed", 0, Range.atLeast(0));
+    s.rejectUnknownKeys();
+    return new ShuffleShardConfig(handSize, seed);
   }
 
   private PoolConfig pool(MapReader p) {

@@ -48,6 +48,7 @@ public final class MicrometerTelemetry implements Telemetry {
   private final ConcurrentHashMap<String, GroupMeters> groups = new ConcurrentHashMap<>();
   /** "rule\0action\0mode" → mproxy_runaway_actions_total; rule names come from the configuration. */
   private final ConcurrentHashMap<String, Counter> runaway = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> hintCounters = new ConcurrentHashMap<>();
   private final Counter reloadsOk;
   private final Counter reloadsError;
 
@@ -92,6 +93,22 @@ public final class MicrometerTelemetry implements Telemetry {
           .register(registry));
     }
     c.increment();
+  }
+
+  @Override
+  public void hint(String group, String result) {
+    hintCounters.computeIfAbsent(label(group) + '\u0000' + result, k -> Counter.builder("mproxy_hints")
+        .description("Requests that carried a hint, by whether the hint was applied or ignored")
+        .tags("group", label(group), "result", result)
+        .register(registry)).increment();
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    hintCounters.computeIfAbsent(label(group) + "\u0000timeout", k -> Counter.builder("mproxy_hint_timeouts")
+        .description("Requests a hinted per-query timeout ended")
+        .tags("group", label(group))
+        .register(registry)).increment();
   }
 
   @Override

@@ -52,4 +52,14 @@ public final class UsageTelemetry implements Telemetry {
   public void runawayAction(String rule, String action, String mode) {
     delegate.runawayAction(rule, action, mode);
   }
+
+  @Override
+  public void hint(String group, String result) {
+    delegate.hint(group, result);
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    delegate.hintTimeout(group);
+  }
 }

@@ -27,6 +27,7 @@ import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
 import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.config.ServerSettings;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.config.TenantRule;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -150,6 +151,20 @@ class ConfigLoaderTest {
         1_000, 1_000, 800), config.resourceGroups().get("batch"));
     assertEquals(ResourceGroupConfig.unlimitedDefault(), config.resourceGroups().get("default"));
     assertEquals(new TenantRule(null, "x", null, null, "default", null, false), config.tenants().get(0));
+  }
+
+  @Test
+  void shuffleShardBindsIntoTheBalancer() {
+    ClusterConfig c = valid("""
+        clusters:
+          main:
+            protocol: redis
+            backends: [ { address: 127.0.0.1:6379 }, { address: 127.0.0.1:6380 } ]
+            balancer: { score: peak_ewma }
+            shuffle_shard: { hand_size: 2, seed: 7 }
+        """).clusters().get("main");
+    assertEquals(new ShuffleShardConfig(2, 7), c.balancer().shuffleShard());
+    assertEquals(BalancerConfig.Score.PEAK_EWMA, c.balancer().score());
   }
 
   @Test

@@ -56,7 +56,7 @@ class ConfigValidationTest {
     @Test
     void clusterOptionOfAnotherProtocol() {
       assertEquals(List.of("t.yaml:5:5: unknown key 'replicas' (expected one of: protocol, "
-          + "credentials, backends, balancer, pool, ru, health, circuit, database)"), problems("""
+          + "credentials, backends, balancer, pool, ru, health, circuit, shuffle_shard, database)"), problems("""
           clusters:
             main:
               protocol: redis
