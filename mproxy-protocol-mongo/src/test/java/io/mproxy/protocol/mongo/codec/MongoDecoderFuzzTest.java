@@ -20,6 +20,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@link Messages}, and ones with random bodies) split at random points, and such streams with a
  * bit flipped, cut short or a {@code messageLength} set to zero, negative, shorter than a header,
  * just over the limit or huge. See {@link DecoderFuzzHarness} for what every run checks.
+ * Properties without explicit tries run jqwik's default (1000; {@code -Djqwik.tries.default=N} for
+ * longer runs, see docs/reliability.md).
  */
 class MongoDecoderFuzzTest {
 
@@ -41,13 +43,13 @@ class MongoDecoderFuzzTest {
     DecoderFuzzHarness.afterContainer("MongoDecoderFuzzTest");
   }
 
-  @Property(tries = 1500)
+  @Property
   void randomBytesNeverEscapeOrLeak(@ForAll("noise") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(bytes, cuts));
   }
 
-  @Property(tries = 1000)
+  @Property
   void validMessagesSplitAnywhereDecodeToThemselves(@ForAll("messages") Sample sample,
       @ForAll("cuts") List<Integer> cuts) {
     DecoderFuzzHarness.Outcome outcome = run(DecoderFuzzHarness.split(sample.bytes(), cuts));
@@ -59,7 +61,7 @@ class MongoDecoderFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property
   void mutatedMessagesNeverEscapeOrLeak(@ForAll("mutated") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(bytes, cuts));

@@ -18,6 +18,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * streams with a bit flipped, cut short or a length set to zero, just over the limit or the
  * 16 MB continuation marker; plus 16 MB continuation packets followed by a packet with a wrong
  * sequence id or an oversized length. See {@link DecoderFuzzHarness} for what every run checks.
+ * Properties without explicit tries run jqwik's default (1000; {@code -Djqwik.tries.default=N} for
+ * longer runs, see docs/reliability.md).
  */
 class MysqlDecoderFuzzTest {
 
@@ -39,13 +41,13 @@ class MysqlDecoderFuzzTest {
     DecoderFuzzHarness.afterContainer("MysqlDecoderFuzzTest");
   }
 
-  @Property(tries = 1500)
+  @Property
   void randomBytesNeverEscapeOrLeak(@ForAll("noise") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(MAX_PACKET, DecoderFuzzHarness.split(bytes, cuts));
   }
 
-  @Property(tries = 1000)
+  @Property
   void validPacketsSplitAnywhereDecodeToThemselves(@ForAll("packets") Sample sample,
       @ForAll("cuts") List<Integer> cuts) {
     DecoderFuzzHarness.Outcome outcome = run(MAX_PACKET, DecoderFuzzHarness.split(sample.bytes(), cuts));
@@ -57,7 +59,7 @@ class MysqlDecoderFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property
   void mutatedPacketsNeverEscapeOrLeak(@ForAll("mutated") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(MAX_PACKET, DecoderFuzzHarness.split(bytes, cuts));
@@ -89,7 +91,7 @@ class MysqlDecoderFuzzTest {
   }
 
   /** 16 MB continuation chunks are held until the last one: a bad follower releases them. */
-  @Property(tries = 12)
+  @Property(tries = 8)
   void continuationFollowedByAnythingReleasesTheChunks(@ForAll("seqs") int nextSeq,
       @ForAll("lengths") int nextLength, @ForAll("cuts") List<Integer> cuts) {
     int max = 2 * MysqlPacket.MAX_CHUNK;

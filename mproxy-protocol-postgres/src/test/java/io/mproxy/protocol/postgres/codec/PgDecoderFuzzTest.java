@@ -23,6 +23,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * to zero, negative, just over the limit or huge. The stand-in session switches the decoder to
  * typed messages after a StartupMessage, as {@code PgSession} does, and closes after a
  * CancelRequest. See {@link DecoderFuzzHarness} for what every run checks.
+ * Properties without explicit tries run jqwik's default (1000; {@code -Djqwik.tries.default=N} for
+ * longer runs, see docs/reliability.md).
  */
 class PgDecoderFuzzTest {
 
@@ -45,13 +47,13 @@ class PgDecoderFuzzTest {
     DecoderFuzzHarness.afterContainer("PgDecoderFuzzTest");
   }
 
-  @Property(tries = 1500)
+  @Property
   void randomBytesNeverEscapeOrLeak(@ForAll("noise") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(bytes, cuts));
   }
 
-  @Property(tries = 1000)
+  @Property
   void validConversationsSplitAnywhereDecodeToThemselves(@ForAll("conversations") Sample sample,
       @ForAll("cuts") List<Integer> cuts) {
     DecoderFuzzHarness.Outcome outcome = run(DecoderFuzzHarness.split(sample.bytes(), cuts));
@@ -63,7 +65,7 @@ class PgDecoderFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property
   void mutatedConversationsNeverEscapeOrLeak(@ForAll("mutated") byte[] bytes,
       @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(bytes, cuts));

@@ -19,6 +19,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@code RedisProtocolAdapter} installs it): random bytes, RESP-looking noise, valid commands
  * split at random points, and valid commands with a bit flipped, cut short or a length replaced
  * by a huge, negative or zero value. See {@link DecoderFuzzHarness} for what every run checks.
+ * Properties without explicit tries run jqwik's default (1000; {@code -Djqwik.tries.default=N} for
+ * longer runs, see docs/reliability.md).
  */
 class RespDecoderFuzzTest {
 
@@ -37,12 +39,12 @@ class RespDecoderFuzzTest {
     DecoderFuzzHarness.afterContainer("RespDecoderFuzzTest");
   }
 
-  @Property(tries = 1500)
+  @Property
   void randomBytesNeverEscapeOrLeak(@ForAll("noise") byte[] bytes, @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(bytes, cuts));
   }
 
-  @Property(tries = 1000)
+  @Property
   void validCommandsSplitAnywhereDecodeToThemselves(@ForAll("commands") byte[] stream,
       @ForAll("cuts") List<Integer> cuts) {
     DecoderFuzzHarness.Outcome outcome = run(DecoderFuzzHarness.split(stream, cuts));
@@ -54,7 +56,7 @@ class RespDecoderFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property
   void mutatedCommandsNeverEscapeOrLeak(@ForAll("mutated") byte[] stream,
       @ForAll("cuts") List<Integer> cuts) {
     run(DecoderFuzzHarness.split(stream, cuts));
