@@ -93,7 +93,7 @@ final class ProxyNode {
     }
     ProxyConfig pc = new ProxyConfig(new ServerSettings(0, 1, proxy.ruTickMs(), false), AdminConfig.DEFAULT,
         List.of(), Map.of(), groupConfigs, rules, java.util.Optional.empty(),
-        java.util.Optional.ofNullable(proxy.codel()));
+        java.util.Optional.ofNullable(proxy.codel()), proxy.runaway());
     this.gateway = new Gateway(pc, time, Telemetry.NOOP, new FingerprintStore(100_000));
     int nt = config.tenants().size();
     this.classifications = new Classification[nt];
@@ -231,7 +231,7 @@ final class ProxyNode {
     pool.acquire(new SimPool.Lease() {
       @Override
       public void granted(SimBackend.Conn conn) {
-        dispatch(t, a, ticket, spec, bi, pool, conn);
+        dispatch(t, a, stats, ticket, spec, bi, pool, conn);
       }
 
       @Override
@@ -242,9 +242,18 @@ final class ProxyNode {
     });
   }
 
-  private void dispatch(int t, Attempt a, Ticket ticket, TenantSpec spec, int bi, SimPool pool,
+  private void dispatch(int t, Attempt a, TenantStats stats, Ticket ticket, TenantSpec spec, int bi, SimPool pool,
       SimBackend.Conn conn) {
     ticket.dispatched(pool.backend());
+    long dispatchedAt = time.nanoTime();
+    ticket.onCancel(() -> {
+      if (ticket.ended()) {
+        return;
+      }
+      stats.cancelled++;
+      stats.maxElapsedAtCancelNanos = Math.max(stats.maxElapsedAtCancelNanos, time.nanoTime() - dispatchedAt);
+      pool.server().cancel(conn);
+    });
     dispatchedTo[bi]++;
     log.record(time.nanoTime(), EventLog.Kind.DISPATCH, a.id, bi);
     boolean[] over = new boolean[1];
@@ -265,7 +274,8 @@ final class ProxyNode {
       over[0] = true;
       timer.cancel();
       log.record(time.nanoTime(), EventLog.Kind.REPLY, a.id, ok ? 1 : 0);
-      pool.release(conn, ok);
+      stats.maxRunNanos = Math.max(stats.maxRunNanos, time.nanoTime() - dispatchedAt);
+      pool.release(conn, ok || ticket.cancelRequested()); // a cancelled query leaves its connection usable
       long bytesOut = ok ? (a.write ? 5 : spec.replyBytes()) : 0;
       settle(a, ticket, ok ? Outcome.OK : Outcome.ERROR, bytesOut);
       answer(a, ok ? Answer.OK : Answer.ERROR);

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The protocol-agnostic core chain every request passes before it may use a backend:
- * classify (tenant → group and priority) → runaway rules → admission by RU (the group's token
+ * classify (tenant → group and priority) → runaway rules ({@link Runaway}: demote or refuse a
+ * watched fingerprint) → admission by RU (the group's token
  * bucket; reject with retry-after, or wait in a bounded queue). Routing and leasing follow in
  * the protocol session through {@link io.mproxy.core.cluster.Cluster}; settlement happens in
  * {@link Ticket#complete}.
@@ -38,6 +39,7 @@ public final class Gateway {
   private final Telemetry telemetry;
   private final ResourceGroups groups;
   private final FingerprintStore fingerprints;
+  private final Runaway runaway;
   private volatile Codel codel;
   private volatile PriorityGate gate;
   /** A gate replaced by a reload, drained by its own tickets and by ticks until empty. */
@@ -51,6 +53,7 @@ public final class Gateway {
     this.fingerprints = fingerprints;
     this.groups = new ResourceGroups(clock, config.resourceGroups());
     this.classifier = new TenantClassifier(config);
+    this.runaway = new Runaway(config.runaway(), clock, telemetry);
     config.codel().ifPresent(c -> {
       if (c.gated()) {
         this.gate = new PriorityGate(c, clock.nanoTime());
@@ -66,6 +69,7 @@ public final class Gateway {
     groups.apply(config.resourceGroups());
     applyCodel(config.codel().orElse(null));
     classifier = new TenantClassifier(config);
+    runaway.apply(config.runaway());
     generation = newGeneration;
   }
 
@@ -122,6 +126,16 @@ public final class Gateway {
       }
     }
     groups.tick(now);
+    runaway.tick(now);
+  }
+
+  /** Fingerprints a runaway rule watches now. */
+  public int runawayWatched() {
+    return runaway.watchedCount();
+  }
+
+  void runawayDispatched(Ticket t) {
+    runaway.dispatched(t);
   }
 
   /** The gateway-wide priority gate, or null when the top-level {@code codel:} sets no max_inflight. */
@@ -226,6 +240,15 @@ public final class Gateway {
     }
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
     group.countAsked(estimate);
+    Runaway.Verdict runawayVerdict = runaway.atAdmission(request, estimate);
+    if (runawayVerdict != null) {
+      if (runawayVerdict.action() != io.mproxy.core.config.RunawayRule.Action.DEMOTE) {
+        callback.refused(refuse(request, group, origin, ShedReason.RUNAWAY, runawayVerdict.retryAfterMs(),
+            "runaway rule " + runawayVerdict.rule().name()));
+        return;
+      }
+      request.classify(request.group(), Priority.LOW);
+    }
     ResourceGroupConfig gc = group.config();
     boolean shadow = gc.mode() == ResourceGroupConfig.Mode.SHADOW;
     Codel shedBy = shedding(group, request.priority());
@@ -304,6 +327,7 @@ public final class Gateway {
 
   void completed(Ticket t, Outcome outcome, double ru, long latencyNanos, long now) {
     Request req = t.request();
+    runaway.completed(t, ru, latencyNanos);
     if (ru > 0) {
       telemetry.ruCharged(t.group(), req.kind().chargedAsWrite(), ru);
       fingerprints.record(req.fingerprint(), t.origin().protocol(), ru, latencyNanos);

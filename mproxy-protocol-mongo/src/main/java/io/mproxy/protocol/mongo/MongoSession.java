@@ -326,6 +326,14 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       Backend backend = route(cmd, t.request());
+      if (backend == null && listener.cluster().circuitsOpen()) {
+        Refusal refusal = t.refuse(io.mproxy.core.request.ShedReason.CIRCUIT_OPEN,
+            listener.cluster().circuitRetryAfterMs(), "every backend's circuit is open");
+        if (refusal != null) {
+          refused(refusal);
+          return;
+        }
+      }
       if (backend == null) {
         fail("no backend of cluster " + listener.cluster().name() + " is available");
         return;

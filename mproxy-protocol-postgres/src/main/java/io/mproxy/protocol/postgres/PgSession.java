@@ -697,7 +697,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private void dispatched() {
     waitGeneration++;
     cancelWaitTimer();
-    current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    Ticket ticket = current.ticket;
+    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    // a runaway cancel rule stops the query the way a client's CancelRequest does
+    ticket.onCancel(() -> onLoop(() -> {
+      if (!ticket.ended()) {
+        cancelBackendQuery();
+      }
+    }));
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
       queryTimer = scheduler.schedule(() -> {
@@ -787,6 +794,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
         listener.clock().nanoTime(), false);
     Backend target = cluster.select(probe);
+    if (target == null && !login && current != null && current.ticket != null && cluster.circuitsOpen()) {
+      cancelWaitTimer();
+      current = new Req(null, current.ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+          "every backend's circuit is open"));
+      pump();
+      return;
+    }
     if (target == null) {
       connectFailed(login, "no healthy backend in cluster " + cluster.name());
       return;

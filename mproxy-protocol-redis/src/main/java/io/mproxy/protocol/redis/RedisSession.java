@@ -10,6 +10,7 @@ import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
@@ -318,6 +319,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     Cluster cluster = listener.cluster();
     Backend backend = cluster.select(ticket.request());
     if (backend == null) {
+      if (cluster.circuitsOpen()) {
+        refuseCommand(cmd, slot, ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+            "every backend's circuit is open"));
+        return;
+      }
       failCommand(cmd, slot, ticket, "no backend of cluster " + cluster.name() + " is available");
       return;
     }
@@ -344,6 +350,17 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
             ? pe.reason() : "connection failed");
       }
     });
+  }
+
+  /** An admitted command core refused before it reached a backend (the ticket has ended). */
+  private void refuseCommand(RespFrame cmd, Slot slot, Refusal refusal) {
+    cmd.release();
+    if (replyMode == ReplyMode.ON && refusal != null) {
+      reply(slot, RedisReplies.error(refusal.message()));
+    } else {
+      finishSilently(slot);
+    }
+    resume();
   }
 
   private void failCommand(RespFrame cmd, Slot slot, Ticket ticket, String why) {

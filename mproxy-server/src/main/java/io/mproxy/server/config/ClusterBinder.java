@@ -2,6 +2,7 @@ package io.mproxy.server.config;
 
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.config.BalancerConfig;
+import io.mproxy.core.config.CircuitConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.config.HealthConfig;
@@ -22,7 +23,9 @@ import java.util.Optional;
 final class ClusterBinder {
 
   static final List<String> KEYS =
-      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health");
+      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health", "circuit");
+  static final List<String> CIRCUIT_KEYS = List.of("error_rate", "min_requests", "latency_ms", "window_ms",
+      "open_ms", "half_open_probes", "mode");
   static final List<String> CREDENTIAL_KEYS = List.of("user", "password");
   static final List<String> BACKEND_KEYS = List.of("address", "role");
   static final List<String> BALANCER_KEYS = List.of("strategy", "score");
@@ -64,13 +67,14 @@ final class ClusterBinder {
     PoolConfig pool = r.section("pool", POOL_KEYS).map(this::pool).orElse(PoolConfig.DEFAULT);
     RuWeights ru = r.section("ru", RU_KEYS).map(this::ru).orElse(RuWeights.DEFAULT);
     HealthConfig health = r.section("health", HEALTH_KEYS).map(this::health).orElse(HealthConfig.DEFAULT);
+    CircuitConfig circuit = r.section("circuit", CIRCUIT_KEYS).map(ClusterBinder::circuit).orElse(null);
     Map<String, Object> options =
         adapter.map(a -> r.options(a.clusterOptionKeys())).orElse(Map.of());
     adapter.ifPresent(a -> r.rejectUnknownKeys(a.clusterOptionKeys()));
 
     String protocol = adapter.map(ProtocolAdapter::protocol).orElse(null);
     ClusterConfig config = new ClusterConfig(name, protocol == null ? "" : protocol, credentials,
-        backends, balancer, pool, ru, health, options);
+        backends, balancer, pool, ru, health, options, circuit);
     adapter.ifPresent(a -> Adapters.validate(a, r, () -> a.validate(config)));
     return new Bound(config, protocol);
   }
@@ -155,6 +159,19 @@ final class ClusterBinder {
         w.number("w_latency", d.wLatency(), Range.atLeast(0)));
     w.rejectUnknownKeys();
     return ru;
+  }
+
+  /** {@code circuit:}: every key has a default, so {@code circuit: {}} turns the breaker on. */
+  static CircuitConfig circuit(MapReader c) {
+    double errorRate = c.number("error_rate", CircuitConfig.DEFAULT_ERROR_RATE, new Range(0, true, 1));
+    int minRequests = c.int32("min_requests", CircuitConfig.DEFAULT_MIN_REQUESTS, Range.atLeast(1));
+    long latencyMs = c.integer("latency_ms", CircuitConfig.DEFAULT_LATENCY_MS, Range.atLeast(0));
+    long windowMs = c.integer("window_ms", CircuitConfig.DEFAULT_WINDOW_MS, Range.atLeast(10));
+    long openMs = c.integer("open_ms", CircuitConfig.DEFAULT_OPEN_MS, Range.greaterThan(0));
+    int probes = c.int32("half_open_probes", CircuitConfig.DEFAULT_HALF_OPEN_PROBES, Range.atLeast(1));
+    CircuitConfig.Mode mode = c.choice("mode", CircuitConfig.Mode.class, CircuitConfig.Mode.ENFORCE);
+    c.rejectUnknownKeys();
+    return new CircuitConfig(errorRate, minRequests, latencyMs, windowMs, openMs, probes, mode);
   }
 
   private HealthConfig health(MapReader h) {

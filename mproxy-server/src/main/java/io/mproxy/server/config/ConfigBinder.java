@@ -30,7 +30,7 @@ final class ConfigBinder {
 
   static final List<String> SECTIONS =
       List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
-          "codel");
+          "codel", "runaway");
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
   /** Shortest admin token accepted: long enough not to be guessed over HTTP. */
@@ -65,12 +65,14 @@ final class ConfigBinder {
     Optional<FleetConfig> fleet = new FleetBinder(problems).bind(top);
     Optional<CodelConfig> codel = top.section("codel", ResourceGroupBinder.GLOBAL_CODEL_KEYS)
         .map(c -> ResourceGroupBinder.codel(c, true));
+    List<RunawayBinder.Bound> runaway = new RunawayBinder(problems).bind(top);
     top.rejectUnknownKeys();
 
     checkListenerNames(listeners);
     checkBinds(listeners, admin, adminSection.filter(a -> a.has("bind")).isPresent());
     checkClusterReferences(listeners, clusters);
     checkTenantReferences(tenants, listeners, groups);
+    checkRunawayGroups(runaway, groups);
     if (!problems.isEmpty()) {
       return Optional.empty();
     }
@@ -79,7 +81,7 @@ final class ConfigBinder {
     List<ListenerConfig> listenerConfigs = listeners.stream().map(ListenerBinder.Bound::config).toList();
     List<TenantRule> rules = tenants.stream().map(TenantBinder.Bound::rule).toList();
     return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet,
-        codel));
+        codel, RunawayBinder.config(runaway)));
   }
 
   /**
@@ -192,6 +194,16 @@ final class ConfigBinder {
           && !cluster.protocol().equals(listenerProtocol)) {
         problems.report(l.clusterMark(), "cluster: '" + l.cluster() + "' is a " + cluster.protocol()
             + " cluster (expected: a " + listenerProtocol + " cluster)");
+      }
+    }
+  }
+
+  private void checkRunawayGroups(List<RunawayBinder.Bound> rules, Map<String, ResourceGroupConfig> groups) {
+    for (RunawayBinder.Bound r : rules) {
+      String group = r.rule().group();
+      if (r.groupMark() != null && !groups.containsKey(group)) {
+        problems.report(r.groupMark(), "group: '" + group + "' is not defined (defined: "
+            + MapReader.joinSorted(groups.keySet()) + ")");
       }
     }
   }
