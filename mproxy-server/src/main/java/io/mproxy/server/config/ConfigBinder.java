@@ -33,7 +33,9 @@ final class ConfigBinder {
           "codel", "runaway");
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
-  static final List<String> ADMIN_KEYS = List.of("bind");
+  /** Shortest admin token accepted: long enough not to be guessed over HTTP. */
+  static final int MIN_ADMIN_TOKEN = 16;
+  static final List<String> ADMIN_KEYS = List.of("bind", "token");
 
   private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::", "*");
 
@@ -110,10 +112,24 @@ final class ConfigBinder {
   }
 
   private AdminConfig admin(MapReader a) {
-    AdminConfig admin = a.hostPort("bind", ListenerBinder.PORTS)
-        .map(AdminConfig::new).orElse(AdminConfig.DEFAULT);
+    HostPort bind = a.hostPort("bind", ListenerBinder.PORTS).orElse(AdminConfig.DEFAULT.bind());
+    String token = null;
+    if (a.has("token")) {
+      token = a.requiredString("token", "a bearer token of at least " + MIN_ADMIN_TOKEN + " characters")
+          .orElse(null);
+      if (token != null && token.length() < MIN_ADMIN_TOKEN) {
+        a.report(a.valueMark("token"), "token: too short (expected: a bearer token of at least "
+            + MIN_ADMIN_TOKEN + " characters)");
+        token = null;
+      }
+    } else if (!AdminConfig.isLoopback(bind.host())) {
+      // The admin API reloads the config and shows all traffic: never open without a token.
+      a.report(a.valueMark("bind"), "bind: " + bind + " is not a loopback address: set admin.token"
+          + " (clients then send 'Authorization: Bearer <token>') or bind to 127.0.0.1");
+    }
     a.rejectUnknownKeys();
-    return admin;
+    return token == null && bind.equals(AdminConfig.DEFAULT.bind()) ? AdminConfig.DEFAULT
+        : new AdminConfig(bind, token);
   }
 
   private void checkListenerNames(List<ListenerBinder.Bound> listeners) {

@@ -42,7 +42,7 @@ class ConfigLoaderTest {
   void fullFileBindsToTheRecords() {
     ProxyConfig config = valid("""
         server: { shutdown_grace_ms: 5000, io_threads: 4, ru_tick_ms: 50, watch_config: false }
-        admin: { bind: 0.0.0.0:9000 }
+        admin: { bind: 0.0.0.0:9000, token: an-admin-token-of-32-characters }
         listeners:
           - name: cache
             protocol: redis
@@ -93,7 +93,7 @@ class ConfigLoaderTest {
         """);
 
     assertEquals(new ServerSettings(5000, 4, 50, false), config.server());
-    assertEquals(new AdminConfig(new HostPort("0.0.0.0", 9000)), config.admin());
+    assertEquals(new AdminConfig(new HostPort("0.0.0.0", 9000), "an-admin-token-of-32-characters"), config.admin());
     assertEquals(List.of(new ListenerConfig("cache", "redis", new HostPort("127.0.0.1", 6380),
         "redis-main", new AuthConfig(AuthConfig.Mode.TERMINATE, List.of(
             new UserConfig("app", "secret", null), new UserConfig("ops", null, "SCRAM-SHA-256$x"))),
