@@ -86,6 +86,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean error;
     /** Its hinted timeout_ms passed and the backend was asked to cancel it. */
     boolean timedOut;
+    /** The hinted timeout_ms timer, cancelled when the request ends first. */
+    Scheduler.Cancellable hintTimer;
 
     Req(Ticket ticket, Refusal refusal) {
       this.ticket = ticket;
@@ -1261,6 +1263,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     relay(frame, true);
     if (done != null) {
+      if (done.hintTimer != null) {
+        done.hintTimer.cancel();
+        done.hintTimer = null;
+      }
       done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
           done.bytesIn, done.bytesOut);
     }
@@ -1375,7 +1381,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (deadline == 0) {
       return;
     }
-    scheduler.schedule(() -> {
+    r.hintTimer = scheduler.schedule(() -> {
+      r.hintTimer = null;
       if (state == State.CLOSED || r.timedOut || (current != r && !inflight.contains(r))) {
         return;
       }
