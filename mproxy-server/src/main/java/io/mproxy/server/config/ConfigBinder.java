@@ -30,7 +30,7 @@ final class ConfigBinder {
 
   static final List<String> SECTIONS =
       List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
-          "codel");
+          "codel", ObservabilityBinder.LOGGING, ObservabilityBinder.TELEMETRY);
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
   static final List<String> ADMIN_KEYS = List.of("bind");
@@ -39,6 +39,7 @@ final class ConfigBinder {
 
   private final Adapters adapters;
   private final Problems problems;
+  private ObservabilityConfig observability = ObservabilityConfig.DEFAULT;
 
   ConfigBinder(Adapters adapters, Problems problems) {
     this.adapters = adapters;
@@ -63,6 +64,7 @@ final class ConfigBinder {
     Optional<FleetConfig> fleet = new FleetBinder(problems).bind(top);
     Optional<CodelConfig> codel = top.section("codel", ResourceGroupBinder.GLOBAL_CODEL_KEYS)
         .map(c -> ResourceGroupBinder.codel(c, true));
+    observability = ObservabilityBinder.bind(top);
     top.rejectUnknownKeys();
 
     checkListenerNames(listeners);
@@ -78,6 +80,11 @@ final class ConfigBinder {
     List<TenantRule> rules = tenants.stream().map(TenantBinder.Bound::rule).toList();
     return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet,
         codel));
+  }
+
+  /** The {@code logging:} and {@code telemetry:} sections of the last {@link #bind}. */
+  ObservabilityConfig observability() {
+    return observability;
   }
 
   /**
