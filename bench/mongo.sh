@@ -11,7 +11,10 @@
 # a pool of --pool backend connections. Each round runs every (target, op) once, the target order
 # rotating per round; the table gives the median throughput and latency per target and op, and
 # the median of the per-round throughput ratios mproxy/direct. Everything it started is stopped
-# on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
+# on exit. JVM options for mproxy: MPROXY_JAVA_OPTS (default -Xmx1g -XX:MaxDirectMemorySize=1g).
+# Resident memory of the backend and mproxy before and after every run goes to rss.log in the
+# work directory; if either process dies, the script says how (exit status or signal), shows
+# the end of its log and any OOM-killer line, and keeps the work directory.
 set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -60,10 +63,14 @@ while (($#)); do
 done
 
 command -v java >/dev/null || die "java is not on PATH"
+# A bounded heap: the JVM's default (a quarter of RAM) lets one process grow into the memory the
+# other builders on a shared machine need, and the kernel's OOM killer then SIGKILLs someone.
+export MPROXY_JAVA_OPTS="${MPROXY_JAVA_OPTS:--Xmx1g -XX:MaxDirectMemorySize=1g}"
 command -v python3 >/dev/null || die "python3 is needed for the table"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mproxy-mongo-bench.XXXXXX")"
 pids=()
+names=()
 cleanup() {
   for p in "${pids[@]}"; do
     kill "$p" 2>/dev/null || true
@@ -78,6 +85,43 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+
+# Says which process is gone and how it ended (exit code, or the signal that killed it), with the
+# end of its log and any kernel OOM-killer line about it, then stops. A JVM killed by SIGKILL (the
+# kernel's OOM killer, or another script's kill -9 on a reused pid) writes nothing to its own log.
+check_alive() {
+  local i p name rc how
+  for i in "${!pids[@]}"; do
+    p=${pids[$i]}
+    kill -0 "$p" 2>/dev/null && continue
+    name=${names[$i]}
+    rc=0
+    wait "$p" 2>/dev/null || rc=$?
+    how="exit status $rc"
+    ((rc > 128)) && how+=" = killed by signal $((rc - 128))"
+    ((rc == 137)) && how+=" (SIGKILL: OOM killer or someone's kill -9)"
+    {
+      echo "bench/mongo.sh: $name (pid $p) is gone: $how"
+      echo "--- last lines of $work/$name.log:"
+      tail -n 20 "$work/$name.log" 2>/dev/null || true
+      echo "--- kernel log about pid $p or OOM kills (needs dmesg access):"
+      dmesg 2>/dev/null | grep -E "Killed process $p\b|Out of memory|oom-kill" | tail -n 5 || true
+      echo "--- free memory now:"
+      free -m 2>/dev/null || true
+    } >&2
+    keep=1
+    die "$name is gone (logs in $work)"
+  done
+}
+
+# Samples the resident memory (MB) of the processes this script started, for the memory log.
+sample_rss() {
+  local i line=""
+  for i in "${!pids[@]}"; do
+    line+=" ${names[$i]}=$(($(awk '/VmRSS/ {print $2}' "/proc/${pids[$i]}/status" 2>/dev/null || echo 0) / 1024))MB"
+  done
+  echo "$(date -u +%H:%M:%S)$line" >>"$work/rss.log"
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -105,6 +149,7 @@ load_main=io.mproxy.server.it.mongo.bench.MongoLoad
 backend_port=$(free_port)
 java -Xmx1g -cp "$cp" "$load_main" serve "$backend_port" 10000 >"$work/backend.log" 2>&1 &
 pids+=($!)
+names+=(backend)
 for _ in $(seq 1 300); do
   grep -q '^ready' "$work/backend.log" 2>/dev/null && break
   sleep 0.1
@@ -123,11 +168,15 @@ clusters:
     protocol: mongodb
     backends: [ { address: 127.0.0.1:$backend_port, role: primary } ]
     pool: { min_idle: $pool, max_size: $pool, acquire_timeout_ms: 30000 }
+    # a backend JVM starved by the load (or by other work on the machine) may take seconds to
+    # answer a ping; the 1 s default would mark it down mid-run and turn requests into errors
+    health: { interval_ms: 2000, timeout_ms: 15000 }
 resource_groups:
   default: { ru_per_sec: 1000000000, burst: 1000000000 }
 YAML
 "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
 pids+=($!)
+names+=(mproxy)
 wait_port "$proxy_port" mproxy
 
 IFS=, read -r -a op_names <<<"$op_list"
@@ -141,10 +190,11 @@ for ((round = 1; round <= rounds; round++)); do
     for target in "${order[@]}"; do
       port=$backend_port
       [[ $target == mproxy ]] && port=$proxy_port
-      for p in "${pids[@]}"; do
-        kill -0 "$p" 2>/dev/null || die "a process this script started (pid $p) is gone (logs in $work; rerun with --keep)"
-      done
+      check_alive
+      sample_rss
       line=$(java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$ops" "$warmup" 2>>"$work/load.log" | tail -n 1)
+      sample_rss
+      [[ -n $line ]] || check_alive
       read -r tput p50 p99 errors <<<"$line"
       [[ -n ${errors:-} ]] || die "load run printed nothing (see $work/load.log)"
       echo "round $round: $target $op: $tput ops/s, p50 ${p50} us, p99 ${p99} us, errors $errors" >&2

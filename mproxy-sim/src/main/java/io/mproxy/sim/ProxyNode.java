@@ -93,7 +93,7 @@ final class ProxyNode {
     }
     ProxyConfig pc = new ProxyConfig(new ServerSettings(0, 1, proxy.ruTickMs(), false), AdminConfig.DEFAULT,
         List.of(), Map.of(), groupConfigs, rules, java.util.Optional.empty(),
-        java.util.Optional.ofNullable(proxy.codel()));
+        java.util.Optional.ofNullable(proxy.codel()), proxy.runaway());
     this.gateway = new Gateway(pc, time, Telemetry.NOOP, new FingerprintStore(100_000));
     int nt = config.tenants().size();
     this.classifications = new Classification[nt];
@@ -231,7 +231,7 @@ final class ProxyNode {
     pool.acquire(new SimPool.Lease() {
       @Override
       public void granted(SimBackend.Conn conn) {
-        dispatch(t, a, ticket, spec, bi, pool, conn);
+        dispatch(t, a, stats, ticket, spec, bi, pool, conn);
       }
 
       @Override
@@ -242,9 +242,18 @@ final class ProxyNode {
     });
   }
 
-  private void dispatch(int t, Attempt a, Ticket ticket, TenantSpec spec, int bi, SimPool pool,
+  private void dispatch(int t, Attempt a, TenantStats stats, Ticket ticket, TenantSpec spec, int bi, SimPool pool,
       SimBackend.Conn conn) {
     ticket.dispatched(pool.backend());
+    long dispatchedAt = time.nanoTime();
+    ticket.onCancel(() -> {
+      if (ticket.ended()) {
+        return;
+      }
+      stats.cancelled++;
+      stats.maxElapsedAtCancelNanos = Math.max(stats.maxElapsedAtCancelNanos, time.nanoTime() - dispatchedAt);
+      pool.server().cancel(conn);
+    });
     dispatchedTo[bi]++;
     log.record(time.nanoTime(), EventLog.Kind.DISPATCH, a.id, bi);
     boolean[] over = new boolean[1];
@@ -265,7 +274,8 @@ final class ProxyNode {
       over[0] = true;
       timer.cancel();
       log.record(time.nanoTime(), EventLog.Kind.REPLY, a.id, ok ? 1 : 0);
-      pool.release(conn, ok);
+      stats.maxRunNanos = Math.max(stats.maxRunNanos, time.nanoTime() - dispatchedAt);
+      pool.release(conn, ok || ticket.cancelRequested()); // a cancelled query leaves its connection usable
       long bytesOut = ok ? (a.write ? 5 : spec.replyBytes()) : 0;
       settle(a, ticket, ok ? Outcome.OK : Outcome.ERROR, bytesOut);
       answer(a, ok ? Answer.OK : Answer.ERROR);
@@ -316,10 +326,14 @@ final class ProxyNode {
       if (!invariants.holds(rg.queued() <= gc.maxQueued() && rg.queued() >= 0)) {
         invariants.violated(now, "group " + rg.name() + " queue " + rg.queued() + " outside [0, " + gc.maxQueued() + "]");
       }
-      double tokens = rg.bucket().tokens();
-      double debtBound = debtBound(gc);
-      if (!invariants.holds(tokens >= -debtBound - 1e-6)) {
-        invariants.violated(now, "group " + rg.name() + " bucket debt " + (-tokens) + " beyond its bound " + debtBound);
+      double settled = rg.bucket().settled();
+      double reserved = rg.bucket().reserved();
+      if (!invariants.holds(settled >= -gc.maxDebt() - 1e-6)) {
+        invariants.violated(now, "group " + rg.name() + " settled debt " + (-settled) + " beyond max_debt "
+            + gc.maxDebt());
+      }
+      if (!invariants.holds(reserved >= 0)) {
+        invariants.violated(now, "group " + rg.name() + " queue reservations negative: " + reserved);
       }
     }
     for (SimPool p : pools) {
@@ -328,18 +342,6 @@ final class ProxyNode {
           + " outside its bounds");
       }
     }
-  }
-
-  /**
-   * How far below zero a bucket may go: {@code max_debt}, or in queue mode the reservations of
-   * waiters, which {@code TokenBucket.acquire} grants while the wait stays within max_queue_ms
-   * (at most rate x max_queue_ms, taken at the group's full configured rate).
-   */
-  static double debtBound(ResourceGroupConfig gc) {
-    if (gc.onExhausted() != ResourceGroupConfig.OnExhausted.QUEUE) {
-      return gc.maxDebt();
-    }
-    return Math.max(gc.maxDebt(), gc.ruPerSec() * gc.maxQueueMs() / 1000.0);
   }
 
   private void maintain() {

@@ -160,6 +160,28 @@ final class SimBackend {
     }
   }
 
+  /**
+   * A cancel for what connection {@code c} runs (PostgreSQL's CancelRequest): the server stops
+   * the request and answers it with an error; the connection stays open. Nothing when idle.
+   */
+  void cancel(Conn c) {
+    Job j = c.current;
+    if (j == null || j.over || !c.alive()) {
+      return;
+    }
+    j.over = true;
+    c.current = null;
+    outstanding--;
+    if (j.running) {
+      running.remove(j);
+      account(j, time.nanoTime() - j.startedNanos);
+      startNext();
+    } else {
+      backlog.remove(j);
+    }
+    time.schedule(() -> j.reply.replied(false), 0);
+  }
+
   /** The proxy closed the connection (timeout): the server abandons its request. */
   void close(Conn c) {
     if (c.closed) {

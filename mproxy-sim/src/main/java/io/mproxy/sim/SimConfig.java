@@ -165,6 +165,12 @@ public record SimConfig(
           RetryPolicy.NONE, 0, 0, Long.MAX_VALUE);
     }
 
+    /** With this share of writes (the rest are reads); each kind has its own fingerprint. */
+    public TenantSpec withWriteFraction(double f) {
+      return new TenantSpec(name, node, group, priority, arrival, f, replyBytes, writeBytes, costFactor,
+          retry, clientTimeoutMs, startMs, stopMs);
+    }
+
     public TenantSpec withPriority(Priority p) {
       return new TenantSpec(name, node, group, p, arrival, writeFraction, replyBytes, writeBytes, costFactor,
           retry, clientTimeoutMs, startMs, stopMs);
@@ -198,11 +204,21 @@ public record SimConfig(
    * @param maxWaiters bound of each pool's wait queue
    */
   public record ProxySpec(PoolConfig pool, HealthConfig health, BalancerConfig.Score score, RuWeights weights,
-      long ruTickMs, long queryTimeoutMs, int maxWaiters, CodelConfig codel) {
+      long ruTickMs, long queryTimeoutMs, int maxWaiters, CodelConfig codel,
+      io.mproxy.core.config.RunawayConfig runaway) {
+
+    public ProxySpec {
+      runaway = runaway == null ? io.mproxy.core.config.RunawayConfig.NONE : runaway;
+    }
+
+    public ProxySpec(PoolConfig pool, HealthConfig health, BalancerConfig.Score score, RuWeights weights,
+        long ruTickMs, long queryTimeoutMs, int maxWaiters, CodelConfig codel) {
+      this(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel, null);
+    }
 
     public ProxySpec(PoolConfig pool, HealthConfig health, BalancerConfig.Score score, RuWeights weights,
         long ruTickMs, long queryTimeoutMs, int maxWaiters) {
-      this(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, null);
+      this(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, null, null);
     }
 
     public static final ProxySpec DEFAULT = new ProxySpec(
@@ -211,20 +227,25 @@ public record SimConfig(
         BalancerConfig.Score.LEAST_INFLIGHT, RuWeights.DEFAULT, 100, 2_000, 1_024);
 
     public ProxySpec withPool(PoolConfig p) {
-      return new ProxySpec(p, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel);
+      return new ProxySpec(p, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel, runaway);
     }
 
     public ProxySpec withQueryTimeout(long ms) {
-      return new ProxySpec(pool, health, score, weights, ruTickMs, ms, maxWaiters, codel);
+      return new ProxySpec(pool, health, score, weights, ruTickMs, ms, maxWaiters, codel, runaway);
     }
 
     public ProxySpec withScore(BalancerConfig.Score s) {
-      return new ProxySpec(pool, health, s, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel);
+      return new ProxySpec(pool, health, s, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel, runaway);
     }
 
     /** With the gateway-wide CoDel (top-level {@code codel:}); null for none. */
     public ProxySpec withCodel(CodelConfig c) {
-      return new ProxySpec(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, c);
+      return new ProxySpec(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, c, runaway);
+    }
+
+    /** With runaway-query rules (top-level {@code runaway:}). */
+    public ProxySpec withRunaway(io.mproxy.core.config.RunawayConfig r) {
+      return new ProxySpec(pool, health, score, weights, ruTickMs, queryTimeoutMs, maxWaiters, codel, r);
     }
   }
 

@@ -24,6 +24,11 @@ public final class TenantStats {
   long succeeded;
   double ru;
   double busyNanos;
+  /** Requests a runaway cancel rule stopped, and the longest one had run when it was stopped. */
+  long cancelled;
+  long maxElapsedAtCancelNanos;
+  /** The longest any request ran between its dispatch and its end (reply, cancel or timeout). */
+  long maxRunNanos;
   final LatencyHistogram latency = new LatencyHistogram();
   final Series goodput;
 
@@ -34,6 +39,21 @@ public final class TenantStats {
 
   public String name() {
     return name;
+  }
+
+  /** Requests a runaway {@code cancel} rule stopped while they ran. */
+  public long cancelled() {
+    return cancelled;
+  }
+
+  /** The longest any of the tenant's requests ran between dispatch and its end. */
+  public long maxRunNanos() {
+    return maxRunNanos;
+  }
+
+  /** The longest a request had run (since dispatch) when a runaway rule cancelled it. */
+  public long maxElapsedAtCancelNanos() {
+    return maxElapsedAtCancelNanos;
   }
 
   /** Logical requests the clients wanted answered (retries not counted). */

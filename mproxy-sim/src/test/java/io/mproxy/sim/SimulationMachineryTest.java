@@ -133,4 +133,39 @@ class SimulationMachineryTest {
         .filter(k -> k.asserted() && !k.passed()).map(Check::name).toList();
     assertTrue(failedWithGate.isEmpty(), "failed with the gate: " + failedWithGate);
   }
+
+  /**
+   * Retry storm: with the priority gate at the backend's capacity the backend never holds more
+   * than 1.1x its capacity; the same seed without the gate lets the pool's 16 connections through
+   * (2x), so the asserted bound breaks.
+   */
+  @Test
+  void retryStormStaysWithinCapacityOnlyWithTheGate() {
+    Scenarios.RetryStorm rs = new Scenarios.RetryStorm();
+    SimConfig c = rs.config(1);
+    SimResult r = new Simulation(new SimConfig(c.name(), c.seed(), c.durationMs(), c.drainMs(), c.sampleMs(),
+        c.nodes(), c.backends(), c.groups(), c.tenants(), c.proxy().withCodel(null), c.gossip(), c.faults())).run();
+    List<String> failed = rs.checks(r, 1).stream().filter(k -> k.asserted() && !k.passed()).map(Check::name)
+        .toList();
+    assertTrue(failed.stream().anyMatch(n -> n.startsWith("backend outstanding / capacity")), "failed: " + failed);
+    List<String> failedWithGate = rs.checks(new Simulation(c).run(), 1).stream()
+        .filter(k -> k.asserted() && !k.passed()).map(Check::name).toList();
+    assertTrue(failedWithGate.isEmpty(), "failed with the gate: " + failedWithGate);
+  }
+
+  /**
+   * Runaway: with the cancel rule every request of the runaway fingerprint is stopped within one
+   * tick of crossing elapsed_ms_above; the same seed without the rule lets them run to the end.
+   */
+  @Test
+  void runawayFingerprintIsActedOnWithinOneTickOnlyWithTheRule() {
+    Scenarios.RunawayQuery rq = new Scenarios.RunawayQuery();
+    List<String> failed = rq.checks(new Simulation(rq.build(1, false)).run(), 1).stream()
+        .filter(k -> k.asserted() && !k.passed()).map(Check::name).toList();
+    assertTrue(failed.stream().anyMatch(n -> n.startsWith("report requests cancelled")), "failed: " + failed);
+    assertTrue(failed.stream().anyMatch(n -> n.startsWith("longest any report request ran")), "failed: " + failed);
+    List<String> failedWithRule = rq.checks(new Simulation(rq.config(1)).run(), 1).stream()
+        .filter(k -> k.asserted() && !k.passed()).map(Check::name).toList();
+    assertTrue(failedWithRule.isEmpty(), "failed with the rule: " + failedWithRule);
+  }
 }

@@ -42,6 +42,35 @@ final class LeakRecorder {
     private static volatile long trackedAtLastCollect = -1;
     private static volatile boolean installed;
     private static volatile boolean byteBufTracked;
+    private static final AtomicLong THIRD_PARTY = new AtomicLong();
+
+    /**
+     * Leaks created inside a library's own code that mproxy cannot release. scalecube's TCP
+     * transport encodes a gossip message into a buffer inside reactor-netty's send; when the peer
+     * closes while that send is in flight (a fleet test stopping a node), the encoded buffer is
+     * dropped without a release (seen in 1 of 3 two-node runs). Reported on stderr by Netty as
+     * usual, counted in {@link #thirdPartyLeaks()}, but not failing the test: any leak whose
+     * allocation is anywhere else still does.
+     */
+    private static final List<String> KNOWN_THIRD_PARTY_ALLOCATIONS =
+            List.of("io.scalecube.transport.netty.TransportImpl.encodeMessage");
+
+    static boolean isKnownThirdPartyLeak(String records) {
+        if (records == null) {
+            return false;
+        }
+        int created = records.indexOf("Created at:");
+        if (created < 0) {
+            return false;
+        }
+        String creation = records.substring(created);
+        return KNOWN_THIRD_PARTY_ALLOCATIONS.stream().anyMatch(creation::contains);
+    }
+
+    /** Leaks let through by {@link #isKnownThirdPartyLeak} so far in this JVM. */
+    static long thirdPartyLeaks() {
+        return THIRD_PARTY.get();
+    }
 
     private LeakRecorder() {
     }
@@ -198,9 +227,13 @@ final class LeakRecorder {
 
         @Override
         protected void reportTracedLeak(String resourceType, String records) {
+            super.reportTracedLeak(resourceType, records);
+            if (isKnownThirdPartyLeak(records)) {
+                THIRD_PARTY.incrementAndGet();
+                return;
+            }
             LEAKS.add("LEAK: " + resourceType + ".release() was not called before it was garbage-collected."
                     + records);
-            super.reportTracedLeak(resourceType, records);
         }
 
         @Override

@@ -8,6 +8,7 @@ import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.fingerprint.FingerprintStore;
+import io.mproxy.core.hint.HintPolicy;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.Request;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The protocol-agnostic core chain every request passes before it may use a backend:
- * classify (tenant → group and priority) → runaway rules → admission by RU (the group's token
+ * classify (tenant → group and priority) → runaway rules ({@link Runaway}: demote or refuse a
+ * watched fingerprint) → admission by RU (the group's token
  * bucket; reject with retry-after, or wait in a bounded queue). Routing and leasing follow in
  * the protocol session through {@link io.mproxy.core.cluster.Cluster}; settlement happens in
  * {@link Ticket#complete}.
@@ -38,6 +40,7 @@ public final class Gateway {
   private final Telemetry telemetry;
   private final ResourceGroups groups;
   private final FingerprintStore fingerprints;
+  private final Runaway runaway;
   private volatile Codel codel;
   private volatile PriorityGate gate;
   /** A gate replaced by a reload, drained by its own tickets and by ticks until empty. */
@@ -51,6 +54,7 @@ public final class Gateway {
     this.fingerprints = fingerprints;
     this.groups = new ResourceGroups(clock, config.resourceGroups());
     this.classifier = new TenantClassifier(config);
+    this.runaway = new Runaway(config.runaway(), clock, telemetry);
     config.codel().ifPresent(c -> {
       if (c.gated()) {
         this.gate = new PriorityGate(c, clock.nanoTime());
@@ -66,6 +70,7 @@ public final class Gateway {
     groups.apply(config.resourceGroups());
     applyCodel(config.codel().orElse(null));
     classifier = new TenantClassifier(config);
+    runaway.apply(config.runaway());
     generation = newGeneration;
   }
 
@@ -90,6 +95,11 @@ public final class Gateway {
 
   public Clock clock() {
     return clock;
+  }
+
+  /** Where protocol sessions report what only they see (e.g. a hinted timeout that fired). */
+  public Telemetry telemetry() {
+    return telemetry;
   }
 
   public ResourceGroups groups() {
@@ -122,6 +132,16 @@ public final class Gateway {
       }
     }
     groups.tick(now);
+    runaway.tick(now);
+  }
+
+  /** Fingerprints a runaway rule watches now. */
+  public int runawayWatched() {
+    return runaway.watchedCount();
+  }
+
+  void runawayDispatched(Ticket t) {
+    runaway.dispatched(t);
   }
 
   /** The gateway-wide priority gate, or null when the top-level {@code codel:} sets no max_inflight. */
@@ -218,6 +238,7 @@ public final class Gateway {
    */
   public void admit(Request request, Classification classification, Origin origin, RuWeights weights,
       Scheduler waitScheduler, AdmissionCallback callback) {
+    classification = hinted(request, classification);
     request.classify(classification.group(), classification.priority());
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
@@ -226,6 +247,15 @@ public final class Gateway {
     }
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
     group.countAsked(estimate);
+    Runaway.Verdict runawayVerdict = runaway.atAdmission(request, estimate);
+    if (runawayVerdict != null) {
+      if (runawayVerdict.action() != io.mproxy.core.config.RunawayRule.Action.DEMOTE) {
+        callback.refused(refuse(request, group, origin, ShedReason.RUNAWAY, runawayVerdict.retryAfterMs(),
+            "runaway rule " + runawayVerdict.rule().name()));
+        return;
+      }
+      request.classify(request.group(), Priority.LOW);
+    }
     ResourceGroupConfig gc = group.config();
     boolean shadow = gc.mode() == ResourceGroupConfig.Mode.SHADOW;
     Codel shedBy = shedding(group, request.priority());
@@ -275,6 +305,18 @@ public final class Gateway {
     callback.refused(refuse(request, group, origin, reason, retryAfterMs, null));
   }
 
+  /** The classification after the request's hints, counted when there were any. */
+  private Classification hinted(Request request, Classification classification) {
+    if (request.hints() == io.mproxy.core.hint.QueryHints.NONE) {
+      return classification;
+    }
+    HintPolicy.Decision d = HintPolicy.apply(request, classification, groups::exists);
+    if (d.result() != HintPolicy.Result.NONE) {
+      telemetry.hint(d.classification().group(), d.result().label());
+    }
+    return d.classification();
+  }
+
   /** Shadow mode: counts and logs what enforcement would have refused, and refuses nothing. */
   private void wouldRefuse(Request request, ResourceGroup group, ShedReason reason) {
     if (reason == ShedReason.CODEL) {
@@ -306,6 +348,7 @@ public final class Gateway {
 
   void completed(Ticket t, Outcome outcome, double ru, long latencyNanos, long now) {
     Request req = t.request();
+    runaway.completed(t, ru, latencyNanos);
     if (ru > 0) {
       telemetry.ruCharged(t.group(), req.kind().chargedAsWrite(), ru);
       fingerprints.record(req.fingerprint(), t.origin().protocol(), ru, latencyNanos);

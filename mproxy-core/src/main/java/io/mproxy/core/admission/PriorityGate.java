@@ -1,5 +1,6 @@
 package io.mproxy.core.admission;
 
+import io.mproxy.core.balance.ShuffleShard;
 import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.time.Scheduler;
@@ -33,7 +34,11 @@ final class PriorityGate {
   private final long targetNanos;
   private final long maxWaitNanos;
   private final Codel[] codels = new Codel[Priority.values().length];
-  private final List<ArrayDeque<Waiter>> queues = new ArrayList<>();
+  /** Per priority, its queue shards (one unless {@code queue_shards} says more). */
+  private final List<ArrayDeque<Waiter>[]> queues = new ArrayList<>();
+  /** Per priority, the shard whose turn is next. */
+  private final int[] turn = new int[Priority.values().length];
+  private final int[] queuedByPriority = new int[Priority.values().length];
   private int inflight;
   private int queued;
 
@@ -43,7 +48,12 @@ final class PriorityGate {
     this.maxWaitNanos = config.maxWaitMs() * 1_000_000L;
     for (Priority p : Priority.values()) {
       codels[p.ordinal()] = new Codel(config, nowNanos);
-      queues.add(new ArrayDeque<>());
+      @SuppressWarnings("unchecked")
+      ArrayDeque<Waiter>[] shards = new ArrayDeque[config.queueShards()];
+      for (int i = 0; i < shards.length; i++) {
+        shards[i] = new ArrayDeque<>();
+      }
+      queues.add(shards);
     }
   }
 
@@ -61,9 +71,44 @@ final class PriorityGate {
     if (queued >= config.maxQueued()) {
       return Entry.FULL;
     }
-    queues.get(w.ticket().request().priority().ordinal()).addLast(w);
+    int p = w.ticket().request().priority().ordinal();
+    ArrayDeque<Waiter>[] shards = queues.get(p);
+    shards[shardFor(w, shards)].addLast(w);
+    queuedByPriority[p]++;
     queued++;
     return Entry.QUEUED;
+  }
+
+  /** The shortest queue of the tenant's hand (ties: the first); 0 without shards. */
+  private int shardFor(Waiter w, ArrayDeque<Waiter>[] shards) {
+    if (shards.length == 1 || w.ticket().request().tenant() == null) {
+      return 0;
+    }
+    int[] hand = ShuffleShard.hand(ShuffleShard.key(w.ticket().request().tenant()), 0, shards.length,
+        config.queueHandSize());
+    int best = hand[0];
+    for (int s : hand) {
+      if (shards[s].size() < shards[best].size()) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  /** The next non-empty shard of priority {@code p} in round-robin order, taking its head. */
+  private Waiter pollNext(int p) {
+    ArrayDeque<Waiter>[] shards = queues.get(p);
+    for (int i = 0; i < shards.length; i++) {
+      int s = (turn[p] + i) % shards.length;
+      Waiter w = shards[s].pollFirst();
+      if (w != null) {
+        turn[p] = (s + 1) % shards.length;
+        queuedByPriority[p]--;
+        queued--;
+        return w;
+      }
+    }
+    return null;
   }
 
   /** A slot came back (its ticket completed): hands free slots to the best waiters. */
@@ -84,19 +129,20 @@ final class PriorityGate {
     List<Waiter> admit = new ArrayList<>();
     List<Waiter> shed = new ArrayList<>();
     if (expire) {
-      for (ArrayDeque<Waiter> q : queues) {
-        while (!q.isEmpty() && now - q.peekFirst().sinceNanos() > maxWaitNanos) {
-          shed.add(q.pollFirst());
-          queued--;
+      for (int p = 0; p < queues.size(); p++) {
+        for (ArrayDeque<Waiter> q : queues.get(p)) {
+          while (!q.isEmpty() && now - q.peekFirst().sinceNanos() > maxWaitNanos) {
+            shed.add(q.pollFirst());
+            queuedByPriority[p]--;
+            queued--;
+          }
         }
       }
     }
     for (Priority p : Priority.values()) {
-      ArrayDeque<Waiter> q = queues.get(p.ordinal());
       Codel codel = codels[p.ordinal()];
-      while (inflight < config.maxInflight() && !q.isEmpty()) {
-        Waiter w = q.pollFirst();
-        queued--;
+      while (inflight < config.maxInflight() && queuedByPriority[p.ordinal()] > 0) {
+        Waiter w = pollNext(p.ordinal());
         long sojourn = now - w.sinceNanos();
         codel.sample(sojourn, now);
         if (codel.level() > 0 && sojourn > targetNanos) {

@@ -55,6 +55,11 @@ public final class ResourceGroups {
     return g != null ? g : groups.get(ResourceGroupConfig.DEFAULT_GROUP);
   }
 
+  /** Whether a group of that name is configured (hints may only name existing groups). */
+  public boolean exists(String name) {
+    return name != null && groups.containsKey(name);
+  }
+
   public Collection<ResourceGroup> all() {
     return groups.values();
   }

@@ -29,6 +29,9 @@ public final class Ticket {
   private boolean done;
   /** When a queued ticket's wait ends: its sojourn is counted from then, not from the reservation. */
   private long queuedUntil;
+  /** How the session stops this request on its backend (runaway {@code cancel}); null for none. */
+  private volatile Runnable cancelHook;
+  private volatile boolean cancelRequested;
   /** The priority gate this ticket holds a slot of, released when it ends; null for none. */
   private PriorityGate gate;
 
@@ -71,6 +74,44 @@ public final class Ticket {
     startTick = group.startInflight(latencyWeight, dispatchNanos);
     gateway.sojourn(group, Math.max(0, dispatchNanos - Math.max(admittedNanos, queuedUntil)), dispatchNanos);
     to.started();
+    gateway.runawayDispatched(this);
+  }
+
+  /**
+   * The session says how to stop this request on its backend (PostgreSQL: a CancelRequest;
+   * MySQL: KILL QUERY; Mongo: killOp). Core runs {@code hook} at most once, from its tick thread,
+   * when a runaway {@code cancel} rule fires on this request while it runs: the hook must be
+   * thread-safe (hop to the session's event loop) and must check that this request is still the
+   * one running. The request still ends through {@link #complete}, with the backend's own error.
+   */
+  public void onCancel(Runnable hook) {
+    cancelHook = hook;
+  }
+
+  /** Whether the ticket has ended (completed, refused or cancelled before dispatch). */
+  public boolean ended() {
+    return done;
+  }
+
+  /** Whether a runaway rule asked to cancel this request. */
+  public boolean cancelRequested() {
+    return cancelRequested;
+  }
+
+  /** Runs the session's cancel hook once; a request without one is only counted. */
+  void cancelRunning() {
+    Runnable hook = cancelHook;
+    if (done || cancelRequested) {
+      return;
+    }
+    cancelRequested = true;
+    if (hook != null) {
+      hook.run();
+    }
+  }
+
+  long dispatchNanos() {
+    return dispatchNanos;
   }
 
   /**
@@ -100,7 +141,7 @@ public final class Ticket {
       double latencyMs = latencyNanos / 1e6;
       finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
-      backend.finished(latencyNanos, finalRu);
+      backend.finished(latencyNanos, finalRu, outcome == Outcome.ERROR || outcome == Outcome.TIMEOUT);
       if (!write) {
         group.recordRead(finalRu);
       }
@@ -108,6 +149,25 @@ public final class Ticket {
     group.charge(finalRu - charged);
     gateway.completed(this, outcome, finalRu, latencyNanos, now);
     releaseGate();
+  }
+
+  /**
+   * Refuses an admitted request that never reached a backend (every circuit open, a runaway
+   * rule): the estimate goes back to the group, the refusal is counted as shed with
+   * {@code reason}, and the ticket ends. Returns the refusal the protocol turns into its error
+   * reply; null when the ticket had already ended.
+   */
+  public io.mproxy.core.request.Refusal refuse(io.mproxy.core.request.ShedReason reason, long retryAfterMs,
+      String detail) {
+    if (done) {
+      return null;
+    }
+    if (dispatched) {
+      complete(Outcome.ERROR, 0);
+    } else {
+      cancel();
+    }
+    return gateway.refuse(request, group, origin, reason, retryAfterMs, detail);
   }
 
   void gate(PriorityGate g) {

@@ -10,7 +10,10 @@ import io.mproxy.core.time.Clock;
  *
  * <p>Queue mode reserves: a request that may wait takes its tokens now (driving the balance
  * negative) and is told how long to wait until the refill has paid for them — so waiters are
- * served in arrival order and their number is bounded by the longest wait allowed.
+ * served in arrival order and their number is bounded by the longest wait allowed. Reservations
+ * are kept apart from the settled balance: the {@code -maxDebt} floor bounds what settling and
+ * in-flight charges may owe, and must never forgive tokens a waiter has reserved (that would let
+ * the next waiters in early and break the rate).
  */
 public final class TokenBucket {
 
@@ -21,7 +24,10 @@ public final class TokenBucket {
   private double ratePerSec;
   private double capacity;
   private double maxDebt;
+  /** The settled balance, within {@code [-maxDebt, capacity]}. */
   private double tokens;
+  /** Queue reservations the refill has not paid for yet; the balance seen by callers is {@code tokens - reserved}. */
+  private double reserved;
   private double forgiven;
   private long lastRefillNanos;
 
@@ -56,13 +62,14 @@ public final class TokenBucket {
   public synchronized long acquire(double cost, long maxWaitNanos) {
     refill();
     double needed = Math.min(cost, capacity);
-    if (tokens >= needed) {
+    double balance = tokens - reserved;
+    if (balance >= needed) {
       take(cost);
       return GRANTED;
     }
-    long wait = nanosFor(needed - tokens);
+    long wait = nanosFor(needed - balance);
     if (maxWaitNanos > 0 && wait <= maxWaitNanos) {
-      tokens -= cost;
+      reserved += cost;
       return Math.max(1L, wait);
     }
     return -1L - wait;
@@ -82,7 +89,10 @@ public final class TokenBucket {
     double refund = -delta;
     double repaid = Math.min(forgiven, refund);
     forgiven -= repaid;
-    tokens = Math.min(capacity, tokens + refund - repaid);
+    double back = refund - repaid;
+    double unreserved = Math.min(reserved, back);
+    reserved -= unreserved;
+    tokens = Math.min(capacity, tokens + back - unreserved);
     forgetForgivenWhenFull();
   }
 
@@ -102,10 +112,22 @@ public final class TokenBucket {
     }
   }
 
-  /** Current balance (may be negative: debt). */
+  /** Current balance (may be negative: debt and queue reservations). */
   public synchronized double tokens() {
     refill();
+    return tokens - reserved;
+  }
+
+  /** The settled balance alone (never below {@code -maxDebt}), without queue reservations. */
+  public synchronized double settled() {
+    refill();
     return tokens;
+  }
+
+  /** Queue reservations the refill has not paid for yet (never negative). */
+  public synchronized double reserved() {
+    refill();
+    return reserved;
   }
 
   public synchronized double ratePerSec() {
@@ -128,7 +150,10 @@ public final class TokenBucket {
       return;
     }
     lastRefillNanos = now;
-    tokens = Math.min(capacity, tokens + ratePerSec * elapsed / 1e9);
+    double added = ratePerSec * elapsed / 1e9;
+    double paid = Math.min(reserved, added);
+    reserved -= paid;
+    tokens = Math.min(capacity, tokens + added - paid);
     forgetForgivenWhenFull();
   }
 

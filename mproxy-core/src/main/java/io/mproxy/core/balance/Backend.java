@@ -27,6 +27,7 @@ public final class Backend {
   private volatile int consecutiveFailures;
   private volatile long retryAtNanos;
   private volatile String lastError;
+  private volatile CircuitBreaker circuit;
 
   public Backend(BackendConfig config, Clock clock) {
     this.id = config.address().toString();
@@ -80,6 +81,15 @@ public final class Backend {
   }
 
   public void finished(long latencyNanos, double ru) {
+    finished(latencyNanos, ru, false);
+  }
+
+  /** A request ended on this backend; {@code error} and its latency feed the circuit breaker. */
+  public void finished(long latencyNanos, double ru, boolean error) {
+    CircuitBreaker c = circuit;
+    if (c != null) {
+      c.onResult(error, latencyNanos);
+    }
     inflight.decrementAndGet();
     completed.incrementAndGet();
     long now = clock.nanoTime();
@@ -130,6 +140,46 @@ public final class Backend {
     retryAtNanos = clock.nanoTime() + backoff;
     lastError = error;
     health = Health.DOWN;
+    CircuitBreaker c = circuit;
+    if (c != null) {
+      c.onConnectFailure();
+    }
+  }
+
+  /**
+   * Installs the circuit breaker {@code config} asks for (null: none). An unchanged config keeps
+   * the breaker and its state; a changed one starts a fresh, closed breaker.
+   */
+  public void circuit(io.mproxy.core.config.CircuitConfig config) {
+    CircuitBreaker c = circuit;
+    if (config == null) {
+      circuit = null;
+    } else if (c == null || !c.config().equals(config)) {
+      circuit = new CircuitBreaker(config, clock);
+    }
+  }
+
+  /** This backend's circuit breaker, or null when its cluster configures none. */
+  public CircuitBreaker circuit() {
+    return circuit;
+  }
+
+  /** The circuit's state; CLOSED when there is no breaker. */
+  public CircuitBreaker.State circuitState() {
+    CircuitBreaker c = circuit;
+    return c == null ? CircuitBreaker.State.CLOSED : c.state();
+  }
+
+  /** Whether the circuit breaker lets the balancer pick this backend (true without one). */
+  public boolean circuitAllows() {
+    CircuitBreaker c = circuit;
+    return c == null || c.allows();
+  }
+
+  /** Takes a half-open probe slot when picked; false when the circuit refuses the request. */
+  public boolean circuitTryRequest() {
+    CircuitBreaker c = circuit;
+    return c == null || c.tryRequest();
   }
 
   /** True when the backend is up, or down with its back-off elapsed (worth one more try). */

@@ -3,11 +3,15 @@ package io.mproxy.core.cluster;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.balance.BackendSelector;
 import io.mproxy.core.balance.P2cSelector;
+import io.mproxy.core.balance.ShuffleShard;
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.pool.ConnectionBudget;
 import io.mproxy.core.request.Request;
+import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.time.Clock;
 import io.mproxy.core.time.RandomSource;
@@ -41,6 +45,8 @@ public final class Cluster implements AutoCloseable {
   private final Scheduler scheduler;
   private final RandomSource random;
   private final Map<Backend, Map<String, BackendPool>> pools = new ConcurrentHashMap<>();
+  /** Per backend, shared by its pools: {@code pool.max_size} caps the backend, not each variant. */
+  private final Map<Backend, ConnectionBudget> budgets = new ConcurrentHashMap<>();
   private final List<Scheduler.Cancellable> timers = new ArrayList<>();
   private volatile ClusterConfig config;
   private volatile BackendSelector selector;
@@ -58,6 +64,7 @@ public final class Cluster implements AutoCloseable {
     List<Backend> prim = new ArrayList<>();
     for (BackendConfig bc : config.backends()) {
       Backend b = new Backend(bc, clock);
+      b.circuit(config.circuit());
       all.add(b);
       if (bc.role() == BackendConfig.Role.PRIMARY) {
         prim.add(b);
@@ -117,6 +124,10 @@ public final class Cluster implements AutoCloseable {
   public void reconfigure(ClusterConfig next) {
     this.config = next;
     this.selector = new P2cSelector(next.balancer().score(), random);
+    for (Backend b : backends) {
+      b.circuit(next.circuit());
+    }
+    budgets.values().forEach(b -> b.limit(next.pool().maxSize()));
     for (Map<String, BackendPool> byVariant : pools.values()) {
       for (Map.Entry<String, BackendPool> e : byVariant.entrySet()) {
         e.getValue().reconfigure(poolConfigFor(e.getKey()), next.health());
@@ -129,14 +140,74 @@ public final class Cluster implements AutoCloseable {
    * comes with hints); null when no backend can be tried.
    */
   public Backend select(Request request) {
-    return selector.select(primaries);
+    ShuffleShardConfig shuffle = config.balancer().shuffleShard();
+    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || request == null
+        || request.tenant() == null) {
+      return selector.select(primaries);
+    }
+    return selectInHand(selector, primaries, request.tenant(), shuffle);
   }
 
-  /** The pool of one backend for one connection variant, created on first use. */
+  /**
+   * P2C within the tenant's shuffle-shard hand of {@code all}; when no backend of the hand is
+   * healthy, among all of them (a tenant is never failed for its hand alone).
+   */
+  public static Backend selectInHand(BackendSelector selector, List<Backend> all, TenantIdentity tenant,
+      ShuffleShardConfig shuffle) {
+    int[] idx = ShuffleShard.hand(ShuffleShard.key(tenant), shuffle.seed(), all.size(), shuffle.handSize());
+    List<Backend> hand = new ArrayList<>(idx.length);
+    boolean anyHealthy = false;
+    for (int i : idx) {
+      Backend b = all.get(i);
+      hand.add(b);
+      anyHealthy |= b.healthy();
+    }
+    return selector.select(anyHealthy ? hand : all);
+  }
+
+  /**
+   * Whether a request found no backend because circuits are open (enforce mode): no primary
+   * could be picked, and at least one that is up or tryable was refused only by its circuit.
+   * Sessions then refuse with {@code circuit_open} rather than "no backend".
+   */
+  public boolean circuitsOpen() {
+    boolean refusedByCircuit = false;
+    for (Backend b : primaries) {
+      boolean allows = b.circuitAllows();
+      if (allows && b.tryable()) {
+        return false;
+      }
+      refusedByCircuit |= !allows;
+    }
+    return refusedByCircuit;
+  }
+
+  /** Milliseconds until the first open circuit among the primaries turns half-open (retry-after). */
+  public long circuitRetryAfterMs() {
+    long min = Long.MAX_VALUE;
+    for (Backend b : primaries) {
+      io.mproxy.core.balance.CircuitBreaker c = b.circuit();
+      if (c != null && c.remainingOpenNanos() > 0) {
+        min = Math.min(min, c.remainingOpenNanos());
+      }
+    }
+    return min == Long.MAX_VALUE ? 1_000 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(min));
+  }
+
+  /**
+   * The pool of one backend for one connection variant, created on first use. The pools of a
+   * backend share one {@link ConnectionBudget} of {@code pool.max_size} connections.
+   */
   public BackendPool pool(Backend backend, String variant) {
+    ConnectionBudget budget = budget(backend);
     return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
         .computeIfAbsent(variant, v -> new BackendPool(backend, v, poolConfigFor(v), config.health(),
-            bootstrap, connector, clock));
+            bootstrap, connector, clock, budget));
+  }
+
+  /** The connection budget of one backend (shared by its pools). */
+  public ConnectionBudget budget(Backend backend) {
+    return budgets.computeIfAbsent(backend, b -> new ConnectionBudget(config.pool().maxSize()));
   }
 
   /** Every pool, for metrics and status. */
@@ -157,6 +228,34 @@ public final class Cluster implements AutoCloseable {
     for (Map<String, BackendPool> byVariant : pools.values()) {
       for (BackendPool p : byVariant.values()) {
         p.maintain();
+      }
+    }
+    pools.forEach(this::rebalance);
+  }
+
+  /**
+   * A backend whose budget is spent while one of its pools has waiters: close an idle connection
+   * of a pool without waiters, so the slot goes to the waiters (one per upkeep round).
+   */
+  private void rebalance(Backend backend, Map<String, BackendPool> byVariant) {
+    ConnectionBudget budget = budget(backend);
+    if (!budget.starved()) {
+      return;
+    }
+    boolean anyWaiting = false;
+    for (BackendPool p : byVariant.values()) {
+      anyWaiting |= p.waiting() > 0;
+    }
+    if (!anyWaiting) {
+      budget.clearStarved();
+      return;
+    }
+    if (!budget.full()) {
+      return;
+    }
+    for (BackendPool p : byVariant.values()) {
+      if (p.waiting() == 0 && p.closeOneIdle()) {
+        return;
       }
     }
   }

@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * The whole validated configuration: immutable, swapped atomically on reload. {@code fleet} is the
  * optional top-level {@code cluster:} section (budget sharing over gossip); {@code codel} the
- * optional top-level {@code codel:} section (CoDel shedding judged across every group).
+ * optional top-level {@code codel:} section (CoDel shedding judged across every group);
+ * {@code runaway} the runaway-query rules (none when the section is absent).
  */
 public record ProxyConfig(
     ServerSettings server,
@@ -17,15 +18,24 @@ public record ProxyConfig(
     Map<String, ResourceGroupConfig> resourceGroups,
     List<TenantRule> tenants,
     Optional<FleetConfig> fleet,
-    Optional<CodelConfig> codel) {
+    Optional<CodelConfig> codel,
+    RunawayConfig runaway) {
 
   public ProxyConfig {
+    runaway = runaway == null ? RunawayConfig.NONE : runaway;
     codel = codel == null ? Optional.empty() : codel;
     listeners = List.copyOf(listeners);
     clusters = Map.copyOf(clusters);
     resourceGroups = Map.copyOf(resourceGroups);
     tenants = List.copyOf(tenants);
     fleet = fleet == null ? Optional.empty() : fleet;
+  }
+
+  /** Without a {@code runaway:} section. */
+  public ProxyConfig(ServerSettings server, AdminConfig admin, List<ListenerConfig> listeners,
+      Map<String, ClusterConfig> clusters, Map<String, ResourceGroupConfig> resourceGroups,
+      List<TenantRule> tenants, Optional<FleetConfig> fleet, Optional<CodelConfig> codel) {
+    this(server, admin, listeners, clusters, resourceGroups, tenants, fleet, codel, RunawayConfig.NONE);
   }
 
   /** A node alone: no {@code cluster:} section. */

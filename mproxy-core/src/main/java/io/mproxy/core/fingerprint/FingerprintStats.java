@@ -3,7 +3,7 @@ package io.mproxy.core.fingerprint;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Running statistics of one query shape: count, RU, and a latency histogram. */
+/** Running statistics of one query shape: count, RU, a latency histogram, and the shape's id. */
 public final class FingerprintStats {
 
   private static final double EWMA_ALPHA = 0.1;
@@ -13,11 +13,37 @@ public final class FingerprintStats {
   private final LongAdder count = new LongAdder();
   private final DoubleAdder ru = new DoubleAdder();
   private final LogHistogram latencyMicros = new LogHistogram();
+  private final String id;
+  private final double ruError;
   private volatile double meanRu;
 
   FingerprintStats(String fingerprint, String protocol) {
+    this(fingerprint, protocol, 0);
+  }
+
+  FingerprintStats(String fingerprint, String protocol, double ruError) {
     this.fingerprint = fingerprint;
     this.protocol = protocol;
+    this.id = FingerprintStore.id(fingerprint);
+    this.ruError = ruError;
+  }
+
+  /** The fingerprint's stable short id ({@link FingerprintStore#id}). */
+  public String id() {
+    return id;
+  }
+
+  /**
+   * RU this shape may have cost before the store (full at the time) began to keep it: the
+   * space-saving sketch's over-estimate bound, inherited from the shapes evicted before it.
+   */
+  public double ruError() {
+    return ruError;
+  }
+
+  /** The sketch's rank: own RU plus the inherited bound. */
+  double rank() {
+    return ru.sum() + ruError;
   }
 
   void record(double ruCharged, long latencyNanos) {

@@ -1,21 +1,42 @@
 package io.mproxy.core.fingerprint;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Per-query-shape statistics, bounded (the least valuable shapes are evicted past
- * {@code maxFingerprints}), so clients that send endless distinct shapes cannot grow it.
+ * Per-query-shape statistics with bounded memory: at most {@code maxFingerprints} shapes are
+ * kept, ranked by RU (a space-saving sketch over RU rather than counts). When a new shape
+ * arrives at a full store, the cheapest tenth is evicted in one pass, and new shapes start with
+ * the largest RU evicted so far as their possible under-count ({@link FingerprintStats#ruError()}),
+ * so a shape that really is heavy climbs into the kept set while endless one-off shapes churn
+ * at the bottom. Deterministic (no sampling), so the simulation replays it exactly.
  */
 public final class FingerprintStore {
 
-  private final Cache<String, FingerprintStats> stats;
+  private final int maxFingerprints;
+  private final ConcurrentHashMap<String, FingerprintStats> stats = new ConcurrentHashMap<>();
+  private final Object pruneLock = new Object();
+  /** The most RU (own plus inherited) any evicted shape held: the sketch's error bound. */
+  private volatile double evictedRuMax;
 
   public FingerprintStore(int maxFingerprints) {
-    this.stats = Caffeine.newBuilder().maximumSize(maxFingerprints).executor(Runnable::run).build();
+    if (maxFingerprints < 1) {
+      throw new IllegalArgumentException("maxFingerprints: " + maxFingerprints + " (expected: >= 1)");
+    }
+    this.maxFingerprints = maxFingerprints;
+  }
+
+  /** The stable short id of a fingerprint (16 hex digits of FNV-1a 64), usable in runaway rules. */
+  public static String id(String fingerprint) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < fingerprint.length(); i++) {
+      char c = fingerprint.charAt(i);
+      h = (h ^ (c & 0xff)) * 0x100000001b3L;
+      h = (h ^ (c >>> 8)) * 0x100000001b3L;
+    }
+    return String.format("%016x", h);
   }
 
   /** The shape's recent mean RU, or 0 when it has not been seen. */
@@ -23,21 +44,67 @@ public final class FingerprintStore {
     if (fingerprint == null) {
       return 0;
     }
-    FingerprintStats s = stats.getIfPresent(fingerprint);
+    FingerprintStats s = stats.get(fingerprint);
     return s == null ? 0 : s.meanRu();
+  }
+
+  /** The shape's statistics, or null when it is not (or no longer) kept. */
+  public FingerprintStats get(String fingerprint) {
+    return fingerprint == null ? null : stats.get(fingerprint);
   }
 
   public void record(String fingerprint, String protocol, double ru, long latencyNanos) {
     if (fingerprint == null) {
       return;
     }
-    stats.get(fingerprint, f -> new FingerprintStats(f, protocol)).record(ru, latencyNanos);
+    FingerprintStats s = stats.get(fingerprint);
+    if (s == null) {
+      if (stats.size() >= maxFingerprints) {
+        prune();
+      }
+      double inherited = evictedRuMax;
+      s = stats.computeIfAbsent(fingerprint, f -> new FingerprintStats(f, protocol, inherited));
+    }
+    s.record(ru, latencyNanos);
+  }
+
+  /** Shapes currently kept (at most {@code maxFingerprints}, give or take concurrent inserts). */
+  public int size() {
+    return stats.size();
+  }
+
+  /** The largest RU an evicted shape held: a kept shape's RU may be under-counted by this much. */
+  public double evictedRuMax() {
+    return evictedRuMax;
+  }
+
+  private void prune() {
+    synchronized (pruneLock) {
+      int size = stats.size();
+      if (size < maxFingerprints) {
+        return;
+      }
+      int keep = Math.max(0, maxFingerprints - Math.max(1, maxFingerprints / 10));
+      List<FingerprintStats> all = new ArrayList<>(stats.values());
+      all.sort(Comparator.comparingDouble(FingerprintStats::rank));
+      double max = evictedRuMax;
+      for (int i = 0; i < all.size() - keep; i++) {
+        FingerprintStats victim = all.get(i);
+        stats.remove(victim.fingerprint(), victim);
+        max = Math.max(max, victim.rank());
+      }
+      evictedRuMax = max;
+    }
   }
 
   /** The {@code n} shapes that have cost the most RU, most expensive first. */
   public List<FingerprintStats> top(int n) {
-    List<FingerprintStats> all = new ArrayList<>(stats.asMap().values());
-    all.sort(Comparator.comparingDouble(FingerprintStats::ruTotal).reversed());
+    if (n <= 0) {
+      return List.of();
+    }
+    List<FingerprintStats> all = new ArrayList<>(stats.values());
+    all.sort(Comparator.comparingDouble(FingerprintStats::ruTotal).reversed()
+        .thenComparing(FingerprintStats::fingerprint));
     return all.size() > n ? List.copyOf(all.subList(0, n)) : List.copyOf(all);
   }
 }

@@ -66,6 +66,7 @@ public final class BackendPool {
   private final java.util.Set<Channel> handshaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final TokenBucket opens;
+  private final ConnectionBudget budget;
   private volatile PoolConfig config;
   private volatile HealthConfig health;
   private int opening;
@@ -79,6 +80,15 @@ public final class BackendPool {
    */
   public BackendPool(Backend backend, String variant, PoolConfig config, HealthConfig health,
       Bootstrap bootstrap, BackendConnector connector, Clock clock) {
+    this(backend, variant, config, health, bootstrap, connector, clock, ConnectionBudget.unlimited());
+  }
+
+  /**
+   * @param budget shared by the pools of one backend: their connections together stay within it
+   */
+  public BackendPool(Backend backend, String variant, PoolConfig config, HealthConfig health,
+      Bootstrap bootstrap, BackendConnector connector, Clock clock, ConnectionBudget budget) {
+    this.budget = budget;
     this.backend = backend;
     this.variant = variant;
     this.config = config;
@@ -156,7 +166,11 @@ public final class BackendPool {
         c.ready(false);
         c.channel().close();
         grants = List.of();
-        if (!closed) {
+        // a replacement only when someone needs it: a connection opened for nobody can sit in a
+        // half-open state the server times out (MySQL passthrough connections are greeted only)
+        if (!closed && !waiters.isEmpty()) {
+          maybeOpen(waiters.peek().loop, true);
+        } else if (!closed && connections.size() + opening < config.minIdle()) {
           maybeOpen(null, false);
         }
       } else {
@@ -386,10 +400,44 @@ public final class BackendPool {
       }
       return false;
     }
+    if (!budget.tryAcquire(forWaiter)) {
+      return false;
+    }
     if (opens.acquire(1, 0) != TokenBucket.GRANTED) {
+      budget.release();
       return false;
     }
     openConnection(preferred);
+    return true;
+  }
+
+  /** How many requests wait for a connection of this pool. */
+  public int waiting() {
+    return waiting;
+  }
+
+  /**
+   * Closes one idle connection, even below {@code min_idle}: another pool of the same backend
+   * has requests waiting and the backend's {@link ConnectionBudget} is spent. True if one was.
+   */
+  public boolean closeOneIdle() {
+    PooledConnection victim = null;
+    synchronized (this) {
+      for (Iterator<PooledConnection> it = connections.iterator(); it.hasNext(); ) {
+        PooledConnection pc = it.next();
+        if (pc.ready() && !pc.exclusive() && pc.outstanding() == 0) {
+          it.remove();
+          pc.ready(false);
+          victim = pc;
+          break;
+        }
+      }
+    }
+    if (victim == null) {
+      return false;
+    }
+    LOG.debug("backend {} ({}): closing an idle connection for another variant's waiters", backend.id(), variant);
+    victim.channel().close();
     return true;
   }
 
@@ -422,9 +470,11 @@ public final class BackendPool {
     ChannelFuture cf = b.connect(address);
     cf.addListener(f -> {
       if (!f.isSuccess()) {
+        budget.release();
         onOpenFailed(f.cause());
         return;
       }
+      cf.channel().closeFuture().addListener(closed -> budget.release());
       startHandshake(cf.channel(), connectTimeout);
     });
   }

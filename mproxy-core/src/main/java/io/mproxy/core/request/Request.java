@@ -1,6 +1,7 @@
 package io.mproxy.core.request;
 
 import io.mproxy.core.config.Priority;
+import io.mproxy.core.hint.QueryHints;
 
 /**
  * One client operation on its way through the core chain: a Redis command, a SQL statement,
@@ -20,6 +21,7 @@ public final class Request {
   private String group;
   private Priority priority;
   private long deadlineNanos;
+  private QueryHints hints = QueryHints.NONE;
 
   /**
    * @param command the operation's verb for logs and stats (e.g. {@code GET}, {@code SELECT})
@@ -86,6 +88,22 @@ public final class Request {
 
   public void deadlineNanos(long d) {
     this.deadlineNanos = d;
+  }
+
+  /** What the client's magic comment (or pseudo-command) asked for; {@link QueryHints#NONE} if nothing. */
+  public QueryHints hints() {
+    return hints;
+  }
+
+  /** Attaches the hints the protocol module parsed; admission decides whether they count. */
+  public Request hints(QueryHints h) {
+    this.hints = h == null ? QueryHints.NONE : h;
+    return this;
+  }
+
+  /** Whether a honoured timeout has a deadline that has passed at {@code now}. */
+  public boolean pastDeadline(long now) {
+    return deadlineNanos != 0 && now - deadlineNanos >= 0;
   }
 
   @Override

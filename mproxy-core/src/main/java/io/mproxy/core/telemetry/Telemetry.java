@@ -43,11 +43,29 @@ public interface Telemetry {
   void queueWait(String group, Priority priority, long nanos);
 
   /**
-   * A shadow-mode group let a request through that enforcement would have refused
-   * ({@code mproxy_shadow_total{group,priority,reason,action}}; action {@code would_shed} for
-   * CoDel, {@code would_reject} otherwise). Default: not reported.
+   * A shadow-mode group or rule let a request through that enforcement would have refused
+   * ({@code mproxy_would_shed_total{group,priority,reason}}: reason {@code codel} is a would-shed,
+   * any other a would-reject). Default: not reported.
    */
   default void wouldShed(String group, Priority priority, ShedReason reason) {
+  }
+
+  /**
+   * A runaway rule acted, or in shadow mode would have ({@code mproxy_runaway_actions_total
+   * {rule,action,mode}}). Default: not reported.
+   */
+  default void runawayAction(String rule, String action, String mode) {
+  }
+
+  /**
+   * A request carried a hint ({@code mproxy_hints_total{result}}; result {@code applied} or
+   * {@code ignored}). Default: not reported.
+   */
+  default void hint(String group, String result) {
+  }
+
+  /** A hinted per-query timeout ended a request ({@code mproxy_requests_total{outcome=timeout}} is separate). */
+  default void hintTimeout(String group) {
   }
 
   Telemetry NOOP = new Telemetry() {

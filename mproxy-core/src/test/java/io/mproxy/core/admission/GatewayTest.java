@@ -19,12 +19,14 @@ import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.config.ServerSettings;
 import io.mproxy.core.config.TenantRule;
 import io.mproxy.core.fingerprint.FingerprintStore;
+import io.mproxy.core.hint.HintParser;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.Request;
 import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.sql.SqlDialect;
 import io.mproxy.core.time.ManualClock;
 import io.mproxy.core.time.ManualScheduler;
 import java.util.ArrayList;
@@ -491,6 +493,31 @@ class GatewayTest {
       }
     }
     assertEquals(10, admitted, "a tenth of the limit: a tenth of the burst");
+  }
+
+  // ---- hints ----
+
+  @Test
+  void hintsOverrideGroupAndPriorityOnlyWhenTheTenantAllowsThem() {
+    Gateway gw = gateway(List.of(), group("g", Priority.HIGH), group("batch", Priority.NORMAL));
+    Request hinted = read("fp").hints(HintParser.fromSql(SqlDialect.POSTGRES,
+        "/* mproxy: group=batch priority=low timeout_ms=250 */ SELECT 1"));
+    Answer allowed = new Answer();
+    gw.admit(hinted, new Classification("g", Priority.HIGH, true, 0), ORIGIN, W, scheduler, allowed);
+    assertEquals("batch", allowed.ticket().group());
+    assertEquals(Priority.LOW, hinted.priority());
+    assertEquals(clock.nanoTime() + 250 * MS, hinted.deadlineNanos());
+
+    Request ignored = read("fp").hints(HintParser.fromSql(SqlDialect.POSTGRES,
+        "/* mproxy: group=batch priority=low timeout_ms=250 */ SELECT 1"));
+    Answer notAllowed = new Answer();
+    gw.admit(ignored, new Classification("g", Priority.HIGH, false, 0), ORIGIN, W, scheduler, notAllowed);
+    assertEquals("g", notAllowed.ticket().group());
+    assertEquals(Priority.HIGH, ignored.priority());
+    assertEquals(0, ignored.deadlineNanos());
+
+    assertNotNull(admit(gw, "g", read("fp")).ticket());
+    assertEquals(List.of("batch:applied", "g:ignored"), telemetry.hints, "a request without hints is not counted");
   }
 
   // ---- helpers ----

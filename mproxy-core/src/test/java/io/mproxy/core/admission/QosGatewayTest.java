@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.mproxy.core.balance.Backend;
+import io.mproxy.core.balance.ShuffleShard;
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.config.AdminConfig;
 import io.mproxy.core.config.BackendConfig;
@@ -72,6 +73,58 @@ class QosGatewayTest {
     assertNotNull(low.ticket());
     assertEquals(0, gw.gateQueued());
     assertEquals(2, gw.gateInflight());
+  }
+
+  @Test
+  void queueShardsLetATenantOutsideTheFloodersHandGoNext() {
+    TenantIdentity flooder = new TenantIdentity("l1", "flooder", "db", "batch");
+    int[] floodHand = ShuffleShard.hand(ShuffleShard.key(flooder), 0, 4, 1);
+    TenantIdentity other = null;
+    for (int i = 0; other == null; i++) {
+      TenantIdentity t = new TenantIdentity("l1", "user" + i, "db", "web");
+      if (ShuffleShard.hand(ShuffleShard.key(t), 0, 4, 1)[0] != floodHand[0]) {
+        other = t;
+      }
+    }
+    assertEquals(7, positionServed(new CodelConfig(5, 100, 1, 100, 10_000), flooder, other),
+        "one FIFO: the other tenant waits behind the whole flood");
+    assertTrue(positionServed(new CodelConfig(5, 100, 1, 100, 10_000, 4, 1), flooder, other) <= 2,
+        "queue shards: it waits for at most one of the flooder's requests");
+  }
+
+  /** Six LOW requests of {@code flooder} queue, then one of {@code other}: when is {@code other}'s served? */
+  private int positionServed(CodelConfig codel, TenantIdentity flooder, TenantIdentity other) {
+    Gateway gw = gateway(Optional.of(codel), unlimited("g", Mode.ENFORCE));
+    Answer holder = admit(gw, "g", Priority.LOW);
+    List<Answer> order = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      order.add(admitAs(gw, flooder));
+    }
+    Answer mine = admitAs(gw, other);
+    order.add(mine);
+    Ticket running = holder.ticket();
+    for (int served = 1; served <= order.size(); served++) {
+      running.complete(Outcome.OK, 0);
+      scheduler.advanceNanos(0);
+      running = null;
+      for (Answer a : order) {
+        if (a.ticket() != null && !a.done) {
+          a.done = true;
+          running = a.ticket();
+        }
+      }
+      if (mine.done) {
+        return served;
+      }
+    }
+    return -1;
+  }
+
+  private Answer admitAs(Gateway gw, TenantIdentity tenant) {
+    Answer a = new Answer();
+    Request r = new Request(tenant, RequestKind.READ, "GET", null, 32, clock.nanoTime(), true);
+    gw.admit(r, new Classification("g", Priority.LOW, false, 0), ORIGIN, RuWeights.DEFAULT, scheduler, a);
+    return a;
   }
 
   @Test

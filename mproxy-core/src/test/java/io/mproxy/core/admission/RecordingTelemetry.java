@@ -27,6 +27,21 @@ final class RecordingTelemetry implements Telemetry {
   final List<Shed> shed = new CopyOnWriteArrayList<>();
   final List<QueueWait> queueWaits = new CopyOnWriteArrayList<>();
   final List<Shed> wouldShed = new CopyOnWriteArrayList<>();
+  /** "rule/action/mode" per runaway action. */
+  final List<String> runaway = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void runawayAction(String rule, String action, String mode) {
+    runaway.add(rule + "/" + action + "/" + mode);
+  }
+
+  /** {@code group:result} per hinted request. */
+  final List<String> hints = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void hint(String group, String result) {
+    hints.add(group + ":" + result);
+  }
 
   @Override
   public void wouldShed(String group, Priority priority, ShedReason reason) {

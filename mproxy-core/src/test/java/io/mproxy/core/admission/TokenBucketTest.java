@@ -202,4 +202,33 @@ class TokenBucketTest {
     bucket.settle(-2);
     assertEquals(6.0, bucket.tokens(), EPS, "an ordinary refund after the debt was paid off");
   }
+
+  @Test
+  void aQueueReservationBelowMaxDebtIsNotForgivenByALaterSettle() {
+    bucket.acquire(8, 0); // 0 left
+    assertEquals(2_000 * MS, bucket.acquire(20, 10_000 * MS), "waits until the bucket would be full");
+    assertEquals(-20.0, bucket.tokens(), EPS, "the whole cost is reserved, past the debt floor");
+    bucket.settle(1);
+    assertEquals(-21.0, bucket.tokens(), EPS, "a charge never forgives a reservation");
+    // the next waiter queues behind all of it: deficit 1 - (-21) = 22 -> 5.5 s
+    assertEquals(5_500 * MS, bucket.acquire(1, 10_000 * MS));
+  }
+
+  @Test
+  void aQueueReservationBelowMaxDebtSurvivesAReconfigure() {
+    bucket.acquire(8, 0);
+    bucket.acquire(20, 10_000 * MS);
+    bucket.configure(4, 8, 16);
+    assertEquals(-20.0, bucket.tokens(), EPS);
+    clock.advanceMillis(5_000);
+    assertEquals(0.0, bucket.tokens(), EPS, "the refill pays for the reservation first");
+  }
+
+  @Test
+  void aRefundedReservationGivesBackExactlyItsTokens() {
+    bucket.acquire(3, 0); // 5 left
+    bucket.acquire(6, 10_000 * MS); // -1
+    bucket.settle(-6); // the waiter was shed
+    assertEquals(5.0, bucket.tokens(), EPS);
+  }
 }

@@ -91,4 +91,27 @@ class FingerprintStoreTest {
     assertEquals(List.of("dear", "many"), two);
     assertEquals(List.of(), store.top(0));
   }
+
+  @Test
+  void aHeavyShapeArrivingAfterTheStoreFilledClimbsIntoTheTop() {
+    FingerprintStore store = new FingerprintStore(20);
+    for (int i = 0; i < 20; i++) {
+      store.record("light " + i, "postgres", 2, 1_000);
+    }
+    for (int round = 0; round < 50; round++) {
+      store.record("one-off " + round, "postgres", 1, 1_000);
+      store.record("HEAVY", "postgres", 10, 1_000);
+    }
+    assertTrue(store.size() <= 20, "size " + store.size());
+    assertEquals("HEAVY", store.top(1).get(0).fingerprint());
+    assertEquals(50, store.top(1).get(0).count());
+    assertTrue(store.evictedRuMax() >= 1, "evictions leave an error bound");
+  }
+
+  @Test
+  void idsAreStableAndDistinct() {
+    assertEquals(FingerprintStore.id("SELECT pg_sleep($1)"), FingerprintStore.id("SELECT pg_sleep($1)"));
+    assertEquals(16, FingerprintStore.id("x").length());
+    assertTrue(!FingerprintStore.id("SELECT 1").equals(FingerprintStore.id("SELECT 2")));
+  }
 }

@@ -8,10 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.balance.Backend;
+import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.BackendConfig;
+import io.mproxy.core.config.BalancerConfig;
+import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.Credentials;
 import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.PoolConfig;
+import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.time.ManualClock;
+import io.mproxy.core.time.ManualScheduler;
+import io.mproxy.core.time.RandomSource;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.time.Clock;
 import io.mproxy.testkit.Eventually;
@@ -26,6 +34,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -234,6 +243,20 @@ class BackendPoolTest {
   }
 
   @Test
+  void releaseNotReusableAboveMinIdleOpensNoReplacementForNobody() {
+    BackendPool pool = pool(config(0, 2, 100, 5_000));
+    Leases lease = new Leases();
+    pool.acquire(true, requester, lease);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, lease.granted.size()));
+    PooledConnection conn = lease.only();
+    pool.release(conn, false);
+    assertEquals(0, pool.stats().opening(), "nobody waits and min_idle is 0: no spare is opened");
+    Eventually.assertWithin(WITHIN, () -> assertFalse(conn.channel().isOpen()));
+    assertEquals(new BackendPool.PoolStats(0, 0, 0, 0), pool.stats());
+    assertEquals(1, connector.connected());
+  }
+
+  @Test
   void aConnectionClosedByTheServerLeavesThePool() throws Exception {
     BackendPool pool = pool(config(1, 2, 100, 5_000));
     warm(pool, 1);
@@ -433,6 +456,80 @@ class BackendPoolTest {
     });
   }
 
+  @Test
+  void poolsOfOneBackendShareItsMaxSize() {
+    ConnectionBudget budget = new ConnectionBudget(2);
+    BackendPool a = pool(config(0, 2, 100, 5_000), budget);
+    BackendPool b = pool(config(0, 2, 100, 5_000), budget);
+    Leases a1 = new Leases();
+    Leases a2 = new Leases();
+    a.acquire(true, requester, a1);
+    a.acquire(true, requester, a2);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(2, a1.granted.size() + a2.granted.size()));
+
+    Leases b1 = new Leases();
+    b.acquire(true, requester, b1);
+    assertEquals(0, b.stats().opening(), "no third connection to the backend is even started");
+    b.maintain();
+    assertEquals(0, b.stats().opening());
+    assertEquals(0, b1.granted.size(), "the backend's two connections are both in use by the other variant");
+    assertEquals(2, connector.connected());
+    assertEquals(2, budget.used());
+    assertTrue(budget.starved());
+
+    a.release(a1.only(), true);
+    a.maintain();
+    assertEquals(2, connector.connected(), "an idle connection of another variant still holds its slot");
+    assertTrue(a.closeOneIdle(), "what the cluster's upkeep does for a starved budget");
+    Eventually.assertWithin(WITHIN, () -> {
+      b.maintain();
+      assertEquals(1, b1.granted.size());
+    });
+    assertEquals(3, connector.connected());
+    assertTrue(budget.used() <= 2, "used " + budget.used());
+    assertFalse(budget.starved());
+  }
+
+  @Test
+  void theClusterFreesASlotOfAnotherVariantForWaiters() {
+    ManualClock manual = new ManualClock();
+    ManualScheduler scheduler = new ManualScheduler(manual);
+    ClusterConfig cc = new ClusterConfig("c", "test", Credentials.NONE,
+        List.of(new BackendConfig(new HostPort("127.0.0.1", server.port()), BackendConfig.Role.PRIMARY)),
+        BalancerConfig.DEFAULT, new PoolConfig("exclusive", 1, 1, 100, 600_000, 2_000, 600_000), RuWeights.DEFAULT,
+        new HealthConfig(600_000, 1_000, 200, 2_000), Map.of());
+    RandomSource random = new RandomSource() {
+      @Override
+      public int nextInt(int bound) {
+        return 0;
+      }
+
+      @Override
+      public double nextDouble() {
+        return 0.5;
+      }
+    };
+    Cluster cluster = new Cluster(cc, connector, bootstrap, manual, scheduler, random);
+    try {
+      cluster.start();
+      Backend b = cluster.backends().get(0);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, cluster.pool(b, Cluster.DEFAULT_VARIANT).stats().idle()));
+      Leases other = new Leases();
+      cluster.pool(b, "other").acquire(true, requester, other);
+      assertEquals(0, cluster.pool(b, "other").stats().opening(), "max_size 1 for the whole backend");
+      assertEquals(0, other.granted.size(), "max_size 1 for the whole backend, held idle by the default pool");
+      Eventually.assertWithin(WITHIN, () -> {
+        scheduler.advanceMillis(200);
+        assertEquals(1, other.granted.size());
+      });
+      assertEquals(0, cluster.pool(b, Cluster.DEFAULT_VARIANT).stats().idle(),
+          "the default pool's min_idle waits while the other variant holds the backend's only slot");
+      assertEquals(1, cluster.budget(b).used());
+    } finally {
+      cluster.close();
+    }
+  }
+
   // ---- helpers ----
 
   private PoolConfig config(int minIdle, int maxSize, int opensPerSec, long acquireTimeoutMs) {
@@ -441,6 +538,12 @@ class BackendPoolTest {
 
   private BackendPool pool(PoolConfig config) {
     return pool(config, HEALTH);
+  }
+
+  private BackendPool pool(PoolConfig config, ConnectionBudget budget) {
+    BackendPool pool = new BackendPool(backend, "test", config, HEALTH, bootstrap, connector, clock, budget);
+    pools.add(pool);
+    return pool;
   }
 
   private BackendPool pool(PoolConfig config, HealthConfig health) {

@@ -51,12 +51,26 @@ final class ClientAuth {
     return user;
   }
 
-  /** Whether {@code db.user} (as in {@code saslSupportedMechs}) is a user of this listener. */
-  boolean knowsUser(String dbDotUser) {
+  /**
+   * The mechanisms {@code db.user} (as in {@code saslSupportedMechs}) can use on this listener,
+   * SCRAM-SHA-256 first; empty for an unknown user or a listener without users.
+   */
+  java.util.List<String> mechanismsOf(String dbDotUser) {
     int dot = dbDotUser.indexOf('.');
     String name = dot < 0 ? dbDotUser : dbDotUser.substring(dot + 1);
     AuthConfig auth = listener.config().auth();
-    return auth.terminates() && auth.user(name).isPresent();
+    if (!auth.terminates()) {
+      return java.util.List.of();
+    }
+    java.util.Set<ScramMechanism> m = ScramUsers.mechanisms(auth, name);
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (m.contains(ScramMechanism.SHA_256)) {
+      out.add(MongoProtocolAdapter.SCRAM_SHA_256);
+    }
+    if (m.contains(ScramMechanism.SHA_1)) {
+      out.add(MongoProtocolAdapter.SCRAM_SHA_1);
+    }
+    return out;
   }
 
   BsonDocument saslStart(BsonDocument body) {
@@ -81,10 +95,24 @@ final class ClientAuth {
     skipEmptyExchange = options != null && options.isDocument()
         && Handshake.truthy(options.asDocument().get("skipEmptyExchange"));
     ScramMechanism m = mechanism.get();
-    scram = ScramServer.withLookup(m, name -> ScramUsers.lookup(listener.config().auth(), m, name),
-        ScramUsers.decoys(), ScramUsers.RANDOM);
+    String[] lacking = {null};
+    scram = ScramServer.withLookup(m, name -> {
+      Optional<io.mproxy.core.auth.ScramCredential> c = ScramUsers.lookup(auth, m, name);
+      if (c.isEmpty() && auth.user(name).isPresent()) {
+        lacking[0] = name;
+      }
+      return c;
+    }, ScramUsers.decoys(), ScramUsers.RANDOM);
     try {
       String serverFirst = scram.clientFirst(new String(payload, StandardCharsets.UTF_8));
+      if (lacking[0] != null) {
+        // as a server says for a user without credentials of this mechanism; the driver then
+        // picks one from saslSupportedMechs (or, after a speculative attempt, runs saslStart)
+        reset();
+        return MongoReplies.error(MongoErrors.MECHANISM_UNAVAILABLE, "MechanismUnavailable",
+            "Unable to use " + m.mechanismName() + " based authentication for user without any "
+                + m.mechanismName() + " credentials registered");
+      }
       return step(false, serverFirst);
     } catch (ScramException | RuntimeException e) {
       return failed(e);

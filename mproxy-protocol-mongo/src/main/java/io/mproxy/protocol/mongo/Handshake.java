@@ -19,8 +19,10 @@ import org.bson.types.ObjectId;
  * never dials the backends behind it. With {@code loadBalanced: true} in the request the answer
  * carries a {@code serviceId}, as a load balancer's backend must. No {@code compression} is
  * offered (so OP_COMPRESSED is never negotiated) and no {@code topologyVersion} (so drivers poll
- * rather than stream their monitoring). {@code saslSupportedMechs} lists SCRAM-SHA-256 and
- * SCRAM-SHA-1 for a user the listener knows.
+ * rather than stream their monitoring). {@code saslSupportedMechs} lists the SCRAM mechanisms a
+ * known user has (both for a password, those it has verifiers for otherwise). A {@code speculativeAuthenticate} carrying a
+ * {@code saslStart} is answered with the first SCRAM step, so the driver's next message is its
+ * {@code saslContinue}.
  */
 final class Handshake {
 
@@ -59,12 +61,39 @@ final class Handshake {
       r.append("serviceId", new BsonObjectId(serviceId));
     }
     BsonValue mechs = request.get("saslSupportedMechs");
-    if (mechs != null && mechs.isString() && auth.knowsUser(mechs.asString().getValue())) {
-      r.append("saslSupportedMechs", new BsonArray(java.util.List.of(
-          new BsonString(MongoProtocolAdapter.SCRAM_SHA_256), new BsonString(MongoProtocolAdapter.SCRAM_SHA_1))));
+    if (mechs != null && mechs.isString()) {
+      java.util.List<String> names = auth.mechanismsOf(mechs.asString().getValue());
+      if (!names.isEmpty()) {
+        r.append("saslSupportedMechs", new BsonArray(names.stream().map(BsonString::new).toList()));
+      }
+    }
+    BsonDocument speculative = speculativeAuthenticate(request, auth);
+    if (speculative != null) {
+      r.append("speculativeAuthenticate", speculative);
     }
     r.append("ok", new BsonInt32(1));
     return r;
+  }
+
+  /**
+   * The first SASL step of a {@code speculativeAuthenticate} in the hello (drivers 4.4+ put their
+   * {@code saslStart} there to save a round trip), answered as its own {@code saslStart} would be
+   * but without {@code ok}; null — so the driver runs the ordinary exchange — when there is none,
+   * it is not a SASL mechanism the proxy speaks (MONGODB-X509's {@code authenticate}), or it
+   * fails at its first step. A wrong password still fails, at the {@code saslContinue}.
+   */
+  private static BsonDocument speculativeAuthenticate(BsonDocument request, ClientAuth auth) {
+    BsonValue v = request.get("speculativeAuthenticate");
+    if (v == null || !v.isDocument() || !v.asDocument().containsKey("saslStart")) {
+      return null;
+    }
+    BsonDocument answer = auth.saslStart(v.asDocument());
+    if (!MongoBackendConnector.isOk(answer)) {
+      auth.logout();
+      return null;
+    }
+    answer.remove("ok");
+    return answer;
   }
 
   /** {@code client.application.name} of a handshake, or null. */

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * primary or a mongos, else the connection fails and the backend is marked down — then logs in
  * with the cluster's credentials when it has them (SCRAM-SHA-256, or SCRAM-SHA-1 when the
  * cluster says so). Remembers the lowest {@code maxWireVersion} seen, which the proxy's own
- * {@code hello} advertises to clients. Also holds the cluster's {@link RoutingDirectory}.
+ * {@code hello} advertises to clients. Also holds the cluster's {@link RoutingDirectory} and
+ * {@link CursorReaper}.
  */
 final class MongoBackendConnector implements BackendConnector {
 
@@ -41,6 +42,7 @@ final class MongoBackendConnector implements BackendConnector {
   private final String authMechanism;
   private final String authSource;
   private final RoutingDirectory directory = new RoutingDirectory();
+  private final CursorReaper reaper = new CursorReaper(this);
   private volatile int wireVersion = -1;
 
   MongoBackendConnector(ClusterConfig cluster) {
@@ -51,6 +53,11 @@ final class MongoBackendConnector implements BackendConnector {
 
   RoutingDirectory directory() {
     return directory;
+  }
+
+  /** Kills the cursors of clients that went away. */
+  CursorReaper reaper() {
+    return reaper;
   }
 
   /** The wire version to advertise: the lowest a backend reported, or {@link #DEFAULT_WIRE_VERSION}. */

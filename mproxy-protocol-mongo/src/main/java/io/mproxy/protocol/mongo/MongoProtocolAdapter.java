@@ -44,9 +44,12 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
     for (var u : listener.auth().users()) {
-      if (u.password() == null && u.scramVerifier() != null) {
-        problems.add("auth.users." + u.name() + ".scram_verifier: not supported for mongodb"
-            + " (expected: password)");
+      if (u.scramVerifier() != null) {
+        try {
+          MongoVerifiers.parse(u.scramVerifier());
+        } catch (IllegalArgumentException e) {
+          problems.add("auth.users." + u.name() + ".scram_verifier: " + e.getMessage());
+        }
       }
     }
     return problems;

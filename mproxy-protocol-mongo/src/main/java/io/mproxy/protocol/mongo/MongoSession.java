@@ -34,6 +34,11 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -63,12 +68,23 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private static final int INBOX_HIGH = 16;
   private static final int INBOX_LOW = 4;
   private static final int MAX_BSON_DEPTH = 100;
+  /** Open cursors remembered per connection for cleanup; older ones are left to the server's timeout. */
+  static final int MAX_OWNED_CURSORS = 1024;
 
   private final ListenerContext listener;
   private final int connectionId = CONNECTION_IDS.incrementAndGet();
   private final ArrayDeque<MongoFrame> inbox = new ArrayDeque<>();
   private final Handshake handshake;
   private final ClientAuth auth;
+  /** Cursors this connection opened or continued, by id, with their namespace ({@code db.coll}). */
+  private final LinkedHashMap<Long, String> ownedCursors = new LinkedHashMap<>(16, 0.75f, false) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, String> eldest) {
+      return size() > MAX_OWNED_CURSORS;
+    }
+  };
   private ChannelHandlerContext ctx;
   private EventLoopScheduler scheduler;
 
@@ -255,7 +271,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true);
+        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true)
+        .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
     current = op;
@@ -310,6 +327,14 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       Backend backend = route(cmd, t.request());
+      if (backend == null && listener.cluster().circuitsOpen()) {
+        Refusal refusal = t.refuse(io.mproxy.core.request.ShedReason.CIRCUIT_OPEN,
+            listener.cluster().circuitRetryAfterMs(), "every backend's circuit is open");
+        if (refusal != null) {
+          refused(refusal);
+          return;
+        }
+      }
       if (backend == null) {
         fail("no backend of cluster " + listener.cluster().name() + " is available");
         return;
@@ -363,6 +388,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         connector().directory().transactionStarted(cmd.lsid(), connection.backend());
       }
       ticket.dispatched(connection.backend());
+      armHintDeadline();
       MongoBackendHandler handler = connection.attachment();
       handler.send(out, true, this);
     }
@@ -421,16 +447,53 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       end(Outcome.ERROR, false);
     }
 
+    /**
+     * A hinted {@code timeout_ms}: at the deadline the client gets MaxTimeMSExpired (50) and the
+     * backend connection is closed, which ends the operation there as mongos does for a client
+     * that went away; a reply that arrives later is dropped.
+     */
+    private void armHintDeadline() {
+      long deadline = ticket.request().deadlineNanos();
+      if (deadline == 0) {
+        return;
+      }
+      scheduler.schedule(() -> {
+        if (ended || repliedAny || closed) {
+          return;
+        }
+        listener.gateway().telemetry().hintTimeout(ticket.group());
+        replyLocal(requestId, noReply, MongoReplies.error(MongoErrors.TIME_LIMIT, MongoErrors.TIME_LIMIT_NAME,
+            "mproxy: timeout group=" + ticket.group() + " timeout_ms=" + ticket.request().hints().timeoutMs()
+                + " (operation exceeded time limit)"));
+        end(Outcome.TIMEOUT, false);
+      }, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime()));
+    }
+
     private void track(ReplyScan scan) {
       RoutingDirectory d = connector().directory();
       String name = cmd.name();
       if (MongoCommands.createsCursor(name) && scan.hasCursor() && scan.cursorId() != 0) {
-        d.cursorOpened(scan.cursorId(), conn.backend());
+        d.cursorOpened(scan.cursorId(), conn.backend(), connectionId);
+        ownedCursors.put(scan.cursorId(), namespace(scan));
       } else if (name.equals("getMore") && scan.hasCursor() && scan.cursorId() == 0) {
         d.cursorClosed(cmd.cursorId());
+        ownedCursors.remove(cmd.cursorId());
+      } else if (name.equals("getMore") && scan.hasCursor() && scan.ok()) {
+        if (d.cursorUsedBy(scan.cursorId(), conn.backend(), connectionId)) {
+          ownedCursors.put(scan.cursorId(), namespace(scan));
+        }
       } else if (name.equals("killCursors") && cmd.cursorId() != 0) {
         d.cursorClosed(cmd.cursorId());
+        ownedCursors.remove(cmd.cursorId());
       }
+    }
+
+    /** {@code db.collection} of the cursor: from the reply, else from the command. */
+    private String namespace(ReplyScan scan) {
+      if (scan.namespace() != null) {
+        return scan.namespace();
+      }
+      return cmd.database() + "." + cmd.collection();
     }
 
     /**
@@ -566,7 +629,38 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     if (op != null) {
       op.abandon();
     }
+    if (!ownedCursors.isEmpty()) {
+      EventLoop loop = (EventLoop) context.executor();
+      loop.execute(this::killOrphanedCursors);
+    }
     context.fireChannelInactive();
+  }
+
+  /**
+   * The client is gone: kill the cursors it still owns (opened or last continued here, neither
+   * exhausted nor killed), one {@code killCursors} per backend and namespace. Runs as its own task
+   * after the close, so the close itself does no more than schedule it.
+   */
+  private void killOrphanedCursors() {
+    RoutingDirectory d = connector().directory();
+    Map<Backend, Map<String, List<Long>>> orphans = new HashMap<>();
+    for (Map.Entry<Long, String> e : ownedCursors.entrySet()) {
+      Backend owner = d.releaseOrphan(e.getKey(), connectionId);
+      if (owner != null) {
+        orphans.computeIfAbsent(owner, b -> new HashMap<>())
+            .computeIfAbsent(e.getValue(), ns -> new ArrayList<>()).add(e.getKey());
+      }
+    }
+    ownedCursors.clear();
+    Cluster cluster = listener.cluster();
+    EventLoop loop = (EventLoop) ctx.executor();
+    orphans.forEach((backend, byNs) -> {
+      BackendPool pool = cluster.pool(backend, Cluster.DEFAULT_VARIANT);
+      if (pool == null) {
+        return;
+      }
+      byNs.forEach((ns, ids) -> connector().reaper().kill(pool, loop, ns, ids));
+    });
   }
 
   // ---------------------------------------------------------------- identity

@@ -15,16 +15,18 @@ import org.bson.RawBsonDocument;
 final class ReplyScan {
 
   /** The reply could not be read (not an OP_MSG, bad BSON): treated as a failed command. */
-  static final ReplyScan UNREADABLE = new ReplyScan(false, 0, false);
+  static final ReplyScan UNREADABLE = new ReplyScan(false, 0, false, null);
 
   private final boolean ok;
   private final long cursorId;
   private final boolean hasCursor;
+  private final String namespace;
 
-  private ReplyScan(boolean ok, long cursorId, boolean hasCursor) {
+  private ReplyScan(boolean ok, long cursorId, boolean hasCursor, String namespace) {
     this.ok = ok;
     this.cursorId = cursorId;
     this.hasCursor = hasCursor;
+    this.namespace = namespace;
   }
 
   static ReplyScan of(MongoFrame reply) {
@@ -37,18 +39,23 @@ final class ReplyScan {
       boolean ok = false;
       long cursorId = 0;
       boolean hasCursor = false;
+      String ns = null;
       while (s.next()) {
         if (s.nameEquals("ok")) {
           ok = s.truthy();
         } else if (s.nameEquals("cursor") && s.type() == BsonScanner.DOCUMENT) {
           BsonScanner c = s.nested();
-          if (c.find("id") && c.isNumber()) {
-            cursorId = c.longValue();
-            hasCursor = true;
+          while (c.next()) {
+            if (c.nameEquals("id") && c.isNumber()) {
+              cursorId = c.longValue();
+              hasCursor = true;
+            } else if (c.nameEquals("ns")) {
+              ns = c.stringOrNull();
+            }
           }
         }
       }
-      return new ReplyScan(ok, cursorId, hasCursor);
+      return new ReplyScan(ok, cursorId, hasCursor, ns);
     } catch (MongoCodecException e) {
       return UNREADABLE;
     }
@@ -65,6 +72,11 @@ final class ReplyScan {
 
   boolean hasCursor() {
     return hasCursor;
+  }
+
+  /** {@code cursor.ns} ({@code db.collection}) of the reply, or null. */
+  String namespace() {
+    return namespace;
   }
 
   /** The body of an OP_MSG (or the document of an OP_REPLY) decoded, for replies the proxy inspects itself. */

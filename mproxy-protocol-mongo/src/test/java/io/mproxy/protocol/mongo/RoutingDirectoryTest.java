@@ -1,8 +1,10 @@
 package io.mproxy.protocol.mongo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.config.BackendConfig;
@@ -46,5 +48,23 @@ class RoutingDirectoryTest {
     d.transactionStarted("s3", B);
     assertNull(d.transactionOwner("s1"));
     assertSame(B, d.transactionOwner("s3"));
+  }
+
+  @Test
+  void anOrphanIsReleasedOnlyToTheConnectionThatUsedItLast() {
+    RoutingDirectory d = new RoutingDirectory();
+    d.cursorOpened(7, A, 1);
+    d.cursorOpened(8, A, 1);
+    d.cursorOpened(9, B, 1);
+    assertTrue(d.cursorUsedBy(8, A, 2), "connection 2 continued cursor 8");
+    assertFalse(d.cursorUsedBy(9, A, 2), "cursor 9 lives on B, not A");
+    assertSame(A, d.releaseOrphan(7, 1));
+    assertNull(d.cursorOwner(7), "a released orphan is forgotten");
+    assertNull(d.releaseOrphan(8, 1), "connection 1 no longer owns cursor 8");
+    assertSame(A, d.cursorOwner(8));
+    assertSame(A, d.releaseOrphan(8, 2));
+    d.cursorClosed(9);
+    assertNull(d.releaseOrphan(9, 1), "a closed cursor is nobody's orphan");
+    assertEquals(0, d.openCursors());
   }
 }

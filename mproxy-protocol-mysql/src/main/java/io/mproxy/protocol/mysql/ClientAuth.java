@@ -7,7 +7,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A client's HandshakeResponse41 (or the SSLRequest that precedes it under TLS), decoded.
+ * A client's HandshakeResponse41 (or the SSLRequest that precedes it under TLS), or the
+ * credentials of a COM_CHANGE_USER, decoded.
  *
  * @param sslRequest true when the packet is only the 32-byte SSLRequest
  */
@@ -48,6 +49,41 @@ record ClientAuth(int caps, int collation, String user, byte[] authResponse, Str
     if ((caps & Mysql.CLIENT_PLUGIN_AUTH) != 0 && b.isReadable()) {
       plugin = MysqlBuf.readNulString(b);
     }
+    return new ClientAuth(caps, collation, user, auth == null ? new byte[0] : auth, db, plugin,
+        attributes(b, caps), false);
+  }
+
+  /**
+   * Decodes a COM_CHANGE_USER payload (command byte included) sent by a client that logged in
+   * with {@code caps}; {@code collation} is kept when the packet names none. Throws
+   * {@link IndexOutOfBoundsException} when it is cut short.
+   */
+  static ClientAuth parseChangeUser(ByteBuf payload, int caps, int collation) {
+    ByteBuf b = payload.duplicate();
+    b.skipBytes(1);
+    String user = MysqlBuf.readNulString(b);
+    byte[] auth;
+    if ((caps & Mysql.CLIENT_SECURE_CONNECTION) != 0) {
+      auth = new byte[b.readUnsignedByte()];
+      b.readBytes(auth);
+    } else {
+      auth = MysqlBuf.readNulBytes(b);
+    }
+    String db = b.isReadable() ? MysqlBuf.readNulString(b) : "";
+    int charset = collation;
+    if (b.readableBytes() >= 2) {
+      charset = b.readUnsignedShortLE() & 0xFF;
+    }
+    String plugin = null;
+    if ((caps & Mysql.CLIENT_PLUGIN_AUTH) != 0 && b.isReadable()) {
+      plugin = MysqlBuf.readNulString(b);
+    }
+    Map<String, String> attrs = attributes(b, caps);
+    return new ClientAuth(caps, charset, user, auth == null ? new byte[0] : auth, db.isEmpty() ? null : db,
+        plugin, attrs, false);
+  }
+
+  private static Map<String, String> attributes(ByteBuf b, int caps) {
     Map<String, String> attrs = new HashMap<>();
     if ((caps & Mysql.CLIENT_CONNECT_ATTRS) != 0 && b.isReadable()) {
       long len = MysqlBuf.readLenenc(b);
@@ -58,8 +94,7 @@ record ClientAuth(int caps, int collation, String user, byte[] authResponse, Str
         attrs.put(k, v);
       }
     }
-    return new ClientAuth(caps, collation, user, auth == null ? new byte[0] : auth, db, plugin,
-        Map.copyOf(attrs), false);
+    return Map.copyOf(attrs);
   }
 
   /** The application name for tenant matching: {@code program_name}, else {@code _client_name}. */

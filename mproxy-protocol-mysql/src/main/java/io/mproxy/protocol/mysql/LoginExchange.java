@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql;
 
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.mysql.auth.Scrambles;
 import io.mproxy.protocol.mysql.codec.Mysql;
 import io.mproxy.protocol.mysql.codec.MysqlBuf;
@@ -7,13 +8,18 @@ import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
- * The proxy's own login to a backend: reads the server greeting, answers with a
- * HandshakeResponse41 carrying the cluster credentials and the variant's capabilities, follows an
- * auth switch to {@code mysql_native_password} or {@code caching_sha2_password} (fast path), and
- * completes with the connection's {@link MysqlBackend} state at the final OK.
+ * The proxy's own login to a backend: reads the server greeting, upgrades to TLS when the
+ * cluster asks for it (an SSLRequest, then the TLS handshake, as {@code sslmode} does for
+ * libmysqlclient), answers with a HandshakeResponse41 carrying the cluster credentials and the
+ * variant's capabilities, follows an auth switch to {@code mysql_native_password} or
+ * {@code caching_sha2_password} (fast path; full authentication sends the password only inside
+ * TLS), and completes with the connection's {@link MysqlBackend} state at the final OK.
  */
 final class LoginExchange extends Exchange {
 
@@ -23,7 +29,7 @@ final class LoginExchange extends Exchange {
       | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CONNECT_ATTRS | Mysql.CLIENT_MULTI_STATEMENTS
       | Mysql.CLIENT_MULTI_RESULTS | Mysql.CLIENT_PS_MULTI_RESULTS;
 
-  private enum State { GREETING, AUTH, DONE }
+  private enum State { GREETING, TLS, AUTH, DONE }
 
   private final Channel channel;
   private final MysqlBackendHandler handler;
@@ -31,22 +37,37 @@ final class LoginExchange extends Exchange {
   private final String password;
   private final String database;
   private final Variant variant;
+  private final BackendTls tls;
   private final Promise<MysqlBackend> result;
   private State state = State.GREETING;
   private long threadId;
   private String serverVersion;
   private int serverCaps;
   private String plugin;
+  private byte[] nonce;
+  private boolean encrypted;
+  private boolean greetingOnly;
 
   LoginExchange(Channel channel, MysqlBackendHandler handler, String user, String password, String database,
-      Variant variant, Promise<MysqlBackend> result) {
+      Variant variant, BackendTls tls, Promise<MysqlBackend> result) {
     this.channel = channel;
     this.handler = handler;
     this.user = user == null ? "" : user;
     this.password = password;
     this.database = database;
     this.variant = variant;
+    this.tls = tls;
     this.result = result;
+  }
+
+  /**
+   * Stops after the greeting: the connection is for a passthrough client, who logs in itself; the
+   * result carries the server's {@link MysqlBackend.Greeting} (whether the login will go over TLS;
+   * {@link MysqlBackendConnector#relayLogin} upgrades the connection then).
+   */
+  LoginExchange greetingOnly() {
+    greetingOnly = true;
+    return this;
   }
 
   @Override
@@ -59,9 +80,12 @@ final class LoginExchange extends Exchange {
       switch (state) {
         case GREETING:
           greeting(packet);
-          return false;
+          return greetingOnly;
         case AUTH:
           return auth(packet);
+        case TLS:
+          fail("backend sent a packet during the TLS handshake: " + packet);
+          return true;
         default:
           return true;
       }
@@ -95,22 +119,83 @@ final class LoginExchange extends Exchange {
     byte[] nonce2 = new byte[Math.min(part2, b.readableBytes())];
     b.readBytes(nonce2);
     plugin = b.isReadable() ? MysqlBuf.readNulString(b) : Scrambles.NATIVE;
-    byte[] nonce = new byte[8 + 12];
+    nonce = new byte[8 + 12];
     System.arraycopy(nonce1, 0, nonce, 0, 8);
     System.arraycopy(nonce2, 0, nonce, 8, Math.min(12, nonce2.length));
     if ((serverCaps & Mysql.CLIENT_PROTOCOL_41) == 0) {
       fail("backend does not speak protocol 4.1");
       return;
     }
+    if (!greetingOnly && !plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
+      plugin = Scrambles.NATIVE;
+    }
+    int seq = packet.sequenceId() + 1;
+    if (!tls.mode().wanted()) {
+      respond(seq);
+      return;
+    }
+    if ((serverCaps & Mysql.CLIENT_SSL) == 0) {
+      if (tls.mode().mandatory()) {
+        fail("the backend does not offer TLS and the cluster's tls.mode is " + tls.mode());
+        return;
+      }
+      respond(seq);
+      return;
+    }
+    if (greetingOnly) {
+      // the client's own capabilities go in the SSLRequest: the TLS upgrade waits for its response
+      state = State.DONE;
+      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
+          new MysqlBackend.Greeting(nonce, plugin, seq + 1, true)));
+      return;
+    }
+    startTls(seq);
+  }
+
+  /** SSLRequest (the first 32 bytes of a HandshakeResponse41 with CLIENT_SSL), then the TLS handshake. */
+  private void startTls(int seq) {
+    state = State.TLS;
+    ByteBuf out = Packets.start(channel.alloc(), seq, 32);
+    out.writeIntLE(caps() | Mysql.CLIENT_SSL).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
+    channel.writeAndFlush(Packets.finish(out), channel.voidPromise());
+    InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+    SslHandler ssl = tls.context().newHandler(channel.alloc(), remote.getHostString(), remote.getPort());
+    channel.pipeline().addFirst("tls", ssl);
+    ssl.handshakeFuture().addListener(f -> {
+      if (state != State.TLS) {
+        return;
+      }
+      if (!f.isSuccess()) {
+        fail("TLS handshake with the backend failed: " + f.cause());
+        channel.close();
+        return;
+      }
+      encrypted = true;
+      respond(seq + 1);
+    });
+  }
+
+  private int caps() {
     int caps = (BASE_CAPS | variant.caps()) & serverCaps;
     if (database != null) {
       caps |= Mysql.CLIENT_CONNECT_WITH_DB & serverCaps;
     }
-    if (!plugin.equals(Scrambles.NATIVE) && !plugin.equals(Scrambles.CACHING_SHA2)) {
-      plugin = Scrambles.NATIVE;
+    if (encrypted) {
+      caps |= Mysql.CLIENT_SSL;
     }
+    return caps;
+  }
+
+  private void respond(int seq) {
+    if (greetingOnly) {
+      state = State.DONE;
+      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
+          new MysqlBackend.Greeting(nonce, plugin, seq, encrypted)));
+      return;
+    }
+    int caps = caps();
     byte[] proof = proof(plugin, nonce);
-    ByteBuf out = Packets.start(channel.alloc(), packet.sequenceId() + 1, 128);
+    ByteBuf out = Packets.start(channel.alloc(), seq, 128);
     out.writeIntLE(caps).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
     MysqlBuf.writeNulString(out, user);
     if ((caps & Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
@@ -162,8 +247,14 @@ final class LoginExchange extends Exchange {
       if (what == 3) {
         return false;
       }
+      if (what == 4 && encrypted) {
+        byte[] pw = (password == null ? "" : password).getBytes(StandardCharsets.UTF_8);
+        byte[] clear = java.util.Arrays.copyOf(pw, pw.length + 1);
+        reply(packet.sequenceId() + 1, clear);
+        return false;
+      }
       fail("backend asks for caching_sha2_password full authentication, which needs TLS to the backend"
-          + " (log the proxy's user in once directly, or use mysql_native_password)");
+          + " (set the cluster's tls, log the proxy's user in once directly, or use mysql_native_password)");
       return true;
     }
     fail("unexpected packet during login: " + packet);

@@ -27,6 +27,14 @@ final class MysqlBackend {
     }
   }
 
+  /**
+   * What a passthrough client needs from the server's greeting to log in itself: the nonce, the
+   * auth plugin, the sequence id its HandshakeResponse must carry on this connection (2 after a
+   * TLS upgrade, else 1) and whether the connection is upgraded to TLS before it.
+   */
+  record Greeting(byte[] nonce, String plugin, int responseSeq, boolean encrypted) {
+  }
+
   final MysqlBackendHandler handler;
   final Variant variant;
   final long threadId;
@@ -35,12 +43,20 @@ final class MysqlBackend {
   /** The schema in use, or null when unknown (after a reset). */
   String schema;
   final List<String> assignments = new ArrayList<>();
+  /** Only on a connection opened for a passthrough client, until that client has logged in. */
+  final Greeting greeting;
   final LinkedHashMap<String, Statement> statements = new LinkedHashMap<>(16, 0.75f, true);
   /** Statements evicted from the cache and not yet closed on the server. */
   final List<Long> toClose = new ArrayList<>();
 
   MysqlBackend(MysqlBackendHandler handler, Variant variant, long threadId, String serverVersion,
       int serverCaps, String schema) {
+    this(handler, variant, threadId, serverVersion, serverCaps, schema, null);
+  }
+
+  MysqlBackend(MysqlBackendHandler handler, Variant variant, long threadId, String serverVersion,
+      int serverCaps, String schema, Greeting greeting) {
+    this.greeting = greeting;
     this.handler = handler;
     this.variant = variant;
     this.threadId = threadId;

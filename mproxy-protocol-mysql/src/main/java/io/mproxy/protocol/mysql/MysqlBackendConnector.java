@@ -4,6 +4,7 @@ import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.mysql.codec.Mysql;
 import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.Packets;
@@ -13,6 +14,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens MySQL backend connections: installs the packet decoder and the exchange matcher, logs
- * in with the cluster's credentials in the connection's {@link Variant}, and remembers the
+ * in with the cluster's credentials in the connection's {@link Variant} (over TLS when the
+ * cluster's {@code tls} asks for it), and remembers the
  * server's version and capabilities for the greeting the proxy sends its own clients. Also
  * sends {@code KILL QUERY} on a short-lived side connection, which is how a query timeout or a
  * client's KILL stops a statement running on a leased connection.
@@ -33,15 +37,23 @@ final class MysqlBackendConnector implements BackendConnector {
   static final long MAX_BACKEND_PACKET = 1L << 30;
   static final String DEFAULT_SERVER_VERSION = "5.5.5-10.11.0-MariaDB-mproxy";
   private static final long KILL_TIMEOUT_MS = 5_000;
+  /**
+   * The pool variant of connections opened for passthrough clients: the proxy reads the greeting
+   * (and upgrades to TLS when the cluster asks) but does not log in; the client does, and the
+   * connection is closed when it leaves.
+   */
+  static final String PASSTHROUGH_VARIANT = "passthrough";
 
   private final Credentials credentials;
   private final String database;
+  private final BackendTls tls;
   private volatile String serverVersion = DEFAULT_SERVER_VERSION;
   private volatile int serverCaps = -1;
 
   MysqlBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
     this.database = MysqlProtocolAdapter.database(cluster);
+    this.tls = BackendTls.parse(cluster.options().get(MysqlProtocolAdapter.TLS), new java.util.ArrayList<>());
   }
 
   /** The version string of the backends, as last seen in a greeting. */
@@ -80,13 +92,18 @@ final class MysqlBackendConnector implements BackendConnector {
       connection.attach(backend);
       ready.trySuccess(null);
     });
+    if (PASSTHROUGH_VARIANT.equals(connection.variant())) {
+      MysqlBackendHandler handler = ch.pipeline().get(MysqlBackendHandler.class);
+      handler.expect(new LoginExchange(ch, handler, "", null, null, Variant.DEFAULT, tls, login).greetingOnly());
+      return;
+    }
     login(ch, Variant.parse(connection.variant()), login);
   }
 
   private void login(Channel ch, Variant variant, Promise<MysqlBackend> result) {
     MysqlBackendHandler handler = ch.pipeline().get(MysqlBackendHandler.class);
     handler.expect(new LoginExchange(ch, handler, credentials.user(), credentials.password(), database,
-        variant, result));
+        variant, tls, result));
   }
 
   @Override
@@ -102,6 +119,38 @@ final class MysqlBackendConnector implements BackendConnector {
               }
             },
             result::tryFailure));
+  }
+
+  /**
+   * Sends a passthrough client's HandshakeResponse (owned; sequence id and CLIENT_SSL already set
+   * for this connection) and expects the server's answers for {@code exchange}. When the greeting
+   * said TLS, an SSLRequest made of the response's first 32 bytes (the client's capabilities, with
+   * CLIENT_SSL) and the TLS handshake come first, so the server sees the same capabilities twice.
+   */
+  void relayLogin(PooledConnection connection, ByteBuf response, Exchange exchange) {
+    MysqlBackend be = connection.attachment();
+    Channel ch = connection.channel();
+    ch.eventLoop().execute(() -> {
+      if (!be.greeting.encrypted()) {
+        be.handler.send(response, exchange);
+        return;
+      }
+      ByteBuf ssl = Packets.start(ch.alloc(), be.greeting.responseSeq() - 1, 32);
+      ssl.writeBytes(response, response.readerIndex() + 4, 32);
+      ch.writeAndFlush(Packets.finish(ssl), ch.voidPromise());
+      InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+      SslHandler handler = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
+      ch.pipeline().addFirst("tls", handler);
+      handler.handshakeFuture().addListener(f -> {
+        if (f.isSuccess()) {
+          be.handler.send(response, exchange);
+          return;
+        }
+        response.release();
+        exchange.failed(f.cause());
+        ch.close();
+      });
+    });
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.mproxy.protocol.mysql;
 
-import io.mproxy.core.config.AuthConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
@@ -30,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MysqlProtocolAdapter implements ProtocolAdapter {
 
   static final String DATABASE = "database";
+  static final String TLS = "tls";
   static final Set<String> POOL_MODES = Set.of("default", "session", "transaction");
 
   private final SessionRegistry registry = new SessionRegistry();
@@ -49,17 +49,13 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(DATABASE);
+    return Set.of(DATABASE, TLS);
   }
 
   @Override
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
     ListenerOptions options = ListenerOptions.parse(listener, problems);
-    if (listener.auth().mode() != AuthConfig.Mode.TERMINATE) {
-      problems.add("auth.mode: passthrough is not supported for mysql listeners (expected: terminate"
-          + " with users)");
-    }
     if (problems.isEmpty()) {
       if (Scrambles.CACHING_SHA2.equals(options.authPlugin())) {
         RsaKeys.shared();
@@ -76,6 +72,7 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
     if (db != null && (!(db instanceof String s) || s.isEmpty() || s.indexOf('\u0000') >= 0)) {
       problems.add(DATABASE + ": " + db + " (expected: a schema name)");
     }
+    io.mproxy.core.tls.BackendTls.parse(cluster.options().get(TLS), problems);
     String mode = cluster.pool().mode();
     if (!POOL_MODES.contains(mode)) {
       problems.add("pool.mode: " + mode + " (expected: session or transaction)");

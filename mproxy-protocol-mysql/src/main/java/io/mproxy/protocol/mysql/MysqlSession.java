@@ -82,7 +82,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       | Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | Mysql.CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS
       | Mysql.CLIENT_SESSION_TRACK | Mysql.CLIENT_DEPRECATE_EOF;
 
-  private enum Phase { GREETING, SWITCH, SHA2_FAST, SHA2_FULL, COMMANDS, CLOSED }
+  private enum Phase { GREETING, SWITCH, SHA2_FAST, SHA2_FULL, PASSTHROUGH_AUTH, COMMANDS, CLOSED }
+
+  private static final String PASSTHROUGH_PIN = "passthrough authentication (the connection is the client's own)";
 
   /** A statement the client prepared: the proxy's id for it and what it needs to re-prepare it. */
   private static final class ClientStatement {
@@ -109,6 +111,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     String prepareSql;
     long logicalId;
     String initDb;
+    /** A SELECT SQL_CALC_FOUND_ROWS: the next statement keeps the connection (for FOUND_ROWS()). */
+    boolean calcFoundRows;
     Ticket ticket;
     ResponseReader reader;
     PooledConnection conn;
@@ -148,6 +152,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private byte[] nonce;
   private Phase phase = Phase.GREETING;
   private ClientAuth auth;
+  /** The credentials in force while a COM_CHANGE_USER is being authenticated (restored if it fails). */
+  private ClientAuth previousAuth;
   private int caps;
   private Variant variant;
   private String user;
@@ -155,6 +161,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private String application;
   private boolean userCounted;
   private boolean tls;
+  /** Listener without auth: the client logs in to its own backend connection, pinned for the session. */
+  private boolean passthrough;
+  /** Passthrough: what to add to a client packet's sequence id on the backend connection. */
+  private int seqDelta;
 
   private boolean busy;
   private boolean draining;
@@ -165,6 +175,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
   private String pinReason;
   private boolean longDataPending;
+  /** The connection stays leased for the next forwarded command (FOUND_ROWS() after SQL_CALC_FOUND_ROWS). */
+  private boolean holdNext;
+  /** LAST_INSERT_ID() and ROW_COUNT() as this client's statements left them (see SessionFunctions). */
+  private long lastInsertId;
+  private long rowCount = -1;
   private long nextStatementId;
   private long lastPrepared = -1;
   private long lastActivity;
@@ -200,6 +215,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
     this.options = adapter.options(listener.config());
+    this.passthrough = !listener.config().auth().terminates();
     if (context.channel().isActive()) {
       greet();
     }
@@ -218,18 +234,32 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     nonce = Scrambles.nonce(RANDOM);
     lastActivity = listener.clock().nanoTime();
     armWaitTimer(options.waitTimeoutMs());
+    if (passthrough) {
+      passthroughGreet();
+      return;
+    }
     MysqlBackendConnector connector = connector();
+    writeGreeting(connector.serverCaps(), connector.serverVersion(), options.authPlugin());
+  }
+
+  /**
+   * The greeting with the proxy's connection id and {@link #nonce}; capabilities the backends
+   * lack ({@code backendCaps}, -1 unknown) are not offered.
+   */
+  private void writeGreeting(int backendCaps, String serverVersion, String plugin) {
     int offered = PROXY_CAPS;
-    int backendCaps = connector.serverCaps();
     if (backendCaps != -1) {
       offered &= ~(Variant.MASK & ~backendCaps);
+      if (passthrough) {
+        offered &= backendCaps;
+      }
     }
     if (options.tls() != null) {
       offered |= Mysql.CLIENT_SSL;
     }
     ByteBuf p = Packets.start(ctx.alloc(), 0, 96);
     p.writeByte(10);
-    MysqlBuf.writeNulString(p, options.serverVersion() != null ? options.serverVersion() : connector.serverVersion());
+    MysqlBuf.writeNulString(p, options.serverVersion() != null ? options.serverVersion() : serverVersion);
     p.writeIntLE((int) connectionId);
     p.writeBytes(nonce, 0, 8).writeByte(0);
     p.writeShortLE(offered & 0xFFFF);
@@ -239,8 +269,152 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     p.writeByte(Scrambles.NONCE_LENGTH + 1);
     p.writeZero(10);
     p.writeBytes(nonce, 8, 12).writeByte(0);
-    MysqlBuf.writeNulString(p, options.authPlugin());
+    MysqlBuf.writeNulString(p, plugin);
     ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+  }
+
+  // ================================================================ passthrough login
+
+  /**
+   * Passthrough: a backend connection of its own (the pool's passthrough variant: greeted, not
+   * logged in) is leased and pinned first, and its server's nonce and plugin are offered to the
+   * client, so the client's proof is the server's to check.
+   */
+  private void passthroughGreet() {
+    Cluster cluster = listener.cluster();
+    Request connect = new Request(new TenantIdentity(listenerName(), null, null, null), RequestKind.SESSION,
+        "CONNECT", "CONNECT", 0, listener.clock().nanoTime(), false);
+    Backend backend = cluster.select(connect);
+    if (backend == null) {
+      refuseLogin(0, Mysql.ER_CON_COUNT_ERROR, "mproxy: no backend of cluster " + cluster.name() + " is available");
+      return;
+    }
+    BackendPool pool = cluster.pool(backend, MysqlBackendConnector.PASSTHROUGH_VARIANT);
+    pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
+      @Override
+      public void granted(PooledConnection connection) {
+        MysqlBackend be = connection.attachment();
+        if (closed || phase != Phase.GREETING || be.greeting == null) {
+          pool.release(connection, false);
+          return;
+        }
+        takeLease(connection);
+        pin(PASSTHROUGH_PIN);
+        nonce = be.greeting.nonce();
+        writeGreeting(be.serverCaps, be.serverVersion, be.greeting.plugin());
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        if (closed) {
+          return;
+        }
+        String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+        refuseLogin(0, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected reason=no_backend_connection (" + why + ")");
+      }
+    });
+  }
+
+  /** Passthrough: the client's HandshakeResponse goes to the server with the backend leg's TLS flag and sequence id. */
+  private void relayHandshakeResponse(MysqlPacket packet, ClientAuth a) {
+    if (lease == null || !lease.usable()) {
+      refuseLogin(packet.sequenceId() + 1, Mysql.ER_UNKNOWN_ERROR,
+          "mproxy: error reason=backend_unavailable (lost the backend connection during login)");
+      return;
+    }
+    MysqlBackend be = lease.attachment();
+    auth = a;
+    caps = a.caps() & (PROXY_CAPS | Mysql.CLIENT_SSL);
+    variant = Variant.of(caps, a.collation());
+    seqDelta = be.greeting.responseSeq() - packet.sequenceId();
+    phase = Phase.PASSTHROUGH_AUTH;
+    ByteBuf out = packet.raw().copy();
+    int clientCaps = out.getIntLE(out.readerIndex() + 4);
+    int relayed = (clientCaps & ~(Mysql.CLIENT_SSL | Mysql.CLIENT_COMPRESS | Mysql.CLIENT_LOCAL_FILES))
+        | (be.greeting.encrypted() ? Mysql.CLIENT_SSL : 0);
+    out.setIntLE(out.readerIndex() + 4, relayed);
+    out.setByte(out.readerIndex() + 3, be.greeting.responseSeq());
+    connector().relayLogin(lease, out, new PassthroughLogin(lease, (EventLoop) ctx.executor()));
+  }
+
+  /** Passthrough: a client's packet during authentication (auth switch answer, RSA key request...). */
+  private void relayAuthPacket(MysqlPacket packet) {
+    if (lease == null) {
+      return;
+    }
+    MysqlBackend be = lease.attachment();
+    ByteBuf out = packet.raw().copy();
+    out.setByte(out.readerIndex() + 3, (packet.sequenceId() + seqDelta) & 0xFF);
+    be.handler.send(out, null);
+  }
+
+  /** Relays the server's side of a passthrough login to the client until its OK or ERR. */
+  private final class PassthroughLogin extends Exchange {
+    private final PooledConnection conn;
+    private final EventLoop clientLoop;
+
+    PassthroughLogin(PooledConnection conn, EventLoop clientLoop) {
+      this.conn = conn;
+      this.clientLoop = clientLoop;
+    }
+
+    @Override
+    boolean onPacket(MysqlPacket packet) {
+      int header = packet.header();
+      boolean last = header == Mysql.OK || header == Mysql.ERR;
+      ByteBuf raw = packet.raw().copy();
+      int seq = packet.sequenceId();
+      packet.release();
+      raw.setByte(raw.readerIndex() + 3, (seq - seqDelta) & 0xFF);
+      clientLoop.execute(() -> onPassthroughAnswer(conn, raw, header, last, (seq - seqDelta) & 0xFF));
+      return last;
+    }
+
+    @Override
+    void failed(Throwable cause) {
+      clientLoop.execute(() -> {
+        if (phase == Phase.PASSTHROUGH_AUTH) {
+          refuseLogin(2, Mysql.ER_UNKNOWN_ERROR, "mproxy: error reason=backend_unavailable (lost the backend"
+              + " connection during login: " + cause + ")");
+        }
+      });
+    }
+  }
+
+  private void onPassthroughAnswer(PooledConnection conn, ByteBuf raw, int header, boolean last, int seq) {
+    if (closed || phase != Phase.PASSTHROUGH_AUTH || lease != conn) {
+      raw.release();
+      return;
+    }
+    if (!last) {
+      ctx.writeAndFlush(raw, ctx.voidPromise());
+      return;
+    }
+    if (header == Mysql.ERR) {
+      ctx.writeAndFlush(raw, ctx.voidPromise());
+      close();
+      return;
+    }
+    int max = options.maxConnectionsPerUser();
+    if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
+      raw.release();
+      refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
+          + "' already has more than max_connections_per_user=" + max + " connections on listener "
+          + listenerName());
+      return;
+    }
+    userCounted = true;
+    user = auth.user();
+    schema = auth.database();
+    application = auth.application();
+    MysqlBackend greeted = conn.attachment();
+    conn.attach(new MysqlBackend(greeted.handler, variant, greeted.threadId, greeted.serverVersion,
+        greeted.serverCaps, schema));
+    phase = Phase.COMMANDS;
+    LOG.debug("session {}: {} logged in as {} through to backend thread {}", connectionId, application, user,
+        greeted.threadId);
+    ctx.writeAndFlush(raw, ctx.voidPromise());
+    drain();
   }
 
   private void onLoginPacket(MysqlPacket packet) {
@@ -249,6 +423,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         case GREETING -> onHandshakeResponse(packet);
         case SWITCH -> verify(packet.sequenceId(), bytes(packet.payload()));
         case SHA2_FULL -> onSha2Full(packet);
+        case PASSTHROUGH_AUTH -> relayAuthPacket(packet);
         default -> refuseLogin(packet.sequenceId() + 1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: unexpected packet");
       }
     } catch (IndexOutOfBoundsException e) {
@@ -277,6 +452,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       tls = true;
       ctx.pipeline().addFirst("tls", options.tls().context().newHandler(ctx.alloc()));
+      return;
+    }
+    if (passthrough) {
+      relayHandshakeResponse(packet, a);
       return;
     }
     auth = a;
@@ -367,6 +546,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void loggedIn(int seq) {
+    if (previousAuth != null) {
+      changedUser(seq);
+      return;
+    }
     int max = options.maxConnectionsPerUser();
     if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
       refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
@@ -385,6 +568,14 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void refuseLogin(int seq, int code, String message) {
+    if (previousAuth != null) {
+      auth = previousAuth;
+      previousAuth = null;
+      phase = Phase.COMMANDS;
+      writeErr(seq & 0xFF, code, message);
+      drain();
+      return;
+    }
     phase = Phase.CLOSED;
     ctx.writeAndFlush(Packets.err(ctx.alloc(), seq & 0xFF, code, message))
         .addListener(ChannelFutureListener.CLOSE);
@@ -476,13 +667,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           "COM_SET_OPTION", packet), null), ResponseReader.Shape.SINGLE);
       case Mysql.COM_RESET_CONNECTION -> {
         packet.release();
-        resetConnection();
+        resetConnection(1);
       }
-      case Mysql.COM_CHANGE_USER -> {
-        packet.release();
-        writeErr(1, Mysql.ER_NOT_SUPPORTED_YET, "mproxy: COM_CHANGE_USER is not supported through the proxy;"
-            + " reconnect as the other user");
-      }
+      case Mysql.COM_CHANGE_USER -> changeUser(packet);
       case Mysql.COM_PROCESS_KILL -> {
         long id = packet.length() >= 5 ? packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1) : -1;
         packet.release();
@@ -494,6 +681,70 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
             + Integer.toHexString(Math.max(0, command)));
       }
     }
+  }
+
+  /**
+   * COM_CHANGE_USER: the new user's proof is checked like a login's (against the greeting's
+   * nonce, with an auth switch when the client used another plugin); on success the session
+   * starts over as that user (re-classified, state reset as for COM_RESET_CONNECTION), on failure
+   * the client gets the server's ERR and stays logged in as before.
+   */
+  private void changeUser(MysqlPacket packet) {
+    if (passthrough) {
+      packet.release();
+      writeErr(1, Mysql.ER_NOT_SUPPORTED_YET, "mproxy: COM_CHANGE_USER is not supported on a passthrough listener;"
+          + " reconnect as the other user");
+      return;
+    }
+    ClientAuth next;
+    try {
+      next = ClientAuth.parseChangeUser(packet.payload(), caps, variant.collation());
+    } catch (IndexOutOfBoundsException e) {
+      writeErr(1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: malformed COM_CHANGE_USER packet");
+      return;
+    } finally {
+      packet.release();
+    }
+    previousAuth = auth;
+    auth = next;
+    phase = Phase.SWITCH;
+    String plugin = next.plugin() == null ? Scrambles.NATIVE : next.plugin();
+    if (!plugin.equals(options.authPlugin())) {
+      ByteBuf p = Packets.start(ctx.alloc(), 1, 64);
+      p.writeByte(Mysql.EOF);
+      MysqlBuf.writeNulString(p, options.authPlugin());
+      p.writeBytes(nonce).writeByte(0);
+      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      return;
+    }
+    verify(0, next.authResponse());
+  }
+
+  /** The new user of a COM_CHANGE_USER is authenticated: count it, re-classify, reset the session. */
+  private void changedUser(int seq) {
+    ClientAuth before = previousAuth;
+    boolean sameUser = java.util.Objects.equals(before.user(), auth.user());
+    if (!sameUser) {
+      int max = options.maxConnectionsPerUser();
+      if (!registry.tryAddUser(listenerName(), auth.user(), max)) {
+        refuseLogin(seq, Mysql.ER_TOO_MANY_USER_CONNECTIONS, "mproxy: user '" + auth.user()
+            + "' already has more than max_connections_per_user=" + max + " connections on listener "
+            + listenerName());
+        return;
+      }
+      if (userCounted) {
+        registry.removeUser(listenerName(), before.user());
+      }
+      userCounted = true;
+    }
+    previousAuth = null;
+    user = auth.user();
+    application = auth.application() != null ? auth.application() : application;
+    variant = Variant.of(caps, auth.collation());
+    phase = Phase.COMMANDS;
+    LOG.debug("session {}: changed user from {} to {}", connectionId, before.user(), user);
+    resetConnection(seq);
+    drain();
   }
 
   private void query(MysqlPacket packet) {
@@ -512,7 +763,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           + " (CLIENT_MULTI_STATEMENTS), so one COM_QUERY runs one statement");
       return;
     }
-    Job job = new Job(Mysql.COM_QUERY, packet, request(info.kind(), info.verb(), info.fingerprint(), packet), info);
+    String rewritten = SessionFunctions.rewrite(sql, new SessionFunctions.Values(connectionId, lastInsertId, rowCount),
+        info.statements() == 1);
+    Request request = request(info.kind(), info.verb(), info.fingerprint(), packet).hints(hints(sql));
+    if (rewritten != null) {
+      byte[] text = rewritten.getBytes(StandardCharsets.UTF_8);
+      ByteBuf payload = ctx.alloc().buffer(1 + text.length).writeByte(Mysql.COM_QUERY).writeBytes(text);
+      packet.release();
+      packet = MysqlPacket.frame(ctx.alloc(), 0, payload);
+    }
+    Job job = new Job(Mysql.COM_QUERY, packet, request, info);
+    job.calcFoundRows = SessionFunctions.containsIgnoreCase(sql, "SQL_CALC_FOUND_ROWS");
     forward(job, ResponseReader.Shape.RESULTS);
   }
 
@@ -534,7 +795,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
     StatementInspector.Info info = StatementInspector.inspect(sql);
     Job job = new Job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
-        packet), info);
+        packet).hints(hints(sql)), info);
     job.prepareSql = sql;
     job.logicalId = ++nextStatementId;
     forward(job, ResponseReader.Shape.PREPARE);
@@ -575,7 +836,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     StatementInspector.Info info = stmt.info;
     RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
-    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet), info);
+    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(hints(stmt.sql)),
+        info);
     job.stmt = stmt;
     ResponseReader.Shape shape = switch (command) {
       case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
@@ -607,6 +869,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   private Request request(RequestKind kind, String verb, String fingerprint, MysqlPacket packet) {
     return new Request(identity(), kind, verb, fingerprint, packet.length(), listener.clock().nanoTime(), true);
+  }
+
+  /** The leading {@code mproxy:} / {@code RESOURCE_GROUP} hints of a COM_QUERY or prepared statement's text. */
+  private static io.mproxy.core.hint.QueryHints hints(String sql) {
+    return io.mproxy.core.hint.HintParser.fromSql(io.mproxy.core.sql.SqlDialect.MYSQL, sql);
   }
 
   /** Admits {@code job} and runs it on a backend connection; {@code shape} null: no answer expected. */
@@ -665,6 +932,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     Cluster cluster = listener.cluster();
     Backend backend = cluster.select(job.request);
+    if (backend == null && cluster.circuitsOpen()) {
+      Refusal refusal = job.ticket.refuse(io.mproxy.core.request.ShedReason.CIRCUIT_OPEN,
+          cluster.circuitRetryAfterMs(), "every backend's circuit is open");
+      job.releasePacket();
+      if (!closed && job.reader != null && refusal != null) {
+        writeErr(1, refusalCode(refusal), refusal.message());
+      }
+      endJob(job);
+      return;
+    }
     if (backend == null) {
       failJob(job, "no backend of cluster " + cluster.name() + " is available", false);
       return;
@@ -787,6 +1064,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     MysqlBackend be = job.conn.attachment();
     ByteBuf out = outgoing(job, be);
     job.ticket.dispatched(job.conn.backend());
+    // a runaway cancel rule stops the statement the way a client's KILL QUERY does
+    job.ticket.onCancel(() -> ctx.executor().execute(() -> {
+      if (current == job && !job.ticket.ended()) {
+        killRunningQuery();
+      }
+    }));
     if (job.reader == null) {
       be.handler.send(out, null);
       if (job.command == Mysql.COM_STMT_SEND_LONG_DATA) {
@@ -796,12 +1079,23 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       endJob(job);
       return;
     }
-    long timeout = options.queryTimeoutMs();
+    long timeout = timeoutMs(job);
     if (timeout > 0 && (job.command == Mysql.COM_QUERY || job.command == Mysql.COM_STMT_EXECUTE
         || job.command == Mysql.COM_STMT_FETCH)) {
       job.timer = scheduler.schedule(() -> onQueryTimeout(job), TimeUnit.MILLISECONDS.toNanos(timeout));
     }
     be.handler.send(out, new ForwardExchange(job, (EventLoop) ctx.executor()));
+  }
+
+  /** The listener's query_timeout_ms, or the request's hinted timeout_ms when that ends sooner. */
+  private long timeoutMs(Job job) {
+    long timeout = options.queryTimeoutMs();
+    long deadline = job.request.deadlineNanos();
+    if (deadline == 0) {
+      return timeout;
+    }
+    long hinted = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - listener.clock().nanoTime()));
+    return timeout > 0 ? Math.min(timeout, hinted) : hinted;
   }
 
   /** The bytes to send for {@code job}: the client's packet, with statement ids (and types) fixed. */
@@ -953,8 +1247,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       job.responseDone = true;
       if (job.timedOut && !closed) {
         ctx.write(Packets.err(ctx.alloc(), (job.lastForwardedSeq + 1) & 0xFF, Mysql.ER_QUERY_TIMEOUT,
-            "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (query_timeout_ms="
-                + options.queryTimeoutMs() + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
+            "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (" + timeoutSetting(job)
+                + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
       }
     }
     if (!closed) {
@@ -983,6 +1277,13 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (ok) {
       applyEffects(job, r);
     }
+    if (job.command == Mysql.COM_QUERY || job.command == Mysql.COM_STMT_EXECUTE) {
+      if (r.lastInsertId() != 0) {
+        lastInsertId = r.lastInsertId();
+      }
+      rowCount = ok ? r.rowCount() : -1;
+    }
+    holdNext = ok && job.calcFoundRows;
     if (r.status() >= 0 && (r.status() & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0) {
       pin("open cursor");
     }
@@ -1095,11 +1396,20 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   // ================================================================ timeouts and KILL
 
+  private String timeoutSetting(Job job) {
+    long hinted = job.request.hints().timeoutMs();
+    return job.request.deadlineNanos() != 0 && (options.queryTimeoutMs() <= 0 || hinted < options.queryTimeoutMs())
+        ? "timeout_ms=" + hinted : "query_timeout_ms=" + options.queryTimeoutMs();
+  }
+
   private void onQueryTimeout(Job job) {
     if (job != current || job.responseDone || closed || job.conn == null) {
       return;
     }
     job.timedOut = true;
+    if (job.request.deadlineNanos() != 0) {
+      listener.gateway().telemetry().hintTimeout(job.ticket.group());
+    }
     sendKill(job);
     scheduler.schedule(() -> {
       if (current == job && !job.responseDone) {
@@ -1173,7 +1483,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   private void maybeRelease() {
     if (lease == null || busy || !MysqlProtocolAdapter.transactionPooling(listener.cluster().config())
-        || stateful()) {
+        || stateful() || holdNext) {
       return;
     }
     dropLease(true);
@@ -1205,6 +1515,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (lease == null || busy) {
       return;
     }
+    if (passthrough) {
+      dropLease(false);
+      return;
+    }
     if (!stateful()) {
       dropLease(true);
       return;
@@ -1225,18 +1539,24 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
             cause -> conn.pool().release(conn, false)));
   }
 
-  /** COM_RESET_CONNECTION: the session starts over (statements, variables, pins) without logging in again. */
-  private void resetConnection() {
+  /**
+   * COM_RESET_CONNECTION (and a successful COM_CHANGE_USER): the session starts over (statements,
+   * variables, pins, schema from the login) without logging in again; OK at {@code okSeq}.
+   */
+  private void resetConnection(int okSeq) {
     statements.clear();
     assignments.clear();
-    pinReason = null;
+    pinReason = passthrough ? PASSTHROUGH_PIN : null;
     longDataPending = false;
+    holdNext = false;
+    lastInsertId = 0;
+    rowCount = -1;
     lastPrepared = -1;
     schema = auth.database();
     status = Mysql.SERVER_STATUS_AUTOCOMMIT;
     identityChanged();
     if (lease == null) {
-      writeOk(1);
+      writeOk(okSeq);
       return;
     }
     busy = true;
@@ -1249,11 +1569,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
               if (error == null) {
                 be.resetDone();
               }
-              if (lease == conn) {
+              if (lease == conn && !passthrough) {
                 dropLease(error == null);
               }
               if (!closed) {
-                writeOk(1);
+                writeOk(okSeq);
               }
               busy = false;
               drain();
@@ -1262,8 +1582,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
               if (lease == conn) {
                 dropLease(false);
               }
-              if (!closed) {
-                writeOk(1);
+              if (passthrough) {
+                close();
+              } else if (!closed) {
+                writeOk(okSeq);
               }
               busy = false;
               drain();

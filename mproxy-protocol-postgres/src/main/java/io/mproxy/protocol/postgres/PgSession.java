@@ -84,6 +84,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     long bytesOut;
     boolean syncSent;
     boolean error;
+    /** Its hinted timeout_ms passed and the backend was asked to cancel it. */
+    boolean timedOut;
+    /** The hinted timeout_ms timer, cancelled when the request ends first. */
+    Scheduler.Cancellable hintTimer;
 
     Req(Ticket ticket, Refusal refusal) {
       this.ticket = ticket;
@@ -652,7 +656,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true);
+        listener.clock().nanoTime(), true).hints(PgSql.hints(sql));
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -697,7 +701,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private void dispatched() {
     waitGeneration++;
     cancelWaitTimer();
-    current.ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    Ticket ticket = current.ticket;
+    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    // a runaway cancel rule stops the query the way a client's CancelRequest does
+    ticket.onCancel(() -> onLoop(() -> {
+      if (!ticket.ended()) {
+        cancelBackendQuery();
+      }
+    }));
+    armHintDeadline(current);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
       queryTimer = scheduler.schedule(() -> {
@@ -787,6 +799,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
         listener.clock().nanoTime(), false);
     Backend target = cluster.select(probe);
+    if (target == null && !login && current != null && current.ticket != null && cluster.circuitsOpen()) {
+      cancelWaitTimer();
+      current = new Req(null, current.ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+          "every backend's circuit is open"));
+      pump();
+      return;
+    }
     if (target == null) {
       connectFailed(login, "no healthy backend in cluster " + cluster.name());
       return;
@@ -1141,7 +1160,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         if (head != null) {
           head.error = true;
         }
-        relay(frame, true);
+        relay(head != null && head.timedOut ? hintTimeoutError(frame, head) : frame, true);
       }
       case PgMessages.COPY_IN_RESPONSE -> {
         copyIn = true;
@@ -1244,7 +1263,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     relay(frame, true);
     if (done != null) {
-      done.ticket.complete(done.error ? Outcome.ERROR : Outcome.OK, done.bytesIn, done.bytesOut);
+      if (done.hintTimer != null) {
+        done.hintTimer.cancel();
+        done.hintTimer = null;
+      }
+      done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
+          done.bytesIn, done.bytesOut);
     }
     if (inflight.isEmpty() && current == null) {
       cancelQueryTimer();
@@ -1346,6 +1370,36 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     PgBackend b = backend;
     Channel bch = b.context().channel();
     adapter.sendCancel(bch, b.pid(), b.secret());
+  }
+
+  /**
+   * A hinted {@code timeout_ms}: when the request's deadline passes while the backend still runs
+   * it, the backend is asked to cancel it and its error is answered as an mproxy timeout.
+   */
+  private void armHintDeadline(Req r) {
+    long deadline = r.ticket.request().deadlineNanos();
+    if (deadline == 0) {
+      return;
+    }
+    r.hintTimer = scheduler.schedule(() -> {
+      r.hintTimer = null;
+      if (state == State.CLOSED || r.timedOut || (current != r && !inflight.contains(r))) {
+        return;
+      }
+      if (firstUnanswered() != r) {
+        armHintDeadline(r); // behind a pipelined request: cancel only when it is the one running
+        return;
+      }
+      r.timedOut = true;
+      listener.gateway().telemetry().hintTimeout(r.ticket.group());
+      cancelBackendQuery();
+    }, Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime()));
+  }
+
+  private ByteBuf hintTimeoutError(ByteBuf backendError, Req r) {
+    backendError.release();
+    return PgMessages.error(ctx.alloc(), "ERROR", "57014", "mproxy: canceling statement due to timeout_ms="
+        + r.ticket.request().hints().timeoutMs() + " (group " + r.ticket.group() + ")");
   }
 
   /**

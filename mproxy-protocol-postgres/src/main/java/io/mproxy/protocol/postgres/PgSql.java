@@ -1,5 +1,7 @@
 package io.mproxy.protocol.postgres;
 
+import io.mproxy.core.hint.HintParser;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.sql.SqlClassifier;
@@ -32,6 +34,11 @@ final class PgSql {
   /** The statement's shape with literals and lists normalized, comments gone except hints. */
   static String fingerprint(String sql) {
     return SqlFingerprint.of(SqlDialect.POSTGRES, sql);
+  }
+
+  /** The statement's leading {@code mproxy:} / {@code RESOURCE_GROUP} hints (Query and Parse text). */
+  static QueryHints hints(String sql) {
+    return sql == null ? QueryHints.NONE : HintParser.fromSql(SqlDialect.POSTGRES, sql);
   }
 
   static String pinReason(String sql) {

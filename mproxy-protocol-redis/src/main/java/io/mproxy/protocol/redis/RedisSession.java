@@ -6,10 +6,12 @@ import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
+import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
@@ -92,6 +94,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean watching;
   private boolean monitor;
   private ReplyMode replyMode = ReplyMode.ON;
+  /** Set by {@code MPROXY HINT}: the hints every following command carries. */
+  private QueryHints connectionHints = QueryHints.NONE;
 
   RedisSession(ListenerContext listener) {
     this.listener = listener;
@@ -175,7 +179,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return;
     }
     Request request = new Request(identity(), RedisCommands.kind(info), name,
-        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign);
+        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign)
+        .hints(connectionHints);
     stalled = true;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
@@ -318,6 +323,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     Cluster cluster = listener.cluster();
     Backend backend = cluster.select(ticket.request());
     if (backend == null) {
+      if (cluster.circuitsOpen()) {
+        refuseCommand(cmd, slot, ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+            "every backend's circuit is open"));
+        return;
+      }
       failCommand(cmd, slot, ticket, "no backend of cluster " + cluster.name() + " is available");
       return;
     }
@@ -344,6 +354,17 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
             ? pe.reason() : "connection failed");
       }
     });
+  }
+
+  /** An admitted command core refused before it reached a backend (the ticket has ended). */
+  private void refuseCommand(RespFrame cmd, Slot slot, Refusal refusal) {
+    cmd.release();
+    if (replyMode == ReplyMode.ON && refusal != null) {
+      reply(slot, RedisReplies.error(refusal.message()));
+    } else {
+      finishSilently(slot);
+    }
+    resume();
   }
 
   private void failCommand(RespFrame cmd, Slot slot, Ticket ticket, String why) {
@@ -382,6 +403,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     ticket.dispatched(conn.backend());
     CommandSink sink = new CommandSink(conn, viaShared, slot, ticket, expected, pubsubDuring,
         pubsubAfter, monitorAfter);
+    if (expected == 1 && !route.waitsByDesign && ticket.request().deadlineNanos() != 0) {
+      sink.armDeadline();
+    }
     ByteBuf bytes = cmd.content().retain();
     cmd.release();
     handlerOf(conn).send(bytes, sink);
@@ -432,6 +456,10 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     private final boolean monitorAfter;
     private long bytesOut;
     private boolean error;
+    /** The client was answered (by the backend's last reply or by a hinted timeout). */
+    private boolean answered;
+    /** A hinted timeout answered the client; the backend's reply is dropped when it comes. */
+    private boolean timedOut;
 
     CommandSink(PooledConnection conn, boolean viaShared, Slot slot, Ticket ticket, int expected,
         boolean pubsubDuring, boolean pubsubAfter, boolean monitorAfter) {
@@ -474,7 +502,36 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
     }
 
+    /** A hinted {@code timeout_ms}: answer the client with an error if the backend has not by then. */
+    void armDeadline() {
+      long delay = ticket.request().deadlineNanos() - listener.clock().nanoTime();
+      scheduler.schedule(this::deadlinePassed, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), delay));
+    }
+
+    private void deadlinePassed() {
+      if (answered || closed) {
+        return;
+      }
+      answered = true;
+      timedOut = true;
+      ticket.complete(Outcome.TIMEOUT, bytesOut);
+      listener.gateway().telemetry().hintTimeout(ticket.group());
+      slot.add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " timeout_ms="
+          + ticket.request().hints().timeoutMs() + " (the command may still complete on the server)"));
+      slot.finish();
+      flushReady();
+    }
+
     private void onReply(RespFrame frame, boolean last) {
+      if (timedOut) {
+        if (frame != null) {
+          frame.release();
+        }
+        if (last) {
+          commandDone(conn, viaShared);
+        }
+        return;
+      }
       if (frame != null) {
         bytesOut += frame.size();
         error |= frame.isError();
@@ -486,6 +543,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         }
       }
       if (last) {
+        answered = true;
         slot.finish();
         ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
         commandDone(conn, viaShared);
@@ -496,6 +554,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     @Override
     public void failed(Throwable cause) {
       ctx.executor().execute(() -> {
+        if (timedOut) {
+          commandDone(conn, viaShared);
+          return;
+        }
+        answered = true;
         ticket.complete(Outcome.ERROR, bytesOut);
         if (!closed && replyMode == ReplyMode.ON) {
           slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()
@@ -624,6 +687,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         return false;
       case "CLIENT":
         return client(cmd);
+      case "MPROXY":
+        mproxyCommand(cmd);
+        return true;
       default:
         return false;
     }
@@ -801,7 +867,36 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * {@code MPROXY HINT key=value…} sets the hints of this connection's following commands
+   * (replacing earlier ones; honoured only for tenants with {@code allow_hints}), and
+   * {@code MPROXY HINT RESET} clears them. Answered locally: the backend never sees it.
+   */
+  private void mproxyCommand(RespFrame cmd) {
+    Slot slot = newSlot();
+    int n = cmd.argCount();
+    if (n < 3 || !cmd.argEqualsIgnoreCase(1, "HINT")) {
+      cmd.release();
+      reply(slot, RedisReplies.error("ERR mproxy: usage: MPROXY HINT key=value [key=value ...] | MPROXY HINT RESET"));
+      return;
+    }
+    if (n == 3 && cmd.argEqualsIgnoreCase(2, "RESET")) {
+      cmd.release();
+      connectionHints = QueryHints.NONE;
+      reply(slot, RedisReplies.ok());
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 2; i < n && text.length() < io.mproxy.core.hint.HintParser.MAX_SCAN; i++) {
+      text.append(cmd.argString(i)).append(' ');
+    }
+    cmd.release();
+    connectionHints = io.mproxy.core.hint.HintParser.fromDirective(text, false);
+    reply(slot, RedisReplies.ok());
+  }
+
   private void reset() {
+    connectionHints = QueryHints.NONE;
     if (pinned != null) {
       unpin(false);
     }

@@ -15,7 +15,10 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * queue; reading pauses when it holds {@value #MAX_PIPELINED} and a client that still sends more
  * than {@value #MAX_QUEUED} is disconnected. Keep-alive is honoured; a request that could
  * not be decoded gets 400 and the connection is closed.
+ *
+ * <p>With an admin token configured, every request except {@code GET /healthz} (which probes
+ * need, and which tells nothing) must carry {@code Authorization: Bearer <token>}; others get 401
+ * without being routed. The comparison takes the same time wherever the first difference is.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -36,18 +43,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final int MAX_PIPELINED = 16;
   /** Queued requests at which the connection is dropped (one read can hold many small requests). */
   private static final int MAX_QUEUED = 1024;
+  private static final String HEALTHZ = "/healthz";
 
   private final AdminRouter router;
+  /** The expected Authorization header value, or null when no token is configured. */
+  private final byte[] expectedAuthorization;
   private final ArrayDeque<Call> pending = new ArrayDeque<>();
   private boolean busy;
   private boolean closing;
 
   AdminHandler(AdminRouter router) {
+    this(router, null);
+  }
+
+  /** @param token the bearer token every endpoint but {@code /healthz} requires, or null */
+  AdminHandler(AdminRouter router, String token) {
     this.router = router;
+    this.expectedAuthorization = token == null ? null
+        : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
   }
 
   /** What is kept of a request once its buffers are released. */
-  private record Call(HttpMethod method, String uri, HttpVersion version, boolean keepAlive, boolean malformed) {
+  private record Call(HttpMethod method, String uri, HttpVersion version, boolean keepAlive, boolean malformed,
+      boolean unauthorized) {
   }
 
   @Override
@@ -58,7 +76,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     boolean malformed = !request.decoderResult().isSuccess();
     HttpVersion version = malformed ? HttpVersion.HTTP_1_1 : request.protocolVersion();
     pending.add(new Call(request.method(), request.uri(), version, !malformed && HttpUtil.isKeepAlive(request),
-        malformed));
+        malformed, !malformed && !authorized(request)));
     if (pending.size() > MAX_QUEUED) {
       closing = true;
       pending.clear();
@@ -80,7 +98,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       CompletableFuture<Reply> answer = call.malformed()
           ? CompletableFuture.completedFuture(router.error(HttpResponseStatus.BAD_REQUEST, "malformed request"))
-          : route(call);
+          : call.unauthorized()
+              ? CompletableFuture.completedFuture(router.error(HttpResponseStatus.UNAUTHORIZED,
+                  "missing or wrong bearer token (send 'Authorization: Bearer <admin.token>')"))
+              : route(call);
       if (answer.isDone()) {
         respond(ctx, call, answer);
         continue;
@@ -98,6 +119,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
       });
     }
+  }
+
+  private boolean authorized(FullHttpRequest request) {
+    if (expectedAuthorization == null) {
+      return true;
+    }
+    if (HEALTHZ.equals(new QueryStringDecoder(request.uri()).path())
+        && (HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method()))) {
+      return true;
+    }
+    String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    return given != null
+        && MessageDigest.isEqual(expectedAuthorization, given.trim().getBytes(StandardCharsets.UTF_8));
   }
 
   private CompletableFuture<Reply> route(Call call) {
@@ -128,6 +162,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .set(HttpHeaderNames.CONTENT_TYPE, reply.contentType())
         .setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length)
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    if (call.unauthorized()) {
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"mproxy-admin\"");
+    }
     if (reply.allow() != null) {
       response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mproxy.core.admission.ResourceGroup;
 import io.mproxy.core.balance.Backend;
+import io.mproxy.core.balance.CircuitBreaker;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.fingerprint.FingerprintStats;
@@ -23,9 +24,6 @@ import java.util.Optional;
  * and {@code /api/fingerprints}. Field names are part of the contract; add, never rename.
  */
 final class AdminJson {
-
-  /** What every backend reports until the circuit breaker lands. */
-  static final String CIRCUIT_CLOSED = "closed";
 
   private final ObjectMapper mapper;
   private final RuntimeView view;
@@ -49,6 +47,7 @@ final class AdminJson {
     ObjectNode gate = root.putObject("priority_gate");
     gate.put("inflight", view.gateway().gateInflight());
     gate.put("queued", view.gateway().gateQueued());
+    root.putObject("runaway").put("watched", view.gateway().runawayWatched());
     ArrayNode members = root.putArray("members");
     view.members().forEach(members::add);
     root.set("fleet", fleet());
@@ -80,10 +79,12 @@ final class AdminJson {
       ObjectNode n = out.addObject();
       long count = f.count();
       n.put("fingerprint", f.fingerprint());
+      n.put("id", f.id());
       n.put("protocol", f.protocol());
       n.put("count", count);
       n.put("ru_total", round(f.ruTotal()));
       n.put("ru_mean", count == 0 ? 0 : round(f.ruTotal() / count));
+      n.put("ru_error", round(f.ruError()));
       ObjectNode latency = n.putObject("latency_ms");
       latency.put("p50", f.latencyMicros(0.50) / 1e3);
       latency.put("p99", f.latencyMicros(0.99) / 1e3);
@@ -128,7 +129,11 @@ final class AdminJson {
     n.put("health", lower(b.health()));
     n.put("inflight", b.inflight());
     n.put("ewma_latency_ms", round(b.latencyEwmaNanos() / 1e6));
-    n.put("circuit", CIRCUIT_CLOSED);
+    CircuitBreaker cb = b.circuit();
+    n.put("circuit", b.circuitState().label());
+    n.put("circuit_mode", cb == null ? "off" : lower(cb.config().mode()));
+    n.put("circuit_opened", cb == null ? 0 : cb.opened());
+    n.put("circuit_would_open", cb == null ? 0 : cb.wouldOpen());
     n.put("consecutive_failures", b.consecutiveFailures());
     n.put("last_error", b.lastError());
     n.put("completed", b.completed());

@@ -110,7 +110,7 @@ public final class AdminServer implements AutoCloseable {
             p.addLast(new IdleStateHandler(0, 0, IDLE_CLOSE_SECONDS, TimeUnit.SECONDS));
             p.addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES));
             p.addLast(new HttpObjectAggregator(MAX_CONTENT_BYTES));
-            p.addLast(new AdminHandler(router));
+            p.addLast(new AdminHandler(router, config.token()));
           }
         });
     ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();

@@ -2,12 +2,14 @@ package io.mproxy.server.config;
 
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.config.BalancerConfig;
+import io.mproxy.core.config.CircuitConfig;
 import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.RuWeights;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.spi.ProtocolAdapter;
 import io.mproxy.server.config.YamlNode.ListNode;
 import io.mproxy.server.config.YamlNode.MapNode;
@@ -22,7 +24,11 @@ import java.util.Optional;
 final class ClusterBinder {
 
   static final List<String> KEYS =
-      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health");
+      List.of("protocol", "credentials", "backends", "balancer", "pool", "ru", "health", "circuit",
+          "shuffle_shard");
+  static final List<String> CIRCUIT_KEYS = List.of("error_rate", "min_requests", "latency_ms", "window_ms",
+      "open_ms", "half_open_probes", "mode");
+  static final List<String> SHUFFLE_SHARD_KEYS = List.of("hand_size", "seed");
   static final List<String> CREDENTIAL_KEYS = List.of("user", "password");
   static final List<String> BACKEND_KEYS = List.of("address", "role");
   static final List<String> BALANCER_KEYS = List.of("strategy", "score");
@@ -61,16 +67,21 @@ final class ClusterBinder {
     List<BackendConfig> backends = backends(r);
     BalancerConfig balancer = r.section("balancer", BALANCER_KEYS)
         .map(this::balancer).orElse(BalancerConfig.DEFAULT);
+    Optional<ShuffleShardConfig> shuffle = r.section("shuffle_shard", SHUFFLE_SHARD_KEYS).map(this::shuffleShard);
+    if (shuffle.isPresent()) {
+      balancer = new BalancerConfig(balancer.strategy(), balancer.score(), shuffle.get());
+    }
     PoolConfig pool = r.section("pool", POOL_KEYS).map(this::pool).orElse(PoolConfig.DEFAULT);
     RuWeights ru = r.section("ru", RU_KEYS).map(this::ru).orElse(RuWeights.DEFAULT);
     HealthConfig health = r.section("health", HEALTH_KEYS).map(this::health).orElse(HealthConfig.DEFAULT);
+    CircuitConfig circuit = r.section("circuit", CIRCUIT_KEYS).map(ClusterBinder::circuit).orElse(null);
     Map<String, Object> options =
         adapter.map(a -> r.options(a.clusterOptionKeys())).orElse(Map.of());
     adapter.ifPresent(a -> r.rejectUnknownKeys(a.clusterOptionKeys()));
 
     String protocol = adapter.map(ProtocolAdapter::protocol).orElse(null);
     ClusterConfig config = new ClusterConfig(name, protocol == null ? "" : protocol, credentials,
-        backends, balancer, pool, ru, health, options);
+        backends, balancer, pool, ru, health, options, circuit);
     adapter.ifPresent(a -> Adapters.validate(a, r, () -> a.validate(config)));
     return new Bound(config, protocol);
   }
@@ -127,6 +138,13 @@ final class ClusterBinder {
     return balancer;
   }
 
+  private ShuffleShardConfig shuffleShard(MapReader s) {
+    int handSize = s.int32("hand_size", 0, Range.atLeast(0));
+    long seed = s.integer("seed", 0, Range.atLeast(0));
+    s.rejectUnknownKeys();
+    return new ShuffleShardConfig(handSize, seed);
+  }
+
   private PoolConfig pool(MapReader p) {
     PoolConfig d = PoolConfig.DEFAULT;
     String mode = p.string("mode", d.mode());
@@ -155,6 +173,19 @@ final class ClusterBinder {
         w.number("w_latency", d.wLatency(), Range.atLeast(0)));
     w.rejectUnknownKeys();
     return ru;
+  }
+
+  /** {@code circuit:}: every key has a default, so {@code circuit: {}} turns the breaker on. */
+  static CircuitConfig circuit(MapReader c) {
+    double errorRate = c.number("error_rate", CircuitConfig.DEFAULT_ERROR_RATE, new Range(0, true, 1));
+    int minRequests = c.int32("min_requests", CircuitConfig.DEFAULT_MIN_REQUESTS, Range.atLeast(1));
+    long latencyMs = c.integer("latency_ms", CircuitConfig.DEFAULT_LATENCY_MS, Range.atLeast(0));
+    long windowMs = c.integer("window_ms", CircuitConfig.DEFAULT_WINDOW_MS, Range.atLeast(10));
+    long openMs = c.integer("open_ms", CircuitConfig.DEFAULT_OPEN_MS, Range.greaterThan(0));
+    int probes = c.int32("half_open_probes", CircuitConfig.DEFAULT_HALF_OPEN_PROBES, Range.atLeast(1));
+    CircuitConfig.Mode mode = c.choice("mode", CircuitConfig.Mode.class, CircuitConfig.Mode.ENFORCE);
+    c.rejectUnknownKeys();
+    return new CircuitConfig(errorRate, minRequests, latencyMs, windowMs, openMs, probes, mode);
   }
 
   private HealthConfig health(MapReader h) {

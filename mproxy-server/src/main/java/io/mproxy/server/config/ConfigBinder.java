@@ -30,10 +30,12 @@ final class ConfigBinder {
 
   static final List<String> SECTIONS =
       List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
-          "codel", ObservabilityBinder.LOGGING, ObservabilityBinder.TELEMETRY);
+          "codel", "runaway", ObservabilityBinder.LOGGING, ObservabilityBinder.TELEMETRY);
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
-  static final List<String> ADMIN_KEYS = List.of("bind");
+  /** Shortest admin token accepted: long enough not to be guessed over HTTP. */
+  static final int MIN_ADMIN_TOKEN = 16;
+  static final List<String> ADMIN_KEYS = List.of("bind", "token");
 
   private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::", "*");
 
@@ -64,6 +66,7 @@ final class ConfigBinder {
     Optional<FleetConfig> fleet = new FleetBinder(problems).bind(top);
     Optional<CodelConfig> codel = top.section("codel", ResourceGroupBinder.GLOBAL_CODEL_KEYS)
         .map(c -> ResourceGroupBinder.codel(c, true));
+    List<RunawayBinder.Bound> runaway = new RunawayBinder(problems).bind(top);
     observability = ObservabilityBinder.bind(top);
     top.rejectUnknownKeys();
 
@@ -71,6 +74,7 @@ final class ConfigBinder {
     checkBinds(listeners, admin, adminSection.filter(a -> a.has("bind")).isPresent());
     checkClusterReferences(listeners, clusters);
     checkTenantReferences(tenants, listeners, groups);
+    checkRunawayGroups(runaway, groups);
     if (!problems.isEmpty()) {
       return Optional.empty();
     }
@@ -79,7 +83,7 @@ final class ConfigBinder {
     List<ListenerConfig> listenerConfigs = listeners.stream().map(ListenerBinder.Bound::config).toList();
     List<TenantRule> rules = tenants.stream().map(TenantBinder.Bound::rule).toList();
     return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet,
-        codel));
+        codel, RunawayBinder.config(runaway)));
   }
 
   /** The {@code logging:} and {@code telemetry:} sections of the last {@link #bind}. */
@@ -115,10 +119,24 @@ final class ConfigBinder {
   }
 
   private AdminConfig admin(MapReader a) {
-    AdminConfig admin = a.hostPort("bind", ListenerBinder.PORTS)
-        .map(AdminConfig::new).orElse(AdminConfig.DEFAULT);
+    HostPort bind = a.hostPort("bind", ListenerBinder.PORTS).orElse(AdminConfig.DEFAULT.bind());
+    String token = null;
+    if (a.has("token")) {
+      token = a.requiredString("token", "a bearer token of at least " + MIN_ADMIN_TOKEN + " characters")
+          .orElse(null);
+      if (token != null && token.length() < MIN_ADMIN_TOKEN) {
+        a.report(a.valueMark("token"), "token: too short (expected: a bearer token of at least "
+            + MIN_ADMIN_TOKEN + " characters)");
+        token = null;
+      }
+    } else if (!AdminConfig.isLoopback(bind.host())) {
+      // The admin API reloads the config and shows all traffic: never open without a token.
+      a.report(a.valueMark("bind"), "bind: " + bind + " is not a loopback address: set admin.token"
+          + " (clients then send 'Authorization: Bearer <token>') or bind to 127.0.0.1");
+    }
     a.rejectUnknownKeys();
-    return admin;
+    return token == null && bind.equals(AdminConfig.DEFAULT.bind()) ? AdminConfig.DEFAULT
+        : new AdminConfig(bind, token);
   }
 
   private void checkListenerNames(List<ListenerBinder.Bound> listeners) {
@@ -183,6 +201,16 @@ final class ConfigBinder {
           && !cluster.protocol().equals(listenerProtocol)) {
         problems.report(l.clusterMark(), "cluster: '" + l.cluster() + "' is a " + cluster.protocol()
             + " cluster (expected: a " + listenerProtocol + " cluster)");
+      }
+    }
+  }
+
+  private void checkRunawayGroups(List<RunawayBinder.Bound> rules, Map<String, ResourceGroupConfig> groups) {
+    for (RunawayBinder.Bound r : rules) {
+      String group = r.rule().group();
+      if (r.groupMark() != null && !groups.containsKey(group)) {
+        problems.report(r.groupMark(), "group: '" + group + "' is not defined (defined: "
+            + MapReader.joinSorted(groups.keySet()) + ")");
       }
     }
   }

@@ -8,9 +8,17 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads the YAML config file into a validated, immutable {@link ProxyConfig}, reporting every
@@ -23,6 +31,11 @@ import java.util.Optional;
  * belongs on a reload thread, never on an event loop.
  */
 public final class ConfigLoader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
+  /** A YAML key whose value is a secret (the value itself is never looked at). */
+  private static final Pattern SECRET_KEY = Pattern.compile(
+      "(?m)^[^#\\n]*?\\b(password|scram_verifier|token|secret)\\s*:\\s*[^\\s#]");
 
   private final Adapters adapters;
 
@@ -43,7 +56,39 @@ public final class ConfigLoader {
     } catch (IOException e) {
       return LoadResult.invalid(List.of(new ConfigProblem(name, 1, 1, "cannot read: " + reason(e))));
     }
+    secretsReadableByOthers(file, text).ifPresent(warning -> LOG.warn("{}", warning));
     return parse(name, text);
+  }
+
+  /**
+   * A warning when {@code file} holds a secret (a password, SCRAM verifier or token key) and its
+   * POSIX permissions let its group or others read it; empty otherwise, and on file systems
+   * without POSIX permissions. Loading goes on: the warning tells the operator to chmod 600.
+   */
+  static Optional<String> secretsReadableByOthers(Path file, String text) {
+    Matcher secret = SECRET_KEY.matcher(text);
+    if (!secret.find()) {
+      return Optional.empty();
+    }
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = Files.getPosixFilePermissions(file);
+    } catch (UnsupportedOperationException | IOException e) {
+      return Optional.empty();
+    }
+    List<String> readers = new ArrayList<>();
+    if (permissions.contains(PosixFilePermission.GROUP_READ)) {
+      readers.add("its group");
+    }
+    if (permissions.contains(PosixFilePermission.OTHERS_READ)) {
+      readers.add("others");
+    }
+    if (readers.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(file + ": holds secrets ('" + secret.group(1) + "' and maybe more) but is readable by "
+        + String.join(" and ", readers) + " (" + PosixFilePermissions.toString(permissions)
+        + "): restrict it, e.g. chmod 600 " + file);
   }
 
   /** Validates YAML text; {@code fileNameForMessages} is the file name problems carry. */

@@ -22,7 +22,8 @@ final class ResourceGroupBinder {
   static final List<String> GROUP_CODEL_KEYS = List.of("target_ms", "interval_ms");
   /** The top-level {@code codel:}; {@code max_inflight > 0} turns on the priority gate. */
   static final List<String> GLOBAL_CODEL_KEYS =
-      List.of("target_ms", "interval_ms", "max_inflight", "max_queued", "max_wait_ms");
+      List.of("target_ms", "interval_ms", "max_inflight", "max_queued", "max_wait_ms", "queue_shards",
+          "queue_hand_size");
   static final long DEFAULT_CODEL_TARGET_MS = 5;
   static final long DEFAULT_CODEL_INTERVAL_MS = 100;
   static final long DEFAULT_MAX_QUEUE_MS = 1_000;
@@ -75,7 +76,9 @@ final class ResourceGroupBinder {
         : CodelConfig.DEFAULT_MAX_QUEUED;
     long maxWait = global ? c.integer("max_wait_ms", CodelConfig.DEFAULT_MAX_WAIT_MS, positive)
         : CodelConfig.DEFAULT_MAX_WAIT_MS;
+    int shards = global ? c.int32("queue_shards", 1, Range.atLeast(1)) : 1;
+    int hand = global ? c.int32("queue_hand_size", Math.min(2, shards), Range.between(1, shards)) : 1;
     c.rejectUnknownKeys();
-    return new CodelConfig(target, interval, maxInflight, maxQueued, maxWait);
+    return new CodelConfig(target, interval, maxInflight, maxQueued, maxWait, shards, hand);
   }
 }

@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The server's {@link Telemetry}: per-request events become the Micrometer meters whose
  * Prometheus names CONTRACT.md fixes ({@code mproxy_requests_total}, {@code mproxy_ru_total},
  * {@code mproxy_request_duration_seconds}, {@code mproxy_queue_wait_seconds},
- * {@code mproxy_shed_total}) plus {@code mproxy_config_reloads_total}.
+ * {@code mproxy_shed_total}) plus {@code mproxy_config_reloads_total},
+ * {@code mproxy_would_shed_total{group,priority,reason}} (shadow mode) and
+ * {@code mproxy_runaway_actions_total{rule,action,mode}}.
  *
  * <p>Core calls it on event loops for every request, so meters are looked up once per label
  * set and cached in nested maps keyed by the label values themselves: the steady state is a few
@@ -44,6 +46,9 @@ public final class MicrometerTelemetry implements Telemetry {
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>>>
       requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, GroupMeters> groups = new ConcurrentHashMap<>();
+  /** "rule\0action\0mode" → mproxy_runaway_actions_total; rule names come from the configuration. */
+  private final ConcurrentHashMap<String, Counter> runaway = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> hintCounters = new ConcurrentHashMap<>();
   private final Counter reloadsOk;
   private final Counter reloadsError;
 
@@ -70,6 +75,40 @@ public final class MicrometerTelemetry implements Telemetry {
   @Override
   public void shed(String group, Priority priority, ShedReason reason) {
     groupMeters(label(group)).shed(priority, reason).increment();
+  }
+
+  @Override
+  public void wouldShed(String group, Priority priority, ShedReason reason) {
+    groupMeters(label(group)).wouldShed(priority, reason).increment();
+  }
+
+  @Override
+  public void runawayAction(String rule, String action, String mode) {
+    String key = rule + '\0' + action + '\0' + mode;
+    Counter c = runaway.get(key);
+    if (c == null) {
+      c = runaway.computeIfAbsent(key, k -> Counter.builder("mproxy_runaway_actions")
+          .description("Runaway-query rule actions taken (mode enforce) or that would have been (shadow)")
+          .tags("rule", label(rule), "action", label(action), "mode", label(mode))
+          .register(registry));
+    }
+    c.increment();
+  }
+
+  @Override
+  public void hint(String group, String result) {
+    hintCounters.computeIfAbsent(label(group) + '\u0000' + result, k -> Counter.builder("mproxy_hints")
+        .description("Requests that carried a hint, by whether the hint was applied or ignored")
+        .tags("group", label(group), "result", result)
+        .register(registry)).increment();
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    hintCounters.computeIfAbsent(label(group) + "\u0000timeout", k -> Counter.builder("mproxy_hint_timeouts")
+        .description("Requests a hinted per-query timeout ended")
+        .tags("group", label(group))
+        .register(registry)).increment();
   }
 
   @Override
@@ -154,6 +193,8 @@ public final class MicrometerTelemetry implements Telemetry {
     final Counter ruRead;
     final Counter ruWrite;
     final AtomicReferenceArray<Counter> shed = new AtomicReferenceArray<>(PRIORITIES.length * REASONS.length);
+    final AtomicReferenceArray<Counter> wouldShed =
+        new AtomicReferenceArray<>(PRIORITIES.length * REASONS.length);
     final AtomicReferenceArray<Timer> queueWait = new AtomicReferenceArray<>(PRIORITIES.length);
 
     GroupMeters(MeterRegistry registry, String group) {
@@ -173,6 +214,19 @@ public final class MicrometerTelemetry implements Telemetry {
             .tags("group", group, "priority", priority.label(), "reason", reason.label())
             .register(registry);
         shed.set(i, c);
+      }
+      return c;
+    }
+
+    Counter wouldShed(Priority priority, ShedReason reason) {
+      int i = priority.ordinal() * REASONS.length + reason.ordinal();
+      Counter c = wouldShed.get(i);
+      if (c == null) {
+        c = Counter.builder("mproxy_would_shed")
+            .description("Requests a shadow-mode limit or rule would have refused, by reason (admitted anyway)")
+            .tags("group", group, "priority", priority.label(), "reason", reason.label())
+            .register(registry);
+        wouldShed.set(i, c);
       }
       return c;
     }

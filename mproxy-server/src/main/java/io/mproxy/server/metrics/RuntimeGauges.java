@@ -26,7 +26,9 @@ import java.util.function.ToIntFunction;
  * {@code mproxy_pool_connections{cluster,backend,state}} (idle|active|opening, summed over the
  * backend's pool variants), {@code mproxy_client_connections{listener}},
  * {@code mproxy_ru_share_per_sec{group}}, {@code mproxy_cluster_members}; and
- * {@code mproxy_backend_up{cluster,backend}}, {@code mproxy_pool_waiting{cluster,backend}},
+ * {@code mproxy_backend_up{cluster,backend}}, {@code mproxy_backend_circuit_state{cluster,backend}}
+ * (0 closed, 1 half-open, 2 open), {@code mproxy_backend_circuit_would_open{cluster,backend}},
+ * {@code mproxy_pool_waiting{cluster,backend}},
  * {@code mproxy_ru_limit_per_sec{group}}, {@code mproxy_ru_tokens{group}},
  * {@code mproxy_queue_depth{group}}, {@code mproxy_group_inflight{group}}.
  */
@@ -50,6 +52,8 @@ public final class RuntimeGauges {
   private final RuntimeView view;
   private final GaugeFamily backendInflight;
   private final GaugeFamily backendUp;
+  private final GaugeFamily circuitState;
+  private final GaugeFamily circuitWouldOpen;
   private final GaugeFamily poolConnections;
   private final GaugeFamily poolWaiting;
   private final GaugeFamily clientConnections;
@@ -63,6 +67,10 @@ public final class RuntimeGauges {
     this.view = view;
     backendInflight = new GaugeFamily(registry, "mproxy_backend_inflight", "Requests in flight per backend");
     backendUp = new GaugeFamily(registry, "mproxy_backend_up", "1 when the backend is up, 0 when it is down");
+    circuitState = new GaugeFamily(registry, "mproxy_backend_circuit_state",
+        "The backend's circuit breaker: 0 closed, 1 half-open, 2 open");
+    circuitWouldOpen = new GaugeFamily(registry, "mproxy_backend_circuit_would_open",
+        "Times a shadow-mode circuit breaker would have opened");
     poolConnections = new GaugeFamily(registry, "mproxy_pool_connections",
         "Backend connections by state (idle, active, opening)");
     poolWaiting = new GaugeFamily(registry, "mproxy_pool_waiting", "Requests waiting for a backend connection");
@@ -88,6 +96,8 @@ public final class RuntimeGauges {
   private void refreshBackends() {
     List<GaugeFamily.Row<?>> inflight = new ArrayList<>();
     List<GaugeFamily.Row<?>> up = new ArrayList<>();
+    List<GaugeFamily.Row<?>> circuit = new ArrayList<>();
+    List<GaugeFamily.Row<?>> wouldOpen = new ArrayList<>();
     List<GaugeFamily.Row<?>> pools = new ArrayList<>();
     List<GaugeFamily.Row<?>> waiting = new ArrayList<>();
     for (Cluster c : view.clusters()) {
@@ -95,6 +105,8 @@ public final class RuntimeGauges {
         Tags tags = Tags.of("cluster", c.name(), "backend", b.id());
         inflight.add(GaugeFamily.row(tags, b, Backend::inflight));
         up.add(GaugeFamily.row(tags, b, x -> x.healthy() ? 1 : 0));
+        circuit.add(GaugeFamily.row(tags, b, x -> x.circuitState().code()));
+        wouldOpen.add(GaugeFamily.row(tags, b, x -> x.circuit() == null ? 0 : x.circuit().wouldOpen()));
         for (PoolState s : PoolState.values()) {
           pools.add(GaugeFamily.row(tags.and("state", s.label), new PoolRef(c, b, s), PoolRef::value));
         }
@@ -103,6 +115,8 @@ public final class RuntimeGauges {
     }
     backendInflight.update(inflight);
     backendUp.update(up);
+    circuitState.update(circuit);
+    circuitWouldOpen.update(wouldOpen);
     poolConnections.update(pools);
     poolWaiting.update(waiting);
   }

@@ -42,4 +42,24 @@ public final class UsageTelemetry implements Telemetry {
   public void queueWait(String group, Priority priority, long nanos) {
     delegate.queueWait(group, priority, nanos);
   }
+
+  @Override
+  public void wouldShed(String group, Priority priority, ShedReason reason) {
+    delegate.wouldShed(group, priority, reason);
+  }
+
+  @Override
+  public void runawayAction(String rule, String action, String mode) {
+    delegate.runawayAction(rule, action, mode);
+  }
+
+  @Override
+  public void hint(String group, String result) {
+    delegate.hint(group, result);
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    delegate.hintTimeout(group);
+  }
 }

@@ -144,7 +144,7 @@ class CliTest {
   void simulateListsTheScenarios() {
     assertEquals(0, execute("simulate", "--list"));
     List<String> names = out.toString().lines().map(l -> l.split(" ")[0]).toList();
-    assertEquals(List.of("noisy-neighbour", "retry-storm", "backend-crash", "slow-backend", "partition",
+    assertEquals(List.of("noisy-neighbour", "retry-storm", "runaway", "backend-crash", "slow-backend", "partition",
         "thousand-tenants", "fleet-100"), names);
   }
 

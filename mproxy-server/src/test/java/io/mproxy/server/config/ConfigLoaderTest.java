@@ -27,6 +27,7 @@ import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
 import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.config.ServerSettings;
+import io.mproxy.core.config.ShuffleShardConfig;
 import io.mproxy.core.config.TenantRule;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class ConfigLoaderTest {
   void fullFileBindsToTheRecords() {
     ProxyConfig config = valid("""
         server: { shutdown_grace_ms: 5000, io_threads: 4, ru_tick_ms: 50, watch_config: false }
-        admin: { bind: 0.0.0.0:9000 }
+        admin: { bind: 0.0.0.0:9000, token: an-admin-token-of-32-characters }
         listeners:
           - name: cache
             protocol: redis
@@ -92,7 +93,7 @@ class ConfigLoaderTest {
         """);
 
     assertEquals(new ServerSettings(5000, 4, 50, false), config.server());
-    assertEquals(new AdminConfig(new HostPort("0.0.0.0", 9000)), config.admin());
+    assertEquals(new AdminConfig(new HostPort("0.0.0.0", 9000), "an-admin-token-of-32-characters"), config.admin());
     assertEquals(List.of(new ListenerConfig("cache", "redis", new HostPort("127.0.0.1", 6380),
         "redis-main", new AuthConfig(AuthConfig.Mode.TERMINATE, List.of(
             new UserConfig("app", "secret", null), new UserConfig("ops", null, "SCRAM-SHA-256$x"))),
@@ -153,6 +154,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shuffleShardBindsIntoTheBalancer() {
+    ClusterConfig c = valid("""
+        clusters:
+          main:
+            protocol: redis
+            backends: [ { address: 127.0.0.1:6379 }, { address: 127.0.0.1:6380 } ]
+            balancer: { score: peak_ewma }
+            shuffle_shard: { hand_size: 2, seed: 7 }
+        """).clusters().get("main");
+    assertEquals(new ShuffleShardConfig(2, 7), c.balancer().shuffleShard());
+    assertEquals(BalancerConfig.Score.PEAK_EWMA, c.balancer().score());
+  }
+
+  @Test
   void burstDefaultsToTheRateAndDebtToTheBurst() {
     ResourceGroupConfig g = valid("resource_groups: { g: { ru_per_sec: 250 } }").resourceGroups().get("g");
     assertEquals(250, g.burst());
@@ -203,7 +218,7 @@ class ConfigLoaderTest {
     assertEquals(List.of("t.yaml:3:1: a second YAML document (expected: one document per file)"),
         problems("admin: { bind: 127.0.0.1:1 }\n---\nadmin: { bind: 127.0.0.1:2 }\n"));
     assertEquals(List.of("t.yaml:1:1: the file holds a list (expected: a mapping with keys server, "
-        + "admin, listeners, clusters, resource_groups, tenants, cluster, codel, logging, telemetry)"), problems("- a\n- b\n"));
+        + "admin, listeners, clusters, resource_groups, tenants, cluster, codel, runaway, logging, telemetry)"), problems("- a\n- b\n"));
   }
 
   @Test

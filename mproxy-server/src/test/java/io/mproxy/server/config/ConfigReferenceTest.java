@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * docs/configuration.md documents every key the config binders accept: each key, written as
  * its dotted path in backticks (`pool.max_size`, `auth.users[].password`), appears in the
- * section of the page that covers its part of the file (the `## ` heading naming it). Protocol
+ * section of the page that covers its part of the file (the `## ` heading naming it, possibly
+ * followed by a remark: "## `codel` (optional)"). Protocol
  * keys (each adapter's listener and cluster option keys) appear in the `## Protocol options:
  * PROTOCOL` section. The failure lists every missing entry, as `section: key`.
  *
@@ -59,19 +60,24 @@ class ConfigReferenceTest {
     keys("`clusters.NAME`", "pool.", ClusterBinder.POOL_KEYS);
     keys("`clusters.NAME`", "ru.", ClusterBinder.RU_KEYS);
     keys("`clusters.NAME`", "health.", ClusterBinder.HEALTH_KEYS);
+    keys("`clusters.NAME`", "circuit.", ClusterBinder.CIRCUIT_KEYS);
+    keys("`clusters.NAME`", "shuffle_shard.", ClusterBinder.SHUFFLE_SHARD_KEYS);
     used.put(ClusterBinder.STRATEGIES, true); // values of balancer.strategy, not keys
     keys("`resource_groups.NAME`", "", ResourceGroupBinder.KEYS);
     keys("`resource_groups.NAME`", "codel.", ResourceGroupBinder.GROUP_CODEL_KEYS);
     keys("`tenants[]`", "", TenantBinder.KEYS);
     keys("`tenants[]`", "match.", TenantBinder.MATCH_KEYS);
-    keys("`cluster` (fleet budget sharing; optional)", "", FleetBinder.KEYS);
-    keys("`codel` (optional)", "", ResourceGroupBinder.GLOBAL_CODEL_KEYS);
-    keys("`logging` (optional)", "", ObservabilityBinder.LOGGING_KEYS);
-    keys("`logging` (optional)", "access_log.", ObservabilityBinder.ACCESS_LOG_KEYS);
-    keys("`telemetry` (optional)", "", ObservabilityBinder.TELEMETRY_KEYS);
-    keys("`telemetry` (optional)", "otlp.", ObservabilityBinder.OTLP_KEYS);
-    keys("`telemetry` (optional)", "otlp.traces.", ObservabilityBinder.TRACES_KEYS);
-    keys("`telemetry` (optional)", "otlp.metrics.", ObservabilityBinder.METRICS_KEYS);
+    keys("`cluster`", "", FleetBinder.KEYS);
+    keys("`codel`", "", ResourceGroupBinder.GLOBAL_CODEL_KEYS);
+    keys("`runaway`", "", RunawayBinder.KEYS);
+    keys("`runaway`", "rules[].", RunawayBinder.RULE_KEYS);
+    keys("`runaway`", "rules[].match.", RunawayBinder.MATCH_KEYS);
+    keys("`logging`", "", ObservabilityBinder.LOGGING_KEYS);
+    keys("`logging`", "access_log.", ObservabilityBinder.ACCESS_LOG_KEYS);
+    keys("`telemetry`", "", ObservabilityBinder.TELEMETRY_KEYS);
+    keys("`telemetry`", "otlp.", ObservabilityBinder.OTLP_KEYS);
+    keys("`telemetry`", "otlp.traces.", ObservabilityBinder.TRACES_KEYS);
+    keys("`telemetry`", "otlp.metrics.", ObservabilityBinder.METRICS_KEYS);
     for (ProtocolAdapter a : Daemon.discoverAdapters()) {
       String heading = "Protocol options: " + a.protocol();
       keys(heading, "listeners[].", List.copyOf(a.listenerOptionKeys()));
@@ -85,7 +91,7 @@ class ConfigReferenceTest {
     Map<String, String> sections = sections(Files.readString(DOC, StandardCharsets.UTF_8));
     List<String> missing = new ArrayList<>();
     expected.forEach((heading, keys) -> {
-      String body = sections.get(heading);
+      String body = section(sections, heading);
       for (String key : keys) {
         if (body == null || !body.contains("`" + key + "`")) {
           missing.add((body == null ? "(no section '## " + heading + "') " : "") + heading + ": `" + key + "`");
@@ -102,8 +108,7 @@ class ConfigReferenceTest {
   void everyKeyListOfTheBindersIsEnumerated() throws IllegalAccessException {
     enumerate();
     List<String> unlisted = new ArrayList<>();
-    for (Class<?> c : List.of(ConfigBinder.class, ListenerBinder.class, ClusterBinder.class,
-        ResourceGroupBinder.class, TenantBinder.class, FleetBinder.class, ObservabilityBinder.class)) {
+    for (Class<?> c : classesOfThisPackage()) {
       for (Field f : c.getDeclaredFields()) {
         boolean keyList = f.getName().endsWith("KEYS") || f.getName().equals("SECTIONS")
             || f.getName().equals("STRATEGIES");
@@ -116,6 +121,37 @@ class ConfigReferenceTest {
       }
     }
     assertTrue(unlisted.isEmpty(), "key lists not enumerated in ConfigReferenceTest.enumerate(): " + unlisted);
+  }
+
+  /** Every top-level class compiled into this package of the main code (the binders among them). */
+  private static List<Class<?>> classesOfThisPackage() {
+    List<Class<?>> out = new ArrayList<>();
+    try {
+      Path dir = Path.of(ConfigBinder.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+          .resolve(ConfigBinder.class.getPackageName().replace('.', '/'));
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          String name = f.getFileName().toString();
+          if (name.endsWith(".class") && !name.contains("$")) {
+            out.add(Class.forName(ConfigBinder.class.getPackageName() + "." + name.substring(0, name.length() - 6)));
+          }
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot list the classes of " + ConfigBinder.class.getPackageName(), e);
+    }
+    assertTrue(out.size() > 5, "found " + out);
+    return out;
+  }
+
+  /** The section whose heading is {@code heading} or starts with it and a space ("`codel` (optional)"). */
+  private static String section(Map<String, String> sections, String heading) {
+    for (Map.Entry<String, String> e : sections.entrySet()) {
+      if (e.getKey().equals(heading) || e.getKey().startsWith(heading + " ")) {
+        return e.getValue();
+      }
+    }
+    return null;
   }
 
   /** The page split at "## " headings: heading text → body up to the next "## ". */

@@ -26,6 +26,14 @@ class QosConfigTest {
   }
 
   @Test
+  void queueShardsBindWithAHandOfTwoByDefault() {
+    assertEquals(Optional.of(new CodelConfig(5, 100, 16, 10_000, 1_000, 8, 2)),
+        valid("codel: { max_inflight: 16, queue_shards: 8 }\n").codel());
+    assertEquals(Optional.of(new CodelConfig(5, 100, 16, 10_000, 1_000, 8, 3)),
+        valid("codel: { max_inflight: 16, queue_shards: 8, queue_hand_size: 3 }\n").codel());
+  }
+
+  @Test
   void codelKeysDefault() {
     assertEquals(Optional.of(new CodelConfig(5, 100)), valid("codel: {}\n").codel());
     assertEquals(Optional.empty(), valid("").codel());

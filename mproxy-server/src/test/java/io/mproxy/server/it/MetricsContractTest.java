@@ -32,7 +32,9 @@ class MetricsContractTest {
       Map.entry("mproxy_client_connections", Set.of("listener")),
       Map.entry("mproxy_ru_share_per_sec", Set.of("group")),
       Map.entry("mproxy_cluster_members", Set.of()),
-      Map.entry("mproxy_config_reloads_total", Set.of("result")));
+      Map.entry("mproxy_config_reloads_total", Set.of("result")),
+      Map.entry("mproxy_would_shed_total", Set.of("group", "priority", "reason")),
+      Map.entry("mproxy_backend_circuit_state", Set.of("cluster", "backend")));
 
   private static RedisServer redis;
   private static ProxyFixture proxy;
@@ -44,7 +46,9 @@ class MetricsContractTest {
     config = ProxyConfigText.forBackend(redis.address())
         .withGroup("tiny", "{ ru_per_sec: 5, burst: 5, on_exhausted: reject }")
         .withGroup("waiting", "{ ru_per_sec: 100, burst: 2, on_exhausted: queue, max_queue_ms: 2000 }")
+        .withGroup("shadowy", "{ ru_per_sec: 5, burst: 5, on_exhausted: reject, mode: shadow }")
         .withTenant("{ match: { application: tiny }, group: tiny }")
+        .withTenant("{ match: { application: shadowy }, group: shadowy }")
         .withTenant("{ match: { application: waiting }, group: waiting }");
     proxy = ProxyFixture.start(config);
   }
@@ -60,7 +64,8 @@ class MetricsContractTest {
   void everyContractMetricIsExposedWithItsLabels() throws Exception {
     try (RespConnection plain = proxy.connect();
         RespConnection tiny = proxy.connect();
-        RespConnection waiting = proxy.connect()) {
+        RespConnection waiting = proxy.connect();
+        RespConnection shadowy = proxy.connect()) {
       assertEquals("OK", plain.call("SET", "m:k", "v"));
       assertEquals("v", plain.call("GET", "m:k"));
 
@@ -77,6 +82,13 @@ class MetricsContractTest {
       }
       waiting.flush();
       assertEquals(List.of("v", "v", "v", "v", "v", "v", "v", "v", "v", "v"), waiting.read(10));
+
+      assertEquals("OK", shadowy.call("CLIENT", "SETNAME", "shadowy"));
+      for (int i = 0; i < 20; i++) {
+        shadowy.write("GET", "m:k");
+      }
+      shadowy.flush();
+      assertTrue(shadowy.read(20).stream().allMatch("v"::equals), "a shadow group refuses nothing");
 
       ProxyFixture.Http reload = proxy.post("/api/reload");
       assertEquals(200, reload.status(), reload.body());
@@ -96,7 +108,9 @@ class MetricsContractTest {
       assertTrue(scrape.sum("mproxy_queue_wait_seconds_count", "group", "waiting") >= 1);
       assertTrue(scrape.sum("mproxy_ru_total", "group", "default", "kind", "write") > 0);
       assertTrue(scrape.sum("mproxy_ru_total", "group", "default", "kind", "read") > 0);
-      assertEquals(3, scrape.sum("mproxy_client_connections", "listener", ProxyConfigText.LISTENER));
+      assertEquals(4, scrape.sum("mproxy_client_connections", "listener", ProxyConfigText.LISTENER));
+      assertTrue(scrape.sum("mproxy_would_shed_total", "group", "shadowy", "reason", "ru_limit") >= 1);
+      assertEquals(0, scrape.sum("mproxy_backend_circuit_state", "cluster", ProxyConfigText.CLUSTER));
       assertEquals(1, scrape.sum("mproxy_config_reloads_total", "result", "ok"));
       assertEquals(1, scrape.sum("mproxy_cluster_members"));
       assertTrue(scrape.sum("mproxy_pool_connections", "cluster", ProxyConfigText.CLUSTER) >= 1);

@@ -113,6 +113,21 @@ class MicrometerTelemetryTest {
   }
 
   @Test
+  void wouldShedAndRunawayActionsHaveTheirSeries() {
+    rt.telemetry.wouldShed("g", Priority.LOW, ShedReason.CODEL);
+    rt.telemetry.wouldShed("g", Priority.LOW, ShedReason.CODEL);
+    rt.telemetry.wouldShed("g", Priority.NORMAL, ShedReason.RU_LIMIT);
+    rt.telemetry.runawayAction("slow", "cancel", "enforce");
+    rt.telemetry.runawayAction("slow", "cancel", "enforce");
+    rt.telemetry.runawayAction("scan", "reject", "shadow");
+    String s = rt.registry.scrape();
+    assertSample(s, "mproxy_would_shed_total{group=\"g\",priority=\"low\",reason=\"codel\"} 2.0");
+    assertSample(s, "mproxy_would_shed_total{group=\"g\",priority=\"normal\",reason=\"ru_limit\"} 1.0");
+    assertSample(s, "mproxy_runaway_actions_total{action=\"cancel\",mode=\"enforce\",rule=\"slow\"} 2.0");
+    assertSample(s, "mproxy_runaway_actions_total{action=\"reject\",mode=\"shadow\",rule=\"scan\"} 1.0");
+  }
+
+  @Test
   void metersAreRegisteredOnceAndReused() {
     rt.telemetry.requestCompleted("l1", "redis", "g", Outcome.OK, 1_000);
     int meters = rt.registry.getMeters().size();

@@ -63,6 +63,28 @@ public final class MongoCommand {
     }
   }
 
+  /** Hint fields read from a {@code comment: { mproxy: {...} }} document; more are ignored. */
+  private static final int MAX_HINT_FIELDS = 16;
+
+  /**
+   * A {@code comment} document carrying {@code mproxy: { priority: "low", timeout_ms: 500 }}, as
+   * the {@code mproxy: k=v …} text the hint parser reads; null when it has no such field.
+   */
+  private static String hintDocument(BsonScanner comment) {
+    if (!comment.find("mproxy") || comment.type() != BsonScanner.DOCUMENT) {
+      return null;
+    }
+    BsonScanner h = comment.nested();
+    StringBuilder text = new StringBuilder("mproxy:");
+    for (int n = 0; n < MAX_HINT_FIELDS && h.next(); n++) {
+      String value = h.isString() ? h.stringValue() : h.isNumber() ? Long.toString(h.longValue()) : null;
+      if (value != null && value.indexOf(' ') < 0) {
+        text.append(' ').append(h.name()).append('=').append(value);
+      }
+    }
+    return text.toString();
+  }
+
   private void field(BsonScanner s) {
     if (s.nameEquals("$db")) {
       database = s.stringOrNull();
@@ -78,7 +100,7 @@ public final class MongoCommand {
     } else if (s.nameEquals("autocommit") && s.type() == BsonScanner.BOOLEAN) {
       autocommitFalse = !s.booleanValue();
     } else if (s.nameEquals("comment")) {
-      comment = s.stringOrNull();
+      comment = s.type() == BsonScanner.DOCUMENT ? hintDocument(s.nested()) : s.stringOrNull();
     } else if (s.nameEquals("$readPreference") && s.type() == BsonScanner.DOCUMENT) {
       BsonScanner r = s.nested();
       if (r.find("mode")) {

@@ -49,6 +49,14 @@ class MongoCommandTest {
   }
 
   @Test
+  void aCommentDocumentWithMproxyHintsReadsAsTheirText() {
+    assertEquals("mproxy: priority=low timeout_ms=500",
+        scan("{find: 'u', comment: {mproxy: {priority: 'low', timeout_ms: 500, nested: {x: 1}}}, $db: 'app'}").comment());
+    assertEquals(null, scan("{find: 'u', comment: {trace: 'abc'}, $db: 'app'}").comment());
+    assertEquals(null, scan("{find: 'u', comment: {mproxy: 'not a document'}, $db: 'app'}").comment());
+  }
+
+  @Test
   void cursorsOfGetMoreAndKillCursors() {
     MongoCommand g = scan("{getMore: {$numberLong: '123456789012'}, collection: 'big', batchSize: 100, $db: 'app'}");
     assertEquals(123456789012L, g.cursorId());

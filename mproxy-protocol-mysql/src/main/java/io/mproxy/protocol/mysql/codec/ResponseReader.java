@@ -41,6 +41,8 @@ public final class ResponseReader {
   private int prepareColumns;
   private int resultSets;
   private long affectedRows;
+  private long lastInsertId;
+  private long rowCount = -1;
 
   public ResponseReader(Shape shape, boolean deprecateEof) {
     this.shape = shape;
@@ -91,6 +93,22 @@ public final class ResponseReader {
 
   public int resultSets() {
     return resultSets;
+  }
+
+  /**
+   * The last non-zero last_insert_id of the OK packets read (what {@code LAST_INSERT_ID()} returns
+   * after this command on the server), or 0.
+   */
+  public long lastInsertId() {
+    return lastInsertId;
+  }
+
+  /**
+   * What {@code ROW_COUNT()} returns after this command: the affected rows of its last result
+   * when that was an OK, -1 after a result set or an error.
+   */
+  public long rowCount() {
+    return errorCode >= 0 ? -1 : rowCount;
   }
 
   public long affectedRows() {
@@ -195,6 +213,7 @@ public final class ResponseReader {
     }
     if (h == Mysql.OK) {
       readOk(p);
+      rowCount = affectedRows;
       resultSets++;
       state = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
       return;
@@ -214,6 +233,7 @@ public final class ResponseReader {
       throw unexpected(packet, "a positive column count");
     }
     resultSets++;
+    rowCount = -1;
     remaining = columns;
     state = State.COLUMNS;
   }
@@ -277,7 +297,10 @@ public final class ResponseReader {
     try {
       b.skipBytes(1);
       affectedRows = MysqlBuf.readLenenc(b);
-      MysqlBuf.readLenenc(b);
+      long insertId = MysqlBuf.readLenenc(b);
+      if (insertId != 0) {
+        lastInsertId = insertId;
+      }
       status = b.readUnsignedShortLE();
     } catch (IndexOutOfBoundsException e) {
       // a short OK carries no status; keep the last known

@@ -31,6 +31,7 @@ class MongoExampleConfigTest {
     ListenerConfig listener = config.listeners().get(0);
     assertEquals("mongodb", listener.protocol());
     assertTrue(listener.auth().terminates());
+    assertTrue(listener.auth().user("etl").orElseThrow().scramVerifier().startsWith("SCRAM-SHA-256$15000:"));
     ClusterConfig cluster = config.clusters().get(listener.cluster());
     assertEquals(List.of(BackendConfig.Role.PRIMARY, BackendConfig.Role.REPLICA),
         cluster.backends().stream().map(BackendConfig::role).toList());
@@ -52,6 +53,34 @@ class MongoExampleConfigTest {
     LoadResult result = new ConfigLoader(adapters()).parse("m.yaml", yaml);
     assertTrue(result.problems().stream().anyMatch(p -> p.toString()
         .contains("auth_mechanism: MONGODB-CR (expected: SCRAM-SHA-256 or SCRAM-SHA-1)")), result.problems().toString());
+  }
+
+  @Test
+  void aMalformedScramVerifierIsAProblemThatDoesNotEchoTheSecret() {
+    String yaml = """
+        admin: { bind: 127.0.0.1:0 }
+        listeners:
+          - name: m
+            protocol: mongodb
+            bind: 127.0.0.1:0
+            cluster: c
+            auth:
+              users:
+                - { name: ok, scram_verifier: "SCRAM-SHA-1$10000:c2FsdHNhbHQ=$AAAAAAAAAAAAAAAAAAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAAAAAAA=" }
+                - { name: short, scram_verifier: "SCRAM-SHA-256$15000:c2FsdA==$c2VjcmV0LWtleS1ieXRlcw==:AAAA" }
+                - { name: plain, scram_verifier: "my-password" }
+        clusters:
+          c:
+            protocol: mongodb
+            backends: [ { address: 127.0.0.1:27017, role: primary } ]
+        """;
+    LoadResult result = new ConfigLoader(adapters()).parse("m.yaml", yaml);
+    String problems = result.problems().toString();
+    assertTrue(problems.contains("auth.users.short.scram_verifier: SCRAM-SHA-256: keys:"), problems);
+    assertTrue(problems.contains("auth.users.plain.scram_verifier: no mechanism prefix"), problems);
+    assertTrue(!problems.contains("auth.users.ok."), "a well-formed SHA-1 verifier is fine: " + problems);
+    assertTrue(!problems.contains("my-password") && !problems.contains("c2VjcmV0LWtleS1ieXRlcw"),
+        "the secret is not echoed: " + problems);
   }
 
   private static Path repoFile(String relative) {

@@ -37,6 +37,26 @@ class ExampleConfigTest {
   }
 
   @Test
+  void aListenerWithoutAuthIsPassthroughAndBackendTlsIsChecked() {
+    String yaml = """
+        listeners:
+          - { name: m, protocol: mysql, bind: 127.0.0.1:0, cluster: c }
+        clusters:
+          c:
+            protocol: mysql
+            backends: [ { address: 127.0.0.1:3306 } ]
+            tls: { mode: sometimes }
+        """;
+    LoadResult result = new ConfigLoader(List.of(new MysqlProtocolAdapter())).parse("m.yaml", yaml);
+    String problems = result.problems().toString();
+    assertTrue(problems.contains("tls.mode: 'sometimes' is not one of disable, prefer, require, verify-full"), problems);
+    assertTrue(!problems.contains("passthrough"), "passthrough listeners are accepted: " + problems);
+    LoadResult ok = new ConfigLoader(List.of(new MysqlProtocolAdapter())).parse("m.yaml",
+        yaml.replace("sometimes", "require"));
+    assertEquals(List.of(), ok.problems());
+  }
+
+  @Test
   void badOptionsAreReportedByKey() {
     String yaml = """
         listeners:

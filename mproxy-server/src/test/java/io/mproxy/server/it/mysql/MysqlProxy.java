@@ -25,6 +25,7 @@ final class MysqlProxy {
   private final List<String> extraUsers = new ArrayList<>();
   private String pool = "pool: { mode: transaction, min_idle: 1, max_size: 8, acquire_timeout_ms: 10000 }";
   private String tail = "";
+  private boolean passthrough;
 
   MysqlProxy(MariaDbServer db) {
     this.db = db;
@@ -50,6 +51,12 @@ final class MysqlProxy {
     return this;
   }
 
+  /** A listener without {@code auth:}: clients log in to the backend themselves. */
+  MysqlProxy passthrough() {
+    passthrough = true;
+    return this;
+  }
+
   /** Appends top-level YAML (resource_groups:, tenants:). */
   MysqlProxy tail(String yaml) {
     tail = yaml;
@@ -67,7 +74,9 @@ final class MysqlProxy {
     y.append("    cluster: db\n");
     List<String> users = new ArrayList<>(extraUsers);
     users.add(0, "{ name: " + USER + ", password: " + PASSWORD + " }");
-    y.append("    auth: { mode: terminate, users: [ ").append(String.join(", ", users)).append(" ] }\n");
+    if (!passthrough) {
+      y.append("    auth: { mode: terminate, users: [ ").append(String.join(", ", users)).append(" ] }\n");
+    }
     listenerLines.forEach(l -> y.append("    ").append(l).append('\n'));
     y.append("clusters:\n");
     y.append("  db:\n");
