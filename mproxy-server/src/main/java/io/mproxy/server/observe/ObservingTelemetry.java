@@ -10,7 +10,8 @@ import io.mproxy.core.time.RandomSource;
 import io.mproxy.server.config.ObservabilityConfig.Logging;
 
 /**
- * Passes every event to the metrics telemetry and, per ended request, writes the sampled access
+ * Passes every event to the metrics telemetry (every {@link Telemetry} method must be forwarded
+ * here: {@code ObservingTelemetryTest} checks that none is left to its default) and, per ended request, writes the sampled access
  * log line and hands the sampled span to the tracer. With the access log off and no tracer the
  * extra cost per request is two volatile reads; sampling draws from the injected
  * {@link RandomSource}, once per enabled sink.
@@ -98,5 +99,20 @@ public final class ObservingTelemetry implements Telemetry {
   @Override
   public void wouldShed(String group, Priority priority, ShedReason reason) {
     delegate.wouldShed(group, priority, reason);
+  }
+
+  @Override
+  public void runawayAction(String rule, String action, String mode) {
+    delegate.runawayAction(rule, action, mode);
+  }
+
+  @Override
+  public void hint(String group, String result) {
+    delegate.hint(group, result);
+  }
+
+  @Override
+  public void hintTimeout(String group) {
+    delegate.hintTimeout(group);
   }
 }
