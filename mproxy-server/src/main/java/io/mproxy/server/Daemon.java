@@ -12,6 +12,11 @@ import io.mproxy.server.config.ConfigWatcher;
 import io.mproxy.server.config.LoadResult;
 import io.mproxy.server.metrics.MicrometerTelemetry;
 import io.mproxy.server.metrics.RuntimeGauges;
+import io.mproxy.server.config.ObservabilityConfig;
+import io.mproxy.server.observe.LogSetup;
+import io.mproxy.server.observe.ObservingTelemetry;
+import io.mproxy.server.otel.OtlpMetrics;
+import io.mproxy.server.otel.OtlpSpans;
 import io.mproxy.server.usage.UsageMeter;
 import io.mproxy.server.usage.UsageTelemetry;
 import java.nio.file.Path;
@@ -39,20 +44,34 @@ public final class Daemon implements AutoCloseable {
   private final ProxyServer server;
   private final AdminServer admin;
   private final ConfigWatcher watcher;
+  private final ObservingTelemetry observing;
+  private final OtlpMetrics otlpMetrics;
+  private final OtlpSpans otlpSpans;
+  private ObservabilityConfig observability;
 
-  private Daemon(Path configFile, ConfigLoader loader, ProxyConfig config, List<ProtocolAdapter> adapters)
-      throws Exception {
+  private Daemon(Path configFile, ConfigLoader loader, ProxyConfig config, List<ProtocolAdapter> adapters,
+      ObservabilityConfig observability) throws Exception {
     this.configFile = configFile;
     this.loader = loader;
+    this.observability = observability;
+    observability.logging().ifPresent(LogSetup::apply);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    this.telemetry = new MicrometerTelemetry(registry);
+    String version = io.mproxy.server.cli.MproxyVersion.version();
+    ObservabilityConfig.Otlp otlp = observability.otlp().orElse(null);
+    this.otlpMetrics = otlp != null && otlp.metrics() ? OtlpMetrics.start(otlp, registry, version) : null;
+    io.micrometer.core.instrument.MeterRegistry meters = otlpMetrics != null ? otlpMetrics.registry() : registry;
+    this.telemetry = new MicrometerTelemetry(meters);
     UsageMeter usage = UsageMeter.standard(UsageMeter.systemClock());
-    this.server = new ProxyServer(config, adapters, new UsageTelemetry(telemetry, usage));
+    this.observing = new ObservingTelemetry(new UsageTelemetry(telemetry, usage), ObservingTelemetry.threadLocalRandom());
+    observing.accessLog(observability.logging().orElse(ObservabilityConfig.Logging.DEFAULT));
+    this.otlpSpans = otlp != null && otlp.traces() ? OtlpSpans.start(otlp, version) : null;
+    observing.tracer(otlpSpans);
+    this.server = new ProxyServer(config, adapters, observing);
     boolean started = false;
     AdminServer adminServer = null;
     try {
       server.start();
-      adminServer = new AdminServer(config.admin(), server, registry, new RuntimeGauges(server, registry),
+      adminServer = new AdminServer(config.admin(), server, registry, new RuntimeGauges(server, meters),
           this::reload, server.eventLoops(), usage);
       adminServer.start();
       started = true;
@@ -62,6 +81,7 @@ public final class Daemon implements AutoCloseable {
           adminServer.close();
         }
         server.close();
+        closeExporters();
       }
     }
     this.admin = adminServer;
@@ -88,7 +108,7 @@ public final class Daemon implements AutoCloseable {
     if (!result.isValid()) {
       throw new InvalidConfigException(result.problems());
     }
-    return new Daemon(configFile, loader, result.config(), adapters);
+    return new Daemon(configFile, loader, result.config(), adapters, result.observability());
   }
 
   /** Re-reads the config file and applies it; an invalid file changes nothing. */
@@ -102,6 +122,7 @@ public final class Daemon implements AutoCloseable {
     }
     try {
       long gen = server.apply(result.config());
+      applyObservability(result.observability());
       telemetry.configReload(true);
       return ReloadResult.applied(gen);
     } catch (Exception e) {
@@ -111,6 +132,33 @@ public final class Daemon implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       return ReloadResult.refused(server.generation(), List.of(configFile + ": " + e.getMessage()));
+    }
+  }
+
+  /**
+   * {@code logging:} applies live (format, level, access log); {@code telemetry:} on restart only,
+   * so a change there is logged and otherwise ignored.
+   */
+  private void applyObservability(ObservabilityConfig next) {
+    ObservabilityConfig prev = observability;
+    observability = next;
+    if (next.logging().isPresent() || prev.logging().isPresent()) {
+      ObservabilityConfig.Logging logging = next.logging().orElse(ObservabilityConfig.Logging.DEFAULT);
+      LogSetup.apply(logging);
+      observing.accessLog(logging);
+    }
+    if (!prev.otlp().equals(next.otlp())) {
+      LOG.warn("telemetry: OTLP export settings change on restart only; keeping the running ones");
+    }
+  }
+
+  private void closeExporters() {
+    observing.tracer(null);
+    if (otlpSpans != null) {
+      otlpSpans.close();
+    }
+    if (otlpMetrics != null) {
+      otlpMetrics.close();
     }
   }
 
@@ -129,6 +177,7 @@ public final class Daemon implements AutoCloseable {
     }
     server.shutdown(server.config().server().shutdownGraceMs());
     admin.close();
+    closeExporters();
   }
 
   @Override
@@ -138,6 +187,7 @@ public final class Daemon implements AutoCloseable {
     }
     admin.close();
     server.close();
+    closeExporters();
   }
 
   /** Runs the daemon until SIGTERM or SIGINT, then drains; returns the process exit code. */

@@ -339,8 +339,10 @@ public final class Gateway {
       long retryAfterMs, String detail) {
     group.countRejected();
     telemetry.shed(group.name(), request.priority(), reason);
+    long now = clock.nanoTime();
     telemetry.requestCompleted(origin.listener(), origin.protocol(), group.name(), Outcome.REJECTED,
-        clock.nanoTime() - request.arrivalNanos());
+        now - request.arrivalNanos());
+    telemetry.requestEnded(request, origin.listener(), origin.protocol(), group.name(), Outcome.REJECTED, 0, now);
     return Refusal.rejected(group.name(), reason, retryAfterMs, detail);
   }
 
@@ -354,5 +356,6 @@ public final class Gateway {
     }
     telemetry.requestCompleted(t.origin().listener(), t.origin().protocol(), t.group(), outcome,
         now - req.arrivalNanos());
+    telemetry.requestEnded(req, t.origin().listener(), t.origin().protocol(), t.group(), outcome, ru, now);
   }
 }

@@ -2,6 +2,7 @@ package io.mproxy.core.telemetry;
 
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Request;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 
@@ -23,6 +24,16 @@ public interface Telemetry {
    * {@code /api/usage}). Called only when {@code ru > 0}; ignored unless overridden.
    */
   default void requestCharged(TenantIdentity tenant, String group, String fingerprint, double ru) {
+  }
+
+  /**
+   * A request ended (answered or refused), with what an access log line or a trace span needs:
+   * the request (tenant, kind, fingerprint, arrival time), its group, outcome, final RU (0 when
+   * refused) and the {@code Clock.nanoTime()} of its end. Called after {@link #requestCompleted}
+   * for the same request; ignored unless overridden, so telemetry without tracing pays nothing.
+   */
+  default void requestEnded(Request request, String listener, String protocol, String group,
+      Outcome outcome, double ru, long endNanos) {
   }
 
   /** A request refused before it reached a backend ({@code mproxy_shed_total}). */

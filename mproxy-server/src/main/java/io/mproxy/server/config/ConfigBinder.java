@@ -30,7 +30,7 @@ final class ConfigBinder {
 
   static final List<String> SECTIONS =
       List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
-          "codel", "runaway");
+          "codel", "runaway", ObservabilityBinder.LOGGING, ObservabilityBinder.TELEMETRY);
   static final List<String> SERVER_KEYS =
       List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
   /** Shortest admin token accepted: long enough not to be guessed over HTTP. */
@@ -41,6 +41,7 @@ final class ConfigBinder {
 
   private final Adapters adapters;
   private final Problems problems;
+  private ObservabilityConfig observability = ObservabilityConfig.DEFAULT;
 
   ConfigBinder(Adapters adapters, Problems problems) {
     this.adapters = adapters;
@@ -66,6 +67,7 @@ final class ConfigBinder {
     Optional<CodelConfig> codel = top.section("codel", ResourceGroupBinder.GLOBAL_CODEL_KEYS)
         .map(c -> ResourceGroupBinder.codel(c, true));
     List<RunawayBinder.Bound> runaway = new RunawayBinder(problems).bind(top);
+    observability = ObservabilityBinder.bind(top);
     top.rejectUnknownKeys();
 
     checkListenerNames(listeners);
@@ -82,6 +84,11 @@ final class ConfigBinder {
     List<TenantRule> rules = tenants.stream().map(TenantBinder.Bound::rule).toList();
     return Optional.of(new ProxyConfig(server, admin, listenerConfigs, clusterConfigs, groups, rules, fleet,
         codel, RunawayBinder.config(runaway)));
+  }
+
+  /** The {@code logging:} and {@code telemetry:} sections of the last {@link #bind}. */
+  ObservabilityConfig observability() {
+    return observability;
   }
 
   /**

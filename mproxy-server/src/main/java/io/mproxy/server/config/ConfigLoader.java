@@ -94,10 +94,10 @@ public final class ConfigLoader {
   /** Validates YAML text; {@code fileNameForMessages} is the file name problems carry. */
   public LoadResult parse(String fileNameForMessages, String yamlText) {
     Problems problems = new Problems(fileNameForMessages);
-    Optional<ProxyConfig> config = YamlReader.read(yamlText, problems)
-        .flatMap(root -> new ConfigBinder(adapters, problems).bind(root));
+    ConfigBinder binder = new ConfigBinder(adapters, problems);
+    Optional<ProxyConfig> config = YamlReader.read(yamlText, problems).flatMap(binder::bind);
     if (config.isPresent() && problems.isEmpty()) {
-      return LoadResult.valid(config.get());
+      return LoadResult.valid(config.get(), binder.observability());
     }
     return LoadResult.invalid(problems.inFileOrder());
   }

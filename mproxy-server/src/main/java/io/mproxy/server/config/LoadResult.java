@@ -12,7 +12,11 @@ import java.util.stream.Collectors;
 public sealed interface LoadResult permits LoadResult.Valid, LoadResult.Invalid {
 
   static LoadResult valid(ProxyConfig config) {
-    return new Valid(config);
+    return new Valid(config, ObservabilityConfig.DEFAULT);
+  }
+
+  static LoadResult valid(ProxyConfig config, ObservabilityConfig observability) {
+    return new Valid(config, observability);
   }
 
   static LoadResult invalid(List<ConfigProblem> problems) {
@@ -27,11 +31,21 @@ public sealed interface LoadResult permits LoadResult.Valid, LoadResult.Invalid 
   /** The problems, in file order; empty when valid. */
   List<ConfigProblem> problems();
 
+  /** The {@code logging:} and {@code telemetry:} sections; the defaults when invalid. */
+  default ObservabilityConfig observability() {
+    return ObservabilityConfig.DEFAULT;
+  }
+
   /** The file bound to a valid configuration. */
-  record Valid(ProxyConfig config) implements LoadResult {
+  record Valid(ProxyConfig config, ObservabilityConfig observability) implements LoadResult {
 
     public Valid {
       Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(observability, "observability");
+    }
+
+    public Valid(ProxyConfig config) {
+      this(config, ObservabilityConfig.DEFAULT);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.mproxy.server.demo;
 
 import io.mproxy.core.admission.ResourceGroup;
+import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.pool.BackendPool;
 import io.mproxy.server.Daemon;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +22,7 @@ public final class Demo implements AutoCloseable {
 
   public static final String HOST = "127.0.0.1";
   public static final String LISTENER = "demo";
+  private static final long QUIET_CLOSE_MILLIS = 3_000;
 
   private final Path dir;
   private final DemoBackend backend;
@@ -136,9 +139,40 @@ public final class Demo implements AutoCloseable {
     }
     closed = true;
     workload.close();
+    awaitNoConnectionOpening();
     daemon.close();
     backend.close();
     deleteQuietly(dir);
+  }
+
+  /**
+   * Clients closing mid-request make the pools replace those connections; closing the proxy
+   * while such a login is half done makes H2 print a "Broken pipe" stack trace and the pool warn
+   * that the backend is down. So wait (at most {@link #QUIET_CLOSE_MILLIS}) until no backend
+   * connection is being opened; quitting with one still opening is only noisier, not wrong.
+   */
+  private void awaitNoConnectionOpening() {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(QUIET_CLOSE_MILLIS);
+    while (opening() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private int opening() {
+    int n = 0;
+    for (Cluster c : daemon.server().clusters()) {
+      for (Map<String, BackendPool> byVariant : c.pools().values()) {
+        for (BackendPool p : byVariant.values()) {
+          n += p.stats().opening();
+        }
+      }
+    }
+    return n;
   }
 
   private static void deleteQuietly(Path dir) {

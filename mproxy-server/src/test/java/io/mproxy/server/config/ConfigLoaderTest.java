@@ -218,7 +218,7 @@ class ConfigLoaderTest {
     assertEquals(List.of("t.yaml:3:1: a second YAML document (expected: one document per file)"),
         problems("admin: { bind: 127.0.0.1:1 }\n---\nadmin: { bind: 127.0.0.1:2 }\n"));
     assertEquals(List.of("t.yaml:1:1: the file holds a list (expected: a mapping with keys server, "
-        + "admin, listeners, clusters, resource_groups, tenants, cluster, codel, runaway)"), problems("- a\n- b\n"));
+        + "admin, listeners, clusters, resource_groups, tenants, cluster, codel, runaway, logging, telemetry)"), problems("- a\n- b\n"));
   }
 
   @Test

@@ -17,7 +17,7 @@ class ConfigValidationTest {
     @Test
     void topLevel() {
       assertEquals(List.of("t.yaml:2:1: unknown key 'listner' (expected one of: server, admin, "
-          + "listeners, clusters, resource_groups, tenants, cluster, codel, runaway)"), problems("""
+          + "listeners, clusters, resource_groups, tenants, cluster, codel, runaway, logging, telemetry)"), problems("""
           admin: { bind: 127.0.0.1:9901 }
           listner: []
           """));
@@ -493,7 +493,7 @@ class ConfigValidationTest {
         "t.yaml:9:15: backends: empty (expected: at least one backend)",
         "t.yaml:12:17: ru_per_sec: 0 (expected: > 0)",
         "t.yaml:13:1: unknown key 'tennants' (expected one of: server, admin, listeners, clusters, "
-            + "resource_groups, tenants, cluster, codel, runaway)"), problems("""
+            + "resource_groups, tenants, cluster, codel, runaway, logging, telemetry)"), problems("""
         admin: { bind: nowhere }
         listeners:
           - protocol: memcache
