@@ -22,6 +22,7 @@ import io.mproxy.protocol.mysql.auth.Scrambles;
 import io.mproxy.protocol.mysql.codec.Mysql;
 import io.mproxy.protocol.mysql.codec.MysqlBuf;
 import io.mproxy.protocol.mysql.codec.MysqlCodecException;
+import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.mproxy.protocol.mysql.codec.ResponseReader;
@@ -452,6 +453,13 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       tls = true;
       ctx.pipeline().addFirst("tls", options.tls().context().newHandler(ctx.alloc()));
+      // A ClientHello that came in the same read as the SSLRequest is still in the decoder.
+      ByteBuf early = ctx.pipeline().get(MysqlFrameDecoder.class).takeBuffered(ctx.alloc());
+      if (early.isReadable()) {
+        ctx.pipeline().fireChannelRead(early);
+      } else {
+        early.release();
+      }
       return;
     }
     if (passthrough) {

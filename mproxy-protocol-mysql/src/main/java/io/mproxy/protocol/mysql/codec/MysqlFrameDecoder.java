@@ -1,6 +1,8 @@
 package io.mproxy.protocol.mysql.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.ArrayList;
@@ -77,6 +79,22 @@ public final class MysqlFrameDecoder extends ByteToMessageDecoder {
     continued.clear();
     continuedBytes = 0;
     out.add(MysqlPacket.joined(ctx.alloc(), frames));
+  }
+
+  /**
+   * Hands over the bytes received after the last decoded packet, which this decoder then no longer
+   * sees. A client sends its TLS ClientHello right behind the SSLRequest without waiting for an
+   * answer, so both can arrive in one read: those bytes belong to the TLS handler put in front of
+   * this decoder, not to the MySQL framing (read as a packet header they would stall the login).
+   */
+  public ByteBuf takeBuffered(ByteBufAllocator alloc) {
+    ByteBuf in = internalBuffer();
+    if (!in.isReadable()) {
+      return Unpooled.EMPTY_BUFFER;
+    }
+    ByteBuf copy = alloc.buffer(in.readableBytes());
+    copy.writeBytes(in);
+    return copy;
   }
 
   private void fail(ByteBuf in, int code, String message) {

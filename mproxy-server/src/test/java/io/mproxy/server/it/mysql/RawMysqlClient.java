@@ -77,6 +77,51 @@ final class RawMysqlClient implements AutoCloseable {
     return id;
   }
 
+  /**
+   * Reads the greeting, then sends the SSLRequest and the TLS ClientHello in ONE write, as a
+   * client that does not wait between them may arrive; returns the first byte the server answers
+   * (0x16: a TLS handshake record, i.e. the ServerHello).
+   */
+  int sslRequestAndClientHelloTogether() throws Exception {
+    read();
+    int caps = 0x200 | 0x8000 | 0x800 | 0x80000 | 0x1;
+    byte[] ssl = new byte[32];
+    ssl[0] = (byte) caps;
+    ssl[1] = (byte) (caps >> 8);
+    ssl[2] = (byte) (caps >> 16);
+    ssl[3] = (byte) (caps >> 24);
+    ssl[7] = 1;
+    ssl[8] = 45;
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+      @Override
+      public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+      }
+
+      @Override
+      public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+        return new java.security.cert.X509Certificate[0];
+      }
+    }}, null);
+    javax.net.ssl.SSLEngine engine = tls.createSSLEngine("127.0.0.1", socket.getPort());
+    engine.setUseClientMode(true);
+    engine.beginHandshake();
+    java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    engine.wrap(java.nio.ByteBuffer.allocate(0), hello);
+    hello.flip();
+    ByteArrayOutputStream both = new ByteArrayOutputStream();
+    both.write(new byte[] {32, 0, 0, 1});
+    both.write(ssl);
+    both.write(hello.array(), 0, hello.limit());
+    out.write(both.toByteArray());
+    out.flush();
+    return in.readUnsignedByte();
+  }
+
   void write(int seq, byte[] payload) throws IOException {
     writeHeader(payload.length, seq);
     out.write(payload);

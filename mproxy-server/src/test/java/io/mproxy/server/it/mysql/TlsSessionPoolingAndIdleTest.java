@@ -58,6 +58,14 @@ class TlsSessionPoolingAndIdleTest {
     }
   }
 
+  /** Fails (read timeout) when the ClientHello bytes stay in the MySQL decoder behind the SSLRequest. */
+  @Test
+  void aClientHelloInTheSameReadAsTheSslRequestReachesTls() throws Exception {
+    try (RawMysqlClient raw = new RawMysqlClient(tlsProxy.port())) {
+      assertEquals(0x16, raw.sslRequestAndClientHelloTogether(), "a TLS handshake record answers");
+    }
+  }
+
   @Test
   void tlsWithCachingSha2FullAuthenticationInsideIt() throws Exception {
     String url = "jdbc:mysql://127.0.0.1:" + tlsProxy.port() + "/app?user=tlsuser&password=tls-pw"
