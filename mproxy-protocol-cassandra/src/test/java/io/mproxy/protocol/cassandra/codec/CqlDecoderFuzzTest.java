@@ -1,5 +1,6 @@
 package io.mproxy.protocol.cassandra.codec;
 
+import io.mproxy.testkit.DecoderFuzzHarness;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;

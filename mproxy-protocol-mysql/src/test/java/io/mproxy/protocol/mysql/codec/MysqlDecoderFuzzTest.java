@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql.codec;
 
+import io.mproxy.testkit.DecoderFuzzHarness;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.postgres.codec;
 
+import io.mproxy.testkit.DecoderFuzzHarness;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.redis.codec;
 
+import io.mproxy.testkit.DecoderFuzzHarness;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

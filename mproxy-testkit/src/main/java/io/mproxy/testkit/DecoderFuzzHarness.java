@@ -1,6 +1,5 @@
-package io.mproxy.protocol.mongo.codec;
+package io.mproxy.testkit;
 
-import io.mproxy.testkit.NettyLeakCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,13 +27,13 @@ import java.util.function.Predicate;
  * <p>The terminal handler stands in for the protocol's session the way the session treats the
  * decoder: it copies and releases every frame, answers a decode error by closing (the session
  * writes the protocol's error first), and lets any other exception travel on to the pipeline's
- * tail, where {@link EmbeddedChannel#checkException()} rethrows it. Copied per protocol module
- * (modules do not share test sources).
+ * tail, where {@link EmbeddedChannel#checkException()} rethrows it. Shared by every protocol
+ * module's decoder fuzz test.
  */
-final class DecoderFuzzHarness {
+public final class DecoderFuzzHarness {
 
   /** Executions of {@link #run} in this JVM, for the report in docs/reliability.md. */
-  static final AtomicLong EXECUTIONS = new AtomicLong();
+  public static final AtomicLong EXECUTIONS = new AtomicLong();
 
   private static final Field CUMULATION;
 
@@ -48,7 +47,7 @@ final class DecoderFuzzHarness {
   }
 
   /** What the stand-in session does with one decoded message. */
-  interface Consumer {
+  public interface Consumer {
     /**
      * Copies the message's bytes (null for a decode error object) and releases it. May act on
      * the decoder the way the session would (e.g. switch phase).
@@ -57,14 +56,14 @@ final class DecoderFuzzHarness {
   }
 
   /** What one run observed. */
-  record Outcome(List<byte[]> frames, List<Throwable> errors, int decodeErrorObjects,
+  public record Outcome(List<byte[]> frames, List<Throwable> errors, int decodeErrorObjects,
       boolean open, int maxBuffered) {
 
-    boolean failed() {
+    public boolean failed() {
       return !errors.isEmpty() || decodeErrorObjects > 0;
     }
 
-    byte[] concatenated() {
+    public byte[] concatenated() {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       frames.forEach(out::writeBytes);
       return out.toByteArray();
@@ -72,13 +71,13 @@ final class DecoderFuzzHarness {
   }
 
   /** Marks a message that reports a decode error in-band (PostgreSQL's decoder does so). */
-  static final Object DECODE_ERROR = new Object();
+  public static final Object DECODE_ERROR = new Object();
 
   private DecoderFuzzHarness() {
   }
 
   /** Installs the recording leak detector and checks it runs at paranoid; clears old records. */
-  static void beforeContainer() {
+  public static void beforeContainer() {
     NettyLeakCheck.collectLeaks();
     if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
       throw new AssertionError("fuzz tests run with leak detection at PARANOID, not "
@@ -87,13 +86,13 @@ final class DecoderFuzzHarness {
   }
 
   /** Fails on any leak Netty reported; prints the executions for the reliability report. */
-  static void afterContainer(String name) {
+  public static void afterContainer(String name) {
     System.out.println("[fuzz] " + name + ": " + EXECUTIONS.get() + " executions");
     NettyLeakCheck.assertNoLeaks();
   }
 
   /** Splits {@code bytes} at the given cut points (taken modulo the length). */
-  static List<byte[]> split(byte[] bytes, List<Integer> cuts) {
+  public static List<byte[]> split(byte[] bytes, List<Integer> cuts) {
     TreeSet<Integer> at = new TreeSet<>();
     for (int cut : cuts) {
       if (bytes.length > 1) {
@@ -116,7 +115,7 @@ final class DecoderFuzzHarness {
    * @param maxFrameBytes the decoder's limit: the bytes it holds between reads never pass it
    * @param protocolError the decoder's own error (as thrown, or wrapped in a DecoderException)
    */
-  static Outcome run(ByteToMessageDecoder decoder, List<byte[]> chunks, int maxFrameBytes,
+  public static Outcome run(ByteToMessageDecoder decoder, List<byte[]> chunks, int maxFrameBytes,
       Predicate<Throwable> protocolError, Consumer consumer) {
     EXECUTIONS.incrementAndGet();
     Terminal terminal = new Terminal(protocolError, consumer);
@@ -181,7 +180,7 @@ final class DecoderFuzzHarness {
   }
 
   /** Copies a buffer's readable bytes without changing it. */
-  static byte[] bytes(ByteBuf buf) {
+  public static byte[] bytes(ByteBuf buf) {
     return ByteBufUtil.getBytes(buf);
   }
 
