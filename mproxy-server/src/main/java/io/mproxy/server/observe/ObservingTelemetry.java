@@ -1,30 +1,26 @@
 package io.mproxy.server.observe;
 
-import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Request;
-import io.mproxy.core.request.ShedReason;
-import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.telemetry.ForwardingTelemetry;
 import io.mproxy.core.telemetry.Telemetry;
 import io.mproxy.core.time.RandomSource;
 import io.mproxy.server.config.ObservabilityConfig.Logging;
 
 /**
- * Passes every event to the metrics telemetry (every {@link Telemetry} method must be forwarded
- * here: {@code ObservingTelemetryTest} checks that none is left to its default) and, per ended request, writes the sampled access
- * log line and hands the sampled span to the tracer. With the access log off and no tracer the
+ * Passes every event on ({@link ForwardingTelemetry}) and, per ended request, writes the sampled
+ * access log line and hands the sampled span to the tracer. With the access log off and no tracer the
  * extra cost per request is two volatile reads; sampling draws from the injected
  * {@link RandomSource}, once per enabled sink.
  */
-public final class ObservingTelemetry implements Telemetry {
+public final class ObservingTelemetry extends ForwardingTelemetry {
 
-  private final Telemetry delegate;
   private final RandomSource random;
   private volatile double accessRatio;
   private volatile RequestTracer tracer;
 
   public ObservingTelemetry(Telemetry delegate, RandomSource random) {
-    this.delegate = delegate;
+    super(delegate);
     this.random = random;
   }
 
@@ -56,7 +52,7 @@ public final class ObservingTelemetry implements Telemetry {
   @Override
   public void requestEnded(Request request, String listener, String protocol, String group, Outcome outcome,
       double ru, long endNanos) {
-    delegate.requestEnded(request, listener, protocol, group, outcome, ru, endNanos);
+    super.requestEnded(request, listener, protocol, group, outcome, ru, endNanos);
     double ratio = accessRatio;
     if (ratio > 0 && sampled(ratio) && AccessLog.enabled()) {
       AccessLog.log(request, listener, protocol, group, outcome, ru, endNanos);
@@ -69,50 +65,5 @@ public final class ObservingTelemetry implements Telemetry {
 
   private boolean sampled(double ratio) {
     return ratio >= 1 || (ratio > 0 && random.nextDouble() < ratio);
-  }
-
-  @Override
-  public void requestCompleted(String listener, String protocol, String group, Outcome outcome, long durationNanos) {
-    delegate.requestCompleted(listener, protocol, group, outcome, durationNanos);
-  }
-
-  @Override
-  public void ruCharged(String group, boolean write, double ru) {
-    delegate.ruCharged(group, write, ru);
-  }
-
-  @Override
-  public void requestCharged(TenantIdentity tenant, String group, String fingerprint, double ru) {
-    delegate.requestCharged(tenant, group, fingerprint, ru);
-  }
-
-  @Override
-  public void shed(String group, Priority priority, ShedReason reason) {
-    delegate.shed(group, priority, reason);
-  }
-
-  @Override
-  public void queueWait(String group, Priority priority, long nanos) {
-    delegate.queueWait(group, priority, nanos);
-  }
-
-  @Override
-  public void wouldShed(String group, Priority priority, ShedReason reason) {
-    delegate.wouldShed(group, priority, reason);
-  }
-
-  @Override
-  public void runawayAction(String rule, String action, String mode) {
-    delegate.runawayAction(rule, action, mode);
-  }
-
-  @Override
-  public void hint(String group, String result) {
-    delegate.hint(group, result);
-  }
-
-  @Override
-  public void hintTimeout(String group) {
-    delegate.hintTimeout(group);
   }
 }

@@ -45,18 +45,6 @@ class ObservingTelemetryTest {
     assertEquals(3, rec.users.size());
   }
 
-  /** A hook added to Telemetry but not forwarded would silently lose its metric behind this decorator. */
-  @Test
-  void forwardsEveryTelemetryMethod() throws Exception {
-    for (java.lang.reflect.Method m : Telemetry.class.getMethods()) {
-      if (java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
-        continue;
-      }
-      java.lang.reflect.Method own = ObservingTelemetry.class.getMethod(m.getName(), m.getParameterTypes());
-      assertEquals(ObservingTelemetry.class, own.getDeclaringClass(), "not forwarded: " + m);
-    }
-  }
-
   private static final class Recorder implements RequestTracer {
     final double ratio;
     final List<String> users = new ArrayList<>();
