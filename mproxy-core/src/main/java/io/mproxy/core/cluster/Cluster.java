@@ -140,12 +140,16 @@ public final class Cluster implements AutoCloseable {
    * comes with hints); null when no backend can be tried.
    */
   public Backend select(Request request) {
+    return selectFor(request == null ? null : request.tenant());
+  }
+
+  /** P2C for {@code tenant} (its shuffle-shard hand when configured); {@code null}: among all. */
+  public Backend selectFor(TenantIdentity tenant) {
     ShuffleShardConfig shuffle = config.balancer().shuffleShard();
-    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || request == null
-        || request.tenant() == null) {
+    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || tenant == null) {
       return selector.select(primaries);
     }
-    return selectInHand(selector, primaries, request.tenant(), shuffle);
+    return selectInHand(selector, primaries, tenant, shuffle);
   }
 
   /**
