@@ -1188,6 +1188,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private Req firstUnanswered() {
+    // runs for every backend message: the usual answers need no iterator
+    Req head = inflight.peekFirst();
+    if (head == null) {
+      return current;
+    }
+    if (head.refusal == null) {
+      return head;
+    }
     for (Req r : inflight) {
       if (r.refusal == null) {
         return r;
