@@ -190,7 +190,7 @@ public final class PgQosFlood implements AutoCloseable {
     pg.close();
   }
 
-  /** Prints the four rows of docs/qos.md. Args: HIGH queries per phase (500), LOW clients (8). */
+  /** Prints the rows of docs/qos.md (HIGH alone first and again last). Args: HIGH queries per phase (500), LOW clients (8). */
   public static void main(String[] args) throws Exception {
     int high = args.length > 0 ? Integer.parseInt(args[0]) : 500;
     int low = args.length > 1 ? Integer.parseInt(args[1]) : 8;
@@ -200,7 +200,8 @@ public final class PgQosFlood implements AutoCloseable {
           x.phase("HIGH alone", on, high, 0),
           x.phase("HIGH + LOW flood, QoS off", off, high, low),
           x.phase("HIGH + LOW flood, QoS on (gate + CoDel)", on, high, low),
-          x.phase("HIGH + LOW flood, QoS on (gate + CoDel + reserve_high 1)", reserve, high, low));
+          x.phase("HIGH + LOW flood, QoS on (gate + CoDel + reserve_high 1)", reserve, high, low),
+          x.phase("HIGH alone, again at the end (warm JVMs and caches)", on, high, 0));
       System.out.println("| run | HIGH p50 | HIGH p99 | HIGH errors | LOW scans done | LOW refused |");
       System.out.println("| --- | --- | --- | --- | --- | --- |");
       rows.forEach(r -> System.out.println(r.row()));
