@@ -199,6 +199,14 @@ public final class Cluster implements AutoCloseable {
    * backend share one {@link ConnectionBudget} of {@code pool.max_size} connections.
    */
   public BackendPool pool(Backend backend, String variant) {
+    // looked up on every request: plain gets first, so the common case allocates no lambda
+    Map<String, BackendPool> byVariant = pools.get(backend);
+    if (byVariant != null) {
+      BackendPool pool = byVariant.get(variant);
+      if (pool != null) {
+        return pool;
+      }
+    }
     ConnectionBudget budget = budget(backend);
     return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
         .computeIfAbsent(variant, v -> new BackendPool(backend, v, poolConfigFor(v), config.health(),
