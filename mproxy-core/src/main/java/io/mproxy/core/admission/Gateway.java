@@ -184,8 +184,18 @@ public final class Gateway {
     callback.admitted(ticket);
   }
 
-  /** Refuses a ticket RU admission had granted: refunds its estimate, then refuses as usual. */
+  /**
+   * Refuses a ticket RU admission had granted: refunds its estimate, then refuses as usual. The
+   * gate sheds (CoDel, full queue) for a group in {@code mode: shadow} are only counted: the ticket
+   * goes on outside the gate's slots, as a shadow group's RU refusals do.
+   */
   private void shed(Ticket ticket, AdmissionCallback callback, ShedReason reason, long retryAfterMs) {
+    ResourceGroup group = ticket.groupState();
+    if (group.config().mode() == ResourceGroupConfig.Mode.SHADOW) {
+      wouldRefuse(ticket.request(), group, reason);
+      admitted(ticket, callback);
+      return;
+    }
     ticket.cancel();
     callback.refused(refuse(ticket.request(), ticket.groupState(), ticket.origin(), reason, retryAfterMs, null));
   }

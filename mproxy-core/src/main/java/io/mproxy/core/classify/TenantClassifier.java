@@ -28,7 +28,7 @@ public final class TenantClassifier {
       if (matches(r, t)) {
         ResourceGroupConfig g = config.group(r.group());
         Priority p = r.priority() != null ? r.priority() : g.priority();
-        return new Classification(g.name(), p, r.allowHints(), i);
+        return new Classification(g.name(), p, r.allowHints(), i, r.hintsShadow());
       }
     }
     ResourceGroupConfig d = config.group(ResourceGroupConfig.DEFAULT_GROUP);

@@ -10,7 +10,9 @@ import java.util.function.Predicate;
  * Decides what a request's hints change: nothing unless the tenant's rule has
  * {@code allow_hints}; then a priority overrides the classification's, a group that exists
  * replaces the classified group (an unknown one is ignored), and {@code timeout_ms} sets the
- * request's deadline from its arrival. Pure: the caller counts the result.
+ * request's deadline from its arrival. A tenant whose hints are in shadow keeps its
+ * classification and no deadline; the result says whether the hint would have applied. Pure: the
+ * caller counts the result.
  */
 public final class HintPolicy {
 
@@ -21,7 +23,9 @@ public final class HintPolicy {
     /** At least part of the hint changed how the request is handled. */
     APPLIED,
     /** The hint was present but not honoured (tenant without allow_hints, or nothing usable). */
-    IGNORED;
+    IGNORED,
+    /** The tenant's hints are in shadow ({@code allow_hints: shadow}): it would have applied. */
+    SHADOW;
 
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -46,6 +50,11 @@ public final class HintPolicy {
     }
     if (!c.allowHints() || !h.present()) {
       return new Decision(c, Result.IGNORED);
+    }
+    if (c.hintsShadow()) {
+      boolean would = h.group() != null && groupExists.test(h.group()) || h.priority() != null
+          || h.timeoutMs() > 0;
+      return new Decision(c, would ? Result.SHADOW : Result.IGNORED);
     }
     boolean changed = false;
     String group = c.group();

@@ -143,6 +143,25 @@ class QosGatewayTest {
   }
 
   @Test
+  void aShadowGroupsGateShedsAreCountedAndItsRequestsGoOn() {
+    // the same full queue as above, but the group is in shadow mode: nothing is refused
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 1, 1_000)), unlimited("g", Mode.SHADOW));
+    ResourceGroup g = gw.groups().get("g");
+    assertNotNull(admit(gw, "g", Priority.NORMAL).ticket());
+    assertTrue(admit(gw, "g", Priority.NORMAL).answers.isEmpty(), "queued");
+    Answer third = admit(gw, "g", Priority.HIGH);
+    assertNull(third.refusal(), "a shadow group is not refused by the gate");
+    assertNotNull(third.ticket(), "it goes on outside the gate's slots");
+    assertEquals(1, gw.gateInflight(), "and does not take a slot");
+    assertEquals(0, telemetry.shed.size());
+    assertEquals(1, telemetry.wouldShed.size());
+    assertEquals(ShedReason.QUEUE_FULL, telemetry.wouldShed.get(0).reason());
+    assertEquals(1, g.wouldRejectTotal());
+    third.ticket().complete(Outcome.OK, 0);
+    assertEquals(1, gw.gateInflight(), "its end frees no slot it never held");
+  }
+
+  @Test
   void codelShedsLowHeadsThatStayAboveTargetButNeverTheHighQueue() {
     Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 1, 1_000, 10_000)), unlimited("g", Mode.ENFORCE));
     Answer holder = admit(gw, "g", Priority.NORMAL);

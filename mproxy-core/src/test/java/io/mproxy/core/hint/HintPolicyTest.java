@@ -42,6 +42,18 @@ class HintPolicyTest {
   }
 
   @Test
+  void inShadowAHintIsCountedAsWouldApplyAndChangesNothing() {
+    Request r = request("/* mproxy: priority=low group=batch timeout_ms=300 */ SELECT 1");
+    Classification c = new Classification("default", Priority.HIGH, true, 0, true);
+    HintPolicy.Decision d = HintPolicy.apply(r, c, GROUPS::contains);
+    assertEquals(HintPolicy.Result.SHADOW, d.result());
+    assertEquals(c, d.classification());
+    assertEquals(0, r.deadlineNanos(), "no deadline in shadow");
+    Request useless = request("/* mproxy: group=nope */ SELECT 1");
+    assertEquals(HintPolicy.Result.IGNORED, HintPolicy.apply(useless, c, GROUPS::contains).result());
+  }
+
+  @Test
   void anUnknownGroupIsIgnoredButTheRestApplies() {
     Request r = request("/* mproxy: group=nope priority=high */ SELECT 1");
     HintPolicy.Decision d = HintPolicy.apply(r, new Classification("default", Priority.LOW, true, 0), GROUPS::contains);

@@ -55,11 +55,12 @@ final class TenantBinder {
     Optional<String> group = t.has("group")
         ? t.requiredString("group", "the name of a resource group") : Optional.empty();
     Priority priority = t.choice("priority", Priority.class).orElse(null);
-    boolean allowHints = t.bool("allow_hints", false);
+    String hints = t.oneOf("allow_hints", List.of("true", "false", "shadow")).orElse("false");
     t.rejectUnknownKeys();
 
     TenantRule rule = new TenantRule(listener, user, database, application,
-        group.orElse(ResourceGroupConfig.DEFAULT_GROUP), priority, allowHints);
+        group.orElse(ResourceGroupConfig.DEFAULT_GROUP), priority, !hints.equals("false"),
+        hints.equals("shadow"));
     Mark groupMark = group.isPresent() ? t.valueMark("group") : null;
     Mark listenerMark = listener != null ? match.get().valueMark("listener") : null;
     return new Bound(rule, groupMark, listenerMark);

@@ -447,7 +447,7 @@ class ConfigValidationTest {
           "t.yaml:7:34: group: 'nope' is not defined (defined: batch, default)",
           "t.yaml:8:26: listener: 'web' is not defined (defined: a)",
           "t.yaml:9:37: priority: 'top' (expected one of: high, normal, low)",
-          "t.yaml:9:55: allow_hints: 'sure' (expected: true or false)",
+          "t.yaml:9:55: allow_hints: 'sure' (expected one of: true, false, shadow)",
           "t.yaml:10:16: unknown key 'host' (expected one of: listener, user, database, application)"),
           problems("""
           listeners:
