@@ -118,7 +118,8 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     switch (frame.opcode()) {
       case CqlOpcode.OPTIONS -> {
         frame.release();
-        write(CqlMessages.supported(ctx.alloc(), version, frame.stream(), connector().cqlVersion()));
+        write(CqlMessages.supported(ctx.alloc(), version, frame.stream(), connector().cqlVersion(),
+            CassandraProtocolAdapter.offersLz4(listener.config())));
       }
       case CqlOpcode.STARTUP -> startup(frame);
       case CqlOpcode.AUTH_RESPONSE -> authResponse(frame);
@@ -173,10 +174,15 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       frame.release();
     }
     String compression = options.get("COMPRESSION");
+    boolean lz4 = false;
     if (compression != null && !compression.isEmpty()) {
-      protocolError(stream, "Unknown compression algorithm: " + compression
-          + " (mproxy does not compress; configure the driver without compression)");
-      return;
+      if (!CqlMessages.LZ4.equalsIgnoreCase(compression) || !CassandraProtocolAdapter.offersLz4(listener.config())) {
+        protocolError(stream, "Unknown compression algorithm: " + compression + " (mproxy offers "
+            + (CassandraProtocolAdapter.offersLz4(listener.config()) ? "lz4 only" : "no compression on this listener")
+            + ")");
+        return;
+      }
+      lz4 = true;
     }
     application = options.get("APPLICATION_NAME");
     if (listener.config().auth().terminates()) {
@@ -187,9 +193,14 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       write(CqlMessages.ready(version, stream));
     }
     identityChanged();
+    // the answer to STARTUP travels as it is; everything after it compressed (v4 bodies or v5 segments)
+    CqlFrameDecoder decoder = ctx.pipeline().get(CqlFrameDecoder.class);
+    CqlFrameEncoder encoder = ctx.pipeline().get(CqlFrameEncoder.class);
+    decoder.compression(lz4);
+    encoder.compression(lz4);
     if (version >= 5) {
-      ctx.pipeline().get(CqlFrameDecoder.class).switchToSegments();
-      ctx.pipeline().get(CqlFrameEncoder.class).switchToSegments();
+      decoder.switchToSegments();
+      encoder.switchToSegments();
     }
   }
 
