@@ -575,17 +575,24 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     if (deadline == 0) {
       return;
     }
-    long delay = Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime());
+    long left = deadline - listener.clock().nanoTime();
+    if (left <= 0) {
+      timeOut(p); // spent its time in the admission queue: not sent at all (dispatch sees timedOut)
+      return;
+    }
     p.timer = scheduler.schedule(() -> {
       p.timer = null;
-      if (p.timedOut || p.ticket.ended() || closed) {
-        return;
-      }
-      p.timedOut = true;
-      listener.gateway().telemetry().hintTimeout(p.ticket.group());
-      write(CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.SERVER_ERROR,
-          timeoutMessage(p)));
-    }, delay);
+      timeOut(p);
+    }, left);
+  }
+
+  private void timeOut(Pending p) {
+    if (p.timedOut || p.ticket.ended() || closed) {
+      return;
+    }
+    p.timedOut = true;
+    listener.gateway().telemetry().hintTimeout(p.ticket.group());
+    write(CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.SERVER_ERROR, timeoutMessage(p)));
   }
 
   static String timeoutMessage(String group, long timeoutMs) {

@@ -107,13 +107,18 @@ class CqlQosTest {
 
   /**
    * max_inflight 2: the flood keeps 40 scans in flight, so LOW requests wait behind ~20 others
-   * (far above the 50 ms target) while the one HIGH client waits at most for a running scan and
-   * gets the freed slot first. The flood's group is NORMAL; its statements are LOW by hint.
+   * while the one HIGH client waits at most for a running scan and gets the freed slot first.
+   * CoDel's target is set from the scan's own median latency on this machine now (4x it), so
+   * LOW's wait (~20 scans) is far above it and HIGH's (at most one scan) below it, however loaded
+   * the machine is; the interval (10x target) outlasts the drain of the queue once LOW is shed, so
+   * CoDel does not climb to HIGH. The flood's group is NORMAL; its statements are LOW by hint.
    */
   @Test
   void aLowFloodIsShedWithOverloadedWhileHighIsServed() throws Exception {
-    ProxyFixture proxy = proxy("", "codel: { target_ms: 50, interval_ms: 200, max_inflight: 2, max_queued: 10000,"
-        + " max_wait_ms: 20000 }\n"
+    long scanMs = medianScanMillis();
+    long targetMs = Math.max(20, 4 * scanMs);
+    ProxyFixture proxy = proxy("", "codel: { target_ms: " + targetMs + ", interval_ms: " + 10 * targetMs
+        + ", max_inflight: 2, max_queued: 10000, max_wait_ms: 60000 }\n"
         + "resource_groups:\n"
         + "  default: { ru_per_sec: 1000000, burst: 1000000 }\n"
         + "  flood: { ru_per_sec: 1000000, burst: 1000000, priority: normal }\n"
@@ -164,6 +169,22 @@ class CqlQosTest {
     assertEquals(count(lowOutcomes, "ok") + count(lowOutcomes, "overloaded"),
         lowOutcomes.values().stream().mapToInt(AtomicInteger::get).sum(),
         "LOW refusals are all Overloaded with reason=codel or queue_full: " + lowOutcomes);
+  }
+
+  /** The median time of one scan through a proxy without QoS limits (11 runs after a warm-up). */
+  private long medianScanMillis() throws Exception {
+    ProxyFixture plain = proxy("", "");
+    CqlSession s = session(plain, CassandraProxy.USER);
+    count(s, SCAN);
+    long[] ms = new long[11];
+    for (int i = 0; i < ms.length; i++) {
+      long t0 = System.nanoTime();
+      count(s, SCAN);
+      ms[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    }
+    java.util.Arrays.sort(ms);
+    System.out.printf("CqlQosTest: median scan %d ms (min %d, max %d)%n", ms[5], ms[0], ms[10]);
+    return ms[5];
   }
 
   private static int count(Map<String, AtomicInteger> outcomes, String key) {
