@@ -145,6 +145,11 @@ public final class CassandraServer {
         return -1;
     }
 
+    /** The node JVM's process id (for CPU accounting from /proc). */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isRunning() {
         return process.isAlive();
     }

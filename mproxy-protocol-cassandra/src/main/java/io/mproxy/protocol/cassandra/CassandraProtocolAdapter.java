@@ -1,24 +1,65 @@
 package io.mproxy.protocol.cassandra;
 
 import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
 import io.netty.channel.Channel;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The Cassandra CQL native protocol (v4 and v5) for mproxy: many client connections multiplexed
  * over a few shared backend connections per protocol version and keyspace, with stream ids
  * remapped, authentication terminated at the proxy and the topology tables rewritten so drivers
- * see only the proxy.
+ * see only the proxy. LZ4 compression is negotiated per side: clients choose it in STARTUP
+ * (listener option {@code compression}, default {@code lz4} offered), the proxy asks the backends
+ * for it when the cluster says {@code compression: lz4}; snappy is refused.
  */
 public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public String protocol() {
     return "cassandra";
+  }
+
+  /** Listener option: what compression clients may ask for ({@code lz4}, the default, or {@code none}). */
+  static final String COMPRESSION = "compression";
+  private static final Set<String> COMPRESSIONS = Set.of("none", CqlMessages.LZ4);
+
+  @Override
+  public Set<String> listenerOptionKeys() {
+    return Set.of(COMPRESSION);
+  }
+
+  @Override
+  public Set<String> clusterOptionKeys() {
+    return Set.of(CqlBackendConnector.COMPRESSION);
+  }
+
+  @Override
+  public List<String> validate(ListenerConfig listener) {
+    return compressionProblems(listener.options().get(COMPRESSION));
+  }
+
+  @Override
+  public List<String> validate(ClusterConfig cluster) {
+    return compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION));
+  }
+
+  private static List<String> compressionProblems(Object value) {
+    if (value == null || COMPRESSIONS.contains(value)) {
+      return List.of();
+    }
+    return List.of(COMPRESSION + ": " + value + " (expected: lz4 or none; snappy is not supported)");
+  }
+
+  /** Whether the listener lets clients ask for LZ4 (it does unless {@code compression: none}). */
+  static boolean offersLz4(ListenerConfig listener) {
+    return !"none".equals(listener.options().get(COMPRESSION));
   }
 
   @Override

@@ -14,8 +14,10 @@ import io.netty.util.concurrent.Promise;
 
 /**
  * Opens CQL backend connections: installs the codec and the stream multiplexer, then runs the
- * start-up in the variant's protocol version: STARTUP, SASL PLAIN with the cluster's credentials
- * when the server asks (PasswordAuthenticator), the switch to v5 segments, and {@code USE} of
+ * start-up in the variant's protocol version: STARTUP (asking for LZ4 when the cluster's
+ * {@code compression: lz4} says so, whatever the clients chose: frames are decompressed at the
+ * proxy and compressed again per side), SASL PLAIN with the cluster's credentials when the server
+ * asks (PasswordAuthenticator), the switch to v5 segments, and {@code USE} of
  * the variant's keyspace. Also holds the cluster-wide prepared statement registry and the
  * backend's CQL version for the proxy's own SUPPORTED answers.
  */
@@ -27,13 +29,23 @@ final class CqlBackendConnector implements BackendConnector {
   /** Keyspaces with their own pools, per cluster: clients cannot make the proxy open pools without end. */
   static final int MAX_KEYSPACES = 1_024;
 
+  /** Cluster option: the compression mproxy asks the backends for ({@code none} or {@code lz4}). */
+  static final String COMPRESSION = "compression";
+
   private final Credentials credentials;
+  private final boolean lz4;
   private final PreparedStatements prepared = new PreparedStatements(PREPARED_CAPACITY);
   private final java.util.Set<String> keyspaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String cqlVersion = "3.4.7";
 
   CqlBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
+    this.lz4 = CqlMessages.LZ4.equals(cluster.options().get(COMPRESSION));
+  }
+
+  /** Whether backend connections are LZ4-compressed. */
+  boolean compresses() {
+    return lz4;
   }
 
   PreparedStatements prepared() {
@@ -74,26 +86,23 @@ final class CqlBackendConnector implements BackendConnector {
     CqlVariant variant = CqlVariant.parse(connection.variant());
     Channel ch = connection.channel();
     int version = variant.version();
-    handler.send(CqlMessages.startup(ch.alloc(), version, 0), new Step(ready) {
+    if (lz4) {
+      handler.expectCompressedResponses();
+    }
+    handler.send(CqlMessages.startup(ch.alloc(), version, 0, lz4), new Step(ready) {
       @Override
       void answered(CqlFrame frame) {
         if (frame.opcode() == CqlOpcode.READY) {
-          segmentsIfV5(handler, version);
+          handler.started(version, lz4);
           useKeyspace(handler, ch, variant, ready);
         } else if (frame.opcode() == CqlOpcode.AUTHENTICATE) {
-          segmentsIfV5(handler, version);
+          handler.started(version, lz4);
           authenticate(handler, ch, variant, ready);
         } else {
           fail(frame, "STARTUP");
         }
       }
     });
-  }
-
-  private static void segmentsIfV5(CqlBackendHandler handler, int version) {
-    if (version >= 5) {
-      handler.switchToSegments();
-    }
   }
 
   private void authenticate(CqlBackendHandler handler, Channel ch, CqlVariant variant, Promise<Void> ready) {

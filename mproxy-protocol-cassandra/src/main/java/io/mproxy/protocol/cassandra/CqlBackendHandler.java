@@ -48,10 +48,24 @@ final class CqlBackendHandler extends ChannelInboundHandlerAdapter {
     return streams.inUse();
   }
 
-  /** After the answer to STARTUP on a v5 connection: both directions use segments. */
-  void switchToSegments() {
-    ctx.pipeline().get(CqlFrameDecoder.class).switchToSegments();
-    ctx.pipeline().get(CqlFrameEncoder.class).switchToSegments();
+  /**
+   * After the answer to STARTUP: requests are LZ4-compressed from now on when {@code lz4}, and
+   * on a v5 connection both directions use segments (compressed ones with {@code lz4}).
+   */
+  void started(int version, boolean lz4) {
+    CqlFrameDecoder decoder = ctx.pipeline().get(CqlFrameDecoder.class);
+    CqlFrameEncoder encoder = ctx.pipeline().get(CqlFrameEncoder.class);
+    decoder.compression(lz4);
+    encoder.compression(lz4);
+    if (version >= 5) {
+      decoder.switchToSegments();
+      encoder.switchToSegments();
+    }
+  }
+
+  /** Before a STARTUP asking for LZ4: its answer and every later v4 frame may come compressed. */
+  void expectCompressedResponses() {
+    ctx.pipeline().get(CqlFrameDecoder.class).compression(true);
   }
 
   private void doSend(CqlFrame frame, ResponseSink sink) {

@@ -24,6 +24,8 @@ final class CqlMessages {
 
   static final String PASSWORD_AUTHENTICATOR = "org.apache.cassandra.auth.PasswordAuthenticator";
   static final String CQL_VERSION = "3.0.0";
+  /** The one compression mproxy speaks, as STARTUP and SUPPORTED spell it. */
+  static final String LZ4 = "lz4";
 
   static final int RESULT_VOID = 1;
   static final int RESULT_ROWS = 2;
@@ -62,20 +64,25 @@ final class CqlMessages {
     return response(version, stream, CqlOpcode.AUTH_SUCCESS, alloc.buffer(4).writeInt(-1));
   }
 
-  /** SUPPORTED: the versions the proxy speaks, no compression, the backend's CQL version. */
-  static CqlFrame supported(ByteBufAllocator alloc, int version, int stream, String cqlVersion) {
+  /** SUPPORTED: the versions the proxy speaks, lz4 when offered, the backend's CQL version. */
+  static CqlFrame supported(ByteBufAllocator alloc, int version, int stream, String cqlVersion, boolean lz4) {
     Map<String, List<String>> options = new LinkedHashMap<>();
     options.put("PROTOCOL_VERSIONS", List.of("4/v4", "5/v5"));
-    options.put("COMPRESSION", List.of());
+    options.put("COMPRESSION", lz4 ? List.of(LZ4) : List.of());
     options.put("CQL_VERSION", List.of(cqlVersion));
     return response(version, stream, CqlOpcode.SUPPORTED, CqlWire.writeStringMultimap(alloc.buffer(), options));
   }
 
-  static CqlFrame startup(ByteBufAllocator alloc, int version, int stream) {
+  /** STARTUP with the CQL version and, when {@code lz4}, {@code COMPRESSION: lz4}. */
+  static CqlFrame startup(ByteBufAllocator alloc, int version, int stream, boolean lz4) {
     ByteBuf body = alloc.buffer();
-    body.writeShort(1);
+    body.writeShort(lz4 ? 2 : 1);
     CqlWire.writeString(body, "CQL_VERSION");
     CqlWire.writeString(body, CQL_VERSION);
+    if (lz4) {
+      CqlWire.writeString(body, "COMPRESSION");
+      CqlWire.writeString(body, LZ4);
+    }
     return request(version, stream, CqlOpcode.STARTUP, body);
   }
 

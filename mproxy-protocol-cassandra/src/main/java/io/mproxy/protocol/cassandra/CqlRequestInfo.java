@@ -1,6 +1,9 @@
 package io.mproxy.protocol.cassandra;
 
+import io.mproxy.core.hint.HintParser;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.request.RequestKind;
+import io.mproxy.core.sql.SqlDialect;
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlOpcode;
 import io.mproxy.protocol.cassandra.codec.CqlWire;
@@ -13,23 +16,40 @@ import java.util.Set;
  * consuming it: the statement (for text), the prepared id (EXECUTE), the kind and fingerprint.
  * EXECUTE takes kind and fingerprint of the statement the proxy saw prepared; an id it never saw
  * is metered as a read with the id as fingerprint.
+ *
+ * <p>Hints: the leading {@code /* mproxy: … *}{@code /} or {@code /*+ RESOURCE_GROUP(x) *}{@code /}
+ * comments of a QUERY's or PREPARE's text, of the prepared text for every EXECUTE of its id, of
+ * the first statement of a BATCH that has any; or the custom payload's {@code mproxy} entry
+ * ({@code k=v} text), which wins over comments when present.
  */
 record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlStatement statement,
-    String query, byte[] preparedId, String keyspace) {
+    String query, byte[] preparedId, String keyspace, QueryHints hints) {
 
   private static final int MAX_BATCH_FINGERPRINT = 1024;
+  /** The custom payload key whose value is hint text ({@code priority=low timeout_ms=500}). */
+  static final String PAYLOAD_KEY = "mproxy";
 
   /** @throws RuntimeException (codec exception or index out of bounds) when the body is malformed */
   static CqlRequestInfo of(CqlFrame frame, PreparedStatements prepared) {
     ByteBuf b = frame.body().duplicate();
+    QueryHints payloadHints = QueryHints.NONE;
     if ((frame.flags() & CqlFrame.FLAG_CUSTOM_PAYLOAD) != 0) {
-      CqlWire.skipBytesMap(b);
+      String text = CqlWire.readBytesMapText(b, PAYLOAD_KEY);
+      if (text != null) {
+        payloadHints = HintParser.fromDirective(text, false);
+      }
     }
+    CqlRequestInfo info = statement(frame, b, prepared);
+    return payloadHints == QueryHints.NONE ? info : info.withHints(payloadHints);
+  }
+
+  private static CqlRequestInfo statement(CqlFrame frame, ByteBuf b, PreparedStatements prepared) {
     switch (frame.opcode()) {
       case CqlOpcode.QUERY: {
         String q = CqlWire.readLongString(b);
         CqlStatement s = CqlStatement.of(q);
-        return new CqlRequestInfo(s.verb().isEmpty() ? "QUERY" : s.verb(), s.kind(), s.fingerprint(), s, q, null, null);
+        return new CqlRequestInfo(s.verb().isEmpty() ? "QUERY" : s.verb(), s.kind(), s.fingerprint(), s, q, null, null,
+            hintsOf(q));
       }
       case CqlOpcode.PREPARE: {
         String q = CqlWire.readLongString(b);
@@ -38,17 +58,19 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
         if (frame.version() >= 5 && b.readableBytes() >= 4 && (b.readInt() & 0x01) != 0) {
           keyspace = CqlWire.readString(b);
         }
-        return new CqlRequestInfo("PREPARE", RequestKind.READ, "PREPARE " + s.fingerprint(), s, q, null, keyspace);
+        return new CqlRequestInfo("PREPARE", RequestKind.READ, "PREPARE " + s.fingerprint(), s, q, null, keyspace,
+            hintsOf(q));
       }
       case CqlOpcode.EXECUTE: {
         byte[] id = CqlWire.readShortBytes(b);
         PreparedStatements.Entry e = prepared.get(id);
         if (e == null) {
-          return new CqlRequestInfo("EXECUTE", RequestKind.READ, "EXECUTE " + hex(id), null, null, id, null);
+          return new CqlRequestInfo("EXECUTE", RequestKind.READ, "EXECUTE " + hex(id), null, null, id, null,
+              QueryHints.NONE);
         }
         CqlStatement s = CqlStatement.of(e.query());
         return new CqlRequestInfo(s.verb().isEmpty() ? "EXECUTE" : s.verb(), s.kind(), s.fingerprint(), s, e.query(), id,
-            null);
+            null, e.hints());
       }
       case CqlOpcode.BATCH:
         return batch(b, frame.version(), prepared);
@@ -57,18 +79,36 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
     }
   }
 
+  /** The same request with other hints (the custom payload's win over the statement text's). */
+  CqlRequestInfo withHints(QueryHints h) {
+    return new CqlRequestInfo(command, kind, fingerprint, statement, query, preparedId, keyspace, h);
+  }
+
+  /** The hints in the comments before a statement's first token (CQL comments as SQL's). */
+  static QueryHints hintsOf(String cql) {
+    return HintParser.fromSql(SqlDialect.POSTGRES, cql);
+  }
+
   private static CqlRequestInfo batch(ByteBuf b, int version, PreparedStatements prepared) {
     b.readUnsignedByte(); // LOGGED, UNLOGGED or COUNTER
     int n = b.readUnsignedShort();
     Set<String> shapes = new LinkedHashSet<>();
+    QueryHints hints = QueryHints.NONE;
     for (int i = 0; i < n; i++) {
       int kind = b.readUnsignedByte();
+      QueryHints h;
       if (kind == 0) {
-        shapes.add(CqlStatement.fingerprint(CqlWire.readLongString(b)));
+        String q = CqlWire.readLongString(b);
+        shapes.add(CqlStatement.fingerprint(q));
+        h = hintsOf(q);
       } else {
         byte[] id = CqlWire.readShortBytes(b);
         PreparedStatements.Entry e = prepared.get(id);
         shapes.add(e != null ? CqlStatement.fingerprint(e.query()) : "EXECUTE " + hex(id));
+        h = e != null ? e.hints() : QueryHints.NONE;
+      }
+      if (hints == QueryHints.NONE) {
+        hints = h; // the batch takes the first statement's hints that has any
       }
       int values = b.readUnsignedShort();
       for (int v = 0; v < values; v++) {
@@ -83,7 +123,7 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
       }
       fp.append(fp.length() > 6 ? "; " : "").append(s);
     }
-    return new CqlRequestInfo("BATCH", RequestKind.WRITE, fp.toString(), null, null, null, null);
+    return new CqlRequestInfo("BATCH", RequestKind.WRITE, fp.toString(), null, null, null, null, hints);
   }
 
   static String hex(byte[] id) {

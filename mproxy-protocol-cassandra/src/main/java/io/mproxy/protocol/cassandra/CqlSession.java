@@ -12,9 +12,11 @@ import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.Request;
+import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.Scheduler;
 import io.mproxy.protocol.cassandra.codec.CqlCodecException;
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
@@ -33,6 +35,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,7 +121,8 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     switch (frame.opcode()) {
       case CqlOpcode.OPTIONS -> {
         frame.release();
-        write(CqlMessages.supported(ctx.alloc(), version, frame.stream(), connector().cqlVersion()));
+        write(CqlMessages.supported(ctx.alloc(), version, frame.stream(), connector().cqlVersion(),
+            CassandraProtocolAdapter.offersLz4(listener.config())));
       }
       case CqlOpcode.STARTUP -> startup(frame);
       case CqlOpcode.AUTH_RESPONSE -> authResponse(frame);
@@ -173,10 +177,15 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       frame.release();
     }
     String compression = options.get("COMPRESSION");
+    boolean lz4 = false;
     if (compression != null && !compression.isEmpty()) {
-      protocolError(stream, "Unknown compression algorithm: " + compression
-          + " (mproxy does not compress; configure the driver without compression)");
-      return;
+      if (!CqlMessages.LZ4.equalsIgnoreCase(compression) || !CassandraProtocolAdapter.offersLz4(listener.config())) {
+        protocolError(stream, "Unknown compression algorithm: " + compression + " (mproxy offers "
+            + (CassandraProtocolAdapter.offersLz4(listener.config()) ? "lz4 only" : "no compression on this listener")
+            + ")");
+        return;
+      }
+      lz4 = true;
     }
     application = options.get("APPLICATION_NAME");
     if (listener.config().auth().terminates()) {
@@ -187,9 +196,14 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       write(CqlMessages.ready(version, stream));
     }
     identityChanged();
+    // the answer to STARTUP travels as it is; everything after it compressed (v4 bodies or v5 segments)
+    CqlFrameDecoder decoder = ctx.pipeline().get(CqlFrameDecoder.class);
+    CqlFrameEncoder encoder = ctx.pipeline().get(CqlFrameEncoder.class);
+    decoder.compression(lz4);
+    encoder.compression(lz4);
     if (version >= 5) {
-      ctx.pipeline().get(CqlFrameDecoder.class).switchToSegments();
-      ctx.pipeline().get(CqlFrameEncoder.class).switchToSegments();
+      decoder.switchToSegments();
+      encoder.switchToSegments();
     }
   }
 
@@ -261,6 +275,10 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     final CqlVariant variant;
     Ticket ticket;
     boolean retried;
+    /** The client has its answer: the hinted timeout_ms passed first (the backend's is dropped). */
+    boolean timedOut;
+    /** The hinted timeout_ms timer, cancelled when the request ends first. */
+    Scheduler.Cancellable timer;
 
     Pending(CqlFrame frame, CqlRequestInfo info, CqlVariant variant) {
       this.frame = frame;
@@ -294,7 +312,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     }
     Pending p = new Pending(frame, info, new CqlVariant(version, ks));
     Request request = new Request(identity(), info.kind(), info.command(), info.fingerprint(), frame.size(),
-        listener.clock().nanoTime(), true);
+        listener.clock().nanoTime(), true).hints(info.hints());
     inFlight++;
     inFlightBytes += frame.size();
     if (inFlight >= IN_FLIGHT_HIGH || inFlightBytes >= IN_FLIGHT_BYTES_HIGH) {
@@ -306,6 +324,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
           @Override
           public void admitted(Ticket ticket) {
             p.ticket = ticket;
+            armDeadline(p);
             dispatch(p, null);
           }
 
@@ -319,12 +338,19 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
 
   /** Sends {@code p} to a backend: the chosen one, or {@code on} (a retry after re-preparing). */
   private void dispatch(Pending p, Backend on) {
-    if (closed) {
+    if (closed || p.timedOut) {
       finish(p, null, Outcome.ERROR, 0);
       return;
     }
     Cluster cluster = listener.cluster();
     Backend backend = on != null ? on : cluster.select(p.ticket.request());
+    if (backend == null && cluster.circuitsOpen()) {
+      Refusal refusal = p.ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+          "every backend's circuit is open");
+      finish(p, refusal == null ? null : CqlMessages.error(ctx.alloc(), version, p.frame.stream(),
+          CqlMessages.OVERLOADED, refusal.message()), null, 0);
+      return;
+    }
     if (backend == null) {
       unavailable(p, "no backend of cluster " + cluster.name() + " is available");
       return;
@@ -344,7 +370,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void send(Pending p, PooledConnection conn) {
-    if (closed) {
+    if (closed || p.timedOut) {
       conn.done();
       finish(p, null, Outcome.ERROR, 0);
       return;
@@ -379,7 +405,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void onResponse(Pending p, PooledConnection conn, CqlFrame response) {
-    if (closed) {
+    if (closed || p.timedOut) {
       int size = response.size();
       response.release();
       finish(p, null, Outcome.ERROR, size);
@@ -515,6 +541,17 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
    * {@code outcome} (null: refused, no ticket) and frees the request frame.
    */
   private void finish(Pending p, CqlFrame reply, Outcome outcome, long bytesOut) {
+    if (p.timer != null) {
+      p.timer.cancel();
+      p.timer = null;
+    }
+    if (p.timedOut) {
+      outcome = outcome == null ? null : Outcome.TIMEOUT;
+      if (reply != null) {
+        reply.release(); // the client already has its timeout error
+        reply = null;
+      }
+    }
     if (outcome != null && p.ticket != null) {
       p.ticket.complete(outcome, bytesOut);
     }
@@ -525,6 +562,46 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       write(reply);
     }
     maybeResumeReading();
+  }
+
+  /**
+   * A hinted {@code timeout_ms}: when the deadline passes before the answer, the client gets
+   * Server error {@code mproxy: timeout …} at once. CQL has no way to stop a running request, so
+   * the request stays on its backend stream (the id is freed only when the backend answers); that
+   * late answer is dropped and the ticket ends then, as a timeout, with its real latency.
+   */
+  private void armDeadline(Pending p) {
+    long deadline = p.ticket.request().deadlineNanos();
+    if (deadline == 0) {
+      return;
+    }
+    long left = deadline - listener.clock().nanoTime();
+    if (left <= 0) {
+      timeOut(p); // spent its time in the admission queue: not sent at all (dispatch sees timedOut)
+      return;
+    }
+    p.timer = scheduler.schedule(() -> {
+      p.timer = null;
+      timeOut(p);
+    }, left);
+  }
+
+  private void timeOut(Pending p) {
+    if (p.timedOut || p.ticket.ended() || closed) {
+      return;
+    }
+    p.timedOut = true;
+    listener.gateway().telemetry().hintTimeout(p.ticket.group());
+    write(CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.SERVER_ERROR, timeoutMessage(p)));
+  }
+
+  static String timeoutMessage(String group, long timeoutMs) {
+    return "mproxy: timeout group=" + group + " reason=timeout_ms (timeout_ms=" + timeoutMs
+        + " passed before the backend answered; its answer will be dropped)";
+  }
+
+  private static String timeoutMessage(Pending p) {
+    return timeoutMessage(p.ticket.group(), p.ticket.request().hints().timeoutMs());
   }
 
   // ---------------------------------------------------------------- identity

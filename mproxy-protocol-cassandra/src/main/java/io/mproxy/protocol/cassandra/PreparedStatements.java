@@ -1,5 +1,6 @@
 package io.mproxy.protocol.cassandra;
 
+import io.mproxy.core.hint.QueryHints;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,8 +13,15 @@ import java.util.Map;
  */
 final class PreparedStatements {
 
-  /** One prepared statement: how to prepare it again. */
-  record Entry(String keyspace, String query) {
+  /**
+   * One prepared statement: how to prepare it again, and the hints in its text, which every
+   * EXECUTE of it carries.
+   */
+  record Entry(String keyspace, String query, QueryHints hints) {
+
+    Entry(String keyspace, String query) {
+      this(keyspace, query, CqlRequestInfo.hintsOf(query));
+    }
   }
 
   private final int capacity;

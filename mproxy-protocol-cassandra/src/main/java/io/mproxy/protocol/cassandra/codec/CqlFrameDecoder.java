@@ -14,7 +14,15 @@ import java.util.List;
  * calls {@link #switchToSegments()} at the point the protocol defines): segments of up to
  * 128 KiB - 1 with a 6-byte header (17-bit length, self-contained bit, CRC24) and a CRC32
  * trailer, carrying either whole envelopes (self-contained) or one slice of a larger one.
- * Compressed (LZ4) segments are never negotiated by mproxy, so they are not read.
+ *
+ * <p>LZ4 ({@link #compression(boolean)}, set when STARTUP negotiated it): a v4 frame with the
+ * compression flag has a body of a 4-byte big-endian uncompressed length and an LZ4 block; a v5
+ * connection uses the compressed segment layout (an 8-byte header: 17-bit payload length, 17-bit
+ * uncompressed length, 0 meaning "stored uncompressed", the self-contained bit, CRC24; the CRC32
+ * covers the compressed payload). Frames leave the decoder decompressed and without the flag.
+ * Sizes are checked before anything is decompressed: a v4 body's declared uncompressed length
+ * against {@code maxFrameBytes}, a v5 segment's is at most 128 KiB - 1 by its 17 bits, and the
+ * envelopes inside against {@code maxFrameBytes} as for uncompressed ones.
  *
  * <p>Checks: the direction bit, the version (4 or 5, then always the connection's first one),
  * opcodes valid for the direction, non-negative client stream ids, bodies at most
@@ -35,6 +43,7 @@ public final class CqlFrameDecoder extends ByteToMessageDecoder {
   public static final int MAX_VERSION = 5;
   public static final int MAX_SEGMENT_PAYLOAD = (1 << 17) - 1;
   static final int SEGMENT_HEADER_BYTES = 6;
+  static final int LZ4_SEGMENT_HEADER_BYTES = 8;
   static final int SEGMENT_TRAILER_BYTES = 4;
   static final String SUPPORTED = "4/v4, 5/v5";
 
@@ -42,6 +51,7 @@ public final class CqlFrameDecoder extends ByteToMessageDecoder {
   private final int maxFrameBytes;
   private State state = State.LEGACY;
   private int version;
+  private boolean lz4;
   /** The part of an envelope that spans segments, gathered so far; null when none. */
   private ByteBuf spanning;
 
@@ -59,6 +69,18 @@ public final class CqlFrameDecoder extends ByteToMessageDecoder {
     if (state == State.LEGACY) {
       state = State.SEGMENTS;
     }
+  }
+
+  /**
+   * Whether LZ4 is in use from the next byte on: v4 frames may carry the compression flag, and
+   * v5 segments (after {@link #switchToSegments()}) use the compressed layout.
+   */
+  public void compression(boolean on) {
+    lz4 = on;
+  }
+
+  public boolean compression() {
+    return lz4;
   }
 
   public State state() {
@@ -107,9 +129,13 @@ public final class CqlFrameDecoder extends ByteToMessageDecoder {
       return;
     }
     if ((in.getUnsignedByte(start + 1) & CqlFrame.FLAG_COMPRESSION) != 0) {
-      throw new CqlCodecException("compressed frame on a connection without compression", v, stream);
+      if (!lz4) {
+        throw new CqlCodecException("compressed frame on a connection without compression", v, stream);
+      }
+      out.add(decompressedFrameAt(in, start, stream, length));
+    } else {
+      out.add(frameAt(in, start, stream, length));
     }
-    out.add(frameAt(in, start, stream, length));
     in.skipBytes(CqlFrame.HEADER_BYTES + length);
     if (version == 0) {
       version = v;
@@ -160,40 +186,82 @@ public final class CqlFrameDecoder extends ByteToMessageDecoder {
 
   private CqlFrame frameAt(ByteBuf in, int start, int stream, int length) {
     int first = in.getUnsignedByte(start);
-    return new CqlFrame(first & 0x7F, (first & 0x80) != 0, in.getUnsignedByte(start + 1), stream,
+    int flags = in.getUnsignedByte(start + 1);
+    if (state == State.SEGMENTS) {
+      // v5 compresses segments, not envelopes; the Java driver still flags its envelopes when
+      // compression is on: the flag means nothing here and must not travel on to the other side
+      flags &= ~CqlFrame.FLAG_COMPRESSION;
+    }
+    return new CqlFrame(first & 0x7F, (first & 0x80) != 0, flags, stream,
         in.getUnsignedByte(start + 4), in.retainedSlice(start + CqlFrame.HEADER_BYTES, length));
+  }
+
+  /** A v4 frame whose body is [uncompressed length][LZ4 block]: the limit is checked first. */
+  private CqlFrame decompressedFrameAt(ByteBuf in, int start, int stream, int length) {
+    int first = in.getUnsignedByte(start);
+    int v = first & 0x7F;
+    if (length < 4) {
+      throw new CqlCodecException("compressed frame body shorter than its length prefix", v, stream);
+    }
+    int body = start + CqlFrame.HEADER_BYTES;
+    long uncompressed = in.getUnsignedInt(body);
+    if (uncompressed > maxFrameBytes) {
+      throw new CqlCodecException("Request is too big: uncompressed length " + uncompressed
+          + " exceeds maximum allowed length " + maxFrameBytes, v, stream);
+    }
+    ByteBuf plain = Lz4.decompress(in.alloc(), in, body + 4, length - 4, (int) uncompressed, v, stream);
+    return new CqlFrame(v, (first & 0x80) != 0, in.getUnsignedByte(start + 1) & ~CqlFrame.FLAG_COMPRESSION,
+        stream, in.getUnsignedByte(start + 4), plain);
   }
 
   // ------------------------------------------------------------------ v5 segments
 
   private void decodeSegment(ByteBuf in, List<Object> out) {
-    while (in.readableBytes() >= SEGMENT_HEADER_BYTES) {
+    int headerBytes = lz4 ? LZ4_SEGMENT_HEADER_BYTES : SEGMENT_HEADER_BYTES;
+    int dataBytes = headerBytes - 3;
+    while (in.readableBytes() >= headerBytes) {
       int start = in.readerIndex();
-      int header = in.getUnsignedMediumLE(start);
-      int crc24 = in.getUnsignedMediumLE(start + 3);
-      if (Crc.crc24(in, start, 3) != crc24) {
+      long header = lz4
+          ? in.getUnsignedIntLE(start) | (long) in.getUnsignedByte(start + 4) << 32
+          : in.getUnsignedMediumLE(start);
+      int crc24 = in.getUnsignedMediumLE(start + dataBytes);
+      if (Crc.crc24(in, start, dataBytes) != crc24) {
         throw new CqlCodecException("segment header CRC24 mismatch", version, 0);
       }
-      int length = header & MAX_SEGMENT_PAYLOAD;
-      boolean selfContained = (header & (1 << 17)) != 0;
-      int total = SEGMENT_HEADER_BYTES + length + SEGMENT_TRAILER_BYTES;
+      int length = (int) header & MAX_SEGMENT_PAYLOAD;
+      int uncompressed = lz4 ? (int) (header >>> 17) & MAX_SEGMENT_PAYLOAD : 0;
+      boolean selfContained = (header >>> (lz4 ? 34 : 17) & 1) != 0;
+      int total = headerBytes + length + SEGMENT_TRAILER_BYTES;
       if (in.readableBytes() < total) {
         return;
       }
-      int payload = start + SEGMENT_HEADER_BYTES;
+      int payload = start + headerBytes;
       int crc32 = in.getIntLE(payload + length);
       if (Crc.crc32(in, payload, length) != crc32) {
         throw new CqlCodecException("segment payload CRC32 mismatch", version, 0);
       }
-      if (selfContained) {
-        if (spanning != null) {
-          throw new CqlCodecException("self-contained segment inside a spanning envelope", version, 0);
-        }
-        envelopes(in, payload, length, out);
+      if (uncompressed == 0) {
+        segmentPayload(in, payload, length, selfContained, out);
       } else {
-        gather(in, payload, length, out);
+        ByteBuf plain = Lz4.decompress(in.alloc(), in, payload, length, uncompressed, version, 0);
+        try {
+          segmentPayload(plain, 0, uncompressed, selfContained, out);
+        } finally {
+          plain.release();
+        }
       }
       in.readerIndex(start + total);
+    }
+  }
+
+  private void segmentPayload(ByteBuf in, int from, int length, boolean selfContained, List<Object> out) {
+    if (selfContained) {
+      if (spanning != null) {
+        throw new CqlCodecException("self-contained segment inside a spanning envelope", version, 0);
+      }
+      envelopes(in, from, length, out);
+    } else {
+      gather(in, from, length, out);
     }
   }
 

@@ -88,6 +88,28 @@ public final class CqlWire {
     }
   }
 
+  /**
+   * Reads a [bytes map] (custom payload) and returns the value of {@code key} as UTF-8 text, or
+   * null when the map has no such key (or its value is null).
+   */
+  public static String readBytesMapText(ByteBuf b, String key) {
+    int n = need(b, 2).readUnsignedShort();
+    String found = null;
+    for (int i = 0; i < n; i++) {
+      String k = readString(b);
+      int len = need(b, 4).readInt();
+      if (len < 0) {
+        continue;
+      }
+      need(b, len);
+      if (found == null && k.equals(key)) {
+        found = b.toString(b.readerIndex(), len, StandardCharsets.UTF_8);
+      }
+      b.skipBytes(len);
+    }
+    return found;
+  }
+
   public static ByteBuf writeString(ByteBuf b, String s) {
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
     return b.writeShort(bytes.length).writeBytes(bytes);

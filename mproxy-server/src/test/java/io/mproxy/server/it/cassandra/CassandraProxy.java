@@ -29,6 +29,15 @@ final class CassandraProxy {
 
   /** Starts the proxy; {@code tail} is extra top-level YAML (resource_groups:, tenants:). */
   static ProxyFixture start(CassandraServer node, int maxSize, String extraUsers, String tail) throws Exception {
+    return start(node, maxSize, extraUsers, "", tail);
+  }
+
+  /**
+   * As above; {@code clusterExtra} is more YAML inside the cluster, each line indented by four
+   * spaces (e.g. {@code "    compression: lz4\n"}).
+   */
+  static ProxyFixture start(CassandraServer node, int maxSize, String extraUsers, String clusterExtra, String tail)
+      throws Exception {
     String yaml = "server: { watch_config: false, shutdown_grace_ms: 5000 }\n"
         + "admin: { bind: 127.0.0.1:0 }\n"
         + "listeners:\n"
@@ -47,6 +56,7 @@ final class CassandraProxy {
         + "      - { address: " + node.address() + ", role: primary }\n"
         + "    pool: { mode: multiplex, min_idle: 1, max_size: " + maxSize + ", acquire_timeout_ms: 20000 }\n"
         + "    health: { interval_ms: 1000, timeout_ms: 5000, retry_base_ms: 100, retry_max_ms: 1000 }\n"
+        + clusterExtra
         + tail;
     return ProxyFixture.startYaml(yaml, LISTENER);
   }
@@ -59,6 +69,12 @@ final class CassandraProxy {
   /** As above; {@code schemaMetadata} false keeps the driver from reading the schema tables. */
   static CqlSession session(ProxyFixture proxy, String user, String password, String version, String keyspace,
       boolean schemaMetadata) {
+    return session(proxy, user, password, version, keyspace, schemaMetadata, null);
+  }
+
+  /** As above; {@code compression} is the driver's {@code advanced.protocol.compression} (null: none). */
+  static CqlSession session(ProxyFixture proxy, String user, String password, String version, String keyspace,
+      boolean schemaMetadata, String compression) {
     ProgrammaticDriverConfigLoaderBuilder config = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
         .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(20))
@@ -69,6 +85,9 @@ final class CassandraProxy {
         .withBoolean(DefaultDriverOption.METADATA_SCHEMA_ENABLED, schemaMetadata);
     if (version != null) {
       config = config.withString(DefaultDriverOption.PROTOCOL_VERSION, version);
+    }
+    if (compression != null) {
+      config = config.withString(DefaultDriverOption.PROTOCOL_COMPRESSION, compression);
     }
     var builder = CqlSession.builder()
         .addContactPoint(new InetSocketAddress("127.0.0.1", proxy.port()))

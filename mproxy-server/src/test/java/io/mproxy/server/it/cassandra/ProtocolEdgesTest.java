@@ -159,13 +159,14 @@ class ProtocolEdgesTest {
   }
 
   @Test
-  void startupWithCompressionIsRefused() throws Exception {
+  void startupWithSnappyIsRefused() throws Exception {
     try (RawCql raw = new RawCql(proxy.port())) {
       raw.send(CqlProbe.frame(4, 1, CqlProbe.OPCODE_STARTUP,
-          CqlProbe.stringMap("CQL_VERSION", "3.0.0", "COMPRESSION", "lz4")));
+          CqlProbe.stringMap("CQL_VERSION", "3.0.0", "COMPRESSION", "snappy")));
       CqlProbe.Frame f = raw.read();
       assertEquals(0x000A, f.errorCode());
-      assertTrue(f.errorMessage().contains("Unknown compression algorithm: lz4"), f.errorMessage());
+      assertTrue(f.errorMessage().contains("Unknown compression algorithm: snappy"), f.errorMessage());
+      assertTrue(raw.closedByPeer(), "the connection is closed after the refusal");
     }
   }
 }
