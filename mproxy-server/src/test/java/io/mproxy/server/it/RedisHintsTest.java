@@ -51,7 +51,8 @@ class RedisHintsTest {
         .withCluster("health: { interval_ms: 500, timeout_ms: 10000, retry_base_ms: 100, retry_max_ms: 500 }")
         .withGroup("batch", "{ ru_per_sec: 1000000, burst: 2000000, priority: low, on_exhausted: reject }")
         .withTenant("{ match: { application: hinted }, group: default, allow_hints: true }")
-        .withTenant("{ match: { application: plain }, group: default }"));
+        .withTenant("{ match: { application: plain }, group: default }")
+        .withTenant("{ match: { application: trial }, group: default, allow_hints: shadow }"));
     lettuce = new LettuceClients();
   }
 
@@ -117,6 +118,23 @@ class RedisHintsTest {
     }
     Eventually.assertWithin(Duration.ofSeconds(10),
         () -> assertTrue(proxy.metrics().sum("mproxy_hints_total", "result", "ignored") >= 1));
+  }
+
+  @Test
+  void aTenantWithHintsInShadowIsCountedButNotMoved() {
+    double batchBefore = proxy.metrics().sum("mproxy_requests_total", "group", "batch");
+    try (StatefulRedisConnection<String, String> conn = as("trial")) {
+      RedisCommands<String, String> c = conn.sync();
+      assertEquals("OK", hint(c, "group=batch", "timeout_ms=100"));
+      assertEquals(1L, busy(c, 500), "the shadowed timeout ends nothing");
+      c.set("s", "1");
+    }
+    Eventually.assertWithin(Duration.ofSeconds(10), () -> {
+      PromScrape m = proxy.metrics();
+      assertTrue(m.sum("mproxy_hints_total", "result", "shadow") >= 2, m.text());
+      assertEquals(batchBefore, m.sum("mproxy_requests_total", "group", "batch"),
+          "the shadowed group hint moved nothing to batch");
+    });
   }
 
   @Test
