@@ -86,6 +86,11 @@ class MongoFaultsTest extends ProtocolFaultsContract {
   }
 
   @Override
+  String health() {
+    return "{ interval_ms: 60000, timeout_ms: 10000, retry_base_ms: 100, retry_max_ms: 500 }";
+  }
+
+  @Override
   String listenerYaml(String name, String cluster) {
     return "  - { name: " + name + ", protocol: mongodb, bind: 127.0.0.1:0, cluster: " + cluster + " }\n";
   }
