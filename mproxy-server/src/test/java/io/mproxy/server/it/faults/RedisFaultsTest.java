@@ -3,16 +3,10 @@ package io.mproxy.server.it.faults;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.mproxy.testkit.RedisServer;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -77,34 +71,7 @@ class RedisFaultsTest extends ProtocolFaultsContract {
 
   @Override
   FaultClient connect(int port) {
-    RedisClient client = RedisClient.create(resources,
-        RedisURI.builder().withHost("127.0.0.1").withPort(port).withTimeout(Duration.ofSeconds(90)).build());
-    client.setOptions(ClientOptions.builder().autoReconnect(false)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
-    StatefulRedisConnection<String, String> connection;
-    try {
-      connection = client.connect();
-    } catch (RuntimeException e) {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
-      throw e;
-    }
-    return new FaultClient() {
-      @Override
-      public String roundTrip() {
-        return String.valueOf(connection.sync().incr("faults:counter"));
-      }
-
-      @Override
-      public CompletableFuture<String> slow(int seconds) {
-        return connection.async().blpop(seconds, "faults:empty").toCompletableFuture().thenApply(String::valueOf);
-      }
-
-      @Override
-      public void close() {
-        connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
-      }
-    };
+    return LettuceFaultClient.open(resources, port);
   }
 
   @Override
