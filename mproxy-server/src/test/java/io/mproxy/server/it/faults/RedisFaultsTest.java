@@ -78,6 +78,7 @@ class RedisFaultsTest extends ProtocolFaultsContract {
   void assertProtocolError(Throwable error, String when) {
     RedisCommandExecutionException e = assertInstanceOf(RedisCommandExecutionException.class, error,
         when + ": " + error);
+    System.out.println("[faults] redis " + when + ": " + oneLine(e));
     assertTrue(e.getMessage().contains("mproxy:"), when + ": " + e.getMessage());
   }
 }
