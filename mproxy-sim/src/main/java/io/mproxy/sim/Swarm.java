@@ -92,8 +92,14 @@ public final class Swarm {
     SimRandom q = new SimRandom(seed).derive("swarm.codel");
     if (q.chance(0.5)) {
       // the priority gate, drawn from its own stream so the draws above stay as they were
-      proxy = proxy.withCodel(new CodelConfig(1 + q.nextInt(20), 20 + q.nextInt(300), 1 + q.nextInt(32),
-          q.nextInt(2_000), 50 + q.nextInt(2_000)));
+      CodelConfig gate = new CodelConfig(1 + q.nextInt(20), 20 + q.nextInt(300), 1 + q.nextInt(32),
+          q.nextInt(2_000), 50 + q.nextInt(2_000));
+      // slots reserved for HIGH in half of the gated seeds, from a stream of their own as well
+      SimRandom rq = new SimRandom(seed).derive("swarm.reserve_high");
+      if (gate.maxInflight() > 1 && rq.chance(0.5)) {
+        gate = gate.withReserveHigh(rq.nextInt(gate.maxInflight()));
+      }
+      proxy = proxy.withCodel(gate);
     }
     List<Partition> partitions = new ArrayList<>();
     if (nodes > 1 && r.chance(0.5)) {

@@ -81,6 +81,10 @@ public final class Gateway {
     if (java.util.Objects.equals(current, next)) {
       return;
     }
+    if (g != null && g.retunable(next)) {
+      apply(g.reconfigure(next, clock.nanoTime()));
+      return;
+    }
     codel = next != null && !next.gated() ? new Codel(next, clock.nanoTime()) : null;
     gate = next != null && next.gated() ? new PriorityGate(next, clock.nanoTime()) : null;
     if (g != null) {

@@ -14,6 +14,11 @@ import java.util.List;
  * backend pool's single FIFO, and a HIGH request arriving next waits behind all of it; with it the
  * burst waits here, HIGH goes first, and per-priority CoDel sheds what has waited too long.
  *
+ * <p>With {@code reserve_high} the last slots are HIGH's: NORMAL and LOW wait while fewer than that
+ * many are free, so a HIGH request never waits for a running LOW request to finish (the gate
+ * cannot preempt one). Invariant after every decision: a queued HIGH waiter means every slot is
+ * taken, a queued NORMAL or LOW waiter means every non-reserved slot is.
+ *
  * <p>Decisions are taken under the gate's lock; callbacks run afterwards through each waiter's
  * own scheduler (its event loop), never under the lock.
  */
@@ -30,7 +35,8 @@ final class PriorityGate {
 
   enum Entry { ADMITTED, QUEUED, FULL }
 
-  private final CodelConfig config;
+  /** Guarded by this; only {@code reserve_high} changes after construction ({@link #reconfigure}). */
+  private CodelConfig config;
   private final long targetNanos;
   private final long maxWaitNanos;
   private final Codel[] codels = new Codel[Priority.values().length];
@@ -57,13 +63,31 @@ final class PriorityGate {
     }
   }
 
-  CodelConfig config() {
+  synchronized CodelConfig config() {
     return config;
+  }
+
+  /** Whether {@code next} differs from this gate's configuration only where it can change in place. */
+  synchronized boolean retunable(CodelConfig next) {
+    return next != null && config.withReserveHigh(next.reserveHigh()).equals(next);
+  }
+
+  /**
+   * A reload that changed only {@code reserve_high}: applied in place, so the slots in flight stay
+   * counted. A smaller reserve may let waiters in at once.
+   */
+  synchronized Moves reconfigure(CodelConfig next, long nowNanos) {
+    if (!retunable(next)) {
+      throw new IllegalArgumentException("only reserve_high changes in place: " + config + " -> " + next);
+    }
+    config = next;
+    return drain(nowNanos, false);
   }
 
   /** Takes a slot at once, or queues the waiter, or says the queue is full. */
   synchronized Entry enter(Waiter w) {
-    if (inflight < config.maxInflight() && queued == 0) {
+    Priority priority = w.ticket().request().priority();
+    if (inflight < config.slotsFor(priority) && queuedAtOrAbove(priority) == 0) {
       inflight++;
       w.ticket().gate(this);
       return Entry.ADMITTED;
@@ -77,6 +101,15 @@ final class PriorityGate {
     queuedByPriority[p]++;
     queued++;
     return Entry.QUEUED;
+  }
+
+  /** Waiters of {@code p} or a better priority: they are owed a free slot before a newcomer of {@code p}. */
+  private int queuedAtOrAbove(Priority p) {
+    int n = 0;
+    for (int i = 0; i <= p.ordinal(); i++) {
+      n += queuedByPriority[i];
+    }
+    return n;
   }
 
   /** The shortest queue of the tenant's hand (ties: the first); 0 without shards. */
@@ -141,7 +174,8 @@ final class PriorityGate {
     }
     for (Priority p : Priority.values()) {
       Codel codel = codels[p.ordinal()];
-      while (inflight < config.maxInflight() && queuedByPriority[p.ordinal()] > 0) {
+      int slots = config.slotsFor(p);
+      while (inflight < slots && queuedByPriority[p.ordinal()] > 0) {
         Waiter w = pollNext(p.ordinal());
         long sojourn = now - w.sinceNanos();
         codel.sample(sojourn, now);

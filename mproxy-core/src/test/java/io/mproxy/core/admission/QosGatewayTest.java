@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -216,6 +217,97 @@ class QosGatewayTest {
     holder.ticket().complete(Outcome.OK, 0);
     scheduler.advanceNanos(0);
     assertNotNull(waiter.ticket(), "the retired gate hands its slot on");
+  }
+
+  // ---- slots reserved for HIGH ----
+
+  @Test
+  void reserveHighKeepsTheLastSlotsForHighWhileLowAndNormalWait() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 3, 100, 10_000, 1, 1, 1)), unlimited("g", Mode.ENFORCE));
+    Answer low1 = admit(gw, "g", Priority.LOW);
+    Answer low2 = admit(gw, "g", Priority.LOW);
+    Answer low3 = admit(gw, "g", Priority.LOW);
+    Answer normal = admit(gw, "g", Priority.NORMAL);
+    assertNotNull(low1.ticket());
+    assertNotNull(low2.ticket());
+    assertTrue(low3.answers.isEmpty() && normal.answers.isEmpty(), "the third slot is HIGH's");
+    assertEquals(2, gw.gateInflight());
+
+    Answer high1 = admit(gw, "g", Priority.HIGH);
+    assertNotNull(high1.ticket(), "HIGH takes the reserved slot at once, past the queued LOW and NORMAL");
+    Answer high2 = admit(gw, "g", Priority.HIGH);
+    assertTrue(high2.answers.isEmpty(), "every slot is taken now");
+    assertEquals(3, gw.gateInflight());
+
+    high1.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(high2.ticket(), "a freed slot goes to the waiting HIGH");
+    high2.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertTrue(normal.answers.isEmpty() && low3.answers.isEmpty(), "the freed reserved slot stays free");
+    assertEquals(2, gw.gateInflight());
+
+    low1.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(normal.ticket(), "a freed unreserved slot goes to NORMAL before LOW");
+    assertTrue(low3.answers.isEmpty());
+    low2.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(low3.ticket());
+    assertEquals(0, gw.gateQueued());
+  }
+
+  @Test
+  void withoutAReserveHighWaitsForARunningLowRequest() {
+    Gateway gw = gateway(Optional.of(new CodelConfig(5, 100, 3, 100, 10_000)), unlimited("g", Mode.ENFORCE));
+    List<Answer> lows = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      lows.add(admit(gw, "g", Priority.LOW));
+    }
+    assertEquals(3, gw.gateInflight(), "LOW fills every slot");
+    Answer high = admit(gw, "g", Priority.HIGH);
+    assertTrue(high.answers.isEmpty(), "HIGH waits for one of the running LOW requests");
+    lows.get(0).ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(high.ticket(), "then goes before the queued LOW");
+    assertTrue(lows.get(3).answers.isEmpty());
+  }
+
+  @Test
+  void aReloadThatChangesOnlyReserveHighKeepsCountingTheSlotsInFlight() {
+    CodelConfig noReserve = new CodelConfig(5, 100, 2, 100, 10_000);
+    Gateway gw = gateway(Optional.of(noReserve), unlimited("g", Mode.ENFORCE));
+    Answer low1 = admit(gw, "g", Priority.LOW);
+    Answer low2 = admit(gw, "g", Priority.LOW);
+    assertNotNull(low1.ticket());
+    assertNotNull(low2.ticket());
+    gw.reconfigure(config(Optional.of(noReserve.withReserveHigh(1)), unlimited("g", Mode.ENFORCE)), 2);
+    assertEquals(2, gw.gateInflight(), "the same gate: its two slots in flight still count");
+    Answer low3 = admit(gw, "g", Priority.LOW);
+    Answer high = admit(gw, "g", Priority.HIGH);
+    assertTrue(low3.answers.isEmpty() && high.answers.isEmpty(), "both slots are taken");
+    low1.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertNotNull(high.ticket());
+    high.ticket().complete(Outcome.OK, 0);
+    scheduler.advanceNanos(0);
+    assertTrue(low3.answers.isEmpty(), "one slot free, and it is reserved for HIGH");
+    assertEquals(1, gw.gateInflight());
+
+    gw.reconfigure(config(Optional.of(noReserve), unlimited("g", Mode.ENFORCE)), 3);
+    scheduler.advanceNanos(0);
+    assertNotNull(low3.ticket(), "dropping the reserve lets the LOW waiter in at once");
+    assertEquals(2, gw.gateInflight());
+  }
+
+  @Test
+  void reserveHighMustLeaveASlotForTheOthers() {
+    assertThrows(IllegalArgumentException.class, () -> new CodelConfig(5, 100, 4, 10, 1_000, 1, 1, 4));
+    assertThrows(IllegalArgumentException.class, () -> new CodelConfig(5, 100, 4, 10, 1_000, 1, 1, -1));
+    assertThrows(IllegalArgumentException.class, () -> new CodelConfig(5, 100, 0, 10, 1_000, 1, 1, 1),
+        "no gate, nothing to reserve");
+    assertEquals(4, new CodelConfig(5, 100, 4, 10, 1_000, 1, 1, 3).slotsFor(Priority.HIGH));
+    assertEquals(1, new CodelConfig(5, 100, 4, 10, 1_000, 1, 1, 3).slotsFor(Priority.LOW));
   }
 
   // ---- CoDel at admission (no gate) ----

@@ -21,6 +21,9 @@ final class MongoErrors {
   static final int TIME_LIMIT = 50;
   static final String TIME_LIMIT_NAME = "MaxTimeMSExpired";
   /** No backend could take the request (none healthy, pool exhausted, connection lost). */
+  /** A runaway rule cancelled the running operation: what killOp makes mongod answer. */
+  static final int INTERRUPTED = 11601;
+  static final String INTERRUPTED_NAME = "Interrupted";
   static final int NO_BACKEND = 133;
   static final String NO_BACKEND_NAME = "FailedToSatisfyReadPreference";
   static final int UNAUTHORIZED = 13;
@@ -49,6 +52,11 @@ final class MongoErrors {
   static BsonDocument backendUnavailable(String group, String why) {
     return MongoReplies.error(NO_BACKEND, NO_BACKEND_NAME,
         "mproxy: error group=" + group + " reason=backend_unavailable (" + why + ")");
+  }
+
+  static BsonDocument interrupted(String group) {
+    return MongoReplies.error(INTERRUPTED, INTERRUPTED_NAME,
+        "mproxy: operation was interrupted group=" + group + " reason=runaway (cancelled by a runaway rule)");
   }
 
   static BsonDocument unauthorized(String command) {

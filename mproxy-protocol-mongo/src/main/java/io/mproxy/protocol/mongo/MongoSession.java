@@ -374,9 +374,12 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       conn = connection;
-      ByteBuf out = msg.checksumPresent()
-          ? OpMsg.withoutChecksum(connection.channel().alloc(), frame)
-          : frame.content().retain();
+      long maxTimeMs = hintedMaxTimeMs();
+      ByteBuf out = maxTimeMs > 0
+          ? OpMsg.withBodyField(connection.channel().alloc(), frame, msg, "maxTimeMS", maxTimeMs)
+          : msg.checksumPresent()
+              ? OpMsg.withoutChecksum(connection.channel().alloc(), frame)
+              : frame.content().retain();
       frame.release();
       if (noReply) {
         // fire-and-forget for the client, acknowledged towards the backend: the lease then ends
@@ -389,8 +392,38 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       ticket.dispatched(connection.backend());
       armHintDeadline();
+      ticket.onCancel(() -> ctx.executor().execute(this::cancelByRule));
       MongoBackendHandler handler = connection.attachment();
       handler.send(out, true, this);
+    }
+
+    /**
+     * A hinted {@code timeout_ms} as the {@code maxTimeMS} the server itself enforces (what is
+     * left of it at dispatch), for a read without the client's own; 0 when none is added.
+     */
+    private long hintedMaxTimeMs() {
+      long deadline = ticket.request().deadlineNanos();
+      if (deadline == 0 || !cmd.acceptsMaxTimeMs()) {
+        return 0;
+      }
+      long left = deadline - listener.clock().nanoTime();
+      return Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left + 999_999));
+    }
+
+    /**
+     * A runaway {@code cancel} rule fired: the way a client stops an operation on mongod without
+     * killOp (which the proxy cannot test here), the backend connection running it is closed, and
+     * mongod (4.2+) kills an operation whose client disconnected. The client gets Interrupted
+     * (11601), the error killOp produces, and its connection stays usable. An exhaust stream
+     * already half sent is left to finish: it could not be answered in order.
+     */
+    private void cancelByRule() {
+      if (ended || repliedAny || closed || current != this) {
+        return;
+      }
+      LOG.debug("session {}: runaway rule cancels {} on {}", connectionId, cmd.name(), conn.backend());
+      replyLocal(requestId, noReply, MongoErrors.interrupted(ticket.group()));
+      end(Outcome.ERROR, false);
     }
 
     @Override

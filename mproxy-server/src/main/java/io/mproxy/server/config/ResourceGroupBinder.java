@@ -23,7 +23,7 @@ final class ResourceGroupBinder {
   /** The top-level {@code codel:}; {@code max_inflight > 0} turns on the priority gate. */
   static final List<String> GLOBAL_CODEL_KEYS =
       List.of("target_ms", "interval_ms", "max_inflight", "max_queued", "max_wait_ms", "queue_shards",
-          "queue_hand_size");
+          "queue_hand_size", "reserve_high");
   static final long DEFAULT_CODEL_TARGET_MS = 5;
   static final long DEFAULT_CODEL_INTERVAL_MS = 100;
   static final long DEFAULT_MAX_QUEUE_MS = 1_000;
@@ -78,7 +78,8 @@ final class ResourceGroupBinder {
         : CodelConfig.DEFAULT_MAX_WAIT_MS;
     int shards = global ? c.int32("queue_shards", 1, Range.atLeast(1)) : 1;
     int hand = global ? c.int32("queue_hand_size", Math.min(2, shards), Range.between(1, shards)) : 1;
+    int reserveHigh = global ? c.int32("reserve_high", 0, Range.between(0, Math.max(0, maxInflight - 1))) : 0;
     c.rejectUnknownKeys();
-    return new CodelConfig(target, interval, maxInflight, maxQueued, maxWait, shards, hand);
+    return new CodelConfig(target, interval, maxInflight, maxQueued, maxWait, shards, hand, reserveHigh);
   }
 }

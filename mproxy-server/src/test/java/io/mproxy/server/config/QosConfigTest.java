@@ -34,6 +34,21 @@ class QosConfigTest {
   }
 
   @Test
+  void reserveHighBindsAndMustLeaveASlotForTheOthers() {
+    assertEquals(Optional.of(new CodelConfig(5, 100, 4, 10_000, 1_000, 1, 1, 1)),
+        valid("codel: { max_inflight: 4, reserve_high: 1 }\n").codel());
+    assertEquals(0, valid("codel: { max_inflight: 4 }\n").codel().orElseThrow().reserveHigh());
+    List<String> tooMany = problems("codel: { max_inflight: 4, reserve_high: 4 }\n");
+    assertEquals(1, tooMany.size(), tooMany.toString());
+    assertTrue(tooMany.get(0).contains("reserve_high"), tooMany.toString());
+    List<String> noGate = problems("codel: { reserve_high: 1 }\n");
+    assertEquals(1, noGate.size(), noGate.toString());
+    assertTrue(noGate.get(0).contains("reserve_high"), noGate.toString());
+    assertEquals(1, problems("resource_groups: { g: { ru_per_sec: 1, codel: { reserve_high: 1 } } }\n").size(),
+        "a group's codel has no gate to reserve in");
+  }
+
+  @Test
   void codelKeysDefault() {
     assertEquals(Optional.of(new CodelConfig(5, 100)), valid("codel: {}\n").codel());
     assertEquals(Optional.empty(), valid("").codel());

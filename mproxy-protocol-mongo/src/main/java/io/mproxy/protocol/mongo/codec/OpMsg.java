@@ -170,6 +170,32 @@ public final class OpMsg {
     return out;
   }
 
+  /**
+   * The message with an int64 field {@code name: value} appended to its body, as a new buffer
+   * without a checksum (the proxy strips checksums rather than recompute them). The caller knows
+   * the body has no such field yet. Used to hand a hinted timeout to the server as
+   * {@code maxTimeMS}, the server's own way of ending an operation.
+   */
+  public static ByteBuf withBodyField(ByteBufAllocator alloc, MongoFrame frame, OpMsg msg, String name, long value) {
+    ByteBuf in = frame.content();
+    int base = in.readerIndex();
+    int end = base + in.readableBytes() - (msg.checksumPresent() ? 4 : 0);
+    byte[] key = name.getBytes(StandardCharsets.UTF_8);
+    int element = 1 + key.length + 1 + 8;
+    int terminator = msg.bodyStart + msg.bodyLength - 1;
+    ByteBuf out = alloc.buffer(end - base + element);
+    out.writeBytes(in, base, terminator - base);
+    out.writeByte(0x12);
+    out.writeBytes(key);
+    out.writeByte(0);
+    out.writeLongLE(value);
+    out.writeBytes(in, terminator, end - terminator);
+    out.setIntLE(0, out.readableBytes());
+    out.setIntLE(FLAGS_OFFSET, msg.flags & ~CHECKSUM_PRESENT);
+    out.setIntLE(msg.bodyStart - base, msg.bodyLength + element);
+    return out;
+  }
+
   /** The flags of the OP_MSG in {@code buf} (a whole message from its reader index). */
   public static int flagsOf(ByteBuf buf) {
     return buf.getIntLE(buf.readerIndex() + FLAGS_OFFSET);

@@ -30,6 +30,7 @@ public final class MongoCommand {
   private String readPreference;
   private long cursorId;
   private boolean writeStage;
+  private boolean maxTimeMs;
 
   private MongoCommand() {
   }
@@ -113,6 +114,8 @@ public final class MongoCommand {
       }
     } else if (s.nameEquals("collection") && name.equals("getMore")) {
       collection = s.stringOrNull();
+    } else if (s.nameEquals("maxTimeMS")) {
+      maxTimeMs = true;
     } else if (s.nameEquals("pipeline") && s.type() == BsonScanner.ARRAY) {
       writeStage = hasWriteStage(s.nested());
     }
@@ -186,6 +189,21 @@ public final class MongoCommand {
   /** The cursor a {@code getMore} continues or the first one a {@code killCursors} kills, else 0. */
   public long cursorId() {
     return cursorId;
+  }
+
+  /** Whether the client set its own {@code maxTimeMS}. */
+  public boolean hasMaxTimeMs() {
+    return maxTimeMs;
+  }
+
+  /**
+   * Whether the proxy may add {@code maxTimeMS} for a hinted timeout: a read the server bounds
+   * that way ({@code find}, {@code aggregate} without {@code $out}/{@code $merge}, {@code count},
+   * {@code distinct}), outside a transaction, without the client's own {@code maxTimeMS}.
+   */
+  public boolean acceptsMaxTimeMs() {
+    return !maxTimeMs && !inTransaction() && !writeStage
+        && in(name, "find", "aggregate", "count", "distinct");
   }
 
   /** An aggregate whose pipeline ends in {@code $out} or {@code $merge}. */

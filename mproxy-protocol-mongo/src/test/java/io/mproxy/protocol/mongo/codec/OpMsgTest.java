@@ -89,6 +89,39 @@ class OpMsgTest {
   }
 
   @Test
+  void aFieldAppendedToTheBodyKeepsTheRestAndDropsTheChecksum() {
+    MongoFrame f = frame(opMsg(6, OpMsg.CHECKSUM_PRESENT | OpMsg.EXHAUST_ALLOWED,
+        "{find: 'users', filter: {a: 1}, $db: 'app'}", "x", List.of("{a: 1}", "{b: 2}")));
+    try {
+      OpMsg m = OpMsg.parse(f);
+      MongoFrame g = new MongoFrame(OpMsg.withBodyField(ByteBufAllocator.DEFAULT, f, m, "maxTimeMS", 1234L));
+      try {
+        assertEquals(g.size(), g.content().getIntLE(0), "the length field matches");
+        assertEquals(6, g.requestId());
+        OpMsg n = OpMsg.parse(g);
+        assertFalse(n.checksumPresent());
+        assertTrue(n.exhaustAllowed(), "other flags stay");
+        assertEquals(m.bodyLength() + 1 + "maxTimeMS".length() + 1 + 8, n.bodyLength());
+        assertEquals(1, n.sequences().size(), "the document sequence follows the body unchanged");
+        int docs = 0;
+        OpMsg.Sequence seq = n.sequences().get(0);
+        for (int at = seq.documentsStart(); at < seq.documentsEnd(); docs++) {
+          at += BsonScanner.documentLength(g.content(), at, seq.documentsEnd());
+        }
+        assertEquals(2, docs);
+        org.bson.BsonDocument body = new org.bson.RawBsonDocument(ByteBufUtil.getBytes(g.content(), n.bodyStart(),
+            n.bodyLength()));
+        assertEquals(org.bson.BsonDocument.parse("{find: 'users', filter: {a: 1}, $db: 'app'}")
+            .append("maxTimeMS", new org.bson.BsonInt64(1234)), body);
+      } finally {
+        g.release();
+      }
+    } finally {
+      f.release();
+    }
+  }
+
+  @Test
   void checksumMismatchIsAnError() {
     byte[] bytes = opMsg(5, OpMsg.CHECKSUM_PRESENT, "{ping: 1, $db: 'admin'}");
     bytes[bytes.length - 1] ^= 0x5A;

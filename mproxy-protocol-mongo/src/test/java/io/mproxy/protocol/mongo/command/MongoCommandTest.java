@@ -57,6 +57,23 @@ class MongoCommandTest {
   }
 
   @Test
+  void maxTimeMsIsAddedOnlyToReadsWithoutTheClientsOwn() {
+    assertTrue(scan("{find: 'u', filter: {}, $db: 'app'}").acceptsMaxTimeMs());
+    assertTrue(scan("{aggregate: 'u', pipeline: [{$match: {}}], cursor: {}, $db: 'app'}").acceptsMaxTimeMs());
+    assertTrue(scan("{count: 'u', $db: 'app'}").acceptsMaxTimeMs());
+    assertTrue(scan("{distinct: 'u', key: 'a', $db: 'app'}").acceptsMaxTimeMs());
+    MongoCommand own = scan("{find: 'u', maxTimeMS: 100, $db: 'app'}");
+    assertTrue(own.hasMaxTimeMs());
+    assertFalse(own.acceptsMaxTimeMs(), "the client's own maxTimeMS stays");
+    assertFalse(scan("{aggregate: 'u', pipeline: [{$out: 'v'}], cursor: {}, $db: 'app'}").acceptsMaxTimeMs());
+    assertFalse(scan("{insert: 'u', $db: 'app'}").acceptsMaxTimeMs());
+    assertFalse(scan("{getMore: {$numberLong: '5'}, collection: 'u', $db: 'app'}").acceptsMaxTimeMs(),
+        "on a getMore maxTimeMS means something else (an awaitData wait)");
+    assertFalse(scan("{find: 'u', lsid: {id: {$binary: {base64: 'AAECAwQFBgcICQoLDA0ODw==', subType: '04'}}},"
+        + " txnNumber: {$numberLong: '3'}, autocommit: false, $db: 'app'}").acceptsMaxTimeMs());
+  }
+
+  @Test
   void cursorsOfGetMoreAndKillCursors() {
     MongoCommand g = scan("{getMore: {$numberLong: '123456789012'}, collection: 'big', batchSize: 100, $db: 'app'}");
     assertEquals(123456789012L, g.cursorId());

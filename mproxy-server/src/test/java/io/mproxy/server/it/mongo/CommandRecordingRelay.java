@@ -27,6 +27,8 @@ final class CommandRecordingRelay implements AutoCloseable {
   private final ServerSocket server;
   private final int target;
   private final List<List<String>> connections = new CopyOnWriteArrayList<>();
+  /** The body of every OP_MSG sent through the relay, in order, across connections. */
+  private final List<org.bson.BsonDocument> bodies = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
   CommandRecordingRelay(int targetPort) throws IOException {
@@ -52,6 +54,11 @@ final class CommandRecordingRelay implements AutoCloseable {
     return copy;
   }
 
+  /** The body document of every OP_MSG sent so far, all connections, in arrival order. */
+  List<org.bson.BsonDocument> bodies() {
+    return List.copyOf(bodies);
+  }
+
   private void accept() {
     while (!server.isClosed()) {
       try {
@@ -61,7 +68,7 @@ final class CommandRecordingRelay implements AutoCloseable {
         sockets.add(upstream);
         List<String> names = new ArrayList<>();
         connections.add(names);
-        start(() -> recordAndForward(client, upstream, names));
+        start(() -> recordAndForward(client, upstream, names, bodies));
         start(() -> copy(upstream, client));
       } catch (IOException e) {
         return;
@@ -75,7 +82,8 @@ final class CommandRecordingRelay implements AutoCloseable {
     t.start();
   }
 
-  private static void recordAndForward(Socket from, Socket to, List<String> names) {
+  private static void recordAndForward(Socket from, Socket to, List<String> names,
+      List<org.bson.BsonDocument> bodies) {
     try (from; to) {
       DataInputStream in = new DataInputStream(from.getInputStream());
       OutputStream out = to.getOutputStream();
@@ -91,6 +99,10 @@ final class CommandRecordingRelay implements AutoCloseable {
         in.readFully(message, 4, length - 4);
         synchronized (names) {
           names.add(commandName(message));
+        }
+        org.bson.BsonDocument body = opMsgBody(message);
+        if (body != null) {
+          bodies.add(body);
         }
         out.write(message);
         out.flush();
@@ -125,6 +137,19 @@ final class CommandRecordingRelay implements AutoCloseable {
       return "?" + opCode;
     }
     return new String(m, keyStart, keyEnd - keyStart, StandardCharsets.UTF_8);
+  }
+
+  /** The kind-0 section of an OP_MSG whose body is its first section, else null. */
+  static org.bson.BsonDocument opMsgBody(byte[] m) {
+    ByteBuffer b = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
+    if (b.getInt(12) != 2013 || m.length < 26 || m[20] != 0) {
+      return null;
+    }
+    int length = b.getInt(21);
+    if (length < 5 || 21 + length > m.length) {
+      return null;
+    }
+    return new org.bson.RawBsonDocument(m, 21, length).decode(new org.bson.codecs.BsonDocumentCodec());
   }
 
   private static void copy(Socket from, Socket to) {

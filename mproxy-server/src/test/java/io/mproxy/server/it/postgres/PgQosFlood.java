@@ -36,6 +36,9 @@ public final class PgQosFlood implements AutoCloseable {
   static final int POOL = 2;
   static final String QOS_ON = "codel: { target_ms: 100, interval_ms: 100, max_inflight: " + POOL
       + ", max_queued: 10000, max_wait_ms: 2000 }\n";
+  /** The same gate with one of its two slots reserved for HIGH ({@code codel.reserve_high}). */
+  static final String QOS_RESERVE = "codel: { target_ms: 100, interval_ms: 100, max_inflight: " + POOL
+      + ", max_queued: 10000, max_wait_ms: 2000, reserve_high: 1 }\n";
 
   /** One phase's HIGH latencies (ms) and what happened to the LOW flood meanwhile. */
   record Phase(String name, double p50Ms, double p99Ms, int highErrors, long lowDone, long lowRefused) {
@@ -65,6 +68,11 @@ public final class PgQosFlood implements AutoCloseable {
 
   /** A proxy with a HIGH tenant ({@code application: high}) and a LOW one ({@code application: low}). */
   ProxyFixture proxy(boolean qos) throws Exception {
+    return proxy(qos ? QOS_ON : "");
+  }
+
+  /** The same proxy with {@code codel} as its top-level {@code codel:} section ("" for none). */
+  ProxyFixture proxy(String codel) throws Exception {
     String yaml = PgConfigText.forBackend(pg.address())
         .withPool("transaction", POOL, POOL, "acquire_timeout_ms: 60000")
         .withListener("query_wait_timeout_ms: 60000")
@@ -72,7 +80,7 @@ public final class PgQosFlood implements AutoCloseable {
         .withGroup("reports", "{ ru_per_sec: 1000000, burst: 2000000, priority: low, on_exhausted: reject }")
         .withTenant("{ match: { application: high }, group: oltp }")
         .withTenant("{ match: { application: low }, group: reports }")
-        .render() + (qos ? QOS_ON : "");
+        .render() + codel;
     return ProxyFixture.startYaml(yaml, PgConfigText.LISTENER);
   }
 
@@ -182,15 +190,18 @@ public final class PgQosFlood implements AutoCloseable {
     pg.close();
   }
 
-  /** Prints the three rows of docs/qos.md. Args: HIGH queries per phase (500), LOW clients (8). */
+  /** Prints the rows of docs/qos.md (HIGH alone first and again last). Args: HIGH queries per phase (500), LOW clients (8). */
   public static void main(String[] args) throws Exception {
     int high = args.length > 0 ? Integer.parseInt(args[0]) : 500;
     int low = args.length > 1 ? Integer.parseInt(args[1]) : 8;
-    try (PgQosFlood x = start(); ProxyFixture off = x.proxy(false); ProxyFixture on = x.proxy(true)) {
+    try (PgQosFlood x = start(); ProxyFixture off = x.proxy(false); ProxyFixture on = x.proxy(true);
+        ProxyFixture reserve = x.proxy(QOS_RESERVE)) {
       List<Phase> rows = List.of(
           x.phase("HIGH alone", on, high, 0),
           x.phase("HIGH + LOW flood, QoS off", off, high, low),
-          x.phase("HIGH + LOW flood, QoS on (gate + CoDel)", on, high, low));
+          x.phase("HIGH + LOW flood, QoS on (gate + CoDel)", on, high, low),
+          x.phase("HIGH + LOW flood, QoS on (gate + CoDel + reserve_high 1)", reserve, high, low),
+          x.phase("HIGH alone, again at the end (warm JVMs and caches)", on, high, 0));
       System.out.println("| run | HIGH p50 | HIGH p99 | HIGH errors | LOW scans done | LOW refused |");
       System.out.println("| --- | --- | --- | --- | --- | --- |");
       rows.forEach(r -> System.out.println(r.row()));
