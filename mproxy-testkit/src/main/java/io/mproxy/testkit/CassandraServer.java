@@ -86,14 +86,14 @@ public final class CassandraServer {
 
     private final Path dir;
     private final int port;
-    private final Process process;
-    private final long startMillis;
+    private final List<String> command;
+    private volatile Process process;
+    private volatile long startMillis;
 
-    private CassandraServer(Path dir, int port, Process process, long startMillis) {
+    private CassandraServer(Path dir, int port, List<String> command) {
         this.dir = dir;
         this.port = port;
-        this.process = process;
-        this.startMillis = startMillis;
+        this.command = List.copyOf(command);
     }
 
     /**
@@ -112,6 +112,40 @@ public final class CassandraServer {
         return shared;
     }
 
+    /**
+     * A node of its own (not {@link #shared()}), for a test that kills and restarts it; the
+     * caller owns it and ends it with {@link #kill()} (the JVM's exit also does). Costs a second
+     * node's start-up (15-60 s) and about 1 GB of memory.
+     */
+    public static CassandraServer startNew() {
+        return start();
+    }
+
+    /** The node JVM's pid (for SIGSTOP / SIGCONT through {@link Signals}). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Kills the node JVM (SIGKILL, like a crash) and waits until it is gone. Idempotent. */
+    public synchronized void kill() {
+        if (process.isAlive() && !ChildProcesses.kill(process, 15_000)) {
+            throw new IllegalStateException("the Cassandra node pid " + process.pid()
+                    + " did not exit within 15 s of SIGKILL");
+        }
+    }
+
+    /**
+     * Kills the node if it runs and starts it again on the same ports and data directory (it
+     * replays its commit log), then waits until a CQL login succeeds.
+     */
+    public synchronized void restart() {
+        if (this == shared) {
+            throw new IllegalStateException("the shared node is not restarted: other tests use it; use startNew()");
+        }
+        kill();
+        launch();
+    }
+
     public String host() {
         return HOST;
     }
@@ -126,7 +160,7 @@ public final class CassandraServer {
         return HOST + ":" + port;
     }
 
-    /** How long the start took, from launching the JVM to a successful CQL login. */
+    /** How long the last start took, from launching the JVM to a successful CQL login. */
     public long startMillis() {
         return startMillis;
     }
@@ -209,30 +243,37 @@ public final class CassandraServer {
         command.add("-Dlogback.configurationFile=" + dir.resolve("logback.xml"));
         command.addAll(List.of("-cp", classpath, "org.apache.cassandra.service.CassandraDaemon"));
 
+        CassandraServer server = new CassandraServer(dir, port, command);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Process last = server.process;
+            if (last != null) {
+                last.destroyForcibly();
+                try {
+                    last.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            deleteRecursively(dir);
+        }, "mproxy-testkit-cassandra-cleanup"));
+        server.launch();
+        return server;
+    }
+
+    /** Starts the node JVM (stdout appended to the directory's log) and waits for a CQL login. */
+    private void launch() {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("stdout.log").toFile());
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
         long t0 = System.nanoTime();
-        Process process;
         try {
             process = ChildProcesses.start(builder);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the Cassandra node JVM", e);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            deleteRecursively(dir);
-        }, "mproxy-testkit-cassandra-cleanup"));
-        CassandraServer server = new CassandraServer(dir, port, process, 0);
-        awaitLogin(server, process);
-        long millis = (System.nanoTime() - t0) / 1_000_000;
-        return new CassandraServer(dir, port, process, millis);
+        awaitLogin(this, process);
+        startMillis = (System.nanoTime() - t0) / 1_000_000;
     }
 
     /** Ready means: a CQL login as the superuser succeeds (the role exists only after start-up). */

@@ -52,6 +52,7 @@ public final class MariaDbServer implements AutoCloseable {
     private final Path logFile;
     private final int port;
     private final boolean root;
+    private List<String> extraArgs = List.of();
     private Process process;
     private boolean closed;
 
@@ -80,7 +81,8 @@ public final class MariaDbServer implements AutoCloseable {
         OPEN.add(server);
         try {
             server.install(installDb);
-            server.launch(daemon, List.of(extraServerArgs));
+            server.extraArgs = List.of(extraServerArgs);
+            server.launch(daemon, server.extraArgs);
             server.bootstrapUsers();
             return server;
         } catch (RuntimeException | Error e) {
@@ -141,6 +143,26 @@ public final class MariaDbServer implements AutoCloseable {
                     + STOP_TIMEOUT.toSeconds() + " s of SIGKILL");
         }
         process = null;
+    }
+
+    /** The server's pid; fails when it is not running. */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(this + " is not running");
+        }
+        return process.pid();
+    }
+
+    /**
+     * Kills the server if it runs ({@link #stop()}, SIGKILL) and starts it again on the same
+     * port and data directory (InnoDB recovers from the crash), then waits until it greets.
+     */
+    public synchronized void restart() {
+        if (closed) {
+            throw new IllegalStateException(this + " is closed");
+        }
+        stop();
+        launch(Binaries.require("mariadbd", "mariadb-server"), extraArgs);
     }
 
     @Override

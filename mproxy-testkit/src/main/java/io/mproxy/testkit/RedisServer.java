@@ -142,6 +142,14 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** The server's pid; fails when it is not running. */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(this + " is not running");
+        }
+        return process.pid();
+    }
+
     /** Kills the server (SIGKILL, like a crash) and waits until it is gone. Idempotent. */
     public synchronized void stop() {
         if (process == null) {

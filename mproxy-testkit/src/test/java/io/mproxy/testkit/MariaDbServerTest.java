@@ -21,4 +21,22 @@ class MariaDbServerTest {
         }
         assertFalse(server.isRunning());
     }
+
+    @Test
+    void restartsOnTheSamePortWithItsDataAfterASigkill() {
+        try (MariaDbServer server = MariaDbServer.start()) {
+            server.sql("CREATE TABLE app.t (v INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO app.t VALUES (7);");
+            int port = server.port();
+            long pid = server.pid();
+
+            server.stop();
+            assertFalse(server.isRunning());
+            server.restart();
+
+            assertTrue(server.isRunning());
+            assertEquals(port, server.port());
+            assertTrue(pid != server.pid(), "a new process");
+            assertEquals("7", server.sql("SELECT v FROM app.t"));
+        }
+    }
 }

@@ -715,9 +715,26 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         if (backend == b && !inflight.isEmpty() || backend == b && current != null) {
           LOG.debug("client {}: query_timeout, cancelling", ctx.channel().remoteAddress());
           cancelBackendQuery();
+          armCancelGrace(b);
         }
       }, TimeUnit.MILLISECONDS.toNanos(options.queryTimeoutMs()));
     }
+  }
+
+  /**
+   * A backend that does not end the statement another query_timeout_ms after the cancel (a
+   * frozen server, a path that drops packets) would hold the client forever: its connection is
+   * closed, which answers the client FATAL 08006 and drops the connection from the pool.
+   */
+  private void armCancelGrace(PgBackend b) {
+    queryTimer = scheduler.schedule(() -> {
+      queryTimer = null;
+      if (backend == b && (!inflight.isEmpty() || current != null)) {
+        LOG.warn("client {}: the backend did not answer a cancel within query_timeout_ms={}; closing its connection",
+            ctx.channel().remoteAddress(), options.queryTimeoutMs());
+        b.context().channel().close();
+      }
+    }, TimeUnit.MILLISECONDS.toNanos(options.queryTimeoutMs()));
   }
 
   /** query_wait_timeout: a request that is neither admitted nor on a connection in time is refused. */
