@@ -121,7 +121,7 @@ public final class CassandraServer {
         return start();
     }
 
-    /** The node JVM's pid (for SIGSTOP / SIGCONT through {@link Signals}). */
+    /** The node JVM's pid (SIGSTOP / SIGCONT through {@link Signals}; CPU accounting from /proc). */
     public long pid() {
         return process.pid();
     }
@@ -177,11 +177,6 @@ public final class CassandraServer {
             return -1;
         }
         return -1;
-    }
-
-    /** The node JVM's process id (for CPU accounting from /proc). */
-    public long pid() {
-        return process.pid();
     }
 
     public boolean isRunning() {
