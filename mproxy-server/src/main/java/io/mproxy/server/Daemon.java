@@ -55,6 +55,7 @@ public final class Daemon implements AutoCloseable {
     this.configFile = configFile;
     this.loader = loader;
     this.observability = observability;
+    LogSetup.routeJavaUtilLogging();
     observability.logging().ifPresent(LogSetup::apply);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     String version = io.mproxy.server.cli.MproxyVersion.version();
