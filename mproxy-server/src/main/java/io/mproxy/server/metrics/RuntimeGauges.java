@@ -10,6 +10,7 @@ import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.tls.TlsReloads;
 import io.mproxy.server.RuntimeView;
+import io.mproxy.server.observe.AccessLogQueue;
 import io.mproxy.server.RuntimeView.ListenerView;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,8 @@ import java.util.function.ToIntFunction;
  * {@code mproxy_pool_waiting{cluster,backend}},
  * {@code mproxy_ru_limit_per_sec{group}}, {@code mproxy_ru_tokens{group}},
  * {@code mproxy_queue_depth{group}}, {@code mproxy_group_inflight{group}}; and the counter
- * {@code mproxy_tls_reloads_total{result}} (applied|failed).
+ * {@code mproxy_tls_reloads_total{result}} (applied|failed) and
+ * {@code mproxy_access_log_dropped_total}.
  */
 public final class RuntimeGauges {
 
@@ -91,6 +93,9 @@ public final class RuntimeGauges {
     FunctionCounter.builder("mproxy_tls_reloads", TlsReloads.class, c -> TlsReloads.failed())
         .tag("result", "failed")
         .description("New TLS file contents that could not be used (the previous certificate stays)")
+        .register(registry);
+    FunctionCounter.builder("mproxy_access_log_dropped", AccessLogQueue.class, c -> AccessLogQueue.dropped())
+        .description("Access log lines dropped because the access log's queue was full")
         .register(registry);
     Gauge.builder("mproxy_cluster_members", view, v -> v.members().size())
         .description("Fleet members this node knows, itself included")
