@@ -38,17 +38,32 @@ public final class TlsReloads {
    */
   static ReloadableContext context(String key, List<Path> files, ReloadableContext.Builder builder,
       String problem, List<String> problems) {
-    WeakReference<ReloadableContext> ref = CONTEXTS.get(key);
-    ReloadableContext known = ref == null ? null : ref.get();
-    if (known != null) {
-      ReloadableContext.Check check = known.refresh(false);
-      report(known, check);
-      if (check.outcome() == ReloadableContext.Outcome.FAILED
-          || check.outcome() == ReloadableContext.Outcome.STILL_FAILING) {
-        problems.add(problem + check.error());
+    ReloadableContext known = known(key);
+    if (known == null) {
+      synchronized (TlsReloads.class) {
+        known = known(key);
+        if (known == null) {
+          return load(key, files, builder, problem, problems);
+        }
       }
-      return known;
     }
+    ReloadableContext.Check check = known.refresh(false);
+    report(known, check);
+    if (check.outcome() == ReloadableContext.Outcome.FAILED
+        || check.outcome() == ReloadableContext.Outcome.STILL_FAILING) {
+      problems.add(problem + check.error());
+    }
+    return known;
+  }
+
+  private static ReloadableContext known(String key) {
+    WeakReference<ReloadableContext> ref = CONTEXTS.get(key);
+    return ref == null ? null : ref.get();
+  }
+
+  /** Builds the first context for {@code key}; under the class lock, so one key never has two. */
+  private static ReloadableContext load(String key, List<Path> files, ReloadableContext.Builder builder,
+      String problem, List<String> problems) {
     try {
       ReloadableContext made = ReloadableContext.load(files, builder);
       CONTEXTS.put(key, new WeakReference<>(made));
