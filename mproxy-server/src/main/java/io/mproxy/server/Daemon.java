@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The mproxy daemon: loads the config file, runs the {@link ProxyServer} and the admin HTTP
  * endpoint, reloads on file change and on {@code POST /api/reload} (an invalid file keeps the
- * running config), and drains on SIGTERM.
+ * running config; TLS files rewritten in place are picked up too), and drains on SIGTERM.
  */
 public final class Daemon implements AutoCloseable {
 
@@ -44,6 +44,7 @@ public final class Daemon implements AutoCloseable {
   private final ProxyServer server;
   private final AdminServer admin;
   private final ConfigWatcher watcher;
+  private final Housekeeping housekeeping;
   private final ObservingTelemetry observing;
   private final OtlpMetrics otlpMetrics;
   private final OtlpSpans otlpSpans;
@@ -54,6 +55,7 @@ public final class Daemon implements AutoCloseable {
     this.configFile = configFile;
     this.loader = loader;
     this.observability = observability;
+    LogSetup.routeJavaUtilLogging();
     observability.logging().ifPresent(LogSetup::apply);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     String version = io.mproxy.server.cli.MproxyVersion.version();
@@ -69,9 +71,10 @@ public final class Daemon implements AutoCloseable {
     this.server = new ProxyServer(config, adapters, observing);
     boolean started = false;
     AdminServer adminServer = null;
+    RuntimeGauges gauges = new RuntimeGauges(server, meters);
     try {
       server.start();
-      adminServer = new AdminServer(config.admin(), server, registry, new RuntimeGauges(server, meters),
+      adminServer = new AdminServer(config.admin(), server, registry, gauges,
           this::reload, server.eventLoops(), usage);
       adminServer.start();
       started = true;
@@ -85,6 +88,7 @@ public final class Daemon implements AutoCloseable {
       }
     }
     this.admin = adminServer;
+    this.housekeeping = new Housekeeping(gauges, config.server().watchConfig(), WATCH_POLL_MILLIS);
     this.watcher = config.server().watchConfig()
         ? new ConfigWatcher(configFile, WATCH_POLL_MILLIS, changed -> reload())
         : null;
@@ -175,6 +179,7 @@ public final class Daemon implements AutoCloseable {
     if (watcher != null) {
       watcher.close();
     }
+    housekeeping.close();
     server.shutdown(server.config().server().shutdownGraceMs());
     admin.close();
     closeExporters();
@@ -185,6 +190,7 @@ public final class Daemon implements AutoCloseable {
     if (watcher != null) {
       watcher.close();
     }
+    housekeeping.close();
     admin.close();
     server.close();
     closeExporters();

@@ -13,7 +13,8 @@ import java.util.Map;
  * {@code tls: { mode: disable|prefer|require|verify-full, ca: PEM }}, with libpq's meaning of the
  * modes: {@code prefer} uses TLS when the server offers it, {@code require} fails without it but
  * does not check the certificate, {@code verify-full} checks the chain against {@code ca} and the
- * host name.
+ * host name. A {@code ca} file rewritten in place is picked up like a listener's certificate
+ * (see {@link TlsReloads}): new backend connections verify against the new content.
  */
 public final class BackendTls {
 
@@ -30,16 +31,18 @@ public final class BackendTls {
     }
   }
 
-  public static final BackendTls DISABLED = new BackendTls(Mode.DISABLE, null, null);
+  public static final BackendTls DISABLED = new BackendTls(Mode.DISABLE, null, null, null);
 
   private final Mode mode;
   private final Path caFile;
-  private final SslContext context;
+  private final SslContext fixed;
+  private final ReloadableContext fromFile;
 
-  private BackendTls(Mode mode, Path caFile, SslContext context) {
+  private BackendTls(Mode mode, Path caFile, SslContext fixed, ReloadableContext fromFile) {
     this.mode = mode;
     this.caFile = caFile;
-    this.context = context;
+    this.fixed = fixed;
+    this.fromFile = fromFile;
   }
 
   /** Reads the option; absent means {@link #DISABLED}; invalid adds problems and returns it too. */
@@ -67,18 +70,21 @@ public final class BackendTls {
         return DISABLED;
       }
     }
-    try {
-      SslContextBuilder b = SslContextBuilder.forClient();
-      if (mode == Mode.VERIFY_FULL) {
-        b.trustManager(ca.toFile()).endpointIdentificationAlgorithm("HTTPS");
-      } else {
-        b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+    if (mode != Mode.VERIFY_FULL) {
+      try {
+        SslContext insecure = SslContextBuilder.forClient()
+            .trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null).build();
+        return new BackendTls(mode, ca, insecure, null);
+      } catch (Exception e) {
+        problems.add("tls: cannot build a client TLS context: " + e.getMessage());
+        return DISABLED;
       }
-      return new BackendTls(mode, ca, b.build());
-    } catch (Exception e) {
-      problems.add("tls.ca: cannot use " + ca + ": " + e.getMessage());
-      return DISABLED;
     }
+    Path caFile = ca;
+    ReloadableContext verifying = TlsReloads.context("backend\0" + caFile.toAbsolutePath(), List.of(caFile),
+        () -> SslContextBuilder.forClient().trustManager(caFile.toFile()).endpointIdentificationAlgorithm("HTTPS").build(),
+        "tls.ca: cannot use " + caFile + ": ", problems);
+    return verifying == null ? DISABLED : new BackendTls(mode, caFile, null, verifying);
   }
 
   private static Mode mode(Object raw, List<String> problems) {
@@ -109,8 +115,8 @@ public final class BackendTls {
     return caFile;
   }
 
-  /** The client-side context, or null when TLS is disabled. */
+  /** The client-side context for a new connection (the latest built from {@code ca}), or null when TLS is disabled. */
   public SslContext context() {
-    return context;
+    return fromFile != null ? fromFile.current() : fixed;
   }
 }

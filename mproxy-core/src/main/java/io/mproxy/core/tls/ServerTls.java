@@ -8,17 +8,20 @@ import java.util.Map;
 
 /**
  * TLS that a listener offers its clients: the listener option {@code tls: { cert: PEM, key: PEM }}.
- * The context is built when the option is read, so a bad certificate is a configuration error
+ * The context is built, and a handshake run against it in memory, when the option is read, so a
+ * bad certificate or a key of another certificate is a configuration error
  * (reported by {@code check} and refused on reload) rather than a failed handshake at 3 a.m.
- * A new instance is read on every reload, which is how certificates are rotated.
+ * Certificates rotate without a restart: when the files' content changes (checked on every
+ * reload and periodically by the daemon, see {@link TlsReloads}) the context is rebuilt and
+ * {@link #context()} returns the new one; a new content that does not build keeps the old one.
  */
 public final class ServerTls {
 
   private final Path certFile;
   private final Path keyFile;
-  private final SslContext context;
+  private final ReloadableContext context;
 
-  private ServerTls(Path certFile, Path keyFile, SslContext context) {
+  private ServerTls(Path certFile, Path keyFile, ReloadableContext context) {
     this.certFile = certFile;
     this.keyFile = keyFile;
     this.context = context;
@@ -26,7 +29,9 @@ public final class ServerTls {
 
   /**
    * Reads the {@code tls} option value; returns null when it is absent, or when it is invalid (then
-   * each problem is added to {@code problems} as {@code tls.key: message}).
+   * each problem is added to {@code problems} as {@code tls.key: message}). Files that were usable
+   * before and are not now add a problem but still give an instance serving the previous
+   * certificate, so that options read again while running never drop TLS.
    */
   public static ServerTls parse(Object raw, List<String> problems) {
     if (raw == null) {
@@ -46,14 +51,11 @@ public final class ServerTls {
     if (cert == null || key == null) {
       return null;
     }
-    try {
-      SslContext ctx = SslContextBuilder.forServer(cert.toFile(), key.toFile()).build();
-      return new ServerTls(cert, key, ctx);
-    } catch (Exception e) {
-      problems.add("tls: cannot use cert " + cert + " with key " + key + ": " + e.getMessage()
-          + " (the key must be an unencrypted PEM, PKCS#8 or PKCS#1)");
-      return null;
-    }
+    ReloadableContext ctx = TlsReloads.context("server\0" + cert.toAbsolutePath() + '\0' + key.toAbsolutePath(),
+        List.of(cert, key), () -> TlsSelfCheck.verified(SslContextBuilder.forServer(cert.toFile(), key.toFile()).build()),
+        "tls: cannot use cert " + cert + " with key " + key
+            + " (the key must be an unencrypted PEM, PKCS#8 or PKCS#1): ", problems);
+    return ctx == null ? null : new ServerTls(cert, key, ctx);
   }
 
   public Path certFile() {
@@ -64,8 +66,11 @@ public final class ServerTls {
     return keyFile;
   }
 
-  /** The server-side context; {@code context().newHandler(alloc)} starts a handshake. */
+  /**
+   * The server-side context for a new handshake, the latest one built from the files;
+   * {@code context().newHandler(alloc)} starts a handshake.
+   */
   public SslContext context() {
-    return context;
+    return context.current();
   }
 }

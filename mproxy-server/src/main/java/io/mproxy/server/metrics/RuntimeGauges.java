@@ -1,5 +1,6 @@
 package io.mproxy.server.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -7,7 +8,9 @@ import io.mproxy.core.admission.ResourceGroup;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.tls.TlsReloads;
 import io.mproxy.server.RuntimeView;
+import io.mproxy.server.observe.AccessLogQueue;
 import io.mproxy.server.RuntimeView.ListenerView;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +21,9 @@ import java.util.function.ToIntFunction;
  * Gauges read from the running proxy at scrape time: backend load and health, pool connections,
  * client connections, and each resource group's share, tokens and queue. Which series exist
  * depends on the current configuration, so {@link #refresh} must run before each scrape (the
- * admin server does); it adds the series of new clusters, groups and listeners and drops those
- * of removed ones. Values are always read live when the registry is scraped. Create one per
+ * admin server does) and periodically for registries nobody scrapes (OTLP; the daemon's
+ * housekeeping timer does); it adds the series of new clusters, groups and listeners and drops
+ * those of removed ones. Values are always read live when the registry is scraped. Create one per
  * registry.
  *
  * <p>Series, CONTRACT names first: {@code mproxy_backend_inflight{cluster,backend}},
@@ -30,7 +34,9 @@ import java.util.function.ToIntFunction;
  * (0 closed, 1 half-open, 2 open), {@code mproxy_backend_circuit_would_open{cluster,backend}},
  * {@code mproxy_pool_waiting{cluster,backend}},
  * {@code mproxy_ru_limit_per_sec{group}}, {@code mproxy_ru_tokens{group}},
- * {@code mproxy_queue_depth{group}}, {@code mproxy_group_inflight{group}}.
+ * {@code mproxy_queue_depth{group}}, {@code mproxy_group_inflight{group}}; and the counter
+ * {@code mproxy_tls_reloads_total{result}} (applied|failed) and
+ * {@code mproxy_access_log_dropped_total}.
  */
 public final class RuntimeGauges {
 
@@ -80,6 +86,17 @@ public final class RuntimeGauges {
     ruTokens = new GaugeFamily(registry, "mproxy_ru_tokens", "RU tokens in the group's bucket (negative: debt)");
     queueDepth = new GaugeFamily(registry, "mproxy_queue_depth", "Requests waiting for admission");
     groupInflight = new GaugeFamily(registry, "mproxy_group_inflight", "Requests in flight per resource group");
+    FunctionCounter.builder("mproxy_tls_reloads", TlsReloads.class, c -> TlsReloads.applied())
+        .tag("result", "applied")
+        .description("TLS contexts rebuilt because their certificate, key or CA files changed")
+        .register(registry);
+    FunctionCounter.builder("mproxy_tls_reloads", TlsReloads.class, c -> TlsReloads.failed())
+        .tag("result", "failed")
+        .description("New TLS file contents that could not be used (the previous certificate stays)")
+        .register(registry);
+    FunctionCounter.builder("mproxy_access_log_dropped", AccessLogQueue.class, c -> AccessLogQueue.dropped())
+        .description("Access log lines dropped because the access log's queue was full")
+        .register(registry);
     Gauge.builder("mproxy_cluster_members", view, v -> v.members().size())
         .description("Fleet members this node knows, itself included")
         .strongReference(true)

@@ -9,10 +9,12 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.spi.AppenderAttachable;
 import io.mproxy.server.config.ObservabilityConfig.LogFormat;
 import io.mproxy.server.config.ObservabilityConfig.Logging;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Applies the {@code logging:} section to Logback at start and on every reload: the format of
@@ -42,12 +44,26 @@ public final class LogSetup {
     reencode(context, access, logging.format(), ACCESS_TEXT_PATTERN, true);
   }
 
+  @SuppressWarnings("unchecked")
   private static Appender<ILoggingEvent> findAccessConsole(LoggerContext context) {
     Appender<ILoggingEvent> async = context.getLogger(AccessLog.LOGGER).getAppender("ACCESS_ASYNC");
-    if (async instanceof ch.qos.logback.classic.AsyncAppender a) {
-      return a.getAppender("ACCESS");
+    if (async instanceof AppenderAttachable<?> a) {
+      return ((AppenderAttachable<ILoggingEvent>) a).getAppender("ACCESS");
     }
     return null;
+  }
+
+  /**
+   * Sends {@code java.util.logging} records (the OpenTelemetry SDK and the JDK's HTTP client log
+   * there) to SLF4J, so they follow {@code logging.format} like every other line instead of
+   * going to JUL's own console handler in its own format. Idempotent.
+   */
+  public static synchronized void routeJavaUtilLogging() {
+    if (SLF4JBridgeHandler.isInstalled()) {
+      return;
+    }
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
   }
 
   /**

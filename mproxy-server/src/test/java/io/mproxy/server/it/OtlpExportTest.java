@@ -92,6 +92,29 @@ class OtlpExportTest {
     }
   }
 
+  /**
+   * Runtime gauges (backends, pools, client connections, groups) get their series from the
+   * daemon's housekeeping timer: they reach an OTLP collector although nothing ever scrapes
+   * {@code /metrics}.
+   */
+  @Test
+  void runtimeGaugesArriveOverOtlpWithoutAnyScrape() throws Exception {
+    try (RedisServer redis = RedisServer.builder().start(); OtlpReceiver collector = new OtlpReceiver()) {
+      String yaml = ProxyConfigText.forBackend(redis.address()).render()
+          + "telemetry:\n  otlp:\n    endpoint: " + collector.endpoint() + "\n"
+          + "    metrics: { interval_ms: 500 }\n";
+      try (ProxyFixture proxy = ProxyFixture.startYaml(yaml, ProxyConfigText.LISTENER)) {
+        Eventually.assertWithin(Duration.ofSeconds(20), () -> {
+          List<String> names = metricNames(collector);
+          for (String gauge : List.of("mproxy_backend_up", "mproxy_pool_connections", "mproxy_client_connections",
+              "mproxy_ru_limit_per_sec")) {
+            assertTrue(names.contains(gauge), gauge + " not among " + names);
+          }
+        });
+      }
+    }
+  }
+
   private static String attr(Span span, String key) {
     for (KeyValue kv : span.getAttributesList()) {
       if (kv.getKey().equals(key)) {
