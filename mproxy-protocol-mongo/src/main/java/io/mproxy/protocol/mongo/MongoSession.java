@@ -76,6 +76,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<MongoFrame> inbox = new ArrayDeque<>();
   private final Handshake handshake;
   private final ClientAuth auth;
+  private boolean handshakeReported;
   /** Cursors this connection opened or continued, by id, with their namespace ({@code db.coll}). */
   private final LinkedHashMap<Long, String> ownedCursors = new LinkedHashMap<>(16, 0.75f, false) {
     private static final long serialVersionUID = 1L;
@@ -111,6 +112,15 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
+    loginDone();
+  }
+
+  /** Stops the server's handshake timer once the client is in (at once when the listener has no users). */
+  private void loginDone() {
+    if (!handshakeReported && auth.authenticated()) {
+      handshakeReported = true;
+      listener.handshakeCompleted(ctx.channel());
+    }
   }
 
   // ---------------------------------------------------------------- inbound
@@ -130,6 +140,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       context.channel().config().setAutoRead(false);
     }
     drain();
+    loginDone();
   }
 
   private void drain() {
