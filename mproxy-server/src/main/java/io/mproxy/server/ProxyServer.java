@@ -189,14 +189,15 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     rt.adapter().initClientChannel(ch, rt);
   }
 
+  /** The longest a refused connection may stay open waiting to be told (MongoDB, CQL answer its first message). */
+  static final long MAX_REFUSAL_MILLIS = 2_000;
+
   private static void refuse(ListenerRuntime rt, Channel ch, ClientEvents.RefusalReason reason, String why) {
     rt.events().connectionRefused(rt.config().name(), reason);
-    ByteBuf refusal = rt.adapter().connectionRefusal(ch.alloc(), why);
-    if (refusal == null) {
-      ch.close();
-    } else {
-      ch.writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
-    }
+    long bound = Math.min(MAX_REFUSAL_MILLIS, rt.config().clientLimits().handshakeTimeoutMs());
+    new io.mproxy.core.time.EventLoopScheduler(ch.eventLoop()).schedule(ch::close,
+        TimeUnit.MILLISECONDS.toNanos(bound));
+    rt.adapter().refuseClientChannel(ch, rt, why);
   }
 
   /**
