@@ -112,15 +112,6 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
-    loginDone();
-  }
-
-  /** Stops the server's handshake timer once the client is in (at once when the listener has no users). */
-  private void loginDone() {
-    if (!handshakeReported && auth.authenticated()) {
-      handshakeReported = true;
-      listener.handshakeCompleted(ctx.channel());
-    }
   }
 
   // ---------------------------------------------------------------- inbound
@@ -135,12 +126,17 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       frame.release();
       return;
     }
+    if (!handshakeReported) {
+      // MongoDB's handshake is the first whole message (the driver's hello): monitoring
+      // connections never authenticate, so authentication cannot be what stops the timer
+      handshakeReported = true;
+      listener.handshakeCompleted(context.channel());
+    }
     inbox.add(frame);
     if (inbox.size() >= INBOX_HIGH) {
       context.channel().config().setAutoRead(false);
     }
     drain();
-    loginDone();
   }
 
   private void drain() {
