@@ -140,12 +140,16 @@ public final class Cluster implements AutoCloseable {
    * comes with hints); null when no backend can be tried.
    */
   public Backend select(Request request) {
+    return selectFor(request == null ? null : request.tenant());
+  }
+
+  /** P2C for {@code tenant} (its shuffle-shard hand when configured); {@code null}: among all. */
+  public Backend selectFor(TenantIdentity tenant) {
     ShuffleShardConfig shuffle = config.balancer().shuffleShard();
-    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || request == null
-        || request.tenant() == null) {
+    if (!shuffle.enabled() || shuffle.handSize() >= primaries.size() || tenant == null) {
       return selector.select(primaries);
     }
-    return selectInHand(selector, primaries, request.tenant(), shuffle);
+    return selectInHand(selector, primaries, tenant, shuffle);
   }
 
   /**
@@ -199,6 +203,14 @@ public final class Cluster implements AutoCloseable {
    * backend share one {@link ConnectionBudget} of {@code pool.max_size} connections.
    */
   public BackendPool pool(Backend backend, String variant) {
+    // looked up on every request: plain gets first, so the common case allocates no lambda
+    Map<String, BackendPool> byVariant = pools.get(backend);
+    if (byVariant != null) {
+      BackendPool pool = byVariant.get(variant);
+      if (pool != null) {
+        return pool;
+      }
+    }
     ConnectionBudget budget = budget(backend);
     return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
         .computeIfAbsent(variant, v -> new BackendPool(backend, v, poolConfigFor(v), config.health(),

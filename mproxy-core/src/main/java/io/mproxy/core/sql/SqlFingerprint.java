@@ -1,5 +1,6 @@
 package io.mproxy.core.sql;
 
+import io.mproxy.core.fingerprint.ShapeInterner;
 import java.util.Objects;
 
 /**
@@ -26,7 +27,15 @@ public final class SqlFingerprint {
 
   /** The fingerprint of {@code sql}. Never throws on malformed SQL. */
   public static String of(SqlDialect dialect, CharSequence sql) {
-    return new Builder(dialect, sql).build();
+    return new Builder(dialect, sql, null).build();
+  }
+
+  /**
+   * The fingerprint of {@code sql}, the same {@code String} instance as an earlier equal one
+   * still held by {@code shapes}: a workload repeats few shapes, so this spares a string per call.
+   */
+  static String of(SqlDialect dialect, CharSequence sql, ShapeInterner shapes) {
+    return new Builder(dialect, sql, shapes).build();
   }
 
   private enum Out { NONE, OPEN, CLOSE, DOT, COMMA, SEMI, WORD, KEYWORD, LITERAL, OPERATOR }
@@ -38,10 +47,12 @@ public final class SqlFingerprint {
     private final CharSequence sql;
     private final boolean lowerIdentifiers;
     private final StringBuilder out;
+    private final ShapeInterner shapes;
     private Out last = Out.NONE;
     private String lastKeyword;
 
-    Builder(SqlDialect dialect, CharSequence sql) {
+    Builder(SqlDialect dialect, CharSequence sql, ShapeInterner shapes) {
+      this.shapes = shapes;
       this.scanner = new SqlScanner(dialect, Objects.requireNonNull(sql, "sql"));
       this.sql = sql;
       this.lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
@@ -271,7 +282,7 @@ public final class SqlFingerprint {
         len--;
       }
       out.setLength(len);
-      return out.toString();
+      return shapes == null ? out.toString() : shapes.intern(out);
     }
   }
 }

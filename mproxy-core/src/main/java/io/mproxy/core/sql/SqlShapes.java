@@ -1,5 +1,6 @@
 package io.mproxy.core.sql;
 
+import io.mproxy.core.fingerprint.ShapeInterner;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -25,7 +26,9 @@ public final class SqlShapes {
   private final SqlDialect dialect;
   private final int capacity;
   private final ConcurrentHashMap<String, Shape> byText = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, SqlClassification> byFingerprint = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Shape> byFingerprint = new ConcurrentHashMap<>();
+  /** Fingerprint strings of recent queries, so a repeated shape is one shared string. */
+  private final ShapeInterner fingerprints = new ShapeInterner(4096);
 
   public SqlShapes(SqlDialect dialect, int capacity) {
     if (capacity < 1) {
@@ -51,20 +54,20 @@ public final class SqlShapes {
 
   /** The shape of a text with its literals inline: fingerprinted, classified by fingerprint. */
   public Shape ofQuery(String sql) {
-    String fingerprint = SqlFingerprint.of(dialect, sql);
+    String fingerprint = SqlFingerprint.of(dialect, sql, fingerprints);
     if (fingerprint.endsWith(SqlFingerprint.TRUNCATION_MARKER)) {
       // A truncated fingerprint does not cover the whole text: classify the text itself.
       return new Shape(SqlClassifier.classify(dialect, sql), fingerprint);
     }
-    SqlClassification c = byFingerprint.get(fingerprint);
-    if (c == null) {
-      c = SqlClassifier.classify(dialect, sql);
+    Shape shape = byFingerprint.get(fingerprint);
+    if (shape == null) {
+      shape = new Shape(SqlClassifier.classify(dialect, sql), fingerprint);
       if (byFingerprint.size() >= capacity) {
         byFingerprint.clear();
       }
-      byFingerprint.put(fingerprint, c);
+      byFingerprint.put(fingerprint, shape);
     }
-    return new Shape(c, fingerprint);
+    return shape;
   }
 
   /** Shapes remembered now (both maps); for tests and status. */

@@ -48,6 +48,16 @@ class SqlShapesTest {
   }
 
   @Test
+  void queriesDifferingInLiteralsShareOneShapeObject() {
+    // the simple-query path runs per request: a repeated shape must cost no new Shape or string
+    SqlShapes shapes = new SqlShapes(SqlDialect.POSTGRES, 100);
+    SqlShapes.Shape first = shapes.ofQuery("SELECT abalance FROM pgbench_accounts WHERE aid = 1");
+    SqlShapes.Shape second = shapes.ofQuery("SELECT abalance FROM pgbench_accounts WHERE aid = 2");
+    assertSame(first, second);
+    assertSame(first.fingerprint(), second.fingerprint());
+  }
+
+  @Test
   void aStatementIsScannedOnceAndTheMapsStayBounded() {
     SqlShapes shapes = new SqlShapes(SqlDialect.POSTGRES, 8);
     SqlShapes.Shape once = shapes.ofStatement("SELECT * FROM t WHERE id = $1");

@@ -412,9 +412,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     sessionMode = true;
     Cluster cluster = listener.cluster();
     clusterState = adapter.clusterState(cluster);
-    Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
-        listener.clock().nanoTime(), false);
-    Backend target = cluster.select(probe);
+    Backend target = cluster.selectFor(tenant);
     if (target == null) {
       fatal("08006", "mproxy: no healthy backend in cluster " + cluster.name());
       return;
@@ -806,9 +804,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void acquire(boolean login) {
     Cluster cluster = listener.cluster();
-    Request probe = new Request(tenant, RequestKind.SESSION, "CONNECT", "CONNECT", 0,
-        listener.clock().nanoTime(), false);
-    Backend target = cluster.select(probe);
+    Backend target = cluster.selectFor(tenant);
     if (target == null && !login && current != null && current.ticket != null && cluster.circuitsOpen()) {
       cancelWaitTimer();
       current = new Req(null, current.ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
@@ -1202,6 +1198,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private Req firstUnanswered() {
+    // runs for every backend message: the usual answers need no iterator
+    Req head = inflight.peekFirst();
+    if (head == null) {
+      return current;
+    }
+    if (head.refusal == null) {
+      return head;
+    }
     for (Req r : inflight) {
       if (r.refusal == null) {
         return r;

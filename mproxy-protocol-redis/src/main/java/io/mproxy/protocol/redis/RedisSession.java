@@ -27,6 +27,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -218,6 +219,12 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
 
   /** Where a command goes and what it does to the session's state. */
   private static final class Route {
+    /** Most commands: shared, never written to (a {@code Route} is not changed once returned). */
+    static final Route PLAIN = new Route();
+    /** Names that change the session's state or how it is routed (besides blocking/subscribe). */
+    static final Set<String> STATEFUL =
+        Set.of("MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "MONITOR", "SELECT", "CLIENT");
+
     boolean pin;
     boolean waitsByDesign;
     String refusal;
@@ -225,9 +232,13 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   }
 
   private Route route(String name, RespFrame cmd, CommandInfo info) {
-    Route r = new Route();
     boolean blocking = info.isBlocking(cmd);
-    r.waitsByDesign = blocking || Subscriptions.isSubscribe(name) || name.equals("MONITOR");
+    boolean subscribe = Subscriptions.isSubscribe(name);
+    if (!blocking && !subscribe && !Route.STATEFUL.contains(name)) {
+      return Route.PLAIN;
+    }
+    Route r = new Route();
+    r.waitsByDesign = blocking || subscribe || name.equals("MONITOR");
     switch (name) {
       case "MULTI":
         r.pin = true;

@@ -19,6 +19,11 @@ public final class RespFrame extends DefaultByteBufHolder {
 
   /** Longest command name kept by {@link #commandName()}; no real Redis command is that long. */
   static final int MAX_COMMAND_NAME = 64;
+  /**
+   * Command names seen lately, direct-mapped by hash: bounded whatever clients send, shared by
+   * every thread without locks (a slot holds an immutable string; a race only costs a new one).
+   */
+  private static final String[] NAMES = new String[1024];
 
   private final byte type;
   private final int size;
@@ -198,10 +203,41 @@ public final class RespFrame extends DefaultByteBufHolder {
     return c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c;
   }
 
+  /**
+   * The upper-cased name of argument {@code i}, shared with earlier frames that named the same
+   * command (see {@link #NAMES}): every request asks for its command's name, and there are few.
+   */
   private String upperAscii(int i) {
     ByteBuf buf = content();
     int offset = argOffsets[i];
     int length = Math.min(argLengths[i], MAX_COMMAND_NAME);
+    int h = length;
+    for (int k = 0; k < length; k++) {
+      h = 31 * h + toUpper(buf.getByte(offset + k) & 0xff);
+    }
+    int slot = (h ^ (h >>> 16)) & (NAMES.length - 1);
+    String cached = NAMES[slot];
+    if (cached != null && sameUpper(cached, buf, offset, length)) {
+      return cached;
+    }
+    String made = newUpper(buf, offset, length);
+    NAMES[slot] = made;
+    return made;
+  }
+
+  private static boolean sameUpper(String name, ByteBuf buf, int offset, int length) {
+    if (name.length() != length) {
+      return false;
+    }
+    for (int k = 0; k < length; k++) {
+      if (name.charAt(k) != toUpper(buf.getByte(offset + k) & 0xff)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String newUpper(ByteBuf buf, int offset, int length) {
     char[] chars = new char[length];
     for (int k = 0; k < length; k++) {
       chars[k] = (char) toUpper(buf.getByte(offset + k) & 0xff);

@@ -44,6 +44,8 @@ public final class CommandInfo {
   private final Category category;
   private final boolean known;
   private final int firstKey;
+  /** {@code [firstKey]}, returned for the common one-key command instead of a new array. */
+  private final int[] onlyFirstKey;
   private final int lastKey;
   private final int step;
   private final KeyScheme scheme;
@@ -60,6 +62,7 @@ public final class CommandInfo {
     this.category = b.category;
     this.known = b.known;
     this.firstKey = b.firstKey;
+    this.onlyFirstKey = b.firstKey > 0 ? new int[] {b.firstKey} : NO_KEYS;
     this.lastKey = b.lastKey;
     this.step = b.step;
     this.scheme = b.scheme;
@@ -198,7 +201,8 @@ public final class CommandInfo {
 
   /**
    * Positions of the keys of {@code cmd}, in argument order; an empty shared array when there
-   * are none. Arguments a malformed command lacks are left out rather than failing: the backend
+   * are none, and a shared one-element array for a single key (callers must not modify the
+   * result: this runs for every request). Arguments a malformed command lacks are left out rather than failing: the backend
    * will reject the command anyway.
    */
   public int[] keyPositions(RespFrame cmd) {
@@ -207,6 +211,9 @@ public final class CommandInfo {
     if (scheme == KeyScheme.RANGE) {
       if (firstKey <= 0 || rangeEnd < firstKey) {
         return NO_KEYS;
+      }
+      if (rangeEnd - firstKey < step) {
+        return onlyFirstKey;
       }
       int[] keys = new int[(rangeEnd - firstKey) / step + 1];
       for (int i = 0; i < keys.length; i++) {

@@ -1,7 +1,9 @@
 package io.mproxy.protocol.redis.command;
 
+import io.mproxy.core.fingerprint.ShapeInterner;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * A low-cardinality description of a command for statistics: the command name (with the
@@ -13,7 +15,9 @@ import io.netty.buffer.ByteBuf;
  * {@code HSET session:9f86d081884c7d65 f v} becomes {@code HSET session:?}. Bytes outside
  * printable ASCII become one {@code ?} per run. Several keys give their distinct shapes in
  * order, at most three and then {@code …}; at most the first 32 keys are looked at. The result
- * is at most 200 characters. No regular expressions: this runs for every request.
+ * is at most 200 characters. No regular expressions: this runs for every request, so it is built
+ * in a per-thread buffer and the same shape comes back as the same string (no garbage per request
+ * once a shape has been seen).
  */
 public final class RedisFingerprint {
 
@@ -22,6 +26,19 @@ public final class RedisFingerprint {
   private static final int MAX_KEYS_EXAMINED = 32;
   private static final int MIN_HEX_DIGITS = 8;
   private static final char ELLIPSIS = '…';
+  private static final ShapeInterner SHAPES = new ShapeInterner(4096);
+  private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+    @Override
+    protected Scratch initialValue() {
+      return new Scratch();
+    }
+  };
+
+  /** What one fingerprint is built in, reused by the thread's next one. */
+  private static final class Scratch {
+    final StringBuilder sb = new StringBuilder(MAX_LENGTH + 16);
+    final int[] starts = new int[MAX_SHAPES];
+  }
 
   private RedisFingerprint() {
   }
@@ -41,8 +58,11 @@ public final class RedisFingerprint {
     if (keys.length == 0) {
       return name;
     }
-    StringBuilder sb = new StringBuilder(name.length() + 24).append(name);
-    int[] starts = new int[MAX_SHAPES];
+    Scratch scratch = SCRATCH.get();
+    StringBuilder sb = scratch.sb;
+    sb.setLength(0);
+    sb.append(name);
+    int[] starts = scratch.starts;
     int shapes = 0;
     int examined = Math.min(keys.length, MAX_KEYS_EXAMINED);
     for (int k = 0; k < examined && sb.length() <= MAX_LENGTH; k++) {
@@ -63,7 +83,7 @@ public final class RedisFingerprint {
       sb.setLength(MAX_LENGTH - 1);
       sb.append(ELLIPSIS);
     }
-    return sb.toString();
+    return SHAPES.intern(sb);
   }
 
   /** Whether the shape from {@code mark} to the end equals one already written. */
