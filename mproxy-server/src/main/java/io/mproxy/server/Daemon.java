@@ -68,7 +68,8 @@ public final class Daemon implements AutoCloseable {
     observing.accessLog(observability.logging().orElse(ObservabilityConfig.Logging.DEFAULT));
     this.otlpSpans = otlp != null && otlp.traces() ? OtlpSpans.start(otlp, version) : null;
     observing.tracer(otlpSpans);
-    this.server = new ProxyServer(config, adapters, observing);
+    this.server = new ProxyServer(config, adapters, observing,
+        new io.mproxy.server.metrics.ClientMetrics(meters));
     boolean started = false;
     AdminServer adminServer = null;
     RuntimeGauges gauges = new RuntimeGauges(server, meters);

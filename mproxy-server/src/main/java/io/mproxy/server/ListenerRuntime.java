@@ -2,7 +2,10 @@ package io.mproxy.server;
 
 import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.admission.Origin;
+import io.mproxy.core.admission.TokenBucket;
+import io.mproxy.core.auth.AuthFailureLimiter;
 import io.mproxy.core.cluster.Cluster;
+import io.mproxy.core.config.ClientLimits;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
@@ -23,9 +26,16 @@ final class ListenerRuntime implements ListenerContext {
   private volatile ListenerConfig config;
   private volatile Cluster cluster;
   private volatile Channel serverChannel;
+  private final ClientEvents events;
+  private final AuthFailureLimiter authFailures;
+  /** {@code max_accepts_per_sec} as a token bucket; null when there is no limit. */
+  private volatile TokenBucket accepts;
+
+  /** The most source addresses the login throttle remembers per listener. */
+  static final int MAX_TRACKED_ADDRESSES = 65_536;
 
   ListenerRuntime(ListenerConfig config, ProtocolAdapter adapter, Cluster cluster, Gateway gateway,
-      Clock clock, ChannelGroup channels) {
+      Clock clock, ChannelGroup channels, ClientEvents events) {
     this.config = config;
     this.adapter = adapter;
     this.cluster = cluster;
@@ -33,6 +43,69 @@ final class ListenerRuntime implements ListenerContext {
     this.clock = clock;
     this.origin = new Origin(config.name(), config.protocol());
     this.channels = channels;
+    this.events = events;
+    this.accepts = acceptBucket(null, config.clientLimits(), clock);
+    String name = config.name();
+    this.authFailures = new AuthFailureLimiter(clock, () -> this.config.clientLimits(), MAX_TRACKED_ADDRESSES,
+        new AuthFailureLimiter.Events() {
+          @Override
+          public void failed() {
+            events.authFailed(name);
+          }
+
+          @Override
+          public void blocked() {
+            events.authBlocked(name);
+          }
+        });
+  }
+
+  private static TokenBucket acceptBucket(TokenBucket current, ClientLimits limits, Clock clock) {
+    int rate = limits.maxAcceptsPerSec();
+    if (rate == 0) {
+      return null;
+    }
+    if (current == null) {
+      return new TokenBucket(clock, rate, rate, 0);
+    }
+    current.configure(rate, rate, 0);
+    return current;
+  }
+
+  /** Takes one accept from {@code max_accepts_per_sec}; false when over the rate. */
+  boolean tryAccept() {
+    TokenBucket b = accepts;
+    return b == null || b.acquire(1, 0) == TokenBucket.GRANTED;
+  }
+
+  /** Counts one more client unless that would pass {@code max}; the caller uncounts it on close. */
+  boolean tryTakeSlot(int max) {
+    while (true) {
+      int n = clients.get();
+      if (n >= max) {
+        return false;
+      }
+      if (clients.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  ClientEvents events() {
+    return events;
+  }
+
+  @Override
+  public AuthFailureLimiter authFailures() {
+    return authFailures;
+  }
+
+  @Override
+  public void handshakeCompleted(Channel channel) {
+    io.netty.channel.ChannelHandler h = channel.pipeline().get(HandshakeTimeout.NAME);
+    if (h != null) {
+      channel.pipeline().remove(h);
+    }
   }
 
   @Override
@@ -72,7 +145,8 @@ final class ListenerRuntime implements ListenerContext {
     return channels;
   }
 
-  void update(ListenerConfig next, Cluster nextCluster) {
+  synchronized void update(ListenerConfig next, Cluster nextCluster) {
+    this.accepts = acceptBucket(accepts, next.clientLimits(), clock);
     this.config = next;
     this.cluster = nextCluster;
   }

@@ -70,8 +70,16 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
   private volatile boolean draining;
   private io.mproxy.core.time.Scheduler.Cancellable ticker;
   private volatile FleetNode fleet;
+  private final ClientEvents clientEvents;
 
   public ProxyServer(ProxyConfig config, Collection<ProtocolAdapter> adapterList, Telemetry telemetry) {
+    this(config, adapterList, telemetry, ClientEvents.NONE);
+  }
+
+  /** @param clientEvents where refused connections and failed logins are counted */
+  public ProxyServer(ProxyConfig config, Collection<ProtocolAdapter> adapterList, Telemetry telemetry,
+      ClientEvents clientEvents) {
+    this.clientEvents = clientEvents;
     this.config = config;
     Map<String, ProtocolAdapter> byName = new LinkedHashMap<>();
     adapterList.forEach(a -> byName.put(a.protocol(), a));
@@ -125,7 +133,8 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
   private void bind(ListenerConfig lc) throws InterruptedException {
     ProtocolAdapter adapter = adapter(lc.protocol());
     ChannelGroup channels = new DefaultChannelGroup(lc.name(), GlobalEventExecutor.INSTANCE);
-    ListenerRuntime rt = new ListenerRuntime(lc, adapter, clusters.get(lc.cluster()), gateway, time, channels);
+    ListenerRuntime rt = new ListenerRuntime(lc, adapter, clusters.get(lc.cluster()), gateway, time, channels,
+        clientEvents);
     ServerBootstrap sb = new ServerBootstrap()
         .group(workers)
         .channel(serverChannelClass)
@@ -145,25 +154,50 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     LOG.info("listener {} ({}) on {} -> cluster {}", lc.name(), lc.protocol(), server.localAddress(), lc.cluster());
   }
 
-  /** Admits a new client connection, or refuses it in the protocol's own terms. */
+  /**
+   * Admits a new client connection, or refuses it in the protocol's own terms: while draining,
+   * over {@code max_accepts_per_sec}, or at {@code max_client_connections} (only admitted
+   * connections are counted, so refusals in flight never crowd out the next good client). An
+   * admitted connection must complete its protocol's login within {@code handshake_timeout_ms}.
+   */
   private void accept(ListenerRuntime rt, Channel ch) {
-    int n = rt.clientCounter().incrementAndGet();
-    ch.closeFuture().addListener(f -> rt.clientCounter().decrementAndGet());
-    int max = rt.config().maxClientConnections();
-    if (draining || n > max) {
-      String why = draining ? "mproxy: shutting down, connect to another node"
-          : "mproxy: too many client connections on listener " + rt.config().name()
-              + " (max_client_connections=" + max + ")";
-      ByteBuf refusal = rt.adapter().connectionRefusal(ch.alloc(), why);
-      if (refusal == null) {
-        ch.close();
-      } else {
-        ch.writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
-      }
+    ListenerConfig lc = rt.config();
+    int max = lc.maxClientConnections();
+    if (draining) {
+      refuse(rt, ch, ClientEvents.RefusalReason.DRAINING, "mproxy: shutting down, connect to another node");
       return;
     }
+    if (!rt.tryAccept()) {
+      refuse(rt, ch, ClientEvents.RefusalReason.ACCEPT_RATE, "mproxy: too many new connections on listener "
+          + lc.name() + " (max_accepts_per_sec=" + lc.clientLimits().maxAcceptsPerSec() + "), retry in 1 s");
+      return;
+    }
+    if (!rt.tryTakeSlot(max)) {
+      refuse(rt, ch, ClientEvents.RefusalReason.MAX_CONNECTIONS, "mproxy: too many client connections on listener "
+          + lc.name() + " (max_client_connections=" + max + ")");
+      return;
+    }
+    ch.closeFuture().addListener(f -> rt.clientCounter().decrementAndGet());
     rt.clientChannels().add(ch);
+    String name = lc.name();
+    long timeout = lc.clientLimits().handshakeTimeoutMs();
+    ch.pipeline().addFirst(HandshakeTimeout.NAME, new HandshakeTimeout(
+        new io.mproxy.core.time.EventLoopScheduler(ch.eventLoop()), timeout,
+        ctx -> rt.adapter().connectionRefusal(ctx.alloc(),
+            "mproxy: login not completed within handshake_timeout_ms=" + timeout + " on listener " + name),
+        () -> rt.events().connectionRefused(name, ClientEvents.RefusalReason.HANDSHAKE_TIMEOUT)));
     rt.adapter().initClientChannel(ch, rt);
+  }
+
+  /** The longest a refused connection may stay open waiting to be told (MongoDB, CQL answer its first message). */
+  static final long MAX_REFUSAL_MILLIS = 2_000;
+
+  private static void refuse(ListenerRuntime rt, Channel ch, ClientEvents.RefusalReason reason, String why) {
+    rt.events().connectionRefused(rt.config().name(), reason);
+    long bound = Math.min(MAX_REFUSAL_MILLIS, rt.config().clientLimits().handshakeTimeoutMs());
+    new io.mproxy.core.time.EventLoopScheduler(ch.eventLoop()).schedule(ch::close,
+        TimeUnit.MILLISECONDS.toNanos(bound));
+    rt.adapter().refuseClientChannel(ch, rt, why);
   }
 
   /**

@@ -26,4 +26,20 @@ public interface ListenerContext {
   Cluster cluster();
 
   Clock clock();
+
+  /**
+   * The per-source-address login throttle of this listener: ask {@code refusal} before checking
+   * credentials, report {@code failed} when they are wrong. Default: never refuses.
+   */
+  default io.mproxy.core.auth.AuthFailureLimiter authFailures() {
+    return io.mproxy.core.auth.AuthFailureLimiter.NONE;
+  }
+
+  /**
+   * The client on {@code channel} has completed the protocol's login/handshake: the server stops
+   * its handshake timer ({@code handshake_timeout_ms}). Sessions call it once, on the channel's
+   * event loop. Default: nothing to stop.
+   */
+  default void handshakeCompleted(io.netty.channel.Channel channel) {
+  }
 }

@@ -53,4 +53,21 @@ public interface ProtocolAdapter {
   default io.netty.buffer.ByteBuf connectionRefusal(io.netty.buffer.ByteBufAllocator alloc, String message) {
     return null;
   }
+
+  /**
+   * Refuses a just-accepted connection (too many clients, too many new connections, shutting
+   * down). The default writes {@link #connectionRefusal} and closes, which suits protocols where
+   * the server may speak first. A protocol whose errors can only answer a request (MongoDB, CQL)
+   * overrides it to read the client's first message, answer it with an error and close; the
+   * server closes the channel anyway after a short bound, so the override need not time out.
+   * Runs on the channel's event loop; must not block.
+   */
+  default void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    io.netty.buffer.ByteBuf refusal = connectionRefusal(channel.alloc(), message);
+    if (refusal == null) {
+      channel.close();
+    } else {
+      channel.writeAndFlush(refusal).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+  }
 }

@@ -70,6 +70,17 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
         .addLast("cql-session", new CqlSession(listener));
   }
 
+  /** The largest first frame body a refused client may send (OPTIONS is empty, STARTUP tiny). */
+  static final int REFUSED_MAX_FRAME_BYTES = 64 * 1024;
+
+  @Override
+  public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    channel.pipeline()
+        .addLast("cql-decoder", new CqlFrameDecoder(false, REFUSED_MAX_FRAME_BYTES))
+        .addLast("cql-encoder", new CqlFrameEncoder())
+        .addLast("cql-refusal", new CqlConnectionRefusal(message));
+  }
+
   @Override
   public BackendConnector backendConnector(ClusterConfig cluster) {
     return new CqlBackendConnector(cluster);

@@ -193,6 +193,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       write(CqlMessages.authenticate(ctx.alloc(), version, stream));
     } else {
       state = State.READY;
+      listener.handshakeCompleted(ctx.channel());
       write(CqlMessages.ready(version, stream));
     }
     identityChanged();
@@ -222,15 +223,22 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     } finally {
       frame.release();
     }
+    java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
+    if (blocked.isPresent()) {
+      write(CqlMessages.error(ctx.alloc(), version, stream, CqlMessages.BAD_CREDENTIALS, blocked.get()));
+      return;
+    }
     String[] credentials = plain(token);
     String name = credentials == null ? "" : credentials[0];
     if (credentials == null || !passwordMatches(name, credentials[1])) {
+      listener.authFailures().failed(ctx.channel().remoteAddress());
       write(CqlMessages.error(ctx.alloc(), version, stream, CqlMessages.BAD_CREDENTIALS,
           "Provided username " + name + " and/or password are incorrect"));
       return;
     }
     user = name;
     state = State.READY;
+    listener.handshakeCompleted(ctx.channel());
     identityChanged();
     write(CqlMessages.authSuccess(ctx.alloc(), version, stream));
   }

@@ -91,6 +91,16 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
         .addLast("mongo-session", new MongoSession(listener));
   }
 
+  /** The largest first message a refused client may send (a {@code hello} is a few hundred bytes). */
+  static final int REFUSED_MAX_MESSAGE_BYTES = 64 * 1024;
+
+  @Override
+  public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    channel.pipeline()
+        .addLast("mongo-decoder", new MongoFrameDecoder(REFUSED_MAX_MESSAGE_BYTES))
+        .addLast("mongo-refusal", new MongoConnectionRefusal(message));
+  }
+
   @Override
   public BackendConnector backendConnector(ClusterConfig cluster) {
     return new MongoBackendConnector(cluster);

@@ -76,6 +76,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<MongoFrame> inbox = new ArrayDeque<>();
   private final Handshake handshake;
   private final ClientAuth auth;
+  private boolean handshakeReported;
   /** Cursors this connection opened or continued, by id, with their namespace ({@code db.coll}). */
   private final LinkedHashMap<Long, String> ownedCursors = new LinkedHashMap<>(16, 0.75f, false) {
     private static final long serialVersionUID = 1L;
@@ -124,6 +125,12 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     if (closing || closed) {
       frame.release();
       return;
+    }
+    if (!handshakeReported) {
+      // MongoDB's handshake is the first whole message (the driver's hello): monitoring
+      // connections never authenticate, so authentication cannot be what stops the timer
+      handshakeReported = true;
+      listener.handshakeCompleted(context.channel());
     }
     inbox.add(frame);
     if (inbox.size() >= INBOX_HIGH) {

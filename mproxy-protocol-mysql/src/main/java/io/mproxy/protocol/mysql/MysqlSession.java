@@ -405,6 +405,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     userCounted = true;
+    listener.handshakeCompleted(ctx.channel());
     user = auth.user();
     schema = auth.database();
     application = auth.application();
@@ -469,6 +470,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     auth = a;
     caps = a.caps() & (PROXY_CAPS | Mysql.CLIENT_SSL);
     variant = Variant.of(caps, a.collation());
+    java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
+    if (blocked.isPresent()) {
+      refuseLogin(packet.sequenceId() + 1, Mysql.ER_ACCESS_DENIED_ERROR, blocked.get());
+      return;
+    }
     String plugin = a.plugin() == null ? Scrambles.NATIVE : a.plugin();
     if (!plugin.equals(options.authPlugin())) {
       phase = Phase.SWITCH;
@@ -549,6 +555,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void accessDenied(int seq, boolean usingPassword) {
+    listener.authFailures().failed(ctx.channel().remoteAddress());
     refuseLogin(seq, Mysql.ER_ACCESS_DENIED_ERROR, "Access denied for user '" + auth.user() + "'@'"
         + clientHost() + "' (using password: " + (usingPassword ? "YES" : "NO") + ")");
   }
@@ -566,6 +573,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     userCounted = true;
+    listener.handshakeCompleted(ctx.channel());
     user = auth.user();
     schema = auth.database();
     application = auth.application();
@@ -712,6 +720,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     } finally {
       packet.release();
+    }
+    java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
+    if (blocked.isPresent()) {
+      writeErr(1, Mysql.ER_ACCESS_DENIED_ERROR, blocked.get());
+      return;
     }
     previousAuth = auth;
     auth = next;

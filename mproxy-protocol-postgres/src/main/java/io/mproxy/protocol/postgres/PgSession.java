@@ -321,6 +321,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       passthrough(startup);
       return;
     }
+    java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
+    if (blocked.isPresent()) {
+      fatal("28000", blocked.get());
+      return;
+    }
     PgClientAuth.Secret s = authConfig.user(user).map(PgProtocolAdapter::secretOf).orElse(null);
     state = State.AUTH;
     String authQuery = s == null ? adapter.clusterState(listener.cluster()).options().authQuery() : null;
@@ -357,7 +362,10 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       PgClientAuth.Result r = auth.receive(ctx.alloc(), frame);
       switch (r.step()) {
         case SEND_AND_WAIT -> ctx.writeAndFlush(r.reply());
-        case FAILED -> fatal("28P01", r.failure());
+        case FAILED -> {
+          listener.authFailures().failed(ctx.channel().remoteAddress());
+          fatal("28P01", r.failure());
+        }
         case OK -> {
           if (r.reply() != null) {
             ctx.write(r.reply());
@@ -373,6 +381,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void authenticated() {
     auth = null;
+    listener.handshakeCompleted(ctx.channel());
     if (!adapter.countUser(listener.config().name(), user, options.maxClientConnectionsPerUser())) {
       fatal("53300", "mproxy: too many connections for user \"" + user + "\" (max_client_connections_per_user "
           + options.maxClientConnectionsPerUser() + ")");
@@ -449,6 +458,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         userCounted = true;
         loginDone = true;
         state = State.READY;
+        listener.handshakeCompleted(ctx.channel());
         relay(frame, true);
         pump();
       }

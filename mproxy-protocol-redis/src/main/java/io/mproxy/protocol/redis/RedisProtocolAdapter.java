@@ -64,6 +64,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public ByteBuf connectionRefusal(ByteBufAllocator alloc, String message) {
-    return RespWriter.error(alloc.buffer(), message);
+    // clients read the first word of an error as its code: "-ERR mproxy: ..."
+    return RespWriter.error(alloc.buffer(), message.startsWith("ERR ") ? message : "ERR " + message);
   }
 }

@@ -108,6 +108,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     this.scheduler = new EventLoopScheduler(context.executor());
     this.db = connector().database();
     this.authenticated = !listener.config().auth().terminates();
+    if (authenticated) {
+      listener.handshakeCompleted(context.channel());
+    }
   }
 
   // ---------------------------------------------------------------- inbound
@@ -751,10 +754,16 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return RedisReplies.error("ERR AUTH <password> called without any password configured for the"
           + " default user. Are you sure your configuration is correct?");
     }
+    java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
+    if (blocked.isPresent()) {
+      return RedisReplies.error("ERR " + blocked.get());
+    }
     boolean ok = auth.user(name).map(u -> constantTimeEquals(u.password(), password)).orElse(false);
     if (!ok) {
+      listener.authFailures().failed(ctx.channel().remoteAddress());
       return RedisReplies.error("WRONGPASS invalid username-password pair or user is disabled.");
     }
+    listener.handshakeCompleted(ctx.channel());
     authenticated = true;
     user = name;
     identityChanged();

@@ -2,6 +2,7 @@ package io.mproxy.server.config;
 
 import io.mproxy.core.config.AuthConfig;
 import io.mproxy.core.config.AuthConfig.UserConfig;
+import io.mproxy.core.config.ClientLimits;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.ProtocolAdapter;
@@ -17,7 +18,8 @@ import java.util.Optional;
 final class ListenerBinder {
 
   static final List<String> KEYS = List.of("name", "protocol", "bind", "cluster", "auth",
-      "max_client_connections", "max_frame_bytes");
+      "max_client_connections", "max_frame_bytes", "max_accepts_per_sec", "handshake_timeout_ms",
+      "auth_max_failures", "auth_failure_window_ms", "auth_block_ms");
   static final List<String> AUTH_KEYS = List.of("mode", "users");
   static final List<String> USER_KEYS = List.of("name", "password", "scram_verifier");
   /** Port 0 (any free port) is allowed so tests can bind ephemeral listeners. */
@@ -67,16 +69,31 @@ final class ListenerBinder {
     int maxClients = r.int32("max_client_connections",
         ListenerConfig.DEFAULT_MAX_CLIENT_CONNECTIONS, Range.atLeast(1));
     int maxFrame = r.size("max_frame_bytes", ListenerConfig.DEFAULT_MAX_FRAME_BYTES, Range.atLeast(1));
+    ClientLimits limits = clientLimits(r);
     Map<String, Object> options =
         adapter.map(a -> r.options(a.listenerOptionKeys())).orElse(Map.of());
     adapter.ifPresent(a -> r.rejectUnknownKeys(a.listenerOptionKeys()));
 
     ListenerConfig config = new ListenerConfig(name.orElse(""),
         adapter.map(ProtocolAdapter::protocol).orElse(""), bind.orElse(UNSET), cluster.orElse(""),
-        auth, maxClients, maxFrame, options);
+        auth, maxClients, maxFrame, options, limits);
     adapter.ifPresent(a -> Adapters.validate(a, r, () -> a.validate(config)));
     return new Bound(config, name.orElse(null), r.valueMark("name"), bind.orElse(null),
         r.valueMark("bind"), cluster.orElse(null), r.valueMark("cluster"));
+  }
+
+  private static ClientLimits clientLimits(MapReader r) {
+    int acceptRate = r.int32("max_accepts_per_sec", ClientLimits.DEFAULT_MAX_ACCEPTS_PER_SEC,
+        Range.between(0, 10_000_000));
+    long handshake = r.integer("handshake_timeout_ms", ClientLimits.DEFAULT_HANDSHAKE_TIMEOUT_MS,
+        Range.between(1, 3_600_000));
+    int authFailures = r.int32("auth_max_failures", ClientLimits.DEFAULT_AUTH_MAX_FAILURES,
+        Range.between(1, 1_000_000));
+    long window = r.integer("auth_failure_window_ms", ClientLimits.DEFAULT_AUTH_FAILURE_WINDOW_MS,
+        Range.between(1, 86_400_000));
+    long block = r.integer("auth_block_ms", ClientLimits.DEFAULT_AUTH_BLOCK_MS,
+        Range.between(1, 86_400_000));
+    return new ClientLimits(acceptRate, handshake, authFailures, window, block);
   }
 
   /** {@code mode} defaults to terminate: writing an auth section means mproxy checks logins. */

@@ -26,7 +26,9 @@ class ConfigValidationTest {
     @Test
     void listenerListsItsProtocolOptionKeys() {
       assertEquals(List.of("t.yaml:6:5: unknown key 'max_pipelin' (expected one of: name, protocol, "
-          + "bind, cluster, auth, max_client_connections, max_frame_bytes, max_pipeline)"), problems("""
+          + "bind, cluster, auth, max_client_connections, max_frame_bytes, max_accepts_per_sec, "
+          + "handshake_timeout_ms, auth_max_failures, auth_failure_window_ms, auth_block_ms, max_pipeline)"),
+        problems("""
           listeners:
             - name: cache
               protocol: redis
