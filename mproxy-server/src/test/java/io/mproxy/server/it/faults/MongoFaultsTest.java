@@ -13,8 +13,6 @@ import com.mongodb.client.MongoCollection;
 import io.mproxy.testkit.MongoServer;
 import io.mproxy.testkit.MongoServerProcess;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 
@@ -30,11 +28,6 @@ class MongoFaultsTest extends ProtocolFaultsContract {
 
   private MongoServerProcess victim;
   private MongoServer other;
-  private final ExecutorService slowRequests = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "mongo-faults-slow");
-    t.setDaemon(true);
-    return t;
-  });
 
   @Override
   String protocol() {
@@ -49,7 +42,6 @@ class MongoFaultsTest extends ProtocolFaultsContract {
 
   @Override
   void stopBackends() {
-    slowRequests.shutdownNow();
     try (MongoServerProcess v = victim; MongoServer o = other) {
       // both servers
     }

@@ -11,8 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * {@link ProtocolFaultsContract} for MySQL: real MariaDB servers, MariaDB Connector/J as the
@@ -25,11 +23,6 @@ class MysqlFaultsTest extends ProtocolFaultsContract {
 
   private MariaDbServer victim;
   private MariaDbServer other;
-  private final ExecutorService slowRequests = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "mysql-faults-slow");
-    t.setDaemon(true);
-    return t;
-  });
 
   @Override
   String protocol() {
@@ -44,7 +37,6 @@ class MysqlFaultsTest extends ProtocolFaultsContract {
 
   @Override
   void stopBackends() {
-    slowRequests.shutdownNow();
     try (MariaDbServer v = victim; MariaDbServer o = other) {
       // both servers
     }

@@ -13,8 +13,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.postgresql.util.PSQLException;
 
 /**
@@ -26,11 +24,6 @@ class PostgresFaultsTest extends ProtocolFaultsContract {
 
   private PostgresServer victim;
   private PostgresServer other;
-  private final ExecutorService slowRequests = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "pg-faults-slow");
-    t.setDaemon(true);
-    return t;
-  });
 
   @Override
   String protocol() {
@@ -45,7 +38,6 @@ class PostgresFaultsTest extends ProtocolFaultsContract {
 
   @Override
   void stopBackends() {
-    slowRequests.shutdownNow();
     try (PostgresServer v = victim; PostgresServer o = other) {
       // both servers
     }

@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
@@ -153,10 +155,18 @@ abstract class ProtocolFaultsContract {
 
   @AfterAll
   void stopAll() throws Exception {
+    slowRequests.shutdownNow();
     try (SilentBackend s = silent; ProxyFixture p = proxy) {
       stopBackends();
     }
   }
+
+  /** Runs the blocking client calls of slow requests (daemon threads, ended after the class). */
+  final ExecutorService slowRequests = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, protocol() + "-faults-slow");
+    t.setDaemon(true);
+    return t;
+  });
 
   String yaml(boolean allListeners) {
     StringBuilder y = new StringBuilder();
