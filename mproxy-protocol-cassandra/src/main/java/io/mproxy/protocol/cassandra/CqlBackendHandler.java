@@ -2,7 +2,7 @@ package io.mproxy.protocol.cassandra;
 
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
-import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
+import io.mproxy.protocol.cassandra.codec.CqlFraming;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -53,14 +53,7 @@ final class CqlBackendHandler extends ChannelInboundHandlerAdapter {
    * on a v5 connection both directions use segments (compressed ones with {@code lz4}).
    */
   void started(int version, boolean lz4) {
-    CqlFrameDecoder decoder = ctx.pipeline().get(CqlFrameDecoder.class);
-    CqlFrameEncoder encoder = ctx.pipeline().get(CqlFrameEncoder.class);
-    decoder.compression(lz4);
-    encoder.compression(lz4);
-    if (version >= 5) {
-      decoder.switchToSegments();
-      encoder.switchToSegments();
-    }
+    CqlFraming.afterStartup(ctx.pipeline(), version, lz4);
   }
 
   /** Before a STARTUP asking for LZ4: its answer and every later v4 frame may come compressed. */

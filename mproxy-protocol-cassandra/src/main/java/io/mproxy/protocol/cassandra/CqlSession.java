@@ -21,6 +21,7 @@ import io.mproxy.protocol.cassandra.codec.CqlCodecException;
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
+import io.mproxy.protocol.cassandra.codec.CqlFraming;
 import io.mproxy.protocol.cassandra.codec.CqlOpcode;
 import io.mproxy.protocol.cassandra.codec.CqlWire;
 import io.netty.buffer.ByteBuf;
@@ -198,14 +199,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     }
     identityChanged();
     // the answer to STARTUP travels as it is; everything after it compressed (v4 bodies or v5 segments)
-    CqlFrameDecoder decoder = ctx.pipeline().get(CqlFrameDecoder.class);
-    CqlFrameEncoder encoder = ctx.pipeline().get(CqlFrameEncoder.class);
-    decoder.compression(lz4);
-    encoder.compression(lz4);
-    if (version >= 5) {
-      decoder.switchToSegments();
-      encoder.switchToSegments();
-    }
+    CqlFraming.afterStartup(ctx.pipeline(), version, lz4);
   }
 
   private void authResponse(CqlFrame frame) {
