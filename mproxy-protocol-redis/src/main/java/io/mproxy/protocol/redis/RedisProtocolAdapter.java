@@ -5,6 +5,7 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespWriter;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The Redis protocol (RESP2 and RESP3) for mproxy. Cluster option {@code database}: the db index
  * backend connections select (default 0); clients that SELECT another db are pinned. Listener
- * option {@code tls: { cert, key }} gives implicit TLS
+ * option {@code tls: { cert, key }} and cluster option {@code tls: { mode, ca }} give implicit TLS
  * (TLS from the first byte, as {@code redis-server --tls-port} speaks it) with the same reloadable
  * contexts as the other protocols.
  */
@@ -45,7 +46,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(DATABASE);
+    return Set.of(DATABASE, TLS);
   }
 
   @Override
@@ -67,6 +68,11 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
           || n.doubleValue() != Math.rint(n.doubleValue())) {
         problems.add(DATABASE + ": " + db + " (expected: an integer 0..65535)");
       }
+    }
+    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with Redis (TLS starts at the first byte, there"
+          + " is nothing to fall back from); use require or verify-full");
     }
     return problems;
   }
