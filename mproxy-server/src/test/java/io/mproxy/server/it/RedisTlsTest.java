@@ -2,6 +2,7 @@ package io.mproxy.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -9,6 +10,8 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.RedisConnectionException;
+import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.RedisServer;
 import io.mproxy.testkit.TestCertificates;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +20,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * TLS between Redis clients and the proxy (listener {@code tls: { cert, key }}, implicit TLS as
  * {@code redis-server --tls-port} speaks it): Lettuce and redis-cli over TLS trusting the test
- * certificate reach the backend; a plain-text client gets no answer and is closed.
+ * certificate reach the backend; a plain-text client gets no answer and is closed; a certificate
+ * rotated in place is served to new handshakes while an open connection carries on.
  */
 class RedisTlsTest {
 
@@ -87,6 +94,40 @@ class RedisTlsTest {
   void plainTextClientIsClosedWithoutAnAnswer() throws Exception {
     String seen = plainPing(proxy.port());
     assertFalse(seen.contains("PONG"), "a plain-text PING must not be answered, got: " + seen);
+  }
+
+  /**
+   * Two certificates with the same subject and different keys: a client trusting only one of them
+   * proves which one the proxy serves.
+   */
+  @Test
+  void rotatedCertificateReachesNewHandshakes() throws Exception {
+    try (TestCertificates second = TestCertificates.create()) {
+      Path dir = Files.createTempDirectory("mproxy-redis-rotation-");
+      Path cert = Files.copy(certs.certificate(), dir.resolve("server.crt"));
+      Path key = Files.copy(certs.privateKey(), dir.resolve("server.key"));
+      String yaml = ProxyConfigText.forBackend(redis.address()).withServer("{ watch_config: true, shutdown_grace_ms: 5000 }")
+          .withListener("tls: { cert: " + cert + ", key: " + key + " }").render();
+      try (ProxyFixture rotating = ProxyFixture.startYaml(yaml, ProxyConfigText.LISTENER);
+          StatefulRedisConnection<String, String> before =
+              tlsClient(lettuce, rotating.port(), certs.certificate()).connect()) {
+        assertEquals("PONG", before.sync().ping());
+
+        Files.copy(second.privateKey(), key, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(second.certificate(), cert, StandardCopyOption.REPLACE_EXISTING);
+
+        Eventually.assertWithin(Duration.ofSeconds(20),
+            () -> tlsClient(lettuce, rotating.port(), second.certificate()).connect().close());
+        assertThrows(RedisConnectionException.class,
+            () -> tlsClient(lettuce, rotating.port(), certs.certificate()).connect().close(),
+            "the old certificate is no longer served");
+        assertEquals("PONG", before.sync().ping(), "the connection made before the rotation carries on");
+      } finally {
+        Files.deleteIfExists(cert);
+        Files.deleteIfExists(key);
+        Files.deleteIfExists(dir);
+      }
+    }
   }
 
   /**
