@@ -62,16 +62,22 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     private final String password;
     private final List<String> extraArgs;
+    private final TlsFiles tls;
     private Process process;
     private boolean closed;
 
-    private RedisServer(Path binary, Path dir, int port, String password, List<String> extraArgs) {
+    /** The certificate and key a TLS-only server presents (its certificate is also its client CA). */
+    private record TlsFiles(Path cert, Path key) {
+    }
+
+    private RedisServer(Path binary, Path dir, int port, String password, List<String> extraArgs, TlsFiles tls) {
         this.binary = binary;
         this.dir = dir;
         this.logFile = dir.resolve("redis.log");
         this.port = port;
         this.password = password;
         this.extraArgs = extraArgs;
+        this.tls = tls;
     }
 
     /** Starts a server without a password and waits until it answers {@code PING}. */
@@ -104,6 +110,9 @@ public final class RedisServer implements AutoCloseable {
     /** {@link #cliAt} against this server, authenticating when it has a password. */
     public String cli(String... args) {
         List<String> command = new ArrayList<>(List.of("-h", HOST, "-p", Integer.toString(port)));
+        if (tls != null) {
+            command.addAll(List.of("--tls", "--cacert", tls.cert().toString()));
+        }
         if (password != null) {
             command.addAll(List.of("--no-auth-warning", "-a", password));
         }
@@ -225,13 +234,18 @@ public final class RedisServer implements AutoCloseable {
     private List<String> command() {
         List<String> command = new ArrayList<>(List.of(binary.toString(),
                 "--bind", HOST,
-                "--port", Integer.toString(port),
+                "--port", tls == null ? Integer.toString(port) : "0",
                 "--dir", dir.toString(),
                 "--save", "",
                 "--appendonly", "no",
                 "--daemonize", "no"));
         if (password != null) {
             command.addAll(List.of("--requirepass", password));
+        }
+        if (tls != null) {
+            command.addAll(List.of("--tls-port", Integer.toString(port),
+                    "--tls-cert-file", tls.cert().toString(), "--tls-key-file", tls.key().toString(),
+                    "--tls-ca-cert-file", tls.cert().toString(), "--tls-auth-clients", "no"));
         }
         command.addAll(extraArgs);
         return command;
@@ -253,9 +267,10 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private boolean pingOnce() {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(FreePort.LOOPBACK, port), PROBE_CONNECT_TIMEOUT_MILLIS);
-            socket.setSoTimeout(PROBE_READ_TIMEOUT_MILLIS);
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(FreePort.LOOPBACK, port), PROBE_CONNECT_TIMEOUT_MILLIS);
+            plain.setSoTimeout(PROBE_READ_TIMEOUT_MILLIS);
+            Socket socket = tls == null ? plain : tlsOver(plain);
             OutputStream out = socket.getOutputStream();
             InputStream in = socket.getInputStream();
             if (password != null) {
@@ -270,6 +285,36 @@ public final class RedisServer implements AutoCloseable {
             return "+PONG".equals(readLine(in));
         } catch (IOException notYet) {
             return false;
+        }
+    }
+
+    /**
+     * The readiness probe's TLS: it only asks whether the process answers on its port, so it
+     * trusts whatever certificate it is shown (the tests check verification through the proxy).
+     */
+    private static Socket tlsOver(Socket plain) throws IOException {
+        try {
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                    .createSocket(plain, HOST, plain.getPort(), true);
+            socket.startHandshake();
+            return socket;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS for the readiness probe", e);
         }
     }
 
@@ -398,6 +443,7 @@ public final class RedisServer implements AutoCloseable {
     public static final class Builder {
 
         private String password;
+        private TlsFiles tls;
         private final List<String> extraArgs = new ArrayList<>();
 
         private Builder() {
@@ -406,6 +452,16 @@ public final class RedisServer implements AutoCloseable {
         /** Requires clients to {@code AUTH} with {@code password} ({@code --requirepass}). */
         public Builder requirePass(String password) {
             this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        /**
+         * Serves only TLS ({@code --port 0 --tls-port P}) with this PEM certificate and key; clients
+         * need not present certificates. {@link #cli} then runs {@code redis-cli --tls} trusting
+         * {@code cert}.
+         */
+        public Builder tlsOnly(Path cert, Path key) {
+            this.tls = new TlsFiles(Objects.requireNonNull(cert, "cert"), Objects.requireNonNull(key, "key"));
             return this;
         }
 
@@ -427,7 +483,7 @@ public final class RedisServer implements AutoCloseable {
             IllegalStateException failure = null;
             for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
                 RedisServer server = new RedisServer(binary, newTempDir(), FreePort.loopback(), password,
-                        List.copyOf(extraArgs));
+                        List.copyOf(extraArgs), tls);
                 OPEN.add(server);
                 synchronized (server) {
                     if (server.launchAndAwaitReady()) {

@@ -4,10 +4,13 @@ import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespValues;
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +20,10 @@ import java.util.Map;
  * Opens Redis backend connections: installs the reply decoder and the reply matcher, then
  * logs in with the cluster's own credentials ({@code HELLO <proto> AUTH user pass}), selects
  * the cluster's database and remembers the server's version for the proxy's own HELLO replies.
- * Connection variant {@link #RESP3} speaks RESP3, the default variant RESP2.
+ * Connection variant {@link #RESP3} speaks RESP3, the default variant RESP2. With the cluster
+ * option {@code tls} the connection first runs a TLS handshake (implicit TLS: Redis has no
+ * in-protocol upgrade), verifying the server against {@code ca} and its address in
+ * {@code verify-full}; a failed handshake fails the connection, so the backend is marked down.
  */
 final class RedisBackendConnector implements BackendConnector {
 
@@ -26,11 +32,13 @@ final class RedisBackendConnector implements BackendConnector {
 
   private final Credentials credentials;
   private final int database;
+  private final BackendTls tls;
   private volatile String serverVersion = "7.0.0";
 
   RedisBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
     this.database = RedisProtocolAdapter.database(cluster);
+    this.tls = BackendTls.parse(cluster.options().get(RedisProtocolAdapter.TLS), new ArrayList<>());
   }
 
   int database() {
@@ -50,6 +58,26 @@ final class RedisBackendConnector implements BackendConnector {
 
   @Override
   public void handshake(PooledConnection connection, Promise<Void> ready) {
+    if (!tls.mode().wanted()) {
+      login(connection, ready);
+      return;
+    }
+    Channel ch = connection.channel();
+    InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+    SslHandler ssl = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
+    ch.pipeline().addFirst("tls", ssl);
+    ssl.handshakeFuture().addListener(f -> {
+      if (f.isSuccess()) {
+        login(connection, ready);
+      } else {
+        ready.tryFailure(new IllegalStateException("TLS handshake with the backend failed: " + f.cause(), f.cause()));
+        ch.close();
+      }
+    });
+  }
+
+  /** HELLO (with AUTH) and SELECT, pipelined; {@code ready} completes at the last reply. */
+  private void login(PooledConnection connection, Promise<Void> ready) {
     RedisBackendHandler handler = connection.channel().pipeline().get(RedisBackendHandler.class);
     connection.attach(handler);
     int proto = RESP3.equals(connection.variant()) ? 3 : 2;

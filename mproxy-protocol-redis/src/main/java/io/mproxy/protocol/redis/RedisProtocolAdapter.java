@@ -1,9 +1,12 @@
 package io.mproxy.protocol.redis;
 
 import io.mproxy.core.config.ClusterConfig;
+import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespWriter;
 import io.netty.buffer.ByteBuf;
@@ -11,15 +14,25 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Redis protocol (RESP2 and RESP3) for mproxy. Cluster option {@code database}: the db index
- * backend connections select (default 0); clients that SELECT another db are pinned.
+ * backend connections select (default 0); clients that SELECT another db are pinned. Listener
+ * option {@code tls: { cert, key }} and cluster option {@code tls: { mode, ca }} give implicit TLS
+ * (TLS from the first byte, as {@code redis-server --tls-port} speaks it) with the same reloadable
+ * contexts as the other protocols.
  */
 public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   static final String DATABASE = "database";
+  static final String TLS = "tls";
+
+  /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
+  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
 
   @Override
   public String protocol() {
@@ -27,8 +40,23 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
   }
 
   @Override
+  public Set<String> listenerOptionKeys() {
+    return Set.of(TLS);
+  }
+
+  @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(DATABASE);
+    return Set.of(DATABASE, TLS);
+  }
+
+  @Override
+  public List<String> validate(ListenerConfig listener) {
+    List<String> problems = new ArrayList<>();
+    ServerTls tls = ServerTls.parse(listener.options().get(TLS), problems);
+    if (problems.isEmpty()) {
+      listenerTls.put(listener.options(), Optional.ofNullable(tls));
+    }
+    return problems;
   }
 
   @Override
@@ -41,7 +69,22 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
         problems.add(DATABASE + ": " + db + " (expected: an integer 0..65535)");
       }
     }
+    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with Redis (TLS starts at the first byte, there"
+          + " is nothing to fall back from); use require or verify-full");
+    }
     return problems;
+  }
+
+  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  ServerTls serverTls(ListenerConfig listener) {
+    Optional<ServerTls> tls = listenerTls.get(listener.options());
+    if (tls == null) {
+      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
+      listenerTls.put(listener.options(), tls);
+    }
+    return tls.orElse(null);
   }
 
   static int database(ClusterConfig cluster) {
@@ -51,6 +94,11 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void initClientChannel(Channel channel, ListenerContext listener) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      // implicit TLS: the newest context from the files, so rotated certificates reach new handshakes
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
     channel.pipeline()
         .addLast("resp-decoder", new RespFrameDecoder(RespFrameDecoder.Mode.REQUEST,
             listener.config().maxFrameBytes()))
@@ -60,6 +108,16 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
   @Override
   public BackendConnector backendConnector(ClusterConfig cluster) {
     return new RedisBackendConnector(cluster);
+  }
+
+  /** On a TLS listener the refusal goes inside TLS (written once the client's handshake is done). */
+  @Override
+  public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      channel.pipeline().addFirst("tls", tls.context().newHandler(channel.alloc()));
+    }
+    ProtocolAdapter.super.refuseClientChannel(channel, listener, message);
   }
 
   @Override
