@@ -1,8 +1,12 @@
 package io.mproxy.core.tls;
 
+import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -118,5 +122,17 @@ public final class BackendTls {
   /** The client-side context for a new connection (the latest built from {@code ca}), or null when TLS is disabled. */
   public SslContext context() {
     return fromFile != null ? fromFile.current() : fixed;
+  }
+
+  /**
+   * Starts TLS on a connected backend channel: an {@link SslHandler} for the peer's host and port
+   * (what {@code verify-full} checks the certificate against) goes first in the pipeline. The
+   * returned future completes when the handshake has.
+   */
+  public Future<Channel> startOn(Channel channel) {
+    InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+    SslHandler ssl = context().newHandler(channel.alloc(), remote.getHostString(), remote.getPort());
+    channel.pipeline().addFirst("tls", ssl);
+    return ssl.handshakeFuture();
   }
 }

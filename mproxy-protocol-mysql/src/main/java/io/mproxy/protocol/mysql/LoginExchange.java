@@ -8,9 +8,7 @@ import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -158,10 +156,7 @@ final class LoginExchange extends Exchange {
     ByteBuf out = Packets.start(channel.alloc(), seq, 32);
     out.writeIntLE(caps() | Mysql.CLIENT_SSL).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
     channel.writeAndFlush(Packets.finish(out), channel.voidPromise());
-    InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
-    SslHandler ssl = tls.context().newHandler(channel.alloc(), remote.getHostString(), remote.getPort());
-    channel.pipeline().addFirst("tls", ssl);
-    ssl.handshakeFuture().addListener(f -> {
+    tls.startOn(channel).addListener(f -> {
       if (state != State.TLS) {
         return;
       }

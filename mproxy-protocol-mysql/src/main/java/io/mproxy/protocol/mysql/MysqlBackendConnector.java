@@ -14,7 +14,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -138,10 +137,7 @@ final class MysqlBackendConnector implements BackendConnector {
       ByteBuf ssl = Packets.start(ch.alloc(), be.greeting.responseSeq() - 1, 32);
       ssl.writeBytes(response, response.readerIndex() + 4, 32);
       ch.writeAndFlush(Packets.finish(ssl), ch.voidPromise());
-      InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
-      SslHandler handler = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
-      ch.pipeline().addFirst("tls", handler);
-      handler.handshakeFuture().addListener(f -> {
+      tls.startOn(ch).addListener(f -> {
         if (f.isSuccess()) {
           be.handler.send(response, exchange);
           return;

@@ -16,9 +16,7 @@ import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -143,11 +141,7 @@ final class PgBackendConnector implements BackendConnector {
         return;
       }
       if (answer == 'S') {
-        Channel ch = connection.channel();
-        InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
-        SslHandler ssl = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
-        ch.pipeline().addFirst("tls", ssl);
-        ssl.handshakeFuture().addListener(f -> {
+        tls.startOn(connection.channel()).addListener(f -> {
           if (f.isSuccess()) {
             sendStartup();
           } else {

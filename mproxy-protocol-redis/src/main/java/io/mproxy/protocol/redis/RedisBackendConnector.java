@@ -9,8 +9,6 @@ import io.mproxy.protocol.redis.codec.RespFrame;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespValues;
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
-import java.net.InetSocketAddress;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,10 +61,7 @@ final class RedisBackendConnector implements BackendConnector {
       return;
     }
     Channel ch = connection.channel();
-    InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
-    SslHandler ssl = tls.context().newHandler(ch.alloc(), remote.getHostString(), remote.getPort());
-    ch.pipeline().addFirst("tls", ssl);
-    ssl.handshakeFuture().addListener(f -> {
+    tls.startOn(ch).addListener(f -> {
       if (f.isSuccess()) {
         login(connection, ready);
       } else {
