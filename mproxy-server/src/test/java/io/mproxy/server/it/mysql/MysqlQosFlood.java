@@ -1,21 +1,9 @@
 package io.mproxy.server.it.mysql;
 
 import io.mproxy.server.it.ProxyFixture;
+import io.mproxy.server.it.QosFlood;
 import io.mproxy.testkit.MariaDbServer;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The HIGH/LOW experiment of docs/qos.md against a real MariaDB through MySQL Connector/J
@@ -96,95 +84,10 @@ public final class MysqlQosFlood implements AutoCloseable {
    * Runs {@code highQueries} point selects as HIGH while {@code lowClients} clients scan as LOW
    * (none when 0), and returns HIGH's p50/p99.
    */
-  Phase phase(String name, ProxyFixture proxy, int highQueries, int lowClients) throws Exception {
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicLong lowDone = new AtomicLong();
-    AtomicLong lowRefused = new AtomicLong();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, lowClients));
-    List<Future<?>> flood = new ArrayList<>();
-    try {
-      for (int i = 0; i < lowClients; i++) {
-        flood.add(pool.submit(() -> {
-          while (!stop.get()) {
-            try (Connection c = MysqlProxy.connect(url(proxy, "flood")); Statement s = c.createStatement()) {
-              while (!stop.get()) {
-                try (ResultSet rs = s.executeQuery(SCAN)) {
-                  rs.next();
-                  lowDone.incrementAndGet();
-                } catch (SQLException e) {
-                  lowRefused.incrementAndGet();
-                  Thread.sleep(5); // a refused client backs off a little, as real ones do
-                }
-              }
-            } catch (SQLException e) {
-              lowRefused.incrementAndGet(); // its login (the connector's start-up queries) was shed
-              Thread.sleep(5);
-            }
-          }
-          return null;
-        }));
-      }
-      if (lowClients > 0) {
-        waitForFlood(lowDone, lowRefused);
-      }
-      long[] nanos = new long[highQueries];
-      int errors = 0; // warm-up errors count too: HIGH must never be refused
-      try (Connection c = connectRetrying(proxy);
-          PreparedStatement ps = c.prepareStatement("SELECT v FROM point WHERE id = ?")) {
-        for (int i = 0; i < 50; i++) {
-          ps.setInt(1, 1 + i);
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-          } catch (SQLException e) {
-            errors++;
-          }
-        }
-        for (int i = 0; i < highQueries; i++) {
-          ps.setInt(1, 1 + i % 1000);
-          long t0 = System.nanoTime();
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-          } catch (SQLException e) {
-            errors++;
-          }
-          nanos[i] = System.nanoTime() - t0;
-        }
-      }
-      stop.set(true);
-      for (Future<?> f : flood) {
-        f.get(120, TimeUnit.SECONDS);
-      }
-      Arrays.sort(nanos);
-      return new Phase(name, nanos[(int) (highQueries * 0.50)] / 1e6,
-          nanos[Math.min(highQueries - 1, (int) Math.ceil(highQueries * 0.99) - 1)] / 1e6, errors, lowDone.get(),
-          lowRefused.get());
-    } finally {
-      stop.set(true);
-      pool.shutdownNow();
-      pool.awaitTermination(60, TimeUnit.SECONDS);
-    }
-  }
-
-  private static void waitForFlood(AtomicLong done, AtomicLong refused) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (done.get() + refused.get() < 3L * POOL && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    Thread.sleep(500);
-  }
-
-  /** HIGH's one connection; the connector's start-up statements run as HIGH too, but retry anyway. */
-  private static Connection connectRetrying(ProxyFixture proxy) throws Exception {
-    SQLException last = null;
-    for (int i = 0; i < 100; i++) {
-      try {
-        return MysqlProxy.connect(url(proxy, "vip"));
-      } catch (SQLException e) {
-        last = e;
-        Thread.sleep(20);
-      }
-    }
-    throw last;
+  QosFlood.Phase phase(String name, ProxyFixture proxy, int highQueries, int lowClients) throws Exception {
+    return QosFlood.run(name, () -> MysqlProxy.connect(url(proxy, "vip")),
+        () -> MysqlProxy.connect(url(proxy, "flood")), "SELECT v FROM point WHERE id = ?", SCAN, POOL,
+        highQueries, lowClients);
   }
 
   /** MySQL Connector/J; statements are sent as text (the connector's client-side prepare). */
@@ -204,7 +107,7 @@ public final class MysqlQosFlood implements AutoCloseable {
     int low = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     try (MysqlQosFlood x = start(); ProxyFixture off = x.proxy(""); ProxyFixture gate = x.proxy(GATE);
         ProxyFixture reserve = x.proxy(GATE_RESERVE)) {
-      List<Phase> rows = List.of(
+      List<QosFlood.Phase> rows = List.of(
           x.phase("HIGH alone", gate, high, 0),
           x.phase("HIGH + LOW flood, QoS off", off, high, low),
           x.phase("HIGH + LOW flood, QoS on (gate + CoDel)", gate, high, low),

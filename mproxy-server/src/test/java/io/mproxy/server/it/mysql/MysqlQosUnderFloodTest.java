@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.server.it.ProxyFixture;
+import io.mproxy.server.it.QosFlood;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,9 +25,9 @@ class MysqlQosUnderFloodTest {
     try (MysqlQosFlood x = MysqlQosFlood.start(); ProxyFixture off = x.proxy("");
         ProxyFixture gate = x.proxy(MysqlQosFlood.GATE); ProxyFixture reserve = x.proxy(MysqlQosFlood.GATE_RESERVE)) {
       int low = 4 * MysqlQosFlood.POOL;
-      MysqlQosFlood.Phase unprotected = x.phase("off", off, 200, low);
-      MysqlQosFlood.Phase gated = x.phase("gate + CoDel", gate, 200, low);
-      MysqlQosFlood.Phase reserved = x.phase("gate + CoDel + reserve_high 1", reserve, 200, low);
+      QosFlood.Phase unprotected = x.phase("off", off, 200, low);
+      QosFlood.Phase gated = x.phase("gate + CoDel", gate, 200, low);
+      QosFlood.Phase reserved = x.phase("gate + CoDel + reserve_high 1", reserve, 200, low);
       String all = unprotected.row() + "\n" + gated.row() + "\n" + reserved.row();
       System.out.println(all);
       assertEquals(0, unprotected.highErrors(), all);

@@ -1,22 +1,12 @@
 package io.mproxy.server.it.postgres;
 
 import io.mproxy.server.it.ProxyFixture;
+import io.mproxy.server.it.QosFlood;
 import io.mproxy.testkit.PostgresServer;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The HIGH/LOW experiment of docs/qos.md against a real PostgreSQL: a HIGH tenant runs point
@@ -88,96 +78,10 @@ public final class PgQosFlood implements AutoCloseable {
    * Runs {@code highQueries} point selects as HIGH while {@code lowClients} clients scan as LOW
    * (none when 0), and returns HIGH's p50/p99.
    */
-  Phase phase(String name, ProxyFixture proxy, int highQueries, int lowClients) throws Exception {
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicLong lowDone = new AtomicLong();
-    AtomicLong lowRefused = new AtomicLong();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, lowClients));
-    List<Future<?>> flood = new ArrayList<>();
-    try {
-      for (int i = 0; i < lowClients; i++) {
-        flood.add(pool.submit(() -> {
-          while (!stop.get()) {
-            try (Connection c = connect(proxy, "low"); Statement s = c.createStatement()) {
-              while (!stop.get()) {
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM scan WHERE v LIKE '%ab%'")) {
-                  rs.next();
-                  lowDone.incrementAndGet();
-                } catch (SQLException e) {
-                  lowRefused.incrementAndGet();
-                  Thread.sleep(5); // a refused client backs off a little, as real ones do
-                }
-              }
-            } catch (SQLException e) {
-              lowRefused.incrementAndGet(); // its login was shed: try again
-              Thread.sleep(5);
-            }
-          }
-          return null;
-        }));
-      }
-      if (lowClients > 0) {
-        waitForFlood(lowDone, lowRefused);
-      }
-      long[] nanos = new long[highQueries];
-      int errors = 0; // warm-up errors count too: HIGH must never be refused
-      try (Connection c = connectRetrying(proxy, "high");
-          PreparedStatement ps = c.prepareStatement("SELECT v FROM point WHERE id = ?")) {
-        for (int i = 0; i < 50; i++) { // warm-up: the statement is prepared server-side
-          ps.setInt(1, 1 + i);
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-          } catch (SQLException e) {
-            errors++;
-          }
-        }
-        for (int i = 0; i < highQueries; i++) {
-          ps.setInt(1, 1 + i % 1000);
-          long t0 = System.nanoTime();
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-          } catch (SQLException e) {
-            errors++;
-          }
-          nanos[i] = System.nanoTime() - t0;
-        }
-      }
-      stop.set(true);
-      for (Future<?> f : flood) {
-        f.get(120, TimeUnit.SECONDS);
-      }
-      Arrays.sort(nanos);
-      return new Phase(name, nanos[(int) (highQueries * 0.50)] / 1e6,
-          nanos[Math.min(highQueries - 1, (int) Math.ceil(highQueries * 0.99) - 1)] / 1e6, errors, lowDone.get(),
-          lowRefused.get());
-    } finally {
-      stop.set(true);
-      pool.shutdownNow();
-      pool.awaitTermination(60, TimeUnit.SECONDS);
-    }
-  }
-
-  /** The flood has reached steady state once every client has had a few answers. */
-  private static void waitForFlood(AtomicLong done, AtomicLong refused) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (done.get() + refused.get() < 3L * POOL && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    Thread.sleep(500);
-  }
-
-  /** HIGH's one connection; its login may be shed under the flood (logins are not HIGH). */
-  private static Connection connectRetrying(ProxyFixture proxy, String application) throws Exception {
-    SQLException last = null;
-    for (int i = 0; i < 100; i++) {
-      try {
-        return connect(proxy, application);
-      } catch (SQLException e) {
-        last = e;
-        Thread.sleep(20);
-      }
-    }
-    throw last;
+  QosFlood.Phase phase(String name, ProxyFixture proxy, int highQueries, int lowClients) throws Exception {
+    return QosFlood.run(name, () -> connect(proxy, "high"), () -> connect(proxy, "low"),
+        "SELECT v FROM point WHERE id = ?", "SELECT count(*) FROM scan WHERE v LIKE '%ab%'", POOL, highQueries,
+        lowClients);
   }
 
   private static Connection connect(ProxyFixture proxy, String application) throws SQLException {
@@ -196,7 +100,7 @@ public final class PgQosFlood implements AutoCloseable {
     int low = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     try (PgQosFlood x = start(); ProxyFixture off = x.proxy(false); ProxyFixture on = x.proxy(true);
         ProxyFixture reserve = x.proxy(QOS_RESERVE)) {
-      List<Phase> rows = List.of(
+      List<QosFlood.Phase> rows = List.of(
           x.phase("HIGH alone", on, high, 0),
           x.phase("HIGH + LOW flood, QoS off", off, high, low),
           x.phase("HIGH + LOW flood, QoS on (gate + CoDel)", on, high, low),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.server.it.ProxyFixture;
+import io.mproxy.server.it.QosFlood;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,8 +24,8 @@ class PgQosReserveHighTest {
   void reservingASlotForHighKeepsItsLatencyBelowTheGateAlone() throws Exception {
     try (PgQosFlood x = PgQosFlood.start(); ProxyFixture gate = x.proxy(PgQosFlood.QOS_ON);
         ProxyFixture reserve = x.proxy(PgQosFlood.QOS_RESERVE)) {
-      PgQosFlood.Phase gateOnly = x.phase("gate + CoDel", gate, 200, 4 * PgQosFlood.POOL);
-      PgQosFlood.Phase withReserve = x.phase("gate + CoDel + reserve_high 1", reserve, 200, 4 * PgQosFlood.POOL);
+      QosFlood.Phase gateOnly = x.phase("gate + CoDel", gate, 200, 4 * PgQosFlood.POOL);
+      QosFlood.Phase withReserve = x.phase("gate + CoDel + reserve_high 1", reserve, 200, 4 * PgQosFlood.POOL);
       String both = gateOnly.row() + "\n" + withReserve.row();
       assertEquals(0, gateOnly.highErrors(), both);
       assertEquals(0, withReserve.highErrors(), both);

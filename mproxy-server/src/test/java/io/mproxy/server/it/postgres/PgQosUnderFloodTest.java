@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.server.it.ProxyFixture;
+import io.mproxy.server.it.QosFlood;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,8 +21,8 @@ class PgQosUnderFloodTest {
   @Test
   void thePriorityGateKeepsHighLatencyBelowTheUnprotectedRun() throws Exception {
     try (PgQosFlood x = PgQosFlood.start(); ProxyFixture off = x.proxy(false); ProxyFixture on = x.proxy(true)) {
-      PgQosFlood.Phase unprotected = x.phase("off", off, 200, 4 * PgQosFlood.POOL);
-      PgQosFlood.Phase protectedRun = x.phase("on", on, 200, 4 * PgQosFlood.POOL);
+      QosFlood.Phase unprotected = x.phase("off", off, 200, 4 * PgQosFlood.POOL);
+      QosFlood.Phase protectedRun = x.phase("on", on, 200, 4 * PgQosFlood.POOL);
       String both = unprotected.row() + "\n" + protectedRun.row();
       assertEquals(0, unprotected.highErrors(), both);
       assertEquals(0, protectedRun.highErrors(), both);
