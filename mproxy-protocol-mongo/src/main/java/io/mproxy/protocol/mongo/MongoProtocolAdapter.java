@@ -5,11 +5,15 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.mongo.codec.MongoFrameDecoder;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The MongoDB wire protocol for mproxy. The proxy presents itself to drivers as one mongos (it
@@ -18,21 +22,33 @@ import java.util.Set;
  * exclusive lease per operation, and keeps cursors and transactions on the backend that owns
  * them. Cluster options: {@code auth_mechanism} ({@code SCRAM-SHA-256} default, or
  * {@code SCRAM-SHA-1}) and {@code auth_source} ({@code admin} default) for the proxy's own login.
+ * Listener option {@code tls: { cert, key }} gives implicit TLS (from the first byte, what a
+ * driver's {@code tls=true} speaks: MongoDB has no in-protocol upgrade) with the same reloadable
+ * contexts as the other protocols.
  * No connection-level refusal bytes: a driver reads any unsolicited reply as a broken handshake,
- * so refused connections are just closed.
+ * so a refused connection's first message is answered and the connection closed.
  */
 public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   static final String AUTH_MECHANISM = "auth_mechanism";
   static final String AUTH_SOURCE = "auth_source";
+  static final String TLS = "tls";
   static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
   static final String SCRAM_SHA_1 = "SCRAM-SHA-1";
   /** The largest message a server accepts; also what the proxy advertises at most. */
   public static final int MAX_MESSAGE_SIZE_BYTES = 48_000_000;
 
+  /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
+  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
+
   @Override
   public String protocol() {
     return "mongodb";
+  }
+
+  @Override
+  public Set<String> listenerOptionKeys() {
+    return Set.of(TLS);
   }
 
   @Override
@@ -52,7 +68,23 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
         }
       }
     }
+    List<String> tlsProblems = new ArrayList<>();
+    ServerTls tls = ServerTls.parse(listener.options().get(TLS), tlsProblems);
+    if (tlsProblems.isEmpty()) {
+      listenerTls.put(listener.options(), Optional.ofNullable(tls));
+    }
+    problems.addAll(tlsProblems);
     return problems;
+  }
+
+  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  ServerTls serverTls(ListenerConfig listener) {
+    Optional<ServerTls> tls = listenerTls.get(listener.options());
+    if (tls == null) {
+      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
+      listenerTls.put(listener.options(), tls);
+    }
+    return tls.orElse(null);
   }
 
   @Override
@@ -86,6 +118,11 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void initClientChannel(Channel channel, ListenerContext listener) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      // implicit TLS: the newest context from the files, so rotated certificates reach new handshakes
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
     channel.pipeline()
         .addLast("mongo-decoder", new MongoFrameDecoder(maxMessageBytes(listener.config())))
         .addLast("mongo-session", new MongoSession(listener));
@@ -94,8 +131,13 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   /** The largest first message a refused client may send (a {@code hello} is a few hundred bytes). */
   static final int REFUSED_MAX_MESSAGE_BYTES = 64 * 1024;
 
+  /** On a TLS listener the refusal answers inside TLS (the driver's hello comes after its handshake). */
   @Override
   public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
     channel.pipeline()
         .addLast("mongo-decoder", new MongoFrameDecoder(REFUSED_MAX_MESSAGE_BYTES))
         .addLast("mongo-refusal", new MongoConnectionRefusal(message));
