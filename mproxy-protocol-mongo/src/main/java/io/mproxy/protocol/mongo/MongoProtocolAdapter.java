@@ -5,6 +5,7 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.mongo.codec.MongoFrameDecoder;
 import io.netty.channel.Channel;
@@ -22,9 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * exclusive lease per operation, and keeps cursors and transactions on the backend that owns
  * them. Cluster options: {@code auth_mechanism} ({@code SCRAM-SHA-256} default, or
  * {@code SCRAM-SHA-1}) and {@code auth_source} ({@code admin} default) for the proxy's own login.
- * Listener option {@code tls: { cert, key }} gives implicit TLS (from the first byte, what a
- * driver's {@code tls=true} speaks: MongoDB has no in-protocol upgrade) with the same reloadable
- * contexts as the other protocols.
+ * Listener option {@code tls: { cert, key }} and cluster option {@code tls: { mode, ca }} give
+ * implicit TLS (from the first byte, what a driver's {@code tls=true} speaks: MongoDB has no
+ * in-protocol upgrade) with the same reloadable contexts as the other protocols.
  * No connection-level refusal bytes: a driver reads any unsolicited reply as a broken handshake,
  * so a refused connection's first message is answered and the connection closed.
  */
@@ -53,7 +54,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(AUTH_MECHANISM, AUTH_SOURCE);
+    return Set.of(AUTH_MECHANISM, AUTH_SOURCE, TLS);
   }
 
   @Override
@@ -97,6 +98,11 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
     Object s = cluster.options().get(AUTH_SOURCE);
     if (s != null && (!(s instanceof String str) || str.isBlank())) {
       problems.add(AUTH_SOURCE + ": " + s + " (expected: a database name)");
+    }
+    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with MongoDB (TLS starts at the first byte, there"
+          + " is nothing to fall back from); use require or verify-full");
     }
     return problems;
   }
