@@ -17,15 +17,12 @@ import io.mproxy.testkit.CqlProbe;
 import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.TestCertificates;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,17 +68,10 @@ class CassandraTlsTest {
 
   /** A TLS context that trusts exactly the PEM certificate {@code ca}. */
   static SSLContext trusting(Path ca) {
-    try (InputStream in = Files.newInputStream(ca)) {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return ctx;
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot build a TLS context trusting " + ca, e);
+    try {
+      return CqlProbe.trusting(ca);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
