@@ -5,6 +5,7 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
@@ -25,7 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * for it when the cluster says {@code compression: lz4}; snappy is refused. Listener option
  * {@code tls: { cert, key }} gives clients implicit TLS (from the first byte, as a node with
  * {@code client_encryption_options: { enabled: true, optional: false }} speaks it) with the same
- * reloadable contexts as the other protocols.
+ * reloadable contexts as the other protocols; cluster option {@code tls: { mode: disable | require |
+ * verify-full, ca }} does the same toward the nodes.
  */
 public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
@@ -50,7 +52,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(CqlBackendConnector.COMPRESSION);
+    return Set.of(CqlBackendConnector.COMPRESSION, CqlBackendConnector.TLS);
   }
 
   @Override
@@ -77,7 +79,13 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public List<String> validate(ClusterConfig cluster) {
-    return compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION));
+    List<String> problems = new ArrayList<>(compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION)));
+    BackendTls tls = BackendTls.parse(cluster.options().get(CqlBackendConnector.TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with Cassandra (an encrypted native port speaks TLS from the"
+          + " first byte, there is nothing to fall back from); use require or verify-full");
+    }
+    return problems;
   }
 
   private static List<String> compressionProblems(Object value) {
