@@ -18,11 +18,14 @@ import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.TestCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +35,8 @@ import org.junit.jupiter.api.Test;
  * node with {@code client_encryption_options: { enabled: true, optional: false }} speaks it) in
  * front of the shared plain Cassandra node: the Apache Cassandra Java driver over TLS, trusting
  * only the test certificate and validating the host name against its SAN, runs queries; a
- * plain-text driver cannot connect; a certificate rotated in place reaches new handshakes.
+ * plain-text driver cannot connect; a refusal is answered inside TLS; a certificate rotated in
+ * place reaches new handshakes.
  */
 class CassandraTlsTest {
 
@@ -109,6 +113,27 @@ class CassandraTlsTest {
     IOException e = assertThrows(IOException.class, () -> CqlProbe.login(CassandraServer.HOST, proxy.port(),
         CassandraProxy.USER, CassandraProxy.PASSWORD, Duration.ofSeconds(10)));
     assertTrue(!(e instanceof java.net.SocketTimeoutException), "closed, not left hanging: " + e);
+  }
+
+  /** A refusal (here: max_client_connections) answers the first frame inside TLS, with mproxy's Overloaded error. */
+  @Test
+  void refusalIsAnsweredInsideTls() throws Exception {
+    String yaml = CassandraProxy.yaml(node.address(), "{ watch_config: false, shutdown_grace_ms: 5000 }", 1, "",
+        tlsListener(certs.certificate(), certs.privateKey()) + "    max_client_connections: 1\n", "", "");
+    try (ProxyFixture limited = ProxyFixture.startYaml(yaml, CassandraProxy.LISTENER);
+        Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(CassandraServer.HOST, limited.port()), 10_000);
+      plain.setSoTimeout(10_000);
+      try (SSLSocket first = (SSLSocket) trusting(certs.certificate()).getSocketFactory()
+          .createSocket(plain, CassandraServer.HOST, limited.port(), true)) {
+        first.startHandshake(); // the one allowed connection is up
+        String refused = CqlProbe.loginTls(CassandraServer.HOST, limited.port(), certs.certificate(),
+            CassandraProxy.USER, CassandraProxy.PASSWORD, Duration.ofSeconds(10));
+        assertNotNull(refused, "the second connection must be refused");
+        assertTrue(refused.startsWith("ERROR 0x1001") && refused.contains("mproxy: too many client connections"),
+            refused);
+      }
+    }
   }
 
   /**
