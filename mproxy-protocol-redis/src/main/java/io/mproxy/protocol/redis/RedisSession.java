@@ -16,6 +16,7 @@ import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.command.CommandInfo;
 import io.mproxy.protocol.redis.command.RedisCommandTable;
 import io.mproxy.protocol.redis.command.RedisFingerprint;
@@ -69,6 +70,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Slot> slots = new ArrayDeque<>();
   private final Subscriptions subscriptions = new Subscriptions();
   private ChannelHandlerContext ctx;
+  /** Every reply to the client goes through it: a tick's small replies leave in one buffer. */
+  private WriteCoalescer out;
+  private java.util.function.Consumer<ByteBuf> toClient;
   private EventLoopScheduler scheduler;
 
   private boolean stalled;
@@ -105,6 +109,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
+    this.out = new WriteCoalescer(context);
+    this.toClient = out::write;
     this.scheduler = new EventLoopScheduler(context.executor());
     this.db = connector().database();
     this.authenticated = !listener.config().auth().terminates();
@@ -1008,7 +1014,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     Slot head;
     while ((head = slots.peek()) != null && head.done()) {
       slots.poll();
-      head.drainTo(buf -> ctx.write(buf, ctx.voidPromise()));
+      head.drainTo(toClient);
       wrote = true;
     }
     if (wrote && !flushScheduled) {
@@ -1016,6 +1022,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       ctx.executor().execute(this::flushNow);
     }
     if (closing && slots.isEmpty()) {
+      out.writeGathered();
       ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
           .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
       return;
@@ -1026,7 +1033,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private void flushNow() {
     flushScheduled = false;
     if (!closed) {
-      ctx.flush();
+      out.flush();
     }
   }
 
@@ -1067,6 +1074,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext context) {
     closed = true;
+    out.discard();
     inbox.forEach(RespFrame::release);
     inbox.clear();
     slots.forEach(Slot::release);
