@@ -28,6 +28,8 @@ public final class Backend {
   private volatile long retryAtNanos;
   private volatile String lastError;
   private volatile CircuitBreaker circuit;
+  /** When a request last ended on this backend with an answer (not an error), clock nanos. */
+  private volatile long lastAnsweredNanos = Long.MIN_VALUE;
 
   public Backend(BackendConfig config, Clock clock) {
     this.id = config.address().toString();
@@ -53,6 +55,15 @@ public final class Backend {
 
   public int inflight() {
     return inflight.get();
+  }
+
+  /**
+   * Whether a request ended with an answer from this backend after {@code sinceNanos}: the
+   * backend is alive whatever a probe says (a probe that timed out meanwhile only met a busy
+   * machine).
+   */
+  public boolean answeredSince(long sinceNanos) {
+    return lastAnsweredNanos - sinceNanos > 0 && lastAnsweredNanos != Long.MIN_VALUE;
   }
 
   public long completed() {
@@ -93,6 +104,9 @@ public final class Backend {
     inflight.decrementAndGet();
     completed.incrementAndGet();
     long now = clock.nanoTime();
+    if (!error) {
+      lastAnsweredNanos = now;
+    }
     synchronized (this) {
       latency.observe(latencyNanos, now);
       ruRate.observe((long) (ru * 1000), now);

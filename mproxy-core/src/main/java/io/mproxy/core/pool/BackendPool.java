@@ -270,6 +270,7 @@ public final class BackendPool {
     loop.execute(() -> {
       Promise<Void> result = loop.newPromise();
       long timeout = health.timeoutMs();
+      long started = clock.nanoTime();
       var timer = loop.schedule(() -> result.tryFailure(new ProbeTimeoutException(backend.id(), timeout)),
           timeout, TimeUnit.MILLISECONDS);
       result.addListener(f -> {
@@ -278,7 +279,11 @@ public final class BackendPool {
           backend.markUp();
           release(target, true);
         } else {
-          markDown(f.cause());
+          if (!(f.cause() instanceof ProbeTimeoutException) || !backend.answeredSince(started)) {
+            markDown(f.cause());
+          }
+          // (a probe that only timed out while requests were answered says nothing about the
+          // backend; its connection, with an answer still owed, is closed all the same)
           release(target, false);
         }
       });
@@ -360,6 +365,15 @@ public final class BackendPool {
    * {@link #AFFINITY_SLACK} more requests than the least loaded elsewhere.
    */
   private PooledConnection takeShared(EventLoop requester) {
+    int depth = connector.sharedPackDepth();
+    if (depth > 0 && requester != null) {
+      PooledConnection packed = firstOnLoopBelow(requester, depth);
+      if (packed != null) {
+        packed.reserve();
+        packed.touch(clock.nanoTime());
+        return packed;
+      }
+    }
     PooledConnection best = null;
     int bestScore = Integer.MAX_VALUE;
     int minOutstanding = Integer.MAX_VALUE;
@@ -384,6 +398,20 @@ public final class BackendPool {
     best.reserve();
     best.touch(clock.nanoTime());
     return best;
+  }
+
+  /**
+   * The first connection (in pool order, so traffic concentrates on the oldest) on {@code loop}
+   * carrying fewer than {@code depth} shared requests, or null.
+   */
+  private PooledConnection firstOnLoopBelow(EventLoop loop, int depth) {
+    for (int i = 0, n = connections.size(); i < n; i++) {
+      PooledConnection pc = connections.get(i);
+      if (pc.usable() && !pc.exclusive() && pc.outstanding() < depth && pc.channel().eventLoop() == loop) {
+        return pc;
+      }
+    }
+    return null;
   }
 
   /** Opens one more connection if the size cap, the open rate and the backend's back-off allow. */

@@ -26,4 +26,15 @@ public interface BackendConnector {
    * completing {@code result} when it did.
    */
   void probe(PooledConnection connection, Promise<Void> result);
+
+  /**
+   * How many shared requests one connection should carry before the pool spreads them over
+   * another; 0 (the default) spreads every request to the least loaded connection. A server that
+   * runs one command at a time (Redis) gains nothing from spreading and a great deal from
+   * packing: the commands of many clients then reach it in one read and leave in one write, as
+   * with twemproxy's single server connection. Packing stays on the requester's event loop.
+   */
+  default int sharedPackDepth() {
+    return 0;
+  }
 }

@@ -183,6 +183,26 @@ class BackendPoolTest {
   }
 
   @Test
+  void aPackingProtocolFillsOneConnectionBeforeUsingAnother() {
+    connector.packDepth = 3;
+    BackendPool pool = pool(config(2, 2, 100, 5_000));
+    warm(pool, 2);
+
+    PooledConnection first = acquireNow(pool, false);
+    assertSame(first, acquireNow(pool, false), "packed onto the connection already in use");
+    assertSame(first, acquireNow(pool, false));
+    assertEquals(3, first.outstanding());
+    PooledConnection spill = acquireNow(pool, false);
+    assertNotSame(first, spill, "past the depth the least loaded takes the request");
+    assertEquals(1, spill.outstanding());
+
+    first.done();
+    assertSame(first, acquireNow(pool, false), "back below its depth, the first is filled again");
+    assertEquals(3, first.outstanding());
+    assertEquals(1, spill.outstanding());
+  }
+
+  @Test
   void sharedAcquireWithNoConnectionOpensOneAndAnswersOnTheRequesterLoop() {
     BackendPool pool = pool(config(0, 4, 100, 5_000));
     Leases lease = new Leases();
@@ -281,6 +301,42 @@ class BackendPoolTest {
     assertFalse(backend.healthy());
     assertInstanceOf(BackendDownException.class, lease.failed.get(0),
         "got " + lease.failed.get(0).getClass().getName() + ": " + lease.failed.get(0).getMessage());
+  }
+
+  /**
+   * A probe that times out while real requests are being answered met a busy machine, not a dead
+   * backend: the backend stays up. Without answers the same timeout takes it down.
+   */
+  @Test
+  void aProbeTimeoutWhileRequestsAreAnsweredDoesNotTakeTheBackendDown() {
+    connector.answerProbe = false;
+    BackendPool pool = pool(config(1, 2, 100, 10_000), new HealthConfig(1_000, 200, 30_000, 60_000));
+    warm(pool, 1);
+
+    pool.probe();
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
+    while (System.nanoTime() < until) {
+      backend.started();
+      backend.finished(1_000_000, 1.0, false);
+      sleepMillis(20);
+    }
+    assertTrue(backend.healthy(), "requests were answered while the probe waited");
+    Eventually.assertWithin(WITHIN, () -> {
+      pool.maintain();
+      assertEquals(1, pool.stats().idle());
+    });
+
+    pool.probe();
+    Eventually.assertWithin(WITHIN, () -> assertFalse(backend.healthy(), "nothing answered: down"));
+  }
+
+  private static void sleepMillis(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   @Test
@@ -585,7 +641,14 @@ class BackendPoolTest {
    */
   private static final class InstantConnector implements BackendConnector {
     volatile boolean answerHandshake = true;
+    volatile int packDepth;
+    volatile boolean answerProbe = true;
     private final AtomicInteger connected = new AtomicInteger();
+
+    @Override
+    public int sharedPackDepth() {
+      return packDepth;
+    }
 
     int connected() {
       return connected.get();
@@ -605,7 +668,9 @@ class BackendPoolTest {
 
     @Override
     public void probe(PooledConnection connection, Promise<Void> result) {
-      result.setSuccess(null);
+      if (answerProbe) {
+        result.setSuccess(null);
+      }
     }
   }
 

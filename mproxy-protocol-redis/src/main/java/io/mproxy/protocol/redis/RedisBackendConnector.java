@@ -133,6 +133,18 @@ final class RedisBackendConnector implements BackendConnector {
     }
   }
 
+  /**
+   * Redis runs one command at a time, so spreading clients over connections buys no parallelism;
+   * packing them lets the server read many commands per system call (one connection per event
+   * loop while each carries fewer than this many requests).
+   */
+  static final int PACK_DEPTH = 256;
+
+  @Override
+  public int sharedPackDepth() {
+    return PACK_DEPTH;
+  }
+
   @Override
   public void probe(PooledConnection connection, Promise<Void> result) {
     RedisBackendHandler handler = connection.attachment();
