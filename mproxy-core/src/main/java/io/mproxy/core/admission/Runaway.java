@@ -177,7 +177,8 @@ final class Runaway {
 
   /** A ticket ended: its RU and elapsed time are judged against every rule that matches it. */
   void completed(Ticket t, double ru, long latencyNanos) {
-    Running tracked = running.remove(t);
+    // most deployments track nothing: skip the hash of every completing ticket then
+    Running tracked = running.isEmpty() ? null : running.remove(t);
     boolean fired = tracked != null && tracked.fired();
     List<RunawayRule> rs = rules;
     if (rs.isEmpty() || t.request().fingerprint() == null) {
