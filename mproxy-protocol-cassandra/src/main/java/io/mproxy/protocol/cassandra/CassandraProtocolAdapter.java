@@ -32,7 +32,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(COMPRESSION);
+    return Set.of(COMPRESSION, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
@@ -42,7 +42,9 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public List<String> validate(ListenerConfig listener) {
-    return compressionProblems(listener.options().get(COMPRESSION));
+    List<String> problems = new java.util.ArrayList<>(compressionProblems(listener.options().get(COMPRESSION)));
+    io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
+    return problems;
   }
 
   @Override

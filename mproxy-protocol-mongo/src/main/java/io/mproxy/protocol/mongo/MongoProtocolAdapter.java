@@ -36,6 +36,11 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   }
 
   @Override
+  public Set<String> listenerOptionKeys() {
+    return Set.of(io.mproxy.core.request.QueryTimeout.KEY);
+  }
+
+  @Override
   public Set<String> clusterOptionKeys() {
     return Set.of(AUTH_MECHANISM, AUTH_SOURCE);
   }
@@ -43,6 +48,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   @Override
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
+    io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     for (var u : listener.auth().users()) {
       if (u.scramVerifier() != null) {
         try {
