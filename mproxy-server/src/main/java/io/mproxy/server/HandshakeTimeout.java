@@ -80,6 +80,8 @@ final class HandshakeTimeout extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
+    // through the whole pipeline: on a TLS listener the refusal must pass the SslHandler, which sits
+    // after this handler
+    ctx.channel().writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
   }
 }

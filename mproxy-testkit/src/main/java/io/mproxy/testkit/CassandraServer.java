@@ -87,13 +87,16 @@ public final class CassandraServer {
     private final Path dir;
     private final int port;
     private final List<String> command;
+    /** The certificate a TLS-only node serves (its readiness probe trusts it), or null for plain text. */
+    private final Path tlsCertificate;
     private volatile Process process;
     private volatile long startMillis;
 
-    private CassandraServer(Path dir, int port, List<String> command) {
+    private CassandraServer(Path dir, int port, List<String> command, Path tlsCertificate) {
         this.dir = dir;
         this.port = port;
         this.command = List.copyOf(command);
+        this.tlsCertificate = tlsCertificate;
     }
 
     /**
@@ -108,7 +111,7 @@ public final class CassandraServer {
             throw new IllegalStateException("the shared Cassandra node exited with "
                     + shared.process.exitValue() + shared.logTail());
         }
-        shared = start();
+        shared = start(null, null);
         return shared;
     }
 
@@ -118,7 +121,25 @@ public final class CassandraServer {
      * node's start-up (15-60 s) and about 1 GB of memory.
      */
     public static CassandraServer startNew() {
-        return start();
+        return start(null, null);
+    }
+
+    /**
+     * A node of its own whose CQL port speaks only TLS ({@code client_encryption_options} with
+     * {@code enabled: true, optional: false}, the PEM files through Cassandra's
+     * {@code PEMBasedSslContextFactory}); no client certificate is asked for. The caller owns it
+     * as with {@link #startNew()}. Readiness is a CQL login over TLS trusting {@code certificate}.
+     *
+     * @param certificate the PEM certificate the node serves
+     * @param privateKey its unencrypted PEM private key
+     */
+    public static CassandraServer startNewTlsOnly(Path certificate, Path privateKey) {
+        return start(certificate, privateKey);
+    }
+
+    /** Whether the CQL port speaks only TLS ({@link #startNewTlsOnly}). */
+    public boolean tlsOnly() {
+        return tlsCertificate != null;
     }
 
     /** The node JVM's pid (SIGSTOP / SIGCONT through {@link Signals}; CPU accounting from /proc). */
@@ -211,20 +232,24 @@ public final class CassandraServer {
 
     // ------------------------------------------------------------------ start
 
-    private static CassandraServer start() {
+    private static CassandraServer start(Path tlsCertificate, Path tlsKey) {
         String classpath = nodeClasspath();
         Path dir;
+        String tlsYaml = "";
         try {
             dir = Files.createTempDirectory("mproxy-cassandra-");
             Files.createDirectories(dir.resolve("data"));
             copyResource(LOGBACK_RESOURCE, dir.resolve("logback.xml"));
+            if (tlsCertificate != null) {
+                tlsYaml = tlsConfig(dir, tlsCertificate, tlsKey);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a directory for the Cassandra node", e);
         }
         int port = FreePort.loopback();
         int storagePort = FreePort.loopback();
         int jmxPort = FreePort.loopback();
-        writeConfig(dir, port, storagePort);
+        writeConfig(dir, port, storagePort, tlsYaml);
 
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -238,7 +263,7 @@ public final class CassandraServer {
         command.add("-Dlogback.configurationFile=" + dir.resolve("logback.xml"));
         command.addAll(List.of("-cp", classpath, "org.apache.cassandra.service.CassandraDaemon"));
 
-        CassandraServer server = new CassandraServer(dir, port, command);
+        CassandraServer server = new CassandraServer(dir, port, command, tlsCertificate);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             Process last = server.process;
             if (last != null) {
@@ -281,7 +306,10 @@ public final class CassandraServer {
                         + " before it accepted CQL logins" + server.logTail());
             }
             try {
-                String error = CqlProbe.login(HOST, server.port, SUPERUSER, SUPERUSER_PASSWORD, Duration.ofSeconds(5));
+                String error = server.tlsCertificate == null
+                        ? CqlProbe.login(HOST, server.port, SUPERUSER, SUPERUSER_PASSWORD, Duration.ofSeconds(5))
+                        : CqlProbe.loginTls(HOST, server.port, server.tlsCertificate, SUPERUSER, SUPERUSER_PASSWORD,
+                                Duration.ofSeconds(5));
                 if (error == null) {
                     return;
                 }
@@ -297,7 +325,29 @@ public final class CassandraServer {
                 + server.logTail());
     }
 
-    private static void writeConfig(Path dir, int port, int storagePort) {
+    /**
+     * The {@code client_encryption_options} of a TLS-only node: the key and certificate go into one
+     * PEM file (what {@code PEMBasedSslContextFactory} reads as its keystore); the certificate is
+     * also the truststore, which the factory requires even when no client certificate is asked for.
+     */
+    private static String tlsConfig(Path dir, Path certificate, Path key) throws IOException {
+        Path keystore = dir.resolve("node-keystore.pem");
+        Files.writeString(keystore, Files.readString(key, StandardCharsets.US_ASCII) + "\n"
+                + Files.readString(certificate, StandardCharsets.US_ASCII), StandardCharsets.US_ASCII);
+        Path truststore = Files.copy(certificate, dir.resolve("node-truststore.pem"));
+        return String.join("\n",
+                "client_encryption_options:",
+                "  enabled: true",
+                "  optional: false",
+                "  require_client_auth: false",
+                "  keystore: " + keystore,
+                "  truststore: " + truststore,
+                "  ssl_context_factory:",
+                "    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory",
+                "");
+    }
+
+    private static void writeConfig(Path dir, int port, int storagePort, String tlsYaml) {
         Path data = dir.resolve("data");
         String yaml = String.join("\n",
                 "cluster_name: mproxy-test",
@@ -331,7 +381,7 @@ public final class CassandraServer {
                 "memtable_allocation_type: heap_buffers",
                 "disk_access_mode: mmap_index_only",
                 "auto_snapshot: false",
-                "");
+                tlsYaml);
         try {
             Files.writeString(dir.resolve("cassandra.yaml"), yaml, StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -2,12 +2,22 @@ package io.mproxy.testkit;
 
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A few CQL native protocol v4 frames spoken over a plain socket: enough to tell whether a node
@@ -56,22 +66,65 @@ public final class CqlProbe {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
-            OutputStream out = socket.getOutputStream();
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            out.write(frame(4, 0, OPCODE_STARTUP, stringMap("CQL_VERSION", "3.0.0")));
-            out.flush();
-            Frame reply = read(in);
-            if (reply.opcode() == OPCODE_READY) {
-                return null;
-            }
-            if (reply.opcode() != OPCODE_AUTHENTICATE) {
-                return describe(reply);
-            }
-            out.write(frame(4, 1, OPCODE_AUTH_RESPONSE, bytes(plainToken(user, password))));
-            out.flush();
-            reply = read(in);
-            return reply.opcode() == OPCODE_AUTH_SUCCESS ? null : describe(reply);
+            return login(socket, user, password);
         }
+    }
+
+    /**
+     * As {@link #login(String, int, String, String, Duration)} over TLS from the first byte (a
+     * node with {@code client_encryption_options} on), trusting only the PEM certificate
+     * {@code trusted} and checking the host name against it.
+     *
+     * @throws IOException when the connection or the TLS handshake fails or times out
+     */
+    public static String loginTls(String host, int port, Path trusted, String user, String password,
+            Duration timeout) throws IOException {
+        SSLContext tls = trusting(trusted);
+        try (Socket plain = new Socket()) {
+            plain.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+            plain.setSoTimeout((int) timeout.toMillis());
+            try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, port, true)) {
+                SSLParameters params = socket.getSSLParameters();
+                params.setEndpointIdentificationAlgorithm("HTTPS");
+                socket.setSSLParameters(params);
+                socket.startHandshake();
+                return login(socket, user, password);
+            }
+        }
+    }
+
+    /** A TLS context whose only trust anchor is the PEM certificate {@code pem}. */
+    public static SSLContext trusting(Path pem) throws IOException {
+        try (InputStream in = Files.newInputStream(pem)) {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            trust.setCertificateEntry("trusted", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot build a TLS context trusting " + pem, e);
+        }
+    }
+
+    private static String login(Socket socket, String user, String password) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        out.write(frame(4, 0, OPCODE_STARTUP, stringMap("CQL_VERSION", "3.0.0")));
+        out.flush();
+        Frame reply = read(in);
+        if (reply.opcode() == OPCODE_READY) {
+            return null;
+        }
+        if (reply.opcode() != OPCODE_AUTHENTICATE) {
+            return describe(reply);
+        }
+        out.write(frame(4, 1, OPCODE_AUTH_RESPONSE, bytes(plainToken(user, password))));
+        out.flush();
+        reply = read(in);
+        return reply.opcode() == OPCODE_AUTH_SUCCESS ? null : describe(reply);
     }
 
     /** A v3+ frame header (9 bytes) and body, as a request. */

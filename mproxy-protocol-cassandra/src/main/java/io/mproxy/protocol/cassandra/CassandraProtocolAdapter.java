@@ -5,11 +5,17 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
 import io.netty.channel.Channel;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Cassandra CQL native protocol (v4 and v5) for mproxy: many client connections multiplexed
@@ -17,7 +23,11 @@ import java.util.Set;
  * remapped, authentication terminated at the proxy and the topology tables rewritten so drivers
  * see only the proxy. LZ4 compression is negotiated per side: clients choose it in STARTUP
  * (listener option {@code compression}, default {@code lz4} offered), the proxy asks the backends
- * for it when the cluster says {@code compression: lz4}; snappy is refused.
+ * for it when the cluster says {@code compression: lz4}; snappy is refused. Listener option
+ * {@code tls: { cert, key }} gives clients implicit TLS (from the first byte, as a node with
+ * {@code client_encryption_options: { enabled: true, optional: false }} speaks it) with the same
+ * reloadable contexts as the other protocols; cluster option {@code tls: { mode: disable | require |
+ * verify-full, ca }} does the same toward the nodes.
  */
 public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
@@ -29,27 +39,54 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
   /** Listener option: what compression clients may ask for ({@code lz4}, the default, or {@code none}). */
   static final String COMPRESSION = "compression";
   private static final Set<String> COMPRESSIONS = Set.of("none", CqlMessages.LZ4);
+  /** Listener option: {@code tls: { cert, key }}, implicit TLS to clients. */
+  static final String TLS = "tls";
+
+  /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
+  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(COMPRESSION, io.mproxy.core.request.QueryTimeout.KEY);
+    return Set.of(COMPRESSION, TLS, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(CqlBackendConnector.COMPRESSION);
+    return Set.of(CqlBackendConnector.COMPRESSION, CqlBackendConnector.TLS);
   }
 
   @Override
   public List<String> validate(ListenerConfig listener) {
-    List<String> problems = new java.util.ArrayList<>(compressionProblems(listener.options().get(COMPRESSION)));
+    List<String> problems = new ArrayList<>(compressionProblems(listener.options().get(COMPRESSION)));
+    List<String> tlsProblems = new ArrayList<>();
+    ServerTls tls = ServerTls.parse(listener.options().get(TLS), tlsProblems);
+    if (tlsProblems.isEmpty()) {
+      listenerTls.put(listener.options(), Optional.ofNullable(tls));
+    }
+    problems.addAll(tlsProblems);
     io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     return problems;
   }
 
+  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  ServerTls serverTls(ListenerConfig listener) {
+    Optional<ServerTls> tls = listenerTls.get(listener.options());
+    if (tls == null) {
+      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
+      listenerTls.put(listener.options(), tls);
+    }
+    return tls.orElse(null);
+  }
+
   @Override
   public List<String> validate(ClusterConfig cluster) {
-    return compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION));
+    List<String> problems = new ArrayList<>(compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION)));
+    BackendTls tls = BackendTls.parse(cluster.options().get(CqlBackendConnector.TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with Cassandra (an encrypted native port speaks TLS from the"
+          + " first byte, there is nothing to fall back from); use require or verify-full");
+    }
+    return problems;
   }
 
   private static List<String> compressionProblems(Object value) {
@@ -66,6 +103,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void initClientChannel(Channel channel, ListenerContext listener) {
+    addTls(channel, listener);
     channel.pipeline()
         .addLast("cql-decoder", new CqlFrameDecoder(false, listener.config().maxFrameBytes()))
         .addLast("cql-encoder", new CqlFrameEncoder())
@@ -77,10 +115,19 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    addTls(channel, listener); // the refusal answers the first frame, inside TLS on a TLS listener
     channel.pipeline()
         .addLast("cql-decoder", new CqlFrameDecoder(false, REFUSED_MAX_FRAME_BYTES))
         .addLast("cql-encoder", new CqlFrameEncoder())
         .addLast("cql-refusal", new CqlConnectionRefusal(message));
+  }
+
+  /** Implicit TLS: the newest context from the files, so rotated certificates reach new handshakes. */
+  private void addTls(Channel channel, ListenerContext listener) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
   }
 
   @Override

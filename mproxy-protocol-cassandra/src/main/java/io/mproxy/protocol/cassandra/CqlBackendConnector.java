@@ -4,6 +4,7 @@ import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
@@ -13,8 +14,10 @@ import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
 
 /**
- * Opens CQL backend connections: installs the codec and the stream multiplexer, then runs the
- * start-up in the variant's protocol version: STARTUP (asking for LZ4 when the cluster's
+ * Opens CQL backend connections: installs the codec and the stream multiplexer, then (with the
+ * cluster's {@code tls: { mode: require | verify-full, ca }}) completes a TLS handshake, since a
+ * node's encrypted native port speaks TLS from the first byte, then runs the start-up in the
+ * variant's protocol version: STARTUP (asking for LZ4 when the cluster's
  * {@code compression: lz4} says so, whatever the clients chose: frames are decompressed at the
  * proxy and compressed again per side), SASL PLAIN with the cluster's credentials when the server
  * asks (PasswordAuthenticator), the switch to v5 segments, and {@code USE} of
@@ -31,9 +34,12 @@ final class CqlBackendConnector implements BackendConnector {
 
   /** Cluster option: the compression mproxy asks the backends for ({@code none} or {@code lz4}). */
   static final String COMPRESSION = "compression";
+  /** Cluster option: {@code tls: { mode, ca }}, TLS to the backends ({@code prefer} is refused by the adapter). */
+  static final String TLS = "tls";
 
   private final Credentials credentials;
   private final boolean lz4;
+  private final BackendTls tls;
   private final PreparedStatements prepared = new PreparedStatements(PREPARED_CAPACITY);
   private final java.util.Set<String> keyspaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String cqlVersion = "3.4.7";
@@ -41,6 +47,7 @@ final class CqlBackendConnector implements BackendConnector {
   CqlBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
     this.lz4 = CqlMessages.LZ4.equals(cluster.options().get(COMPRESSION));
+    this.tls = BackendTls.parse(cluster.options().get(TLS), new java.util.ArrayList<>());
   }
 
   /** Whether backend connections are LZ4-compressed. */
@@ -81,6 +88,23 @@ final class CqlBackendConnector implements BackendConnector {
 
   @Override
   public void handshake(PooledConnection connection, Promise<Void> ready) {
+    if (!tls.mode().wanted()) {
+      startup(connection, ready);
+      return;
+    }
+    Channel ch = connection.channel();
+    tls.startOn(ch).addListener(f -> {
+      if (f.isSuccess()) {
+        startup(connection, ready);
+      } else {
+        ready.tryFailure(new IllegalStateException("TLS handshake with the backend failed: " + f.cause(), f.cause()));
+        ch.close();
+      }
+    });
+  }
+
+  /** STARTUP, then SASL PLAIN when asked, then {@code USE} of the variant's keyspace. */
+  private void startup(PooledConnection connection, Promise<Void> ready) {
     CqlBackendHandler handler = connection.channel().pipeline().get(CqlBackendHandler.class);
     connection.attach(handler);
     CqlVariant variant = CqlVariant.parse(connection.variant());

@@ -5,8 +5,10 @@ import io.mproxy.core.auth.ScramMechanism;
 import io.mproxy.core.auth.ScramServer;
 import io.mproxy.core.config.AuthConfig;
 import io.mproxy.core.spi.ListenerContext;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.bson.BsonBinary;
 import org.bson.BsonBoolean;
 import org.bson.BsonDocument;
@@ -22,6 +24,13 @@ import org.slf4j.LoggerFactory;
  * message comes with {@code done: true}); without it, one more empty round ends the exchange,
  * as on a real server. A listener without {@code auth} lets every client in unauthenticated.
  *
+ * <p>Password guessing is slowed by the listener's per-address {@code AuthFailureLimiter}: an
+ * exchange whose proof fails (wrong password, unknown user) is reported to it, and while the
+ * client's address is blocked an exchange is refused with code 18 before any credential is
+ * checked — at {@code saslStart}, or, for a {@code speculativeAuthenticate} in the hello (whose
+ * failure the driver does not see), at the {@code saslContinue} that carries the proof, so each
+ * attempt is refused, and counted, once.
+ *
  * <p>States: not authenticated → conversation in progress (one {@link ScramServer}) →
  * authenticated, or back to not authenticated on failure or {@code logout}.
  */
@@ -31,14 +40,19 @@ final class ClientAuth {
   private static final int CONVERSATION_ID = 1;
 
   private final ListenerContext listener;
+  private final Supplier<SocketAddress> client;
   private boolean authenticated;
   private String user;
   private ScramServer scram;
   private boolean skipEmptyExchange;
   private boolean awaitingEmptyRound;
+  /** The exchange began speculatively: the limiter is asked at the proof instead of at the start. */
+  private boolean checkAtProof;
 
-  ClientAuth(ListenerContext listener) {
+  /** @param client the client's address, for the auth-failure limiter */
+  ClientAuth(ListenerContext listener, Supplier<SocketAddress> client) {
     this.listener = listener;
+    this.client = client;
     this.authenticated = !listener.config().auth().terminates();
   }
 
@@ -74,11 +88,25 @@ final class ClientAuth {
   }
 
   BsonDocument saslStart(BsonDocument body) {
+    return saslStart(body, false);
+  }
+
+  /**
+   * The first SASL step; {@code speculative} when it came inside the hello, whose failure the
+   * driver never sees (so a blocked address is refused at the proof instead).
+   */
+  BsonDocument saslStart(BsonDocument body, boolean speculative) {
     AuthConfig auth = listener.config().auth();
     reset();
     if (!auth.terminates()) {
       return MongoReplies.error(MongoErrors.AUTHENTICATION_FAILED, "AuthenticationFailed",
           "mproxy: this listener has no users; connect without credentials");
+    }
+    if (!speculative) {
+      Optional<String> blocked = listener.authFailures().refusal(client.get());
+      if (blocked.isPresent()) {
+        return MongoReplies.error(MongoErrors.AUTHENTICATION_FAILED, "AuthenticationFailed", blocked.get());
+      }
     }
     String mechanismName = body.isString("mechanism") ? body.getString("mechanism").getValue() : "";
     Optional<ScramMechanism> mechanism = ScramMechanism.fromName(mechanismName);
@@ -113,6 +141,7 @@ final class ClientAuth {
             "Unable to use " + m.mechanismName() + " based authentication for user without any "
                 + m.mechanismName() + " credentials registered");
       }
+      checkAtProof = speculative;
       return step(false, serverFirst);
     } catch (ScramException | RuntimeException e) {
       return failed(e);
@@ -133,19 +162,30 @@ final class ClientAuth {
     if (payload == null) {
       return failed(null);
     }
-    try {
-      String serverFinal = scram.clientFinal(new String(payload, StandardCharsets.UTF_8));
-      authenticated = true;
-      user = scram.username();
-      if (skipEmptyExchange) {
-        scram = null;
-        return step(true, serverFinal);
+    if (checkAtProof) {
+      Optional<String> blocked = listener.authFailures().refusal(client.get());
+      if (blocked.isPresent()) {
+        failed(null);
+        return MongoReplies.error(MongoErrors.AUTHENTICATION_FAILED, "AuthenticationFailed", blocked.get());
       }
-      awaitingEmptyRound = true;
-      return step(false, serverFinal);
+    }
+    String serverFinal;
+    try {
+      serverFinal = scram.clientFinal(new String(payload, StandardCharsets.UTF_8));
     } catch (ScramException | RuntimeException e) {
+      // the proof did not verify: a wrong password, or an unknown user's decoy exchange
+      listener.authFailures().failed(client.get());
       return failed(e);
     }
+    authenticated = true;
+    user = scram.username();
+    checkAtProof = false;
+    if (skipEmptyExchange) {
+      scram = null;
+      return step(true, serverFinal);
+    }
+    awaitingEmptyRound = true;
+    return step(false, serverFinal);
   }
 
   void logout() {
@@ -160,6 +200,7 @@ final class ClientAuth {
     scram = null;
     awaitingEmptyRound = false;
     skipEmptyExchange = false;
+    checkAtProof = false;
   }
 
   private BsonDocument failed(Exception e) {

@@ -87,7 +87,7 @@ final class Handshake {
     if (v == null || !v.isDocument() || !v.asDocument().containsKey("saslStart")) {
       return null;
     }
-    BsonDocument answer = auth.saslStart(v.asDocument());
+    BsonDocument answer = auth.saslStart(v.asDocument(), true);
     if (!MongoBackendConnector.isOk(answer)) {
       auth.logout();
       return null;

@@ -5,11 +5,13 @@ import io.mproxy.core.config.ClusterConfig;
 import io.mproxy.core.config.Credentials;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
+import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.MongoFrameDecoder;
 import io.mproxy.protocol.mongo.codec.MongoReplies;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
+import java.util.ArrayList;
 import java.util.function.Consumer;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -25,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * primary or a mongos, else the connection fails and the backend is marked down — then logs in
  * with the cluster's credentials when it has them (SCRAM-SHA-256, or SCRAM-SHA-1 when the
  * cluster says so). Remembers the lowest {@code maxWireVersion} seen, which the proxy's own
- * {@code hello} advertises to clients. Also holds the cluster's {@link RoutingDirectory} and
- * {@link CursorReaper}.
+ * {@code hello} advertises to clients. With the cluster option {@code tls} the connection first
+ * runs a TLS handshake (implicit TLS: MongoDB has no in-protocol upgrade), verifying the server
+ * against {@code ca} and its address in {@code verify-full}; a failed handshake fails the
+ * connection, so the backend is marked down. Also holds the cluster's {@link RoutingDirectory}
+ * and {@link CursorReaper}.
  */
 final class MongoBackendConnector implements BackendConnector {
 
@@ -41,6 +46,7 @@ final class MongoBackendConnector implements BackendConnector {
   private final Credentials credentials;
   private final String authMechanism;
   private final String authSource;
+  private final BackendTls tls;
   private final RoutingDirectory directory = new RoutingDirectory();
   private final CursorReaper reaper = new CursorReaper(this);
   private volatile int wireVersion = -1;
@@ -49,6 +55,7 @@ final class MongoBackendConnector implements BackendConnector {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
     this.authMechanism = MongoProtocolAdapter.authMechanism(cluster);
     this.authSource = MongoProtocolAdapter.authSource(cluster);
+    this.tls = BackendTls.parse(cluster.options().get(MongoProtocolAdapter.TLS), new ArrayList<>());
   }
 
   RoutingDirectory directory() {
@@ -75,6 +82,23 @@ final class MongoBackendConnector implements BackendConnector {
 
   @Override
   public void handshake(PooledConnection connection, Promise<Void> ready) {
+    if (!tls.mode().wanted()) {
+      greet(connection, ready);
+      return;
+    }
+    Channel ch = connection.channel();
+    tls.startOn(ch).addListener(f -> {
+      if (f.isSuccess()) {
+        greet(connection, ready);
+      } else {
+        ready.tryFailure(new IllegalStateException("TLS handshake with the backend failed: " + f.cause(), f.cause()));
+        ch.close();
+      }
+    });
+  }
+
+  /** isMaster, the role check and, with credentials, the SCRAM login; {@code ready} completes after them. */
+  private void greet(PooledConnection connection, Promise<Void> ready) {
     MongoBackendHandler handler = connection.channel().pipeline().get(MongoBackendHandler.class);
     connection.attach(handler);
     BsonDocument isMaster = new BsonDocument("isMaster", new BsonInt32(1))

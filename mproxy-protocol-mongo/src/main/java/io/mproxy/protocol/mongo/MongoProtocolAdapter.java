@@ -5,11 +5,16 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.mongo.codec.MongoFrameDecoder;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The MongoDB wire protocol for mproxy. The proxy presents itself to drivers as one mongos (it
@@ -18,17 +23,24 @@ import java.util.Set;
  * exclusive lease per operation, and keeps cursors and transactions on the backend that owns
  * them. Cluster options: {@code auth_mechanism} ({@code SCRAM-SHA-256} default, or
  * {@code SCRAM-SHA-1}) and {@code auth_source} ({@code admin} default) for the proxy's own login.
+ * Listener option {@code tls: { cert, key }} and cluster option {@code tls: { mode, ca }} give
+ * implicit TLS (from the first byte, what a driver's {@code tls=true} speaks: MongoDB has no
+ * in-protocol upgrade) with the same reloadable contexts as the other protocols.
  * No connection-level refusal bytes: a driver reads any unsolicited reply as a broken handshake,
- * so refused connections are just closed.
+ * so a refused connection's first message is answered and the connection closed.
  */
 public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   static final String AUTH_MECHANISM = "auth_mechanism";
   static final String AUTH_SOURCE = "auth_source";
+  static final String TLS = "tls";
   static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
   static final String SCRAM_SHA_1 = "SCRAM-SHA-1";
   /** The largest message a server accepts; also what the proxy advertises at most. */
   public static final int MAX_MESSAGE_SIZE_BYTES = 48_000_000;
+
+  /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
+  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
 
   @Override
   public String protocol() {
@@ -37,12 +49,12 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(io.mproxy.core.request.QueryTimeout.KEY);
+    return Set.of(TLS, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
   public Set<String> clusterOptionKeys() {
-    return Set.of(AUTH_MECHANISM, AUTH_SOURCE);
+    return Set.of(AUTH_MECHANISM, AUTH_SOURCE, TLS);
   }
 
   @Override
@@ -58,7 +70,23 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
         }
       }
     }
+    List<String> tlsProblems = new ArrayList<>();
+    ServerTls tls = ServerTls.parse(listener.options().get(TLS), tlsProblems);
+    if (tlsProblems.isEmpty()) {
+      listenerTls.put(listener.options(), Optional.ofNullable(tls));
+    }
+    problems.addAll(tlsProblems);
     return problems;
+  }
+
+  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  ServerTls serverTls(ListenerConfig listener) {
+    Optional<ServerTls> tls = listenerTls.get(listener.options());
+    if (tls == null) {
+      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
+      listenerTls.put(listener.options(), tls);
+    }
+    return tls.orElse(null);
   }
 
   @Override
@@ -71,6 +99,11 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
     Object s = cluster.options().get(AUTH_SOURCE);
     if (s != null && (!(s instanceof String str) || str.isBlank())) {
       problems.add(AUTH_SOURCE + ": " + s + " (expected: a database name)");
+    }
+    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
+    if (tls.mode() == BackendTls.Mode.PREFER) {
+      problems.add("tls.mode: prefer is not possible with MongoDB (TLS starts at the first byte, there"
+          + " is nothing to fall back from); use require or verify-full");
     }
     return problems;
   }
@@ -92,6 +125,11 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void initClientChannel(Channel channel, ListenerContext listener) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      // implicit TLS: the newest context from the files, so rotated certificates reach new handshakes
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
     channel.pipeline()
         .addLast("mongo-decoder", new MongoFrameDecoder(maxMessageBytes(listener.config())))
         .addLast("mongo-session", new MongoSession(listener));
@@ -100,8 +138,13 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   /** The largest first message a refused client may send (a {@code hello} is a few hundred bytes). */
   static final int REFUSED_MAX_MESSAGE_BYTES = 64 * 1024;
 
+  /** On a TLS listener the refusal answers inside TLS (the driver's hello comes after its handshake). */
   @Override
   public void refuseClientChannel(Channel channel, ListenerContext listener, String message) {
+    ServerTls tls = serverTls(listener.config());
+    if (tls != null) {
+      channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
+    }
     channel.pipeline()
         .addLast("mongo-decoder", new MongoFrameDecoder(REFUSED_MAX_MESSAGE_BYTES))
         .addLast("mongo-refusal", new MongoConnectionRefusal(message));

@@ -107,7 +107,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   MongoSession(ListenerContext listener) {
     this.listener = listener;
     this.handshake = new Handshake(listener, connectionId);
-    this.auth = new ClientAuth(listener);
+    this.auth = new ClientAuth(listener, () -> ctx == null ? null : ctx.channel().remoteAddress());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.redis;
 
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,12 +30,15 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
   private boolean pubsub;
   private boolean monitor;
   private boolean flushScheduled;
+  /** Commands of one tick (often several clients') leave in one buffer. */
+  private WriteCoalescer out;
   private PushSink pushSink;
   private Throwable closedCause;
 
   @Override
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
+    this.out = new WriteCoalescer(context);
   }
 
   /**
@@ -64,7 +68,7 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
       sink.failed(closedCause != null ? closedCause : new ClosedChannelException());
       return;
     }
-    ctx.write(command, ctx.voidPromise());
+    out.write(command);
     if (sink.expectedReplies() > 0) {
       if (pending.isEmpty() && sink.pubsubDuring()) {
         pubsub = true;
@@ -81,7 +85,7 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
 
   private void flushNow() {
     flushScheduled = false;
-    ctx.flush();
+    out.flush();
   }
 
   @Override
@@ -133,6 +137,7 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext context) {
+    out.discard();
     failAll(new ClosedChannelException());
     context.fireChannelInactive();
   }

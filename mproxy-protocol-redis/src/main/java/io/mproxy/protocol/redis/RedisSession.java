@@ -17,6 +17,7 @@ import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.command.CommandInfo;
 import io.mproxy.protocol.redis.command.RedisCommandTable;
 import io.mproxy.protocol.redis.command.RedisFingerprint;
@@ -70,6 +71,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Slot> slots = new ArrayDeque<>();
   private final Subscriptions subscriptions = new Subscriptions();
   private ChannelHandlerContext ctx;
+  /** Every reply to the client goes through it: a tick's small replies leave in one buffer. */
+  private WriteCoalescer out;
+  private java.util.function.Consumer<ByteBuf> toClient;
   private EventLoopScheduler scheduler;
   /** The listener's {@code query_timeout_ms} when this client connected (0: none). */
   private QueryTimeout queryTimeout = QueryTimeout.NONE;
@@ -108,6 +112,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
+    this.out = new WriteCoalescer(context);
+    this.toClient = out::write;
     this.scheduler = new EventLoopScheduler(context.executor());
     this.queryTimeout = QueryTimeout.of(listener.config());
     this.db = connector().database();
@@ -1036,7 +1042,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     Slot head;
     while ((head = slots.peek()) != null && head.done()) {
       slots.poll();
-      head.drainTo(buf -> ctx.write(buf, ctx.voidPromise()));
+      head.drainTo(toClient);
       wrote = true;
     }
     if (wrote && !flushScheduled) {
@@ -1044,6 +1050,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       ctx.executor().execute(this::flushNow);
     }
     if (closing && slots.isEmpty()) {
+      out.writeGathered();
       ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
           .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
       return;
@@ -1054,7 +1061,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private void flushNow() {
     flushScheduled = false;
     if (!closed) {
-      ctx.flush();
+      out.flush();
     }
   }
 
@@ -1095,6 +1102,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext context) {
     closed = true;
+    out.discard();
     inbox.forEach(RespFrame::release);
     inbox.clear();
     slots.forEach(Slot::release);

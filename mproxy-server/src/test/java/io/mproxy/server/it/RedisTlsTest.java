@@ -3,6 +3,7 @@ package io.mproxy.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -94,6 +95,53 @@ class RedisTlsTest {
   void plainTextClientIsClosedWithoutAnAnswer() throws Exception {
     String seen = plainPing(proxy.port());
     assertFalse(seen.contains("PONG"), "a plain-text PING must not be answered, got: " + seen);
+  }
+
+  /**
+   * A TLS client that never logs in is told why inside TLS: the handshake timeout's refusal passes
+   * the SslHandler (it used to be written as plain bytes under the TLS session).
+   */
+  @Test
+  void handshakeTimeoutRefusalIsSentInsideTls() throws Exception {
+    String yaml = ProxyConfigText.forBackend(redis.address())
+        .withListener("tls: { cert: " + certs.certificate() + ", key: " + certs.privateKey() + " }")
+        .withListener("handshake_timeout_ms: 300")
+        .withListener("auth: { mode: terminate, users: [ { name: app, password: s3cret-tls } ] }").render();
+    try (ProxyFixture locked = ProxyFixture.startYaml(yaml, ProxyConfigText.LISTENER);
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trusting(certs.certificate())
+            .getSocketFactory().createSocket(HOST, locked.port())) {
+      socket.setSoTimeout(10_000);
+      socket.startHandshake();
+      InputStream in = socket.getInputStream();
+      ByteArrayOutputStream read = new ByteArrayOutputStream();
+      byte[] buf = new byte[512];
+      try {
+        for (int n; (n = in.read(buf)) != -1 && read.size() < 4096; ) {
+          read.write(buf, 0, n);
+        }
+      } catch (javax.net.ssl.SSLException | java.net.SocketException closed) {
+        // the proxy closed after its refusal
+      }
+      String seen = read.toString(StandardCharsets.ISO_8859_1);
+      assertTrue(seen.startsWith("-ERR mproxy: login not completed within handshake_timeout_ms=300"),
+          "the refusal arrives decrypted through TLS, got: " + seen);
+    }
+  }
+
+  /** An SSL context trusting only the PEM certificate {@code ca}. */
+  static javax.net.ssl.SSLContext trusting(Path ca) throws Exception {
+    java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    store.load(null, null);
+    try (InputStream pem = Files.newInputStream(ca)) {
+      store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificate(pem));
+    }
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(store);
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    return ctx;
   }
 
   /**

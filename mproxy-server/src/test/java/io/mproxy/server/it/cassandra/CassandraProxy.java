@@ -1,6 +1,7 @@
 package io.mproxy.server.it.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
@@ -38,7 +39,18 @@ final class CassandraProxy {
    */
   static ProxyFixture start(CassandraServer node, int maxSize, String extraUsers, String clusterExtra, String tail)
       throws Exception {
-    String yaml = "server: { watch_config: false, shutdown_grace_ms: 5000 }\n"
+    return ProxyFixture.startYaml(yaml(node.address(), "{ watch_config: false, shutdown_grace_ms: 5000 }", maxSize,
+        extraUsers, "", clusterExtra, tail), LISTENER);
+  }
+
+  /**
+   * The proxy's configuration: {@code server} is the server mapping, {@code listenerExtra} and
+   * {@code clusterExtra} are more YAML inside the listener and the cluster, each line indented by
+   * four spaces (e.g. {@code "    tls: { cert: a.pem, key: a.key }\n"}).
+   */
+  static String yaml(String backend, String server, int maxSize, String extraUsers, String listenerExtra,
+      String clusterExtra, String tail) {
+    return "server: " + server + "\n"
         + "admin: { bind: 127.0.0.1:0 }\n"
         + "listeners:\n"
         + "  - name: " + LISTENER + "\n"
@@ -47,18 +59,18 @@ final class CassandraProxy {
         + "    cluster: cass\n"
         + "    auth: { mode: terminate, users: [ { name: " + USER + ", password: " + PASSWORD + " }"
         + extraUsers + " ] }\n"
+        + listenerExtra
         + "clusters:\n"
         + "  cass:\n"
         + "    protocol: cassandra\n"
         + "    credentials: { user: " + CassandraServer.SUPERUSER + ", password: "
         + CassandraServer.SUPERUSER_PASSWORD + " }\n"
         + "    backends:\n"
-        + "      - { address: " + node.address() + ", role: primary }\n"
+        + "      - { address: " + backend + ", role: primary }\n"
         + "    pool: { mode: multiplex, min_idle: 1, max_size: " + maxSize + ", acquire_timeout_ms: 20000 }\n"
         + "    health: { interval_ms: 1000, timeout_ms: 5000, retry_base_ms: 100, retry_max_ms: 1000 }\n"
         + clusterExtra
         + tail;
-    return ProxyFixture.startYaml(yaml, LISTENER);
   }
 
   /** A driver session through the proxy with protocol {@code version} ("V4", "V5" or null: negotiate). */
@@ -75,6 +87,12 @@ final class CassandraProxy {
   /** As above; {@code compression} is the driver's {@code advanced.protocol.compression} (null: none). */
   static CqlSession session(ProxyFixture proxy, String user, String password, String version, String keyspace,
       boolean schemaMetadata, String compression) {
+    return builder(proxy.port(), user, password, version, keyspace, schemaMetadata, compression).build();
+  }
+
+  /** A driver session builder for the proxy's listener on {@code port}, options as above (TLS is added by callers). */
+  static CqlSessionBuilder builder(int port, String user, String password, String version, String keyspace,
+      boolean schemaMetadata, String compression) {
     ProgrammaticDriverConfigLoaderBuilder config = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, REQUEST_TIMEOUT)
         .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(20))
@@ -89,14 +107,14 @@ final class CassandraProxy {
     if (compression != null) {
       config = config.withString(DefaultDriverOption.PROTOCOL_COMPRESSION, compression);
     }
-    var builder = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress("127.0.0.1", proxy.port()))
+    CqlSessionBuilder builder = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress("127.0.0.1", port))
         .withLocalDatacenter(DATACENTER)
         .withAuthCredentials(user, password)
         .withConfigLoader(config.build());
     if (keyspace != null) {
       builder = builder.withKeyspace(keyspace);
     }
-    return builder.build();
+    return builder;
   }
 }
