@@ -159,6 +159,18 @@ public final class Gateway {
     return g == null ? 0 : g.inflight();
   }
 
+  /** The priority gate's slots, {@code codel.max_inflight} (0 without a gate). */
+  public int gateMaxInflight() {
+    PriorityGate g = gate;
+    return g == null ? 0 : g.config().maxInflight();
+  }
+
+  /** The gate's slots only HIGH may take, {@code codel.reserve_high} as running now (0 without a gate). */
+  public int gateReserveHigh() {
+    PriorityGate g = gate;
+    return g == null ? 0 : g.config().reserveHigh();
+  }
+
   /** Requests waiting in the priority gate (0 without one). */
   public int gateQueued() {
     PriorityGate g = gate;

@@ -47,7 +47,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(COMPRESSION, TLS);
+    return Set.of(COMPRESSION, TLS, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
@@ -64,6 +64,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
       listenerTls.put(listener.options(), Optional.ofNullable(tls));
     }
     problems.addAll(tlsProblems);
+    io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     return problems;
   }
 

@@ -78,6 +78,8 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   private final long id = IDS.incrementAndGet();
   private ChannelHandlerContext ctx;
   private EventLoopScheduler scheduler;
+  /** The listener's {@code query_timeout_ms} when this client connected (0: none). */
+  private io.mproxy.core.request.QueryTimeout queryTimeout = io.mproxy.core.request.QueryTimeout.NONE;
 
   private State state = State.STARTING;
   private int version;
@@ -102,6 +104,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
+    this.queryTimeout = io.mproxy.core.request.QueryTimeout.of(listener.config());
   }
 
   // ---------------------------------------------------------------- inbound
@@ -567,13 +570,14 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * A hinted {@code timeout_ms}: when the deadline passes before the answer, the client gets
-   * Server error {@code mproxy: timeout …} at once. CQL has no way to stop a running request, so
-   * the request stays on its backend stream (the id is freed only when the backend answers); that
-   * late answer is dropped and the ticket ends then, as a timeout, with its real latency.
+   * A hinted {@code timeout_ms} or the listener's {@code query_timeout_ms} (counted from
+   * admission): when the deadline passes before the answer, the client gets Server error
+   * {@code mproxy: timeout …} at once. CQL has no way to stop a running request, so the request
+   * stays on its backend stream (the id is freed only when the backend answers); that late answer
+   * is dropped and the ticket ends then, as a timeout, with its real latency.
    */
   private void armDeadline(Pending p) {
-    long deadline = p.ticket.request().deadlineNanos();
+    long deadline = queryTimeout.deadlineNanos(p.ticket.request(), listener.clock().nanoTime(), 0);
     if (deadline == 0) {
       return;
     }
@@ -593,17 +597,20 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     p.timedOut = true;
-    listener.gateway().telemetry().hintTimeout(p.ticket.group());
+    if (io.mproxy.core.request.QueryTimeout.hinted(p.ticket.request())) {
+      listener.gateway().telemetry().hintTimeout(p.ticket.group());
+    }
     write(CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.SERVER_ERROR, timeoutMessage(p)));
   }
 
-  static String timeoutMessage(String group, long timeoutMs) {
-    return "mproxy: timeout group=" + group + " reason=timeout_ms (timeout_ms=" + timeoutMs
+  static String timeoutMessage(String group, String setting) {
+    String reason = setting.substring(0, setting.indexOf('='));
+    return "mproxy: timeout group=" + group + " reason=" + reason + " (" + setting
         + " passed before the backend answered; its answer will be dropped)";
   }
 
-  private static String timeoutMessage(Pending p) {
-    return timeoutMessage(p.ticket.group(), p.ticket.request().hints().timeoutMs());
+  private String timeoutMessage(Pending p) {
+    return timeoutMessage(p.ticket.group(), queryTimeout.setting(p.ticket.request()));
   }
 
   // ---------------------------------------------------------------- identity

@@ -49,7 +49,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(TLS);
+    return Set.of(TLS, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
@@ -60,6 +60,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   @Override
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
+    io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     for (var u : listener.auth().users()) {
       if (u.scramVerifier() != null) {
         try {

@@ -88,6 +88,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   };
   private ChannelHandlerContext ctx;
   private EventLoopScheduler scheduler;
+  /** The listener's {@code query_timeout_ms} when this client connected (0: none). */
+  private io.mproxy.core.request.QueryTimeout queryTimeout = io.mproxy.core.request.QueryTimeout.NONE;
 
   private boolean busy;
   /** The forwarded operation in flight, if any (at most one at a time). */
@@ -112,6 +114,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
     this.scheduler = new EventLoopScheduler(context.executor());
+    this.queryTimeout = io.mproxy.core.request.QueryTimeout.of(listener.config());
   }
 
   // ---------------------------------------------------------------- inbound
@@ -310,6 +313,9 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     private long bytesOut;
     private boolean repliedAny;
     private boolean ended;
+    /** The hinted or listener deadline on the injected clock, from dispatch; 0 for none. */
+    private long deadline;
+    private io.mproxy.core.time.Scheduler.Cancellable deadlineTimer;
 
     Operation(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
       this.frame = frame;
@@ -381,6 +387,9 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         return;
       }
       conn = connection;
+      // an awaitData getMore waits its own maxTimeMS by design: the listener's timeout comes on top
+      deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock().nanoTime(),
+          cmd.name().equals("getMore") ? cmd.maxTimeMsValue() : 0);
       long maxTimeMs = hintedMaxTimeMs();
       ByteBuf out = maxTimeMs > 0
           ? OpMsg.withBodyField(connection.channel().alloc(), frame, msg, "maxTimeMS", maxTimeMs)
@@ -405,11 +414,11 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * A hinted {@code timeout_ms} as the {@code maxTimeMS} the server itself enforces (what is
-     * left of it at dispatch), for a read without the client's own; 0 when none is added.
+     * A hinted {@code timeout_ms} (or the listener's {@code query_timeout_ms}) as the
+     * {@code maxTimeMS} the server itself enforces (what is left of it at dispatch), for a read
+     * without the client's own; 0 when none is added.
      */
     private long hintedMaxTimeMs() {
-      long deadline = ticket.request().deadlineNanos();
       if (deadline == 0 || !cmd.acceptsMaxTimeMs()) {
         return 0;
       }
@@ -488,22 +497,25 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * A hinted {@code timeout_ms}: at the deadline the client gets MaxTimeMSExpired (50) and the
-     * backend connection is closed, which ends the operation there as mongos does for a client
-     * that went away; a reply that arrives later is dropped.
+     * A hinted {@code timeout_ms} or the listener's {@code query_timeout_ms}: at the deadline the
+     * client gets MaxTimeMSExpired (50) and the backend connection is closed, which ends the
+     * operation there as mongos does for a client that went away (and frees a connection to a
+     * backend that stopped answering); a reply that arrives later is dropped.
      */
     private void armHintDeadline() {
-      long deadline = ticket.request().deadlineNanos();
       if (deadline == 0) {
         return;
       }
-      scheduler.schedule(() -> {
+      deadlineTimer = scheduler.schedule(() -> {
+        deadlineTimer = null;
         if (ended || repliedAny || closed) {
           return;
         }
-        listener.gateway().telemetry().hintTimeout(ticket.group());
+        if (io.mproxy.core.request.QueryTimeout.hinted(ticket.request())) {
+          listener.gateway().telemetry().hintTimeout(ticket.group());
+        }
         replyLocal(requestId, noReply, MongoReplies.error(MongoErrors.TIME_LIMIT, MongoErrors.TIME_LIMIT_NAME,
-            "mproxy: timeout group=" + ticket.group() + " timeout_ms=" + ticket.request().hints().timeoutMs()
+            "mproxy: timeout group=" + ticket.group() + " " + queryTimeout.setting(ticket.request())
                 + " (operation exceeded time limit)"));
         end(Outcome.TIMEOUT, false);
       }, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), deadline - listener.clock().nanoTime()));
@@ -549,6 +561,10 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
     private void end(Outcome outcome, boolean reusable) {
       ended = true;
+      if (deadlineTimer != null) {
+        deadlineTimer.cancel();
+        deadlineTimer = null;
+      }
       conn.pool().release(conn, reusable);
       ticket.complete(outcome, bytesOut);
       opDone();

@@ -41,7 +41,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public Set<String> listenerOptionKeys() {
-    return Set.of(TLS);
+    return Set.of(TLS, io.mproxy.core.request.QueryTimeout.KEY);
   }
 
   @Override
@@ -52,6 +52,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
   @Override
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
+    io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     ServerTls tls = ServerTls.parse(listener.options().get(TLS), problems);
     if (problems.isEmpty()) {
       listenerTls.put(listener.options(), Optional.ofNullable(tls));

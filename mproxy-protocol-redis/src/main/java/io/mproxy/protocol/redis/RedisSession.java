@@ -10,6 +10,7 @@ import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.QueryTimeout;
 import io.mproxy.core.request.Refusal;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.Request;
@@ -74,6 +75,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private WriteCoalescer out;
   private java.util.function.Consumer<ByteBuf> toClient;
   private EventLoopScheduler scheduler;
+  /** The listener's {@code query_timeout_ms} when this client connected (0: none). */
+  private QueryTimeout queryTimeout = QueryTimeout.NONE;
 
   private boolean stalled;
   private boolean draining;
@@ -112,6 +115,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     this.out = new WriteCoalescer(context);
     this.toClient = out::write;
     this.scheduler = new EventLoopScheduler(context.executor());
+    this.queryTimeout = QueryTimeout.of(listener.config());
     this.db = connector().database();
     this.authenticated = !listener.config().auth().terminates();
     if (authenticated) {
@@ -423,8 +427,12 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     ticket.dispatched(conn.backend());
     CommandSink sink = new CommandSink(conn, viaShared, slot, ticket, expected, pubsubDuring,
         pubsubAfter, monitorAfter);
-    if (expected == 1 && !route.waitsByDesign && ticket.request().deadlineNanos() != 0) {
-      sink.armDeadline();
+    if (expected == 1 && !route.waitsByDesign) {
+      // blocking commands, subscribe modes and MONITOR wait by design: no deadline of the proxy's
+      long deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock().nanoTime(), 0);
+      if (deadline != 0) {
+        sink.armDeadline(deadline);
+      }
     }
     ByteBuf bytes = cmd.content().retain();
     cmd.release();
@@ -476,10 +484,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     private final boolean monitorAfter;
     private long bytesOut;
     private boolean error;
-    /** The client was answered (by the backend's last reply or by a hinted timeout). */
+    /** The client was answered (by the backend's last reply or by a timeout). */
     private boolean answered;
-    /** A hinted timeout answered the client; the backend's reply is dropped when it comes. */
+    /**
+     * A timeout answered the client; the backend's reply is dropped when it comes. The command
+     * stays queued on its backend connection meanwhile, so later commands' replies still match.
+     */
     private boolean timedOut;
+    private io.mproxy.core.time.Scheduler.Cancellable deadlineTimer;
 
     CommandSink(PooledConnection conn, boolean viaShared, Slot slot, Ticket ticket, int expected,
         boolean pubsubDuring, boolean pubsubAfter, boolean monitorAfter) {
@@ -522,22 +534,36 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
     }
 
-    /** A hinted {@code timeout_ms}: answer the client with an error if the backend has not by then. */
-    void armDeadline() {
-      long delay = ticket.request().deadlineNanos() - listener.clock().nanoTime();
-      scheduler.schedule(this::deadlinePassed, Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), delay));
+    /**
+     * A hinted {@code timeout_ms} or the listener's {@code query_timeout_ms}: answer the client
+     * with an error if the backend has not by {@code deadline}.
+     */
+    void armDeadline(long deadline) {
+      long delay = deadline - listener.clock().nanoTime();
+      deadlineTimer = scheduler.schedule(this::deadlinePassed,
+          Math.max(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1), delay));
+    }
+
+    private void cancelDeadline() {
+      if (deadlineTimer != null) {
+        deadlineTimer.cancel();
+        deadlineTimer = null;
+      }
     }
 
     private void deadlinePassed() {
+      deadlineTimer = null;
       if (answered || closed) {
         return;
       }
       answered = true;
       timedOut = true;
       ticket.complete(Outcome.TIMEOUT, bytesOut);
-      listener.gateway().telemetry().hintTimeout(ticket.group());
-      slot.add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " timeout_ms="
-          + ticket.request().hints().timeoutMs() + " (the command may still complete on the server)"));
+      if (QueryTimeout.hinted(ticket.request())) {
+        listener.gateway().telemetry().hintTimeout(ticket.group());
+      }
+      slot.add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " "
+          + queryTimeout.setting(ticket.request()) + " (the command may still complete on the server)"));
       slot.finish();
       flushReady();
     }
@@ -564,6 +590,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       }
       if (last) {
         answered = true;
+        cancelDeadline();
         slot.finish();
         ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
         commandDone(conn, viaShared);
@@ -579,6 +606,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
           return;
         }
         answered = true;
+        cancelDeadline();
         ticket.complete(Outcome.ERROR, bytesOut);
         if (!closed && replyMode == ReplyMode.ON) {
           slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()

@@ -45,6 +45,8 @@ final class AdminJson {
     root.set("clusters", clusters());
     root.set("resource_groups", groups(now));
     ObjectNode gate = root.putObject("priority_gate");
+    gate.put("max_inflight", view.gateway().gateMaxInflight());
+    gate.put("reserve_high", view.gateway().gateReserveHigh());
     gate.put("inflight", view.gateway().gateInflight());
     gate.put("queued", view.gateway().gateQueued());
     root.putObject("runaway").put("watched", view.gateway().runawayWatched());

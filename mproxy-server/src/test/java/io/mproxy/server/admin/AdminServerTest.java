@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mproxy.core.admission.ResourceGroup;
 import io.mproxy.core.config.AdminConfig;
+import io.mproxy.core.config.CodelConfig;
 import io.mproxy.core.config.HostPort;
+import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.RequestKind;
 import io.mproxy.server.metrics.RuntimeGauges;
@@ -31,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -171,6 +174,22 @@ class AdminServerTest {
     assertEquals(1, batch.path("fleet_members").asInt());
     assertEquals(0.0, batch.path("demand_ru_per_sec").asDouble());
     assertFalse(status.path("fleet").path("enabled").asBoolean(true));
+    JsonNode noGate = status.path("priority_gate");
+    assertEquals(0, noGate.path("max_inflight").asInt(-1), "no codel: section, no gate: " + noGate);
+    assertEquals(0, noGate.path("reserve_high").asInt(-1), noGate.toString());
+
+    // a reload that adds the gate, then one that changes only reserve_high (retuned in place)
+    ProxyConfig base = TestRuntime.config(TestRuntime.groups());
+    for (int reserve : new int[] {1, 3}) {
+      rt.gateway().reconfigure(new ProxyConfig(base.server(), base.admin(), base.listeners(), base.clusters(),
+          base.resourceGroups(), base.tenants(), base.fleet(),
+          Optional.of(new CodelConfig(100, 100, 4, 64, 500).withReserveHigh(reserve))), 5 + reserve);
+      JsonNode gate = JSON.readTree(get("/api/status").body()).path("priority_gate");
+      assertEquals(4, gate.path("max_inflight").asInt(), gate.toString());
+      assertEquals(reserve, gate.path("reserve_high").asInt(), gate.toString());
+      assertEquals(0, gate.path("inflight").asInt(-1), gate.toString());
+      assertEquals(0, gate.path("queued").asInt(-1), gate.toString());
+    }
   }
 
   @Test

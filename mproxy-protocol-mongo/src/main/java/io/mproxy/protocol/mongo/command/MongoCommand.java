@@ -31,6 +31,7 @@ public final class MongoCommand {
   private long cursorId;
   private boolean writeStage;
   private boolean maxTimeMs;
+  private long maxTimeMsValue;
 
   private MongoCommand() {
   }
@@ -116,6 +117,7 @@ public final class MongoCommand {
       collection = s.stringOrNull();
     } else if (s.nameEquals("maxTimeMS")) {
       maxTimeMs = true;
+      maxTimeMsValue = s.isNumber() ? Math.max(0, s.longValue()) : 0;
     } else if (s.nameEquals("pipeline") && s.type() == BsonScanner.ARRAY) {
       writeStage = hasWriteStage(s.nested());
     }
@@ -189,6 +191,11 @@ public final class MongoCommand {
   /** The cursor a {@code getMore} continues or the first one a {@code killCursors} kills, else 0. */
   public long cursorId() {
     return cursorId;
+  }
+
+  /** The client's own {@code maxTimeMS} when it is a number, else 0. */
+  public long maxTimeMsValue() {
+    return maxTimeMsValue;
   }
 
   /** Whether the client set its own {@code maxTimeMS}. */

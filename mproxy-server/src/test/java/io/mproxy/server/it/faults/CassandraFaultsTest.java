@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * cost another minute and gigabyte, so the backend that must stay untouched is a Redis server
  * behind a Redis listener of the same proxy.
  */
-class CassandraFaultsTest extends ProtocolFaultsContract {
+class CassandraFaultsTest extends FrozenBackendContract {
 
   private static final String USER = "app";
   private static final String PASSWORD = "app-secret";
@@ -125,6 +125,34 @@ class CassandraFaultsTest extends ProtocolFaultsContract {
   @Override
   FaultClient connectOther(int port) {
     return LettuceFaultClient.open(resources, port);
+  }
+
+  @Override
+  String deadlineListenerYaml(String name, String cluster, long queryTimeoutMs) {
+    return listenerYaml(name, cluster) + "    query_timeout_ms: " + queryTimeoutMs + "\n";
+  }
+
+  @Override
+  void freezeVictim() {
+    Signals.stop(victim.pid());
+  }
+
+  @Override
+  void thawVictim() {
+    Signals.resume(victim.pid());
+  }
+
+  @Override
+  void assertTimeoutError(Throwable error, String setting, String when) {
+    Throwable proxyError = proxyError(error);
+    if (!(proxyError instanceof com.datastax.oss.driver.api.core.servererrors.ServerError)) {
+      throw new AssertionError(when + ": a Server error frame from the proxy (mproxy: timeout ...): " + error, error);
+    }
+    System.out.println("[faults] cassandra " + when + ": " + oneLine(proxyError));
+    String expected = "mproxy: timeout group=default reason=query_timeout_ms (" + setting;
+    if (!proxyError.getMessage().contains(expected)) {
+      throw new AssertionError(when + ": expected " + expected + " in " + proxyError.getMessage(), proxyError);
+    }
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoExecutionTimeoutException;
 import com.mongodb.MongoServerException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -24,7 +25,7 @@ import org.bson.Document;
  * frozen with SIGSTOP: it is at the backend, unanswered, when the victim is SIGKILLed (or, for
  * the drain, until SIGCONT after the proxy got SIGTERM).
  */
-class MongoFaultsTest extends ProtocolFaultsContract {
+class MongoFaultsTest extends FrozenBackendContract {
 
   private MongoServerProcess victim;
   private MongoServer other;
@@ -91,6 +92,32 @@ class MongoFaultsTest extends ProtocolFaultsContract {
   String clusterYaml(String address) {
     return "    protocol: mongodb\n"
         + "    backends: [ { address: " + address + ", role: primary } ]\n";
+  }
+
+  @Override
+  String deadlineListenerYaml(String name, String cluster, long queryTimeoutMs) {
+    return "  - { name: " + name + ", protocol: mongodb, bind: 127.0.0.1:0, cluster: " + cluster
+        + ", query_timeout_ms: " + queryTimeoutMs + " }\n";
+  }
+
+  @Override
+  void freezeVictim() {
+    victim.freeze();
+  }
+
+  @Override
+  void thawVictim() {
+    victim.thaw();
+  }
+
+  @Override
+  void assertTimeoutError(Throwable error, String setting, String when) {
+    // the driver's exception for code 50 MaxTimeMSExpired, as mongod answers a maxTimeMS that passed
+    MongoExecutionTimeoutException e = assertInstanceOf(MongoExecutionTimeoutException.class, error,
+        when + ": an error reply from the proxy, not a broken socket: " + error);
+    System.out.println("[faults] mongodb " + when + ": code " + e.getCode() + " " + oneLine(e));
+    assertEquals(50, e.getCode(), when + ": MaxTimeMSExpired: " + e);
+    assertTrue(e.getMessage().contains("mproxy: timeout group=default " + setting), when + ": " + e);
   }
 
   @Override

@@ -177,6 +177,7 @@ abstract class ProtocolFaultsContract {
     if (allListeners) {
       y.append(otherListenerYaml(OTHER, OTHER));
       y.append(listenerYaml(SILENT, SILENT));
+      y.append(extraListenersYaml());
     }
     y.append("clusters:\n");
     cluster(y, VICTIM, clusterYaml(victimAddress()));
@@ -187,6 +188,15 @@ abstract class ProtocolFaultsContract {
     y.append("resource_groups:\n");
     y.append("  default: { ru_per_sec: 1000000, burst: 2000000, priority: normal, on_exhausted: reject }\n");
     return y.toString();
+  }
+
+  /** More listeners (YAML, indented like {@link #listenerYaml}) on the clusters above; none by default. */
+  String extraListenersYaml() {
+    return "";
+  }
+
+  ProxyFixture proxy() {
+    return proxy;
   }
 
   private void cluster(StringBuilder y, String name, String body) {
