@@ -120,11 +120,14 @@ public final class ResponseReader {
    * it was the last one. Throws {@link MysqlCodecException} on bytes no server sends.
    */
   public boolean accept(MysqlPacket packet) {
-    ByteBuf p = packet.payload();
-    int h = packet.header();
+    // read in place (absolute indexes): no view or duplicate per packet on the forward path
+    ByteBuf p = packet.payloadBuffer();
+    int at = packet.payloadIndex();
+    int len = packet.length();
+    int h = len > 0 ? p.getUnsignedByte(at) : -1;
     switch (state) {
       case FIRST:
-        first(packet, p, h);
+        first(packet, p, at, len, h);
         break;
       case COLUMNS:
         if (--remaining == 0) {
@@ -133,17 +136,17 @@ public final class ResponseReader {
         break;
       case COLUMNS_EOF:
         if (h == Mysql.ERR) {
-          error(p);
+          error(p, at, len);
           break;
         }
         if (h != Mysql.EOF) {
           throw unexpected(packet, "EOF after column definitions");
         }
-        readEof(p);
+        readEof(p, at, len);
         state = (status & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 ? State.DONE : State.ROWS;
         break;
       case ROWS:
-        rows(packet, p, h);
+        rows(p, at, len, h);
         break;
       case PARAMS:
         if (--remaining == 0) {
@@ -165,8 +168,8 @@ public final class ResponseReader {
         break;
       case FIELDS:
         if (h == Mysql.ERR) {
-          error(p);
-        } else if (h == Mysql.EOF && packet.length() < 9) {
+          error(p, at, len);
+        } else if (h == Mysql.EOF && len < 9) {
           state = State.DONE;
         }
         break;
@@ -177,29 +180,28 @@ public final class ResponseReader {
     return state == State.DONE;
   }
 
-  private void first(MysqlPacket packet, ByteBuf p, int h) {
+  private void first(MysqlPacket packet, ByteBuf p, int at, int len, int h) {
     if (shape == Shape.SINGLE) {
       if (h == Mysql.ERR) {
-        error(p);
+        error(p, at, len);
         return;
       }
-      if (h == Mysql.OK && packet.length() >= 7) {
-        readOk(p);
-      } else if (h == Mysql.EOF && packet.length() < 9) {
-        readEof(p);
+      if (h == Mysql.OK && len >= 7) {
+        readOk(p, at, len);
+      } else if (h == Mysql.EOF && len < 9) {
+        readEof(p, at, len);
       }
       state = State.DONE;
       return;
     }
     if (h == Mysql.ERR) {
-      error(p);
+      error(p, at, len);
       return;
     }
     if (shape == Shape.PREPARE) {
-      if (h != Mysql.OK || packet.length() < 9) {
+      if (h != Mysql.OK || len < 9) {
         throw unexpected(packet, "a COM_STMT_PREPARE OK");
       }
-      int at = p.readerIndex();
       stmtId = p.getUnsignedIntLE(at + 1);
       prepareColumns = p.getUnsignedShortLE(at + 5);
       prepareParams = p.getUnsignedShortLE(at + 7);
@@ -212,7 +214,7 @@ public final class ResponseReader {
       return;
     }
     if (h == Mysql.OK) {
-      readOk(p);
+      readOk(p, at, len);
       rowCount = affectedRows;
       resultSets++;
       state = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
@@ -222,10 +224,9 @@ public final class ResponseReader {
       localInfile = true;
       throw unexpected(packet, "a result (LOCAL INFILE was not negotiated)");
     }
-    ByteBuf b = p.duplicate();
     long columns;
     try {
-      columns = MysqlBuf.readLenenc(b);
+      columns = MysqlBuf.getLenenc(p, at, at + len);
     } catch (IndexOutOfBoundsException e) {
       throw unexpected(packet, "a column count");
     }
@@ -238,22 +239,21 @@ public final class ResponseReader {
     state = State.COLUMNS;
   }
 
-  private void rows(MysqlPacket packet, ByteBuf p, int h) {
+  private void rows(ByteBuf p, int at, int len, int h) {
     if (h == Mysql.ERR) {
-      error(p);
+      error(p, at, len);
       return;
     }
     if (h != Mysql.EOF) {
       return;
     }
-    int len = packet.length();
     if (deprecateEof ? len >= MysqlPacket.MAX_CHUNK : len >= 9) {
       return;
     }
     if (deprecateEof) {
-      readOk(p);
+      readOk(p, at, len);
     } else {
-      readEof(p);
+      readEof(p, at, len);
     }
     boolean more = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0;
     state = more && shape == Shape.RESULTS ? State.FIRST : State.DONE;
@@ -281,27 +281,31 @@ public final class ResponseReader {
     }
   }
 
-  private void error(ByteBuf p) {
-    errorCode = p.readableBytes() >= 3 ? p.getUnsignedShortLE(p.readerIndex() + 1) : 0;
+  private void error(ByteBuf p, int at, int len) {
+    errorCode = len >= 3 ? p.getUnsignedShortLE(at + 1) : 0;
     state = State.DONE;
   }
 
-  private void readEof(ByteBuf p) {
-    if (p.readableBytes() >= 5) {
-      status = p.getUnsignedShortLE(p.readerIndex() + 3);
+  private void readEof(ByteBuf p, int at, int len) {
+    if (len >= 5) {
+      status = p.getUnsignedShortLE(at + 3);
     }
   }
 
-  private void readOk(ByteBuf p) {
-    ByteBuf b = p.duplicate();
+  private void readOk(ByteBuf p, int at, int len) {
+    int end = at + len;
+    int i = at + 1;
     try {
-      b.skipBytes(1);
-      affectedRows = MysqlBuf.readLenenc(b);
-      long insertId = MysqlBuf.readLenenc(b);
+      affectedRows = MysqlBuf.getLenenc(p, i, end);
+      i += MysqlBuf.lenencSize(p, i);
+      long insertId = MysqlBuf.getLenenc(p, i, end);
       if (insertId != 0) {
         lastInsertId = insertId;
       }
-      status = b.readUnsignedShortLE();
+      i += MysqlBuf.lenencSize(p, i);
+      if (i + 2 <= end) {
+        status = p.getUnsignedShortLE(i);
+      }
     } catch (IndexOutOfBoundsException e) {
       // a short OK carries no status; keep the last known
     }
