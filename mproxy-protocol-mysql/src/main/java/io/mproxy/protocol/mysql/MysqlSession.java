@@ -92,6 +92,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     final long id;
     final String sql;
     final StatementInspector.Info info;
+    /** The text's hints, read once at prepare rather than at every execute. */
+    final io.mproxy.core.hint.QueryHints hints;
     int params;
     byte[] types;
 
@@ -99,11 +101,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       this.id = id;
       this.sql = sql;
       this.info = info;
+      this.hints = hints(sql);
     }
   }
 
-  /** One forwarded command, from admission to the last packet of its answer. */
-  private final class Job {
+  /**
+   * One forwarded command, from admission to the last packet of its answer. It is also the
+   * command's admission callback, its runaway-cancel hook and the exchange that reads its answer
+   * on the backend loop: one object per command instead of four.
+   */
+  private final class Job extends Exchange implements AdmissionCallback, Runnable {
     final int command;
     MysqlPacket packet;
     final Request request;
@@ -123,12 +130,124 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     int lastForwardedSeq;
     long bytesOut;
     Scheduler.Cancellable timer;
+    /** Answer packets read but not handed to the client loop yet (only when that is another loop). */
+    private List<ByteBuf> batch;
+    /** The backend connection lives on the client's loop: answer packets are written to the client as read. */
+    private boolean sameLoop;
+    private boolean unflushed;
+    private boolean rewritten;
 
     Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
       this.command = command;
       this.packet = packet;
       this.request = request;
       this.info = info;
+    }
+
+    @Override
+    public void admitted(Ticket t) {
+      ticket = t;
+      if (closed) {
+        releasePacket();
+        t.complete(Outcome.ERROR, 0);
+        endJob(this);
+        return;
+      }
+      withConnection(this);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      releasePacket();
+      if (!closed && reader != null) {
+        writeErr(1, refusalCode(refusal), refusal.message());
+      }
+      endJob(this);
+    }
+
+    /** The ticket's cancel hook (a runaway rule): stops the statement the way a client's KILL QUERY does. */
+    @Override
+    public void run() {
+      ctx.executor().execute(() -> {
+        if (current == this && !ticket.ended()) {
+          killRunningQuery();
+        }
+      });
+    }
+
+    /** Before the command is sent: where the answer will be read. */
+    void expectAnswerOn(PooledConnection connection) {
+      sameLoop = connection.channel().eventLoop() == ctx.executor();
+    }
+
+    // ---- the exchange, on the backend connection's loop
+
+    @Override
+    boolean onPacket(MysqlPacket p) {
+      boolean last;
+      try {
+        last = reader.accept(p);
+      } catch (MysqlCodecException e) {
+        p.release();
+        throw e;
+      }
+      bytesOut += p.length();
+      if (timedOut) {
+        p.release();
+      } else {
+        if (command == Mysql.COM_STMT_PREPARE && !rewritten && reader.statementId() >= 0) {
+          rewritten = true;
+          ByteBuf raw = p.raw();
+          raw.setIntLE(raw.readerIndex() + 5, (int) logicalId);
+        }
+        lastForwardedSeq = p.lastSequenceId();
+        ByteBuf raw = p.takeRaw();
+        if (sameLoop) {
+          if (closed) {
+            raw.release();
+          } else {
+            ctx.write(raw, ctx.voidPromise());
+            unflushed = true;
+          }
+        } else {
+          if (batch == null) {
+            batch = new ArrayList<>();
+          }
+          batch.add(raw);
+        }
+      }
+      if (last) {
+        hand(true);
+      }
+      return last;
+    }
+
+    @Override
+    void onReadComplete() {
+      if (sameLoop ? unflushed : batch != null && !batch.isEmpty()) {
+        hand(false);
+      }
+    }
+
+    private void hand(boolean done) {
+      if (sameLoop) {
+        unflushed = false;
+        onBackendData(this, List.of(), done);
+        return;
+      }
+      List<ByteBuf> out = batch == null ? List.of() : batch;
+      batch = null;
+      ctx.executor().execute(() -> onBackendData(this, out, done));
+    }
+
+    @Override
+    void failed(Throwable cause) {
+      List<ByteBuf> out = batch == null ? List.of() : batch;
+      batch = null;
+      ctx.executor().execute(() -> {
+        out.forEach(ByteBuf::release);
+        onBackendFailed(this, cause);
+      });
     }
 
     void releasePacket() {
@@ -172,7 +291,6 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private boolean closed;
   private Job current;
   private PooledConnection lease;
-  private ChannelFutureListener leaseCloseListener;
   private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
   private String pinReason;
   private boolean longDataPending;
@@ -857,8 +975,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     StatementInspector.Info info = stmt.info;
     RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
-    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(hints(stmt.sql)),
-        info);
+    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(stmt.hints), info);
     job.stmt = stmt;
     ResponseReader.Shape shape = switch (command) {
       case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
@@ -904,28 +1021,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     boolean deprecateEof = (caps & Mysql.CLIENT_DEPRECATE_EOF) != 0;
     job.reader = shape == null ? null : new ResponseReader(shape, deprecateEof);
     listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            job.ticket = ticket;
-            if (closed) {
-              job.releasePacket();
-              ticket.complete(Outcome.ERROR, 0);
-              endJob(job);
-              return;
-            }
-            withConnection(job);
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            job.releasePacket();
-            if (!closed && job.reader != null) {
-              writeErr(1, refusalCode(refusal), refusal.message());
-            }
-            endJob(job);
-          }
-        });
+        scheduler, job);
   }
 
   private static int refusalCode(Refusal refusal) {
@@ -999,8 +1095,26 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   private void takeLease(PooledConnection connection) {
     lease = connection;
-    leaseCloseListener = f -> ctx.executor().execute(() -> onLeaseClosed(connection));
-    connection.channel().closeFuture().addListener(leaseCloseListener);
+    MysqlBackend be = connection.attachment();
+    be.holder = this;
+    if (!be.closeWatched) {
+      // once per backend connection, not per lease: transaction pooling leases it for every command
+      be.closeWatched = true;
+      connection.channel().closeFuture().addListener(f -> {
+        MysqlSession holder = be.holder;
+        if (holder != null) {
+          holder.ctx.executor().execute(() -> holder.onLeaseClosed(connection));
+        }
+      });
+    }
+  }
+
+  /** The lease ends: the connection's close no longer concerns this session. */
+  private static void unwatch(PooledConnection conn, MysqlSession session) {
+    MysqlBackend be = conn.attachment();
+    if (be.holder == session) {
+      be.holder = null;
+    }
   }
 
   private MysqlBackend backend() {
@@ -1018,7 +1132,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       be.toClose.clear();
     }
-    List<String> want = new ArrayList<>(assignments.values());
+    List<String> want = assignments.isEmpty() ? List.of() : new ArrayList<>(assignments.values());
     if (!isPrefix(be.assignments, want)) {
       internal(job, Packets.command(ctx.alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
           ResponseReader.Shape.SINGLE, r -> be.resetDone());
@@ -1086,11 +1200,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     ByteBuf out = outgoing(job, be);
     job.ticket.dispatched(job.conn.backend());
     // a runaway cancel rule stops the statement the way a client's KILL QUERY does
-    job.ticket.onCancel(() -> ctx.executor().execute(() -> {
-      if (current == job && !job.ticket.ended()) {
-        killRunningQuery();
-      }
-    }));
+    job.ticket.onCancel(job);
     if (job.reader == null) {
       be.handler.send(out, null);
       if (job.command == Mysql.COM_STMT_SEND_LONG_DATA) {
@@ -1105,7 +1215,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         || job.command == Mysql.COM_STMT_FETCH)) {
       job.timer = scheduler.schedule(() -> onQueryTimeout(job), TimeUnit.MILLISECONDS.toNanos(timeout));
     }
-    be.handler.send(out, new ForwardExchange(job, (EventLoop) ctx.executor()));
+    job.expectAnswerOn(job.conn);
+    be.handler.send(out, job);
   }
 
   /** The listener's query_timeout_ms, or the request's hinted timeout_ms when that ends sooner. */
@@ -1187,73 +1298,6 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
     }
     return true;
-  }
-
-  /** Reads a forwarded command's answer on the backend loop and hands it to the client loop in batches. */
-  private final class ForwardExchange extends Exchange {
-    private final Job job;
-    private final EventLoop clientLoop;
-    private List<ByteBuf> batch = new ArrayList<>();
-    private boolean rewritten;
-
-    ForwardExchange(Job job, EventLoop clientLoop) {
-      this.job = job;
-      this.clientLoop = clientLoop;
-    }
-
-    @Override
-    boolean onPacket(MysqlPacket packet) {
-      boolean last;
-      try {
-        last = job.reader.accept(packet);
-      } catch (MysqlCodecException e) {
-        packet.release();
-        throw e;
-      }
-      job.bytesOut += packet.length();
-      if (job.timedOut) {
-        packet.release();
-      } else {
-        if (job.command == Mysql.COM_STMT_PREPARE && !rewritten && job.reader.statementId() >= 0) {
-          rewritten = true;
-          ByteBuf raw = packet.raw();
-          raw.setIntLE(raw.readerIndex() + 5, (int) job.logicalId);
-        }
-        job.lastForwardedSeq = packet.lastSequenceId();
-        batch.add(packet.takeRaw());
-      }
-      if (last) {
-        hand(true);
-      }
-      return last;
-    }
-
-    @Override
-    void onReadComplete() {
-      if (batch != null && !batch.isEmpty()) {
-        hand(false);
-      }
-    }
-
-    private void hand(boolean done) {
-      List<ByteBuf> out = batch;
-      batch = done ? null : new ArrayList<>();
-      if (clientLoop.inEventLoop()) {
-        onBackendData(job, out, done);
-      } else {
-        clientLoop.execute(() -> onBackendData(job, out, done));
-      }
-    }
-
-    @Override
-    void failed(Throwable cause) {
-      List<ByteBuf> out = batch == null ? List.of() : batch;
-      batch = null;
-      clientLoop.execute(() -> {
-        out.forEach(ByteBuf::release);
-        onBackendFailed(job, cause);
-      });
-    }
   }
 
   private void onBackendData(Job job, List<ByteBuf> bufs, boolean done) {
@@ -1513,8 +1557,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private void dropLease(boolean reusable) {
     PooledConnection conn = lease;
     lease = null;
-    conn.channel().closeFuture().removeListener(leaseCloseListener);
-    leaseCloseListener = null;
+    unwatch(conn, this);
     conn.channel().config().setAutoRead(true);
     conn.pool().release(conn, reusable && conn.usable());
   }
@@ -1546,8 +1589,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     PooledConnection conn = lease;
     lease = null;
-    conn.channel().closeFuture().removeListener(leaseCloseListener);
-    leaseCloseListener = null;
+    unwatch(conn, this);
     MysqlBackend be = conn.attachment();
     be.handler.send(Packets.command(conn.channel().alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
         InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),
