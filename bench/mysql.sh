@@ -36,12 +36,15 @@ keep=0
 out=""
 alloc=0
 sites=0
+warmup=""
 
 usage() {
   cat <<USAGE
 usage: bench/mysql.sh [options]
   -r, --rounds N        interleaved rounds (default $rounds)
   -t, --time S          seconds per sysbench run (default $seconds)
+  --warmup S            seconds of untimed warm-up per target and test (default: half of --time, plus 1;
+                        the JIT is still compiling after that, which shows in mproxy's CPU per query)
   --threads LIST        sysbench thread counts (default $threads_list)
   --tests LIST          sysbench tests (default $tests)
   --targets LIST        subset of direct,mproxy,haproxy (default: all installed)
@@ -64,6 +67,7 @@ while (($#)); do
   case $1 in
     -r|--rounds) rounds=${2:?}; shift 2 ;;
     -t|--time) seconds=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
     --threads) threads_list=${2:?}; shift 2 ;;
     --tests) tests=${2:?}; shift 2 ;;
     --targets) targets=${2:?}; shift 2 ;;
@@ -317,7 +321,7 @@ for test in "${test_list[@]}"; do
     echo "warm-up: $test $threads threads" >&2
     for target in "${target_list[@]}"; do
       sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
-        --time=$((seconds / 2 + 1)) --report-interval=0 run >/dev/null 2>&1 || true
+        --time="${warmup:-$((seconds / 2 + 1))}" --report-interval=0 run >/dev/null 2>&1 || true
     done
   done
 done
