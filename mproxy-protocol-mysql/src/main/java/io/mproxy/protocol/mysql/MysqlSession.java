@@ -263,6 +263,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final SessionRegistry registry;
   private final Sha2Cache sha2Cache;
   private final ArrayDeque<MysqlPacket> inbox = new ArrayDeque<>();
+  private final LeaseWait leaseWait = new LeaseWait();
+  /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
+  private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
   private final LinkedHashMap<String, String> assignments = new LinkedHashMap<>();
   private final Map<Long, ClientStatement> statements = new HashMap<>();
   private ChannelHandlerContext ctx;
@@ -944,7 +947,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (packet.length() < 5) {
       return null;
     }
-    long id = packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1);
+    long id = packet.payloadBuffer().getUnsignedIntLE(packet.payloadIndex() + 1);
     if (id == 0xFFFF_FFFFL) {
       id = lastPrepared;
     }
@@ -1019,7 +1022,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     busy = true;
     current = job;
     boolean deprecateEof = (caps & Mysql.CLIENT_DEPRECATE_EOF) != 0;
-    job.reader = shape == null ? null : new ResponseReader(shape, deprecateEof);
+    job.reader = shape == null ? null : forwardReader.reset(shape, deprecateEof);
     listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
         scheduler, job);
   }
@@ -1063,34 +1066,51 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       failJob(job, "no backend of cluster " + cluster.name() + " is available", false);
       return;
     }
-    BackendPool pool = cluster.pool(backend, variant.key());
-    pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-      @Override
-      public void granted(PooledConnection connection) {
-        if (closed) {
-          pool.release(connection, true);
-          job.releasePacket();
-          job.ticket.complete(Outcome.ERROR, 0);
-          endJob(job);
-          return;
-        }
-        takeLease(connection);
-        job.conn = connection;
-        sync(job);
-      }
+    leaseWait.job = job;
+    cluster.pool(backend, variant.key()).acquire(true, (EventLoop) ctx.executor(), leaseWait);
+  }
 
-      @Override
-      public void failed(Throwable cause) {
-        job.releasePacket();
-        job.ticket.complete(Outcome.REJECTED, 0);
-        if (!closed) {
-          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
-          writeErr(1, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected group=" + job.ticket.group()
-              + " reason=no_backend_connection (" + why + ")");
+  /**
+   * The pool's answer for the command waiting for a connection. A session runs one command at a
+   * time and that command waits until the pool answers, so one instance serves every lease.
+   */
+  private final class LeaseWait implements BackendPool.Lease {
+    Job job;
+
+    @Override
+    public void granted(PooledConnection connection) {
+      Job j = job;
+      job = null;
+      if (closed || j == null) {
+        connection.pool().release(connection, true);
+        if (j != null) {
+          j.releasePacket();
+          j.ticket.complete(Outcome.ERROR, 0);
+          endJob(j);
         }
-        endJob(job);
+        return;
       }
-    });
+      takeLease(connection);
+      j.conn = connection;
+      sync(j);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      Job j = job;
+      job = null;
+      if (j == null) {
+        return;
+      }
+      j.releasePacket();
+      j.ticket.complete(Outcome.REJECTED, 0);
+      if (!closed) {
+        String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+        writeErr(1, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected group=" + j.ticket.group()
+            + " reason=no_backend_connection (" + why + ")");
+      }
+      endJob(j);
+    }
   }
 
   private void takeLease(PooledConnection connection) {
@@ -1260,16 +1280,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (n == 0) {
       return null;
     }
-    ByteBuf p = packet.payload();
-    int at = p.readerIndex();
+    ByteBuf p = packet.payloadBuffer();
+    int at = packet.payloadIndex();
+    int len = packet.length();
     int nullMap = (n + 7) / 8;
     int flagAt = at + 10 + nullMap;
-    if (p.readableBytes() < 10 + nullMap + 1) {
+    if (len < 10 + nullMap + 1) {
       return null;
     }
     boolean bound = p.getByte(flagAt) == 1;
     if (bound) {
-      if (p.readableBytes() >= 10 + nullMap + 1 + 2 * n) {
+      if (len >= 10 + nullMap + 1 + 2 * n) {
         if (stmt.types == null || !typesEqual(stmt.types, p, flagAt + 1)) {
           byte[] types = new byte[2 * n];
           p.getBytes(flagAt + 1, types);
@@ -1282,11 +1303,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (stmt.types == null || java.util.Arrays.equals(bs.types, stmt.types)) {
       return null;
     }
-    ByteBuf payload = ctx.alloc().buffer(p.readableBytes() + stmt.types.length);
+    ByteBuf payload = ctx.alloc().buffer(len + stmt.types.length);
     payload.writeBytes(p, at, 10 + nullMap);
     payload.setIntLE(1, (int) bs.id);
     payload.writeByte(1).writeBytes(stmt.types);
-    payload.writeBytes(p, flagAt + 1, p.readableBytes() - (10 + nullMap + 1));
+    payload.writeBytes(p, flagAt + 1, len - (10 + nullMap + 1));
     bs.types = stmt.types;
     return MysqlPacket.frame(ctx.alloc(), 0, payload).takeRaw();
   }

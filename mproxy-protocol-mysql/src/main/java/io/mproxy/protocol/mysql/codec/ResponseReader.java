@@ -29,8 +29,8 @@ public final class ResponseReader {
   private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, PARAMS, PARAMS_EOF, PCOLUMNS, PCOLUMNS_EOF,
     FIELDS, DONE }
 
-  private final Shape shape;
-  private final boolean deprecateEof;
+  private Shape shape;
+  private boolean deprecateEof;
   private State state;
   private long remaining;
   private int status = -1;
@@ -45,13 +45,33 @@ public final class ResponseReader {
   private long rowCount = -1;
 
   public ResponseReader(Shape shape, boolean deprecateEof) {
-    this.shape = shape;
-    this.deprecateEof = deprecateEof;
-    this.state = switch (shape) {
+    reset(shape, deprecateEof);
+  }
+
+  /**
+   * Starts over for the next command's answer, as a new reader would: a session that runs one
+   * command at a time keeps one reader instead of making one per command.
+   */
+  public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof) {
+    shape = nextShape;
+    deprecateEof = nextDeprecateEof;
+    state = switch (nextShape) {
       case ROWS -> State.ROWS;
       case FIELD_LIST -> State.FIELDS;
       default -> State.FIRST;
     };
+    remaining = 0;
+    status = -1;
+    errorCode = -1;
+    localInfile = false;
+    stmtId = -1;
+    prepareParams = 0;
+    prepareColumns = 0;
+    resultSets = 0;
+    affectedRows = 0;
+    lastInsertId = 0;
+    rowCount = -1;
+    return this;
   }
 
   public Shape shape() {
