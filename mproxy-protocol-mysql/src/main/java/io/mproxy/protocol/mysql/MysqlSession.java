@@ -1322,11 +1322,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void onBackendData(Job job, List<ByteBuf> bufs, boolean done) {
-    if (closed) {
-      bufs.forEach(ByteBuf::release);
-    } else {
-      for (ByteBuf b : bufs) {
-        ctx.write(b, ctx.voidPromise());
+    // indexed: an iterator per answer even over the empty list of the same-loop case
+    for (int i = 0; i < bufs.size(); i++) {
+      if (closed) {
+        bufs.get(i).release();
+      } else {
+        ctx.write(bufs.get(i), ctx.voidPromise());
       }
     }
     if (done) {
