@@ -11,7 +11,13 @@
 # haproxy when installed, all on 127.0.0.1; then, per round, runs every test x threads on every
 # target, rotating the target order each round. Prints per test and thread count the median
 # transactions/s and queries/s per target, the median of the per-round ratios to direct, and the
-# median 95th-percentile latency. Errors and reconnects reported by sysbench are summed per target.
+# median 95th-percentile latency, and the CPU each process spent per query (utime+stime from
+# /proc/PID/stat over the run, divided by sysbench's query count: the proxy's and MariaDB's).
+# Errors and reconnects reported by sysbench are summed per target.
+# With --alloc, mproxy runs with a JFR recording of its threads' allocation counters and each
+# mproxy run also reports the heap bytes its event loops allocated per query (bench/jfr-alloc.py;
+# does not depend on load, unlike everything else here; the recording costs a little CPU, so do not
+# compare ratios from an --alloc run with ones from a plain run).
 # Everything it started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
 set -euo pipefail
 
@@ -28,12 +34,17 @@ tables=4
 table_size=100000
 keep=0
 out=""
+alloc=0
+sites=0
+warmup=""
 
 usage() {
   cat <<USAGE
 usage: bench/mysql.sh [options]
   -r, --rounds N        interleaved rounds (default $rounds)
   -t, --time S          seconds per sysbench run (default $seconds)
+  --warmup S            seconds of untimed warm-up per target and test (default: half of --time, plus 1;
+                        the JIT is still compiling after that, which shows in mproxy's CPU per query)
   --threads LIST        sysbench thread counts (default $threads_list)
   --tests LIST          sysbench tests (default $tests)
   --targets LIST        subset of direct,mproxy,haproxy (default: all installed)
@@ -41,6 +52,8 @@ usage: bench/mysql.sh [options]
   --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
   --table-size N        rows per table (default $table_size, $tables tables)
   --out FILE            also write every run as CSV to FILE
+  --alloc               also measure mproxy's event-loop heap allocation per query (JFR)
+  --sites N             with --alloc: print the N heaviest allocation sites per mproxy run
   --keep                keep the work directory (configs, logs) after exit
 USAGE
 }
@@ -54,6 +67,7 @@ while (($#)); do
   case $1 in
     -r|--rounds) rounds=${2:?}; shift 2 ;;
     -t|--time) seconds=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
     --threads) threads_list=${2:?}; shift 2 ;;
     --tests) tests=${2:?}; shift 2 ;;
     --targets) targets=${2:?}; shift 2 ;;
@@ -62,6 +76,8 @@ while (($#)); do
     --table-size) table_size=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --alloc) alloc=1; shift ;;
+    --sites) sites=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -72,6 +88,11 @@ for tool in mariadbd mariadb-install-db mariadb sysbench python3; do
     || die "$tool is not installed (apt-get install -y mariadb-server mariadb-client sysbench python3)"
 done
 PATH="$PATH:/usr/sbin"
+if ((alloc)); then
+  for tool in jfr jcmd; do
+    command -v "$tool" >/dev/null || die "$tool is missing (--alloc needs a JDK's jfr and jcmd)"
+  done
+fi
 
 if [[ -z $targets ]]; then
   targets="direct,mproxy"
@@ -120,6 +141,15 @@ wait_for() {
 }
 
 declare -A port_of pid_of
+
+clk_tck="$(getconf CLK_TCK)"
+
+cpu_ticks() {   # utime + stime of one process (all threads): fields 14 and 15 of stat
+  local stat
+  stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
+  stat="${stat##*) }"
+  awk '{ print $12 + $13 }' <<<"$stat"
+}
 
 # ---------------------------------------------------------------------------- MariaDB
 
@@ -180,7 +210,14 @@ clusters:
 resource_groups:
   default: { ru_per_sec: 100000000, burst: 100000000, on_exhausted: reject }
 YAML
-  "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+  local java_opts=${MPROXY_JAVA_OPTS:-}
+  if ((alloc)); then
+    jfr configure --input profile --output "$work/alloc.jfc" >/dev/null
+    sed -i '/name="jdk.ThreadAllocationStatistics"/,/<\/event>/ s#<setting name="period">[^<]*</setting>#<setting name="period">500 ms</setting>#' "$work/alloc.jfc"
+    java_opts+=" -XX:StartFlightRecording=settings=$work/alloc.jfc,filename=$work/rec.jfr"
+  fi
+  "$root/bin/mproxy" version >/dev/null   # builds the jar first when it is stale
+  MPROXY_JAVA_OPTS="$java_opts" "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
   local pid=$!
   started_pids+=("$pid")
   wait_for 120 mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -ubench -pbench -e "SELECT 1" \
@@ -227,19 +264,38 @@ done
 # ---------------------------------------------------------------------------- runs
 
 csv="$work/runs.csv"
-echo "round,test,threads,target,tps,qps,p95_ms,errors,reconnects" >"$csv"
+echo "round,test,threads,target,tps,qps,p95_ms,errors,reconnects,proxy_cpu_us,db_cpu_us,alloc_b" >"$csv"
 
 run_one() {
   local round=$1 test=$2 threads=$3 target=$4
   local log="$work/run-$round-$test-$threads-$target.log"
+  local proxy_pid=${pid_of[$target]} p0=0 p1=0 d0 d1 t0 t1 alloc_b=""
+  [[ $target == direct ]] && proxy_pid=""
+  [[ -n $proxy_pid ]] && p0="$(cpu_ticks "$proxy_pid")"
+  d0="$(cpu_ticks "${pid_of[direct]}")"
+  t0="$(date +%s.%N)"
   if ! sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
       --time="$seconds" --report-interval=0 --mysql-ignore-errors=none run >"$log" 2>&1; then
     echo "  $target: sysbench failed (see $log)" >&2
     tail -n 5 "$log" >&2
-    echo "$round,$test,$threads,$target,0,0,0,fail,0" >>"$csv"
+    echo "$round,$test,$threads,$target,0,0,0,fail,0,,," >>"$csv"
     return
   fi
-  python3 - "$log" "$round" "$test" "$threads" "$target" >>"$csv" <<'PY'
+  t1="$(date +%s.%N)"
+  [[ -n $proxy_pid ]] && p1="$(cpu_ticks "$proxy_pid")"
+  d1="$(cpu_ticks "${pid_of[direct]}")"
+  if ((alloc)) && [[ $target == mproxy ]]; then
+    local queries
+    queries="$(sed -nE 's/^ *queries: +([0-9]+) .*/\1/p' "$log")"
+    sleep 1.2   # one more allocation sample after the run
+    jcmd "$proxy_pid" JFR.dump filename="$work/now.jfr" >/dev/null
+    "$root/bench/jfr-alloc.py" "$work/now.jfr" --from "$t0" --to "$t1" --requests "$queries" --sites "$sites" \
+      >"$log.alloc"
+    alloc_b="$(awk 'NR == 1 { print $1 }' "$log.alloc")"
+    sed 1d "$log.alloc" >&2
+  fi
+  python3 - "$log" "$round" "$test" "$threads" "$target" "$((p1 - p0))" "$((d1 - d0))" "$clk_tck" \
+      "${proxy_pid:+x}" "$alloc_b" >>"$csv" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def num(pattern):
@@ -250,9 +306,14 @@ qps = num(r"queries:\s+\d+\s+\(([\d.]+) per sec")
 p95 = num(r"95th percentile:\s+([\d.]+)")
 errors = num(r"ignored errors:\s+(\d+)")
 reconnects = num(r"reconnects:\s+(\d+)")
-print(",".join([sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], tps, qps, p95, errors, reconnects]))
+queries = int(num(r"queries:\s+(\d+)\s"))
+proxy_ticks, db_ticks, hz = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+per = lambda ticks: f"{ticks / hz * 1e6 / queries:.1f}" if queries else ""
+proxy_us = per(proxy_ticks) if sys.argv[9] else ""
+print(",".join([sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], tps, qps, p95, errors, reconnects,
+                proxy_us, per(db_ticks), sys.argv[10]]))
 PY
-  tail -n 1 "$csv" | awk -F, '{printf "  %-8s %10s tps %10s qps  p95 %s ms\n", $4, $5, $6, $7}' >&2
+  tail -n 1 "$csv" | awk -F, '{printf "  %-8s %10s tps %10s qps  p95 %s ms  proxy CPU %s us/q  db CPU %s us/q%s\n", $4, $5, $6, $7, $10, $11, ($12 == "" ? "" : "  alloc " $12 " B/q")}' >&2
 }
 
 for test in "${test_list[@]}"; do
@@ -260,7 +321,7 @@ for test in "${test_list[@]}"; do
     echo "warm-up: $test $threads threads" >&2
     for target in "${target_list[@]}"; do
       sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
-        --time=$((seconds / 2 + 1)) --report-interval=0 run >/dev/null 2>&1 || true
+        --time="${warmup:-$((seconds / 2 + 1))}" --report-interval=0 run >/dev/null 2>&1 || true
     done
   done
 done
@@ -285,8 +346,8 @@ import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 seconds, rounds, pool, io = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 print(f"\nsysbench, {rounds} interleaved rounds of {seconds} s; mproxy: transaction pooling over {pool} backend connections, io_threads {io}")
-print("| test | threads | target | tps (median) | qps (median) | ratio to direct | p95 ms (median) | errors | reconnects |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| test | threads | target | tps (median) | qps (median) | ratio to direct | p95 ms (median) | proxy CPU us/query | MariaDB CPU us/query | alloc B/query | errors | reconnects |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 keys = []
 for r in rows:
     k = (r["test"], r["threads"])
@@ -310,6 +371,10 @@ for test, threads in keys:
         errors = sum(int(r["errors"]) for r in runs if r["errors"].isdigit())
         failed = sum(1 for r in runs if r["errors"] == "fail")
         rec = sum(int(r["reconnects"]) for r in runs)
+        def med(col):
+            vals = [float(r[col]) for r in runs if r[col]]
+            return f"{statistics.median(vals):.1f}" if vals else "-"
+        cpu, db, alloc_b = med("proxy_cpu_us"), med("db_cpu_us"), med("alloc_b")
         err = f"{errors}" + (f" ({failed} failed runs)" if failed else "")
-        print(f"| {test} | {threads} | {t} | {tps:.0f} | {qps:.0f} | {ratio} | {p95:.2f} | {err} | {rec} |")
+        print(f"| {test} | {threads} | {t} | {tps:.0f} | {qps:.0f} | {ratio} | {p95:.2f} | {cpu} | {db} | {alloc_b} | {err} | {rec} |")
 PY

@@ -48,6 +48,10 @@ final class MysqlBackend {
   final LinkedHashMap<String, Statement> statements = new LinkedHashMap<>(16, 0.75f, true);
   /** Statements evicted from the cache and not yet closed on the server. */
   final List<Long> toClose = new ArrayList<>();
+  /** The session holding the exclusive lease, told when the connection closes; null between leases. */
+  volatile MysqlSession holder;
+  /** Whether the close listener that tells {@link #holder} is installed (once per connection). */
+  boolean closeWatched;
 
   MysqlBackend(MysqlBackendHandler handler, Variant variant, long threadId, String serverVersion,
       int serverCaps, String schema) {

@@ -92,6 +92,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     final long id;
     final String sql;
     final StatementInspector.Info info;
+    /** The text's hints, read once at prepare rather than at every execute. */
+    final io.mproxy.core.hint.QueryHints hints;
     int params;
     byte[] types;
 
@@ -99,11 +101,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       this.id = id;
       this.sql = sql;
       this.info = info;
+      this.hints = hints(sql);
     }
   }
 
-  /** One forwarded command, from admission to the last packet of its answer. */
-  private final class Job {
+  /**
+   * One forwarded command, from admission to the last packet of its answer. It is also the
+   * command's admission callback, its runaway-cancel hook and the exchange that reads its answer
+   * on the backend loop: one object per command instead of four.
+   */
+  private final class Job extends Exchange implements AdmissionCallback, Runnable {
     final int command;
     MysqlPacket packet;
     final Request request;
@@ -123,12 +130,124 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     int lastForwardedSeq;
     long bytesOut;
     Scheduler.Cancellable timer;
+    /** Answer packets read but not handed to the client loop yet (only when that is another loop). */
+    private List<ByteBuf> batch;
+    /** The backend connection lives on the client's loop: answer packets are written to the client as read. */
+    private boolean sameLoop;
+    private boolean unflushed;
+    private boolean rewritten;
 
     Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
       this.command = command;
       this.packet = packet;
       this.request = request;
       this.info = info;
+    }
+
+    @Override
+    public void admitted(Ticket t) {
+      ticket = t;
+      if (closed) {
+        releasePacket();
+        t.complete(Outcome.ERROR, 0);
+        endJob(this);
+        return;
+      }
+      withConnection(this);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      releasePacket();
+      if (!closed && reader != null) {
+        writeErr(1, refusalCode(refusal), refusal.message());
+      }
+      endJob(this);
+    }
+
+    /** The ticket's cancel hook (a runaway rule): stops the statement the way a client's KILL QUERY does. */
+    @Override
+    public void run() {
+      ctx.executor().execute(() -> {
+        if (current == this && !ticket.ended()) {
+          killRunningQuery();
+        }
+      });
+    }
+
+    /** Before the command is sent: where the answer will be read. */
+    void expectAnswerOn(PooledConnection connection) {
+      sameLoop = connection.channel().eventLoop() == ctx.executor();
+    }
+
+    // ---- the exchange, on the backend connection's loop
+
+    @Override
+    boolean onPacket(MysqlPacket p) {
+      boolean last;
+      try {
+        last = reader.accept(p);
+      } catch (MysqlCodecException e) {
+        p.release();
+        throw e;
+      }
+      bytesOut += p.length();
+      if (timedOut) {
+        p.release();
+      } else {
+        if (command == Mysql.COM_STMT_PREPARE && !rewritten && reader.statementId() >= 0) {
+          rewritten = true;
+          ByteBuf raw = p.raw();
+          raw.setIntLE(raw.readerIndex() + 5, (int) logicalId);
+        }
+        lastForwardedSeq = p.lastSequenceId();
+        ByteBuf raw = p.takeRaw();
+        if (sameLoop) {
+          if (closed) {
+            raw.release();
+          } else {
+            ctx.write(raw, ctx.voidPromise());
+            unflushed = true;
+          }
+        } else {
+          if (batch == null) {
+            batch = new ArrayList<>();
+          }
+          batch.add(raw);
+        }
+      }
+      if (last) {
+        hand(true);
+      }
+      return last;
+    }
+
+    @Override
+    void onReadComplete() {
+      if (sameLoop ? unflushed : batch != null && !batch.isEmpty()) {
+        hand(false);
+      }
+    }
+
+    private void hand(boolean done) {
+      if (sameLoop) {
+        unflushed = false;
+        onBackendData(this, List.of(), done);
+        return;
+      }
+      List<ByteBuf> out = batch == null ? List.of() : batch;
+      batch = null;
+      ctx.executor().execute(() -> onBackendData(this, out, done));
+    }
+
+    @Override
+    void failed(Throwable cause) {
+      List<ByteBuf> out = batch == null ? List.of() : batch;
+      batch = null;
+      ctx.executor().execute(() -> {
+        out.forEach(ByteBuf::release);
+        onBackendFailed(this, cause);
+      });
     }
 
     void releasePacket() {
@@ -144,6 +263,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final SessionRegistry registry;
   private final Sha2Cache sha2Cache;
   private final ArrayDeque<MysqlPacket> inbox = new ArrayDeque<>();
+  private final LeaseWait leaseWait = new LeaseWait();
+  /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
+  private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
   private final LinkedHashMap<String, String> assignments = new LinkedHashMap<>();
   private final Map<Long, ClientStatement> statements = new HashMap<>();
   private ChannelHandlerContext ctx;
@@ -172,7 +294,6 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private boolean closed;
   private Job current;
   private PooledConnection lease;
-  private ChannelFutureListener leaseCloseListener;
   private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
   private String pinReason;
   private boolean longDataPending;
@@ -826,7 +947,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (packet.length() < 5) {
       return null;
     }
-    long id = packet.payload().getUnsignedIntLE(packet.payload().readerIndex() + 1);
+    long id = packet.payloadBuffer().getUnsignedIntLE(packet.payloadIndex() + 1);
     if (id == 0xFFFF_FFFFL) {
       id = lastPrepared;
     }
@@ -857,8 +978,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     StatementInspector.Info info = stmt.info;
     RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
-    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(hints(stmt.sql)),
-        info);
+    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(stmt.hints), info);
     job.stmt = stmt;
     ResponseReader.Shape shape = switch (command) {
       case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
@@ -902,30 +1022,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     busy = true;
     current = job;
     boolean deprecateEof = (caps & Mysql.CLIENT_DEPRECATE_EOF) != 0;
-    job.reader = shape == null ? null : new ResponseReader(shape, deprecateEof);
+    job.reader = shape == null ? null : forwardReader.reset(shape, deprecateEof);
     listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            job.ticket = ticket;
-            if (closed) {
-              job.releasePacket();
-              ticket.complete(Outcome.ERROR, 0);
-              endJob(job);
-              return;
-            }
-            withConnection(job);
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            job.releasePacket();
-            if (!closed && job.reader != null) {
-              writeErr(1, refusalCode(refusal), refusal.message());
-            }
-            endJob(job);
-          }
-        });
+        scheduler, job);
   }
 
   private static int refusalCode(Refusal refusal) {
@@ -967,40 +1066,75 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       failJob(job, "no backend of cluster " + cluster.name() + " is available", false);
       return;
     }
-    BackendPool pool = cluster.pool(backend, variant.key());
-    pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-      @Override
-      public void granted(PooledConnection connection) {
-        if (closed) {
-          pool.release(connection, true);
-          job.releasePacket();
-          job.ticket.complete(Outcome.ERROR, 0);
-          endJob(job);
-          return;
-        }
-        takeLease(connection);
-        job.conn = connection;
-        sync(job);
-      }
+    leaseWait.job = job;
+    cluster.pool(backend, variant.key()).acquire(true, (EventLoop) ctx.executor(), leaseWait);
+  }
 
-      @Override
-      public void failed(Throwable cause) {
-        job.releasePacket();
-        job.ticket.complete(Outcome.REJECTED, 0);
-        if (!closed) {
-          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
-          writeErr(1, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected group=" + job.ticket.group()
-              + " reason=no_backend_connection (" + why + ")");
+  /**
+   * The pool's answer for the command waiting for a connection. A session runs one command at a
+   * time and that command waits until the pool answers, so one instance serves every lease.
+   */
+  private final class LeaseWait implements BackendPool.Lease {
+    Job job;
+
+    @Override
+    public void granted(PooledConnection connection) {
+      Job j = job;
+      job = null;
+      if (closed || j == null) {
+        connection.pool().release(connection, true);
+        if (j != null) {
+          j.releasePacket();
+          j.ticket.complete(Outcome.ERROR, 0);
+          endJob(j);
         }
-        endJob(job);
+        return;
       }
-    });
+      takeLease(connection);
+      j.conn = connection;
+      sync(j);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      Job j = job;
+      job = null;
+      if (j == null) {
+        return;
+      }
+      j.releasePacket();
+      j.ticket.complete(Outcome.REJECTED, 0);
+      if (!closed) {
+        String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+        writeErr(1, Mysql.ER_CON_COUNT_ERROR, "mproxy: rejected group=" + j.ticket.group()
+            + " reason=no_backend_connection (" + why + ")");
+      }
+      endJob(j);
+    }
   }
 
   private void takeLease(PooledConnection connection) {
     lease = connection;
-    leaseCloseListener = f -> ctx.executor().execute(() -> onLeaseClosed(connection));
-    connection.channel().closeFuture().addListener(leaseCloseListener);
+    MysqlBackend be = connection.attachment();
+    be.holder = this;
+    if (!be.closeWatched) {
+      // once per backend connection, not per lease: transaction pooling leases it for every command
+      be.closeWatched = true;
+      connection.channel().closeFuture().addListener(f -> {
+        MysqlSession holder = be.holder;
+        if (holder != null) {
+          holder.ctx.executor().execute(() -> holder.onLeaseClosed(connection));
+        }
+      });
+    }
+  }
+
+  /** The lease ends: the connection's close no longer concerns this session. */
+  private static void unwatch(PooledConnection conn, MysqlSession session) {
+    MysqlBackend be = conn.attachment();
+    if (be.holder == session) {
+      be.holder = null;
+    }
   }
 
   private MysqlBackend backend() {
@@ -1018,7 +1152,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       be.toClose.clear();
     }
-    List<String> want = new ArrayList<>(assignments.values());
+    List<String> want = assignments.isEmpty() ? List.of() : new ArrayList<>(assignments.values());
     if (!isPrefix(be.assignments, want)) {
       internal(job, Packets.command(ctx.alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
           ResponseReader.Shape.SINGLE, r -> be.resetDone());
@@ -1086,11 +1220,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     ByteBuf out = outgoing(job, be);
     job.ticket.dispatched(job.conn.backend());
     // a runaway cancel rule stops the statement the way a client's KILL QUERY does
-    job.ticket.onCancel(() -> ctx.executor().execute(() -> {
-      if (current == job && !job.ticket.ended()) {
-        killRunningQuery();
-      }
-    }));
+    job.ticket.onCancel(job);
     if (job.reader == null) {
       be.handler.send(out, null);
       if (job.command == Mysql.COM_STMT_SEND_LONG_DATA) {
@@ -1105,7 +1235,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         || job.command == Mysql.COM_STMT_FETCH)) {
       job.timer = scheduler.schedule(() -> onQueryTimeout(job), TimeUnit.MILLISECONDS.toNanos(timeout));
     }
-    be.handler.send(out, new ForwardExchange(job, (EventLoop) ctx.executor()));
+    job.expectAnswerOn(job.conn);
+    be.handler.send(out, job);
   }
 
   /** The listener's query_timeout_ms, or the request's hinted timeout_ms when that ends sooner. */
@@ -1149,16 +1280,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (n == 0) {
       return null;
     }
-    ByteBuf p = packet.payload();
-    int at = p.readerIndex();
+    ByteBuf p = packet.payloadBuffer();
+    int at = packet.payloadIndex();
+    int len = packet.length();
     int nullMap = (n + 7) / 8;
     int flagAt = at + 10 + nullMap;
-    if (p.readableBytes() < 10 + nullMap + 1) {
+    if (len < 10 + nullMap + 1) {
       return null;
     }
     boolean bound = p.getByte(flagAt) == 1;
     if (bound) {
-      if (p.readableBytes() >= 10 + nullMap + 1 + 2 * n) {
+      if (len >= 10 + nullMap + 1 + 2 * n) {
         if (stmt.types == null || !typesEqual(stmt.types, p, flagAt + 1)) {
           byte[] types = new byte[2 * n];
           p.getBytes(flagAt + 1, types);
@@ -1171,11 +1303,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (stmt.types == null || java.util.Arrays.equals(bs.types, stmt.types)) {
       return null;
     }
-    ByteBuf payload = ctx.alloc().buffer(p.readableBytes() + stmt.types.length);
+    ByteBuf payload = ctx.alloc().buffer(len + stmt.types.length);
     payload.writeBytes(p, at, 10 + nullMap);
     payload.setIntLE(1, (int) bs.id);
     payload.writeByte(1).writeBytes(stmt.types);
-    payload.writeBytes(p, flagAt + 1, p.readableBytes() - (10 + nullMap + 1));
+    payload.writeBytes(p, flagAt + 1, len - (10 + nullMap + 1));
     bs.types = stmt.types;
     return MysqlPacket.frame(ctx.alloc(), 0, payload).takeRaw();
   }
@@ -1189,79 +1321,13 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     return true;
   }
 
-  /** Reads a forwarded command's answer on the backend loop and hands it to the client loop in batches. */
-  private final class ForwardExchange extends Exchange {
-    private final Job job;
-    private final EventLoop clientLoop;
-    private List<ByteBuf> batch = new ArrayList<>();
-    private boolean rewritten;
-
-    ForwardExchange(Job job, EventLoop clientLoop) {
-      this.job = job;
-      this.clientLoop = clientLoop;
-    }
-
-    @Override
-    boolean onPacket(MysqlPacket packet) {
-      boolean last;
-      try {
-        last = job.reader.accept(packet);
-      } catch (MysqlCodecException e) {
-        packet.release();
-        throw e;
-      }
-      job.bytesOut += packet.length();
-      if (job.timedOut) {
-        packet.release();
-      } else {
-        if (job.command == Mysql.COM_STMT_PREPARE && !rewritten && job.reader.statementId() >= 0) {
-          rewritten = true;
-          ByteBuf raw = packet.raw();
-          raw.setIntLE(raw.readerIndex() + 5, (int) job.logicalId);
-        }
-        job.lastForwardedSeq = packet.lastSequenceId();
-        batch.add(packet.takeRaw());
-      }
-      if (last) {
-        hand(true);
-      }
-      return last;
-    }
-
-    @Override
-    void onReadComplete() {
-      if (batch != null && !batch.isEmpty()) {
-        hand(false);
-      }
-    }
-
-    private void hand(boolean done) {
-      List<ByteBuf> out = batch;
-      batch = done ? null : new ArrayList<>();
-      if (clientLoop.inEventLoop()) {
-        onBackendData(job, out, done);
-      } else {
-        clientLoop.execute(() -> onBackendData(job, out, done));
-      }
-    }
-
-    @Override
-    void failed(Throwable cause) {
-      List<ByteBuf> out = batch == null ? List.of() : batch;
-      batch = null;
-      clientLoop.execute(() -> {
-        out.forEach(ByteBuf::release);
-        onBackendFailed(job, cause);
-      });
-    }
-  }
-
   private void onBackendData(Job job, List<ByteBuf> bufs, boolean done) {
-    if (closed) {
-      bufs.forEach(ByteBuf::release);
-    } else {
-      for (ByteBuf b : bufs) {
-        ctx.write(b, ctx.voidPromise());
+    // indexed: an iterator per answer even over the empty list of the same-loop case
+    for (int i = 0; i < bufs.size(); i++) {
+      if (closed) {
+        bufs.get(i).release();
+      } else {
+        ctx.write(bufs.get(i), ctx.voidPromise());
       }
     }
     if (done) {
@@ -1513,8 +1579,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private void dropLease(boolean reusable) {
     PooledConnection conn = lease;
     lease = null;
-    conn.channel().closeFuture().removeListener(leaseCloseListener);
-    leaseCloseListener = null;
+    unwatch(conn, this);
     conn.channel().config().setAutoRead(true);
     conn.pool().release(conn, reusable && conn.usable());
   }
@@ -1546,8 +1611,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     PooledConnection conn = lease;
     lease = null;
-    conn.channel().closeFuture().removeListener(leaseCloseListener);
-    leaseCloseListener = null;
+    unwatch(conn, this);
     MysqlBackend be = conn.attachment();
     be.handler.send(Packets.command(conn.channel().alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
         InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),

@@ -32,6 +32,42 @@ public final class MysqlBuf {
     }
   }
 
+  /**
+   * The length-encoded integer at index {@code at} (indexes, not the reader index: nothing moves),
+   * -1 for the NULL marker; {@code end} is the first index past the field's packet. Throws
+   * {@link IndexOutOfBoundsException} when the integer does not end before {@code end}.
+   */
+  public static long getLenenc(ByteBuf b, int at, int end) {
+    int first = b.getUnsignedByte(checked(at, 1, end));
+    if (first < 0xFB) {
+      return first;
+    }
+    return switch (first) {
+      case 0xFB -> -1;
+      case 0xFC -> b.getUnsignedShortLE(checked(at + 1, 2, end));
+      case 0xFD -> b.getUnsignedMediumLE(checked(at + 1, 3, end));
+      case 0xFE -> b.getLongLE(checked(at + 1, 8, end));
+      default -> throw new IndexOutOfBoundsException("0xFF is not a length-encoded integer");
+    };
+  }
+
+  /** How many bytes the length-encoded integer at {@code at} takes (1, 3, 4 or 9; 1 for NULL). */
+  public static int lenencSize(ByteBuf b, int at) {
+    return switch (b.getUnsignedByte(at)) {
+      case 0xFC -> 3;
+      case 0xFD -> 4;
+      case 0xFE -> 9;
+      default -> 1;
+    };
+  }
+
+  private static int checked(int at, int length, int end) {
+    if (at + length > end) {
+      throw new IndexOutOfBoundsException("a length-encoded integer runs past the packet");
+    }
+    return at;
+  }
+
   public static void writeLenenc(ByteBuf b, long v) {
     if (v < 0xFB) {
       b.writeByte((int) v);

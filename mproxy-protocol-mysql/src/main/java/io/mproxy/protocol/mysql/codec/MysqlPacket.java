@@ -17,7 +17,8 @@ public final class MysqlPacket {
   public static final int MAX_CHUNK = 0xFF_FFFF;
 
   private final ByteBuf raw;
-  private final ByteBuf payload;
+  /** Null for a single wire packet until {@link #payload()} is asked for (most never are). */
+  private ByteBuf payload;
   private final boolean separatePayload;
   private final int sequenceId;
   private final int lastSequenceId;
@@ -34,8 +35,7 @@ public final class MysqlPacket {
   /** Wraps one complete wire packet (header included); takes ownership of {@code frame}. */
   static MysqlPacket single(ByteBuf frame) {
     int seq = frame.getUnsignedByte(frame.readerIndex() + 3);
-    return new MysqlPacket(frame, frame.slice(frame.readerIndex() + 4, frame.readableBytes() - 4),
-        false, seq, seq);
+    return new MysqlPacket(frame, null, false, seq, seq);
   }
 
   /** Joins continuation frames (headers included); takes ownership of every frame. */
@@ -94,19 +94,42 @@ public final class MysqlPacket {
     return lastSequenceId;
   }
 
-  /** The logical payload (a view; do not release). */
+  /** The logical payload (a view, made on first use; do not release). */
   public ByteBuf payload() {
-    return payload;
+    ByteBuf p = payload;
+    if (p == null) {
+      p = raw.slice(raw.readerIndex() + 4, raw.readableBytes() - 4);
+      payload = p;
+    }
+    return p;
+  }
+
+  /**
+   * The buffer that holds the payload contiguously, for reading it in place with absolute
+   * indexes from {@link #payloadIndex()}: the wire bytes for one wire packet (no view made), the
+   * joined payload for continuation packets.
+   */
+  public ByteBuf payloadBuffer() {
+    return separatePayload ? payload : raw;
+  }
+
+  /** Where the payload starts in {@link #payloadBuffer()}. */
+  public int payloadIndex() {
+    return separatePayload ? payload.readerIndex() : raw.readerIndex() + 4;
   }
 
   /** The payload length. */
   public int length() {
-    return payload.readableBytes();
+    return separatePayload ? payload.readableBytes() : raw.readableBytes() - 4;
   }
 
   /** The first payload byte (the command, or the OK/ERR/EOF header), or -1 when empty. */
   public int header() {
-    return payload.isReadable() ? payload.getUnsignedByte(payload.readerIndex()) : -1;
+    if (length() == 0) {
+      return -1;
+    }
+    ByteBuf b = payloadBuffer();
+    return b.getUnsignedByte(payloadIndex());
   }
 
   /** The wire bytes with headers (a view; do not release). */

@@ -29,8 +29,8 @@ public final class ResponseReader {
   private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, PARAMS, PARAMS_EOF, PCOLUMNS, PCOLUMNS_EOF,
     FIELDS, DONE }
 
-  private final Shape shape;
-  private final boolean deprecateEof;
+  private Shape shape;
+  private boolean deprecateEof;
   private State state;
   private long remaining;
   private int status = -1;
@@ -45,13 +45,33 @@ public final class ResponseReader {
   private long rowCount = -1;
 
   public ResponseReader(Shape shape, boolean deprecateEof) {
-    this.shape = shape;
-    this.deprecateEof = deprecateEof;
-    this.state = switch (shape) {
+    reset(shape, deprecateEof);
+  }
+
+  /**
+   * Starts over for the next command's answer, as a new reader would: a session that runs one
+   * command at a time keeps one reader instead of making one per command.
+   */
+  public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof) {
+    shape = nextShape;
+    deprecateEof = nextDeprecateEof;
+    state = switch (nextShape) {
       case ROWS -> State.ROWS;
       case FIELD_LIST -> State.FIELDS;
       default -> State.FIRST;
     };
+    remaining = 0;
+    status = -1;
+    errorCode = -1;
+    localInfile = false;
+    stmtId = -1;
+    prepareParams = 0;
+    prepareColumns = 0;
+    resultSets = 0;
+    affectedRows = 0;
+    lastInsertId = 0;
+    rowCount = -1;
+    return this;
   }
 
   public Shape shape() {
@@ -120,11 +140,14 @@ public final class ResponseReader {
    * it was the last one. Throws {@link MysqlCodecException} on bytes no server sends.
    */
   public boolean accept(MysqlPacket packet) {
-    ByteBuf p = packet.payload();
-    int h = packet.header();
+    // read in place (absolute indexes): no view or duplicate per packet on the forward path
+    ByteBuf p = packet.payloadBuffer();
+    int at = packet.payloadIndex();
+    int len = packet.length();
+    int h = len > 0 ? p.getUnsignedByte(at) : -1;
     switch (state) {
       case FIRST:
-        first(packet, p, h);
+        first(packet, p, at, len, h);
         break;
       case COLUMNS:
         if (--remaining == 0) {
@@ -133,17 +156,17 @@ public final class ResponseReader {
         break;
       case COLUMNS_EOF:
         if (h == Mysql.ERR) {
-          error(p);
+          error(p, at, len);
           break;
         }
         if (h != Mysql.EOF) {
           throw unexpected(packet, "EOF after column definitions");
         }
-        readEof(p);
+        readEof(p, at, len);
         state = (status & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 ? State.DONE : State.ROWS;
         break;
       case ROWS:
-        rows(packet, p, h);
+        rows(p, at, len, h);
         break;
       case PARAMS:
         if (--remaining == 0) {
@@ -165,8 +188,8 @@ public final class ResponseReader {
         break;
       case FIELDS:
         if (h == Mysql.ERR) {
-          error(p);
-        } else if (h == Mysql.EOF && packet.length() < 9) {
+          error(p, at, len);
+        } else if (h == Mysql.EOF && len < 9) {
           state = State.DONE;
         }
         break;
@@ -177,29 +200,28 @@ public final class ResponseReader {
     return state == State.DONE;
   }
 
-  private void first(MysqlPacket packet, ByteBuf p, int h) {
+  private void first(MysqlPacket packet, ByteBuf p, int at, int len, int h) {
     if (shape == Shape.SINGLE) {
       if (h == Mysql.ERR) {
-        error(p);
+        error(p, at, len);
         return;
       }
-      if (h == Mysql.OK && packet.length() >= 7) {
-        readOk(p);
-      } else if (h == Mysql.EOF && packet.length() < 9) {
-        readEof(p);
+      if (h == Mysql.OK && len >= 7) {
+        readOk(p, at, len);
+      } else if (h == Mysql.EOF && len < 9) {
+        readEof(p, at, len);
       }
       state = State.DONE;
       return;
     }
     if (h == Mysql.ERR) {
-      error(p);
+      error(p, at, len);
       return;
     }
     if (shape == Shape.PREPARE) {
-      if (h != Mysql.OK || packet.length() < 9) {
+      if (h != Mysql.OK || len < 9) {
         throw unexpected(packet, "a COM_STMT_PREPARE OK");
       }
-      int at = p.readerIndex();
       stmtId = p.getUnsignedIntLE(at + 1);
       prepareColumns = p.getUnsignedShortLE(at + 5);
       prepareParams = p.getUnsignedShortLE(at + 7);
@@ -212,7 +234,7 @@ public final class ResponseReader {
       return;
     }
     if (h == Mysql.OK) {
-      readOk(p);
+      readOk(p, at, len);
       rowCount = affectedRows;
       resultSets++;
       state = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
@@ -222,10 +244,9 @@ public final class ResponseReader {
       localInfile = true;
       throw unexpected(packet, "a result (LOCAL INFILE was not negotiated)");
     }
-    ByteBuf b = p.duplicate();
     long columns;
     try {
-      columns = MysqlBuf.readLenenc(b);
+      columns = MysqlBuf.getLenenc(p, at, at + len);
     } catch (IndexOutOfBoundsException e) {
       throw unexpected(packet, "a column count");
     }
@@ -238,22 +259,21 @@ public final class ResponseReader {
     state = State.COLUMNS;
   }
 
-  private void rows(MysqlPacket packet, ByteBuf p, int h) {
+  private void rows(ByteBuf p, int at, int len, int h) {
     if (h == Mysql.ERR) {
-      error(p);
+      error(p, at, len);
       return;
     }
     if (h != Mysql.EOF) {
       return;
     }
-    int len = packet.length();
     if (deprecateEof ? len >= MysqlPacket.MAX_CHUNK : len >= 9) {
       return;
     }
     if (deprecateEof) {
-      readOk(p);
+      readOk(p, at, len);
     } else {
-      readEof(p);
+      readEof(p, at, len);
     }
     boolean more = (status & Mysql.SERVER_MORE_RESULTS_EXISTS) != 0;
     state = more && shape == Shape.RESULTS ? State.FIRST : State.DONE;
@@ -281,27 +301,31 @@ public final class ResponseReader {
     }
   }
 
-  private void error(ByteBuf p) {
-    errorCode = p.readableBytes() >= 3 ? p.getUnsignedShortLE(p.readerIndex() + 1) : 0;
+  private void error(ByteBuf p, int at, int len) {
+    errorCode = len >= 3 ? p.getUnsignedShortLE(at + 1) : 0;
     state = State.DONE;
   }
 
-  private void readEof(ByteBuf p) {
-    if (p.readableBytes() >= 5) {
-      status = p.getUnsignedShortLE(p.readerIndex() + 3);
+  private void readEof(ByteBuf p, int at, int len) {
+    if (len >= 5) {
+      status = p.getUnsignedShortLE(at + 3);
     }
   }
 
-  private void readOk(ByteBuf p) {
-    ByteBuf b = p.duplicate();
+  private void readOk(ByteBuf p, int at, int len) {
+    int end = at + len;
+    int i = at + 1;
     try {
-      b.skipBytes(1);
-      affectedRows = MysqlBuf.readLenenc(b);
-      long insertId = MysqlBuf.readLenenc(b);
+      affectedRows = MysqlBuf.getLenenc(p, i, end);
+      i += MysqlBuf.lenencSize(p, i);
+      long insertId = MysqlBuf.getLenenc(p, i, end);
       if (insertId != 0) {
         lastInsertId = insertId;
       }
-      status = b.readUnsignedShortLE();
+      i += MysqlBuf.lenencSize(p, i);
+      if (i + 2 <= end) {
+        status = p.getUnsignedShortLE(i);
+      }
     } catch (IndexOutOfBoundsException e) {
       // a short OK carries no status; keep the last known
     }

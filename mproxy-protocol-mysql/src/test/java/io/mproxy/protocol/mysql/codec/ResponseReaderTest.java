@@ -56,6 +56,24 @@ class ResponseReaderTest {
   }
 
   @Test
+  void aResetReaderForgetsTheLastAnswer() {
+    ResponseReader r = new ResponseReader(ResponseReader.Shape.PREPARE, false);
+    assertEquals(List.of(true), feed(r, err(1146)));
+    assertEquals(1146, r.errorCode());
+
+    r.reset(ResponseReader.Shape.RESULTS, true);
+    assertFalse(r.done());
+    assertEquals(-1, r.errorCode());
+    assertEquals(-1, r.status());
+    assertEquals(ResponseReader.Shape.RESULTS, r.shape());
+    // deprecate-EOF now: the row set ends with an OK-style 0xFE terminator, not after the columns
+    assertEquals(List.of(false, false, false, true), feed(r, new byte[] {1}, COLUMN, ROW, ok(0xFE, AC)));
+    assertEquals(AC, r.status());
+    assertEquals(1, r.resultSets());
+    assertEquals(-1, r.rowCount());
+  }
+
+  @Test
   void okEndsAQuery() {
     ResponseReader r = new ResponseReader(ResponseReader.Shape.RESULTS, false);
     assertEquals(List.of(true), feed(r, ok(0, AC | Mysql.SERVER_STATUS_IN_TRANS)));
