@@ -31,6 +31,7 @@ def main():
     p.add_argument("--requests", type=int, required=True)
     p.add_argument("--threads", default="IoEventLoop")
     p.add_argument("--sites", type=int, default=0)
+    p.add_argument("--depth", type=int, default=3, help="stack frames shown per site")
     a = p.parse_args()
 
     per = collections.defaultdict(list)
@@ -59,7 +60,7 @@ def main():
                 continue
             frames = (v.get("stackTrace") or {}).get("frames") or []
             where = " < ".join(f["method"]["type"]["name"].split("/")[-1] + "." + f["method"]["name"]
-                               for f in frames[:3])
+                               for f in frames[:a.depth])
             sites[v["objectClass"]["name"].split("/")[-1] + " @ " + where] += v["weight"]
             weight += v["weight"]
         for site, w in sites.most_common(a.sites):
