@@ -25,6 +25,7 @@ import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
 import io.mproxy.protocol.postgres.codec.StartupPacket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -102,6 +103,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private final ArrayDeque<Expect> expects = new ArrayDeque<>();
   private final ArrayDeque<String> parsedNames = new ArrayDeque<>();
   private final Map<String, PgStatement> statements = new HashMap<>();
+  /**
+   * The statement the last Bind named, with its name's bytes: a client runs the same few
+   * statements over and over, so a Bind is matched by bytes, with no name decoded per execution.
+   * Cleared whenever {@link #statements} changes.
+   */
+  private PgStatement lastBound;
+  private byte[] lastBoundName;
   private final PgParams params = new PgParams();
   private ChannelHandlerContext ctx;
   private EventLoop loop;
@@ -611,6 +619,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return false;
     }
     statements.put(name, PgStatement.of(name, sql, body));
+    lastBound = null;
     pending.poll();
     pending.poll();
     pendingBytes -= parse.readableBytes() + sync.readableBytes();
@@ -775,13 +784,37 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** The client's named statement a Bind refers to, or null. */
   private PgStatement boundStatement(ByteBuf bind) {
-    ByteBuf body = bind.duplicate().skipBytes(5);
-    try {
-      PgMessages.readCString(body);
-      return statements.get(PgMessages.readCString(body));
-    } catch (IllegalArgumentException e) {
+    int portalEnd = bind.indexOf(bind.readerIndex() + 5, bind.writerIndex(), (byte) 0);
+    if (portalEnd < 0) {
       return null;
     }
+    int nameEnd = bind.indexOf(portalEnd + 1, bind.writerIndex(), (byte) 0);
+    return nameEnd < 0 ? null : statementNamed(bind, portalEnd + 1, nameEnd);
+  }
+
+  /** The client's named statement whose name is {@code msg[from, end)}, or null (also for the unnamed one). */
+  private PgStatement statementNamed(ByteBuf msg, int from, int end) {
+    int length = end - from;
+    if (length == 0) {
+      return null;
+    }
+    byte[] last = lastBoundName;
+    if (lastBound != null && last.length == length) {
+      int i = 0;
+      while (i < length && msg.getByte(from + i) == last[i]) {
+        i++;
+      }
+      if (i == length) {
+        return lastBound;
+      }
+    }
+    String name = msg.toString(from, length, java.nio.charset.StandardCharsets.UTF_8);
+    PgStatement stmt = statements.get(name);
+    if (stmt != null) {
+      lastBound = stmt;
+      lastBoundName = ByteBufUtil.getBytes(msg, from, length);
+    }
+    return stmt;
   }
 
   /** The statement text a request starts with, when the message carries or names one. */
@@ -796,8 +829,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           PgMessages.readCString(body);
           return PgMessages.readCString(body);
         case PgMessages.BIND: {
-          PgMessages.readCString(body);
-          PgStatement s = statements.get(PgMessages.readCString(body));
+          PgStatement s = boundStatement(msg);
           return s == null ? null : s.sql();
         }
         default:
@@ -1023,6 +1055,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     PgStatement stmt = PgStatement.of(name, sql, body);
     msg.release();
     statements.put(name, stmt);
+    lastBound = null;
     ByteBuf out = ctx.alloc().buffer();
     if (backend.hasPrepared(stmt.serverName())) {
       PgMessages.parse(out, NOOP_STATEMENT, "", NO_PARAM_TYPES.duplicate());
@@ -1067,28 +1100,39 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void bind(ByteBuf msg) {
-    ByteBuf body = msg.duplicate().skipBytes(5);
-    String portal = PgMessages.readCString(body);
-    String name = PgMessages.readCString(body);
-    PgStatement stmt = name.isEmpty() ? null : statements.get(name);
+    int start = msg.readerIndex();
+    int portalEnd = msg.indexOf(start + 5, msg.writerIndex(), (byte) 0);
+    int nameEnd = portalEnd < 0 ? -1 : msg.indexOf(portalEnd + 1, msg.writerIndex(), (byte) 0);
+    if (nameEnd < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
+    PgStatement stmt = statementNamed(msg, portalEnd + 1, nameEnd);
     if (stmt == null) {
       backendWrite(msg);
       return;
     }
     noteSessionEffects(stmt.sql(), stmt.classification());
     ensurePrepared(stmt);
+    // The portal name and everything after the statement name are copied as they are.
+    int rest = msg.writerIndex() - nameEnd - 1;
     ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
     out.writeByte(PgMessages.BIND).writeInt(0);
-    PgMessages.cstring(out, portal);
+    out.writeBytes(msg, start + 5, portalEnd + 1 - (start + 5));
     PgMessages.cstring(out, stmt.serverName());
-    out.writeBytes(body);
-    out.setInt(1, out.writerIndex() - 1);
+    out.writeBytes(msg, nameEnd + 1, rest);
+    out.setInt(out.readerIndex() + 1, out.writerIndex() - out.readerIndex() - 1);
     msg.release();
     backendWrite(out);
   }
 
   private void describe(ByteBuf msg) {
     byte what = msg.getByte(msg.readerIndex() + 5);
+    if (what != 'S') {
+      requireCString(msg, msg.readerIndex() + 6);
+      expects.add(Expect.CLOSE_RELAY);
+      backendWrite(msg);
+      return;
+    }
     ByteBuf body = msg.duplicate().skipBytes(6);
     String name = PgMessages.readCString(body);
     PgStatement stmt = what == 'S' && !name.isEmpty() ? statements.get(name) : null;
@@ -1107,11 +1151,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void closeMessage(ByteBuf msg) {
     byte what = msg.getByte(msg.readerIndex() + 5);
+    if (what != 'S') {
+      requireCString(msg, msg.readerIndex() + 6);
+      backendWrite(msg); // a portal: its name is the client's own, unchanged on the server
+      return;
+    }
     ByteBuf body = msg.duplicate().skipBytes(6);
     String name = PgMessages.readCString(body);
     if (what == 'S' && !name.isEmpty()) {
       // The server-side statement is shared: keep it; answer the client's Close with a no-op one.
       statements.remove(name);
+      lastBound = null;
       msg.release();
       ByteBuf out = ctx.alloc().buffer();
       PgMessages.close(out, (byte) 'S', NOOP_STATEMENT);
@@ -1121,6 +1171,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     expects.add(Expect.CLOSE_RELAY);
     backendWrite(msg);
+  }
+
+  /** A malformed message (a name without its terminator) ends the session, as a decoded one would. */
+  private static void requireCString(ByteBuf msg, int from) {
+    if (from > msg.writerIndex() || msg.indexOf(from, msg.writerIndex(), (byte) 0) < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
   }
 
   private void backendWrite(ByteBuf msg) {
@@ -1525,6 +1582,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       b.release();
     }
     statements.clear();
+    lastBound = null;
     if (passthroughTarget != null && backend != null) {
       backend.idle();
       backend.context().channel().close();
