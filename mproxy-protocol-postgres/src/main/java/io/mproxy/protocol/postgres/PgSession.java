@@ -1205,6 +1205,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     onLoop(() -> backendClosed(cause));
   }
 
+  /** Everything but the answers it tracks (ReadyForQuery, ParseComplete, errors…) is relayed as is. */
+  @Override
+  public boolean relaysRuns() {
+    return true;
+  }
+
   @Override
   public void writabilityChanged(boolean writable) {
     onLoop(() -> {
