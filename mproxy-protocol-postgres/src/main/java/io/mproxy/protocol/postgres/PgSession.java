@@ -1129,8 +1129,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     byte what = msg.getByte(msg.readerIndex() + 5);
     if (what != 'S') {
       requireCString(msg, msg.readerIndex() + 6);
-      expects.add(Expect.CLOSE_RELAY);
-      backendWrite(msg);
+      backendWrite(msg); // a portal: its name is the client's own, unchanged on the server
       return;
     }
     ByteBuf body = msg.duplicate().skipBytes(6);
@@ -1153,7 +1152,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     byte what = msg.getByte(msg.readerIndex() + 5);
     if (what != 'S') {
       requireCString(msg, msg.readerIndex() + 6);
-      backendWrite(msg); // a portal: its name is the client's own, unchanged on the server
+      expects.add(Expect.CLOSE_RELAY);
+      backendWrite(msg);
       return;
     }
     ByteBuf body = msg.duplicate().skipBytes(6);
