@@ -158,6 +158,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private Scheduler.Cancellable waitTimer;
   private Scheduler.Cancellable idleTxTimer;
 
+  /** A runaway rule cancelled one of this session's tickets (one hook per session, not per request). */
+  private final Runnable cancelHook = () -> onLoop(this::cancelRequested);
+
   PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
     this.listener = listener;
     this.adapter = adapter;
@@ -681,20 +684,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         scheduler, new AdmissionCallback() {
           @Override
           public void admitted(Ticket ticket) {
-            onLoop(() -> {
-              if (state != State.READY || generation != waitGeneration) {
-                ticket.complete(Outcome.ERROR, 0);
-                return;
-              }
-              admitting = false;
-              current = new Req(ticket, null);
-              if (backend != null) {
-                dispatched();
-                pump();
-              } else {
-                acquire(false);
-              }
-            });
+            // usually called at once on this loop: no task (and no lambda) then
+            if (loop.inEventLoop()) {
+              onAdmitted(ticket, generation);
+            } else {
+              loop.execute(() -> onAdmitted(ticket, generation));
+            }
           }
 
           @Override
@@ -715,17 +710,28 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
   }
 
+  private void onAdmitted(Ticket ticket, long generation) {
+    if (state != State.READY || generation != waitGeneration) {
+      ticket.complete(Outcome.ERROR, 0);
+      return;
+    }
+    admitting = false;
+    current = new Req(ticket, null);
+    if (backend != null) {
+      dispatched();
+      pump();
+    } else {
+      acquire(false);
+    }
+  }
+
   private void dispatched() {
     waitGeneration++;
     cancelWaitTimer();
     Ticket ticket = current.ticket;
     ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     // a runaway cancel rule stops the query the way a client's CancelRequest does
-    ticket.onCancel(() -> onLoop(() -> {
-      if (!ticket.ended()) {
-        cancelBackendQuery();
-      }
-    }));
+    ticket.onCancel(cancelHook);
     armHintDeadline(current);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
@@ -872,14 +878,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     pool.acquire(true, loop, new BackendPool.Lease() {
       @Override
       public void granted(PooledConnection connection) {
-        onLoop(() -> {
-          if (state == State.CLOSED || !login && generation != waitGeneration) {
-            pool.release(connection, true);
-            return;
-          }
-          acquiring = false;
-          leased(connection, login);
-        });
+        if (loop.inEventLoop()) {
+          onGranted(pool, connection, login, generation);
+        } else {
+          loop.execute(() -> onGranted(pool, connection, login, generation));
+        }
       }
 
       @Override
@@ -897,6 +900,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (acquiring && !login && waiting != null && generation == waitGeneration) {
       startWaitTimer(generation, waiting);
     }
+  }
+
+  private void onGranted(BackendPool pool, PooledConnection connection, boolean login, long generation) {
+    if (state == State.CLOSED || !login && generation != waitGeneration) {
+      pool.release(connection, true);
+      return;
+    }
+    acquiring = false;
+    leased(connection, login);
   }
 
   private void connectFailed(boolean login, String why) {
@@ -1455,6 +1467,18 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** A CancelRequest with this session's key arrived on another connection. */
   void cancelFromClient() {
     onLoop(this::cancelBackendQuery);
+  }
+
+  /** Cancels the backend's query when a ticket still running was asked to stop. */
+  private void cancelRequested() {
+    boolean wanted = current != null && current.ticket != null && current.ticket.cancelRequested()
+        && !current.ticket.ended();
+    for (Req r : inflight) {
+      wanted |= r.ticket != null && r.ticket.cancelRequested() && !r.ticket.ended();
+    }
+    if (wanted) {
+      cancelBackendQuery();
+    }
   }
 
   private void cancelBackendQuery() {
