@@ -6,6 +6,7 @@ import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PoolException;
 import io.mproxy.core.pool.PooledConnection;
@@ -657,12 +658,20 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private void startRequest(ByteBuf first) {
     byte firstType = first.getByte(first.readerIndex());
     PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
-    String sql = named != null ? named.sql() : sqlOf(first);
-    SqlShapes.Shape shape = named != null || sql == null ? null
-        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(sql) : adapter.sqlShapes().ofStatement(sql);
+    // A simple query's ASCII text is read in place: no String per query (forward() decodes it
+    // only for the statements whose text matters afterwards).
+    QueryText text = firstType == PgMessages.QUERY ? QueryText.of(first) : null;
+    String sql = named != null ? named.sql() : text != null ? null : sqlOf(first);
+    CharSequence scanned = text != null ? text : sql;
+    SqlShapes.Shape shape = named != null || scanned == null ? null
+        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(scanned) : adapter.sqlShapes().ofStatement(sql);
     SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
+    QueryHints hints = PgSql.hints(scanned);
+    if (text != null) {
+      text.clear();
+    }
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
     if (txStatus != 'I') {
       // A transaction with a write is charged as a write, up to and including its COMMIT.
@@ -676,7 +685,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true).hints(PgSql.hints(sql));
+        listener.clock().nanoTime(), true).hints(hints);
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -1013,9 +1022,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.DESCRIBE -> describe(msg);
       case PgMessages.CLOSE -> closeMessage(msg);
       case PgMessages.QUERY -> {
-        String sql = queryText != null ? queryText : sqlOf(msg);
-        if (sql != null) {
-          SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
+        SqlClassification c = queryClass;
+        String sql = queryText;
+        if (c == null || sql == null && needsText(c)) {
+          sql = sql != null ? sql : sqlOf(msg);
+          c = c != null || sql == null ? c : PgSql.classify(sql);
+        }
+        if (c != null && sql != null) {
           noteSessionEffects(sql, c);
         }
         queryClass = null;
@@ -1029,6 +1042,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       default -> backendWrite(msg);
     }
+  }
+
+  /** Whether {@link #noteSessionEffects} needs the statement's text for this classification. */
+  private static boolean needsText(SqlClassification c) {
+    return c.setsSessionState() || "DISCARD".equals(c.verb()) || "DEALLOCATE".equals(c.verb());
   }
 
   /** Statements that leave session state: pin the client, or forget what the server dropped. */
