@@ -1147,9 +1147,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     int rest = msg.writerIndex() - nameEnd - 1;
     ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
     out.writeByte(PgMessages.BIND).writeInt(0);
-    out.writeBytes(msg, start + 5, portalEnd + 1 - (start + 5));
+    // msg.getBytes into out, not out.writeBytes(msg): the latter takes an NIO view of the source
+    // (a new ByteBuffer per call) with Netty's adaptive allocator
+    msg.getBytes(start + 5, out, portalEnd + 1 - (start + 5));
     PgMessages.cstring(out, stmt.serverName());
-    out.writeBytes(msg, nameEnd + 1, rest);
+    msg.getBytes(nameEnd + 1, out, rest);
     out.setInt(out.readerIndex() + 1, out.writerIndex() - out.readerIndex() - 1);
     msg.release();
     backendWrite(out);
