@@ -13,8 +13,8 @@ import subprocess
 from datetime import datetime
 
 
-def events(path, name):
-    out = subprocess.run(["jfr", "print", "--json", "--events", name, path],
+def events(path, name, depth=5):
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", str(max(depth, 5)), "--events", name, path],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)["recording"]["events"]
 
@@ -53,7 +53,7 @@ def main():
     if a.sites:
         sites = collections.Counter()
         weight = 0
-        for e in events(a.jfr, "jdk.ObjectAllocationSample"):
+        for e in events(a.jfr, "jdk.ObjectAllocationSample", a.depth):
             v = e["values"]
             name = (v.get("eventThread") or {}).get("javaName") or ""
             if a.threads not in name or not (a.t0 <= when(e) <= a.t1):
