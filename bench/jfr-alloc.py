@@ -13,8 +13,8 @@ import subprocess
 from datetime import datetime
 
 
-def events(path, name):
-    out = subprocess.run(["jfr", "print", "--json", "--events", name, path],
+def events(path, name, depth=5):
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", str(max(depth, 5)), "--events", name, path],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)["recording"]["events"]
 
@@ -31,6 +31,7 @@ def main():
     p.add_argument("--requests", type=int, required=True)
     p.add_argument("--threads", default="IoEventLoop")
     p.add_argument("--sites", type=int, default=0)
+    p.add_argument("--depth", type=int, default=3, help="stack frames shown per site")
     a = p.parse_args()
 
     per = collections.defaultdict(list)
@@ -52,14 +53,14 @@ def main():
     if a.sites:
         sites = collections.Counter()
         weight = 0
-        for e in events(a.jfr, "jdk.ObjectAllocationSample"):
+        for e in events(a.jfr, "jdk.ObjectAllocationSample", a.depth):
             v = e["values"]
             name = (v.get("eventThread") or {}).get("javaName") or ""
             if a.threads not in name or not (a.t0 <= when(e) <= a.t1):
                 continue
             frames = (v.get("stackTrace") or {}).get("frames") or []
             where = " < ".join(f["method"]["type"]["name"].split("/")[-1] + "." + f["method"]["name"]
-                               for f in frames[:3])
+                               for f in frames[:a.depth])
             sites[v["objectClass"]["name"].split("/")[-1] + " @ " + where] += v["weight"]
             weight += v["weight"]
         for site, w in sites.most_common(a.sites):

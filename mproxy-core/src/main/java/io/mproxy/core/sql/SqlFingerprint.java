@@ -35,21 +35,42 @@ public final class SqlFingerprint {
    * still held by {@code shapes}: a workload repeats few shapes, so this spares a string per call.
    */
   static String of(SqlDialect dialect, CharSequence sql, ShapeInterner shapes) {
-    return new Builder(dialect, sql, shapes).build();
+    Builder b = REUSED.get();
+    if (b.busy) {
+      return new Builder(dialect, sql, shapes).build();
+    }
+    b.busy = true;
+    try {
+      b.retarget(dialect, sql, shapes);
+      return b.build();
+    } finally {
+      b.retarget(dialect, "", null); // holds no reference to the caller's text
+      b.busy = false;
+    }
   }
+
+  /**
+   * One builder per thread for {@link #of(SqlDialect, CharSequence, ShapeInterner)}: with the
+   * result interned, a repeated shape then costs no allocation at all (event loops fingerprint
+   * every simple query).
+   */
+  private static final ThreadLocal<Builder> REUSED =
+      ThreadLocal.withInitial(() -> new Builder(SqlDialect.POSTGRES, "", null));
 
   private enum Out { NONE, OPEN, CLOSE, DOT, COMMA, SEMI, WORD, KEYWORD, LITERAL, OPERATOR }
 
   /** One fingerprint computation: scanner, output and the kind of the last emitted token. */
   private static final class Builder {
 
-    private final SqlScanner scanner;
-    private final CharSequence sql;
-    private final boolean lowerIdentifiers;
+    private SqlScanner scanner;
+    private CharSequence sql;
+    private boolean lowerIdentifiers;
     private final StringBuilder out;
-    private final ShapeInterner shapes;
+    private ShapeInterner shapes;
     private Out last = Out.NONE;
     private String lastKeyword;
+    /** In use on this thread (guards against reentrance). */
+    boolean busy;
 
     Builder(SqlDialect dialect, CharSequence sql, ShapeInterner shapes) {
       this.shapes = shapes;
@@ -57,6 +78,21 @@ public final class SqlFingerprint {
       this.sql = sql;
       this.lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
       this.out = new StringBuilder(Math.min(sql.length(), MAX_LENGTH) + 16);
+    }
+
+    /** Resets the builder for another text; the output buffer keeps its capacity. */
+    void retarget(SqlDialect dialect, CharSequence text, ShapeInterner interner) {
+      if (scanner.dialect() == dialect) {
+        scanner.retarget(text);
+      } else {
+        scanner = new SqlScanner(dialect, text);
+      }
+      sql = text;
+      shapes = interner;
+      lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
+      out.setLength(0);
+      last = Out.NONE;
+      lastKeyword = null;
     }
 
     String build() {

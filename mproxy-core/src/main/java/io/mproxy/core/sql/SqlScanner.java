@@ -16,8 +16,8 @@ import java.util.Objects;
 public final class SqlScanner {
 
   private final SqlDialect dialect;
-  private final CharSequence sql;
-  private final int length;
+  private CharSequence sql;
+  private int length;
 
   private int pos;
   private boolean inExecutableComment;
@@ -30,6 +30,17 @@ public final class SqlScanner {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.sql = Objects.requireNonNull(sql, "sql");
     this.length = sql.length();
+  }
+
+  /** Starts over on another text (a reused scanner allocates nothing per statement). */
+  void retarget(CharSequence text) {
+    this.sql = Objects.requireNonNull(text, "sql");
+    this.length = text.length();
+    pos = 0;
+    inExecutableComment = false;
+    type = null;
+    start = end = 0;
+    hint = false;
   }
 
   public SqlDialect dialect() {

@@ -52,16 +52,19 @@ public final class SqlShapes {
     return shape;
   }
 
-  /** The shape of a text with its literals inline: fingerprinted, classified by fingerprint. */
-  public Shape ofQuery(String sql) {
+  /**
+   * The shape of a text with its literals inline: fingerprinted, classified by fingerprint. The
+   * text may be a view of a network buffer: it is not kept.
+   */
+  public Shape ofQuery(CharSequence sql) {
     String fingerprint = SqlFingerprint.of(dialect, sql, fingerprints);
     if (fingerprint.endsWith(SqlFingerprint.TRUNCATION_MARKER)) {
       // A truncated fingerprint does not cover the whole text: classify the text itself.
-      return new Shape(SqlClassifier.classify(dialect, sql), fingerprint);
+      return new Shape(SqlClassifier.classify(dialect, sql.toString()), fingerprint);
     }
     Shape shape = byFingerprint.get(fingerprint);
     if (shape == null) {
-      shape = new Shape(SqlClassifier.classify(dialect, sql), fingerprint);
+      shape = new Shape(SqlClassifier.classify(dialect, sql.toString()), fingerprint);
       if (byFingerprint.size() >= capacity) {
         byFingerprint.clear();
       }

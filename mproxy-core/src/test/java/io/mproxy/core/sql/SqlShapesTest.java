@@ -79,4 +79,30 @@ class SqlShapesTest {
     assertEquals(RequestKind.READ, read.classification().kind());
     assertEquals(RequestKind.WRITE, write.classification().kind());
   }
+
+  @Test
+  void theReusedFingerprintBuilderGivesWhatAFreshOneGives() {
+    // ofQuery fingerprints with one builder per thread: nothing may leak from one text to the next
+    SqlShapes pg = new SqlShapes(SqlDialect.POSTGRES, 100);
+    SqlShapes my = new SqlShapes(SqlDialect.MYSQL, 100);
+    String[] texts = {
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 42;",
+        "select \"Quoted\" from T where x in (1, 2, 3) -- tail",
+        "/*+ SeqScan(t) */ SELECT -1, 'it''s' FROM t",
+        "INSERT INTO t VALUES (1, 'a'), (2, 'b')",
+        "UPDATE t SET a = ARRAY[1,2] WHERE b = $1",
+        "",
+        "SELECT `x` FROM T WHERE y = 'a' /* c */",
+    };
+    List<String> all = new java.util.ArrayList<>(List.of(texts));
+    all.addAll(TEXTS);
+    for (int round = 0; round < 3; round++) {
+      for (String t : all) {
+        assertEquals(SqlFingerprint.of(SqlDialect.POSTGRES, t), pg.ofQuery(t).fingerprint(), t);
+        assertEquals(SqlFingerprint.of(SqlDialect.MYSQL, t), my.ofQuery(t).fingerprint(), t);
+        // a CharSequence that is not a String (a view of a network buffer) is read the same way
+        assertEquals(SqlFingerprint.of(SqlDialect.POSTGRES, t), pg.ofQuery(new StringBuilder(t)).fingerprint(), t);
+      }
+    }
+  }
 }

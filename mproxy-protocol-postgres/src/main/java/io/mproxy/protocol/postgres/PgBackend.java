@@ -39,6 +39,7 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   /** Session settings clients applied with SET (name -> value), to diff against the next client. */
   private final Map<String, String> applied = new HashMap<>();
   private PgBackendSink sink = IDLE;
+  private PgFrameDecoder decoder;
   private ChannelHandlerContext ctx;
   private int pid;
   private int secret;
@@ -60,6 +61,7 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   /** Routes further messages to {@code next}; a closed connection tells it at once. */
   void sink(PgBackendSink next) {
     this.sink = next == null ? IDLE : next;
+    relayRuns(this.sink.relaysRuns());
     if (closed && next != null) {
       next.closed(new ClosedChannelException());
     }
@@ -67,6 +69,17 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
 
   void idle() {
     this.sink = IDLE;
+    relayRuns(false);
+  }
+
+  private void relayRuns(boolean on) {
+    PgFrameDecoder d = decoder;
+    if (d == null && ctx != null) {
+      d = decoder = ctx.pipeline().get(PgFrameDecoder.class);
+    }
+    if (d != null) {
+      d.relayRuns(on);
+    }
   }
 
   boolean isClosed() {

@@ -19,6 +19,14 @@ interface PgBackendSink {
   default void writabilityChanged(boolean writable) {
   }
 
+  /**
+   * Whether this sink only relays DataRow, RowDescription, CommandComplete and the like, so that
+   * a run of them may arrive as one buffer ({@link io.mproxy.protocol.postgres.codec.PgFrameDecoder#relayRuns}).
+   */
+  default boolean relaysRuns() {
+    return false;
+  }
+
   /** The backend connection's event loop finished a read: the messages it produced are all in. */
   default void readComplete() {
   }

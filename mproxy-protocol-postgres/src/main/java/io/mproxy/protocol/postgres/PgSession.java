@@ -6,6 +6,7 @@ import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
 import io.mproxy.core.cluster.Cluster;
 import io.mproxy.core.config.AuthConfig;
+import io.mproxy.core.hint.QueryHints;
 import io.mproxy.core.pool.BackendPool;
 import io.mproxy.core.pool.PoolException;
 import io.mproxy.core.pool.PooledConnection;
@@ -25,6 +26,7 @@ import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
 import io.mproxy.protocol.postgres.codec.StartupPacket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -102,6 +104,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private final ArrayDeque<Expect> expects = new ArrayDeque<>();
   private final ArrayDeque<String> parsedNames = new ArrayDeque<>();
   private final Map<String, PgStatement> statements = new HashMap<>();
+  /**
+   * The statement the last Bind named, with its name's bytes: a client runs the same few
+   * statements over and over, so a Bind is matched by bytes, with no name decoded per execution.
+   * Cleared whenever {@link #statements} changes.
+   */
+  private PgStatement lastBound;
+  private byte[] lastBoundName;
   private final PgParams params = new PgParams();
   private ChannelHandlerContext ctx;
   private EventLoop loop;
@@ -149,6 +158,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private Scheduler.Cancellable queryTimer;
   private Scheduler.Cancellable waitTimer;
   private Scheduler.Cancellable idleTxTimer;
+
+  /** A runaway rule cancelled one of this session's tickets (one hook per session, not per request). */
+  private final Runnable cancelHook = () -> onLoop(this::cancelRequested);
 
   PgSession(ListenerContext listener, PgProtocolAdapter adapter) {
     this.listener = listener;
@@ -611,6 +623,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return false;
     }
     statements.put(name, PgStatement.of(name, sql, body));
+    lastBound = null;
     pending.poll();
     pending.poll();
     pendingBytes -= parse.readableBytes() + sync.readableBytes();
@@ -645,12 +658,20 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private void startRequest(ByteBuf first) {
     byte firstType = first.getByte(first.readerIndex());
     PgStatement named = firstType == PgMessages.BIND ? boundStatement(first) : null;
-    String sql = named != null ? named.sql() : sqlOf(first);
-    SqlShapes.Shape shape = named != null || sql == null ? null
-        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(sql) : adapter.sqlShapes().ofStatement(sql);
+    // A simple query's ASCII text is read in place: no String per query (forward() decodes it
+    // only for the statements whose text matters afterwards).
+    QueryText text = firstType == PgMessages.QUERY ? QueryText.of(first) : null;
+    String sql = named != null ? named.sql() : text != null ? null : sqlOf(first);
+    CharSequence scanned = text != null ? text : sql;
+    SqlShapes.Shape shape = named != null || scanned == null ? null
+        : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(scanned) : adapter.sqlShapes().ofStatement(sql);
     SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
+    QueryHints hints = PgSql.hints(scanned);
+    if (text != null) {
+      text.clear();
+    }
     RequestKind kind = sc == null ? RequestKind.SESSION : sc.kind();
     if (txStatus != 'I') {
       // A transaction with a write is charged as a write, up to and including its COMMIT.
@@ -664,7 +685,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true).hints(PgSql.hints(sql));
+        listener.clock().nanoTime(), true).hints(hints);
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -672,20 +693,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         scheduler, new AdmissionCallback() {
           @Override
           public void admitted(Ticket ticket) {
-            onLoop(() -> {
-              if (state != State.READY || generation != waitGeneration) {
-                ticket.complete(Outcome.ERROR, 0);
-                return;
-              }
-              admitting = false;
-              current = new Req(ticket, null);
-              if (backend != null) {
-                dispatched();
-                pump();
-              } else {
-                acquire(false);
-              }
-            });
+            // usually called at once on this loop: no task (and no lambda) then
+            if (loop.inEventLoop()) {
+              onAdmitted(ticket, generation);
+            } else {
+              loop.execute(() -> onAdmitted(ticket, generation));
+            }
           }
 
           @Override
@@ -706,17 +719,28 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
   }
 
+  private void onAdmitted(Ticket ticket, long generation) {
+    if (state != State.READY || generation != waitGeneration) {
+      ticket.complete(Outcome.ERROR, 0);
+      return;
+    }
+    admitting = false;
+    current = new Req(ticket, null);
+    if (backend != null) {
+      dispatched();
+      pump();
+    } else {
+      acquire(false);
+    }
+  }
+
   private void dispatched() {
     waitGeneration++;
     cancelWaitTimer();
     Ticket ticket = current.ticket;
     ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
     // a runaway cancel rule stops the query the way a client's CancelRequest does
-    ticket.onCancel(() -> onLoop(() -> {
-      if (!ticket.ended()) {
-        cancelBackendQuery();
-      }
-    }));
+    ticket.onCancel(cancelHook);
     armHintDeadline(current);
     if (options.queryTimeoutMs() > 0 && queryTimer == null) {
       PgBackend b = backend;
@@ -775,13 +799,37 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** The client's named statement a Bind refers to, or null. */
   private PgStatement boundStatement(ByteBuf bind) {
-    ByteBuf body = bind.duplicate().skipBytes(5);
-    try {
-      PgMessages.readCString(body);
-      return statements.get(PgMessages.readCString(body));
-    } catch (IllegalArgumentException e) {
+    int portalEnd = bind.indexOf(bind.readerIndex() + 5, bind.writerIndex(), (byte) 0);
+    if (portalEnd < 0) {
       return null;
     }
+    int nameEnd = bind.indexOf(portalEnd + 1, bind.writerIndex(), (byte) 0);
+    return nameEnd < 0 ? null : statementNamed(bind, portalEnd + 1, nameEnd);
+  }
+
+  /** The client's named statement whose name is {@code msg[from, end)}, or null (also for the unnamed one). */
+  private PgStatement statementNamed(ByteBuf msg, int from, int end) {
+    int length = end - from;
+    if (length == 0) {
+      return null;
+    }
+    byte[] last = lastBoundName;
+    if (lastBound != null && last.length == length) {
+      int i = 0;
+      while (i < length && msg.getByte(from + i) == last[i]) {
+        i++;
+      }
+      if (i == length) {
+        return lastBound;
+      }
+    }
+    String name = msg.toString(from, length, java.nio.charset.StandardCharsets.UTF_8);
+    PgStatement stmt = statements.get(name);
+    if (stmt != null) {
+      lastBound = stmt;
+      lastBoundName = ByteBufUtil.getBytes(msg, from, length);
+    }
+    return stmt;
   }
 
   /** The statement text a request starts with, when the message carries or names one. */
@@ -796,8 +844,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           PgMessages.readCString(body);
           return PgMessages.readCString(body);
         case PgMessages.BIND: {
-          PgMessages.readCString(body);
-          PgStatement s = statements.get(PgMessages.readCString(body));
+          PgStatement s = boundStatement(msg);
           return s == null ? null : s.sql();
         }
         default:
@@ -840,14 +887,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     pool.acquire(true, loop, new BackendPool.Lease() {
       @Override
       public void granted(PooledConnection connection) {
-        onLoop(() -> {
-          if (state == State.CLOSED || !login && generation != waitGeneration) {
-            pool.release(connection, true);
-            return;
-          }
-          acquiring = false;
-          leased(connection, login);
-        });
+        if (loop.inEventLoop()) {
+          onGranted(pool, connection, login, generation);
+        } else {
+          loop.execute(() -> onGranted(pool, connection, login, generation));
+        }
       }
 
       @Override
@@ -865,6 +909,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (acquiring && !login && waiting != null && generation == waitGeneration) {
       startWaitTimer(generation, waiting);
     }
+  }
+
+  private void onGranted(BackendPool pool, PooledConnection connection, boolean login, long generation) {
+    if (state == State.CLOSED || !login && generation != waitGeneration) {
+      pool.release(connection, true);
+      return;
+    }
+    acquiring = false;
+    leased(connection, login);
   }
 
   private void connectFailed(boolean login, String why) {
@@ -969,9 +1022,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       case PgMessages.DESCRIBE -> describe(msg);
       case PgMessages.CLOSE -> closeMessage(msg);
       case PgMessages.QUERY -> {
-        String sql = queryText != null ? queryText : sqlOf(msg);
-        if (sql != null) {
-          SqlClassification c = queryClass != null ? queryClass : PgSql.classify(sql);
+        SqlClassification c = queryClass;
+        String sql = queryText;
+        if (c == null || sql == null && needsText(c)) {
+          sql = sql != null ? sql : sqlOf(msg);
+          c = c != null || sql == null ? c : PgSql.classify(sql);
+        }
+        if (c != null && sql != null) {
           noteSessionEffects(sql, c);
         }
         queryClass = null;
@@ -985,6 +1042,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       default -> backendWrite(msg);
     }
+  }
+
+  /** Whether {@link #noteSessionEffects} needs the statement's text for this classification. */
+  private static boolean needsText(SqlClassification c) {
+    return c.setsSessionState() || "DISCARD".equals(c.verb()) || "DEALLOCATE".equals(c.verb());
   }
 
   /** Statements that leave session state: pin the client, or forget what the server dropped. */
@@ -1023,6 +1085,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     PgStatement stmt = PgStatement.of(name, sql, body);
     msg.release();
     statements.put(name, stmt);
+    lastBound = null;
     ByteBuf out = ctx.alloc().buffer();
     if (backend.hasPrepared(stmt.serverName())) {
       PgMessages.parse(out, NOOP_STATEMENT, "", NO_PARAM_TYPES.duplicate());
@@ -1067,28 +1130,40 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void bind(ByteBuf msg) {
-    ByteBuf body = msg.duplicate().skipBytes(5);
-    String portal = PgMessages.readCString(body);
-    String name = PgMessages.readCString(body);
-    PgStatement stmt = name.isEmpty() ? null : statements.get(name);
+    int start = msg.readerIndex();
+    int portalEnd = msg.indexOf(start + 5, msg.writerIndex(), (byte) 0);
+    int nameEnd = portalEnd < 0 ? -1 : msg.indexOf(portalEnd + 1, msg.writerIndex(), (byte) 0);
+    if (nameEnd < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
+    PgStatement stmt = statementNamed(msg, portalEnd + 1, nameEnd);
     if (stmt == null) {
       backendWrite(msg);
       return;
     }
     noteSessionEffects(stmt.sql(), stmt.classification());
     ensurePrepared(stmt);
+    // The portal name and everything after the statement name are copied as they are.
+    int rest = msg.writerIndex() - nameEnd - 1;
     ByteBuf out = ctx.alloc().buffer(msg.readableBytes() + 48);
     out.writeByte(PgMessages.BIND).writeInt(0);
-    PgMessages.cstring(out, portal);
+    // msg.getBytes into out, not out.writeBytes(msg): the latter takes an NIO view of the source
+    // (a new ByteBuffer per call) with Netty's adaptive allocator
+    msg.getBytes(start + 5, out, portalEnd + 1 - (start + 5));
     PgMessages.cstring(out, stmt.serverName());
-    out.writeBytes(body);
-    out.setInt(1, out.writerIndex() - 1);
+    msg.getBytes(nameEnd + 1, out, rest);
+    out.setInt(out.readerIndex() + 1, out.writerIndex() - out.readerIndex() - 1);
     msg.release();
     backendWrite(out);
   }
 
   private void describe(ByteBuf msg) {
     byte what = msg.getByte(msg.readerIndex() + 5);
+    if (what != 'S') {
+      requireCString(msg, msg.readerIndex() + 6);
+      backendWrite(msg); // a portal: its name is the client's own, unchanged on the server
+      return;
+    }
     ByteBuf body = msg.duplicate().skipBytes(6);
     String name = PgMessages.readCString(body);
     PgStatement stmt = what == 'S' && !name.isEmpty() ? statements.get(name) : null;
@@ -1107,11 +1182,18 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void closeMessage(ByteBuf msg) {
     byte what = msg.getByte(msg.readerIndex() + 5);
+    if (what != 'S') {
+      requireCString(msg, msg.readerIndex() + 6);
+      expects.add(Expect.CLOSE_RELAY);
+      backendWrite(msg);
+      return;
+    }
     ByteBuf body = msg.duplicate().skipBytes(6);
     String name = PgMessages.readCString(body);
     if (what == 'S' && !name.isEmpty()) {
       // The server-side statement is shared: keep it; answer the client's Close with a no-op one.
       statements.remove(name);
+      lastBound = null;
       msg.release();
       ByteBuf out = ctx.alloc().buffer();
       PgMessages.close(out, (byte) 'S', NOOP_STATEMENT);
@@ -1121,6 +1203,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     expects.add(Expect.CLOSE_RELAY);
     backendWrite(msg);
+  }
+
+  /** A malformed message (a name without its terminator) ends the session, as a decoded one would. */
+  private static void requireCString(ByteBuf msg, int from) {
+    if (from > msg.writerIndex() || msg.indexOf(from, msg.writerIndex(), (byte) 0) < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
   }
 
   private void backendWrite(ByteBuf msg) {
@@ -1146,6 +1235,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void closed(Throwable cause) {
     onLoop(() -> backendClosed(cause));
+  }
+
+  /** Everything but the answers it tracks (ReadyForQuery, ParseComplete, errors…) is relayed as is. */
+  @Override
+  public boolean relaysRuns() {
+    return true;
   }
 
   @Override
@@ -1394,6 +1489,18 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     onLoop(this::cancelBackendQuery);
   }
 
+  /** Cancels the backend's query when a ticket still running was asked to stop. */
+  private void cancelRequested() {
+    boolean wanted = current != null && current.ticket != null && current.ticket.cancelRequested()
+        && !current.ticket.ended();
+    for (Req r : inflight) {
+      wanted |= r.ticket != null && r.ticket.cancelRequested() && !r.ticket.ended();
+    }
+    if (wanted) {
+      cancelBackendQuery();
+    }
+  }
+
   private void cancelBackendQuery() {
     if (state == State.CLOSED || backend == null) {
       return;
@@ -1525,6 +1632,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       b.release();
     }
     statements.clear();
+    lastBound = null;
     if (passthroughTarget != null && backend != null) {
       backend.idle();
       backend.context().channel().close();

@@ -37,7 +37,7 @@ final class PgSql {
   }
 
   /** The statement's leading {@code mproxy:} / {@code RESOURCE_GROUP} hints (Query and Parse text). */
-  static QueryHints hints(String sql) {
+  static QueryHints hints(CharSequence sql) {
     return sql == null ? QueryHints.NONE : HintParser.fromSql(SqlDialect.POSTGRES, sql);
   }
 

@@ -11,6 +11,10 @@ import java.util.List;
  * session calls {@link #typed()}; typed messages are emitted as retained slices holding the whole
  * message (type byte, length and body), so they can be forwarded untouched.
  *
+ * <p>On the backend side, {@link #relayRuns(boolean)} lets consecutive messages that a client
+ * session only relays (DataRow, RowDescription, CommandComplete, BindComplete…) come out as one
+ * slice: a result of many rows is then one buffer to pass on, not one per row.
+ *
  * <p>A length below 4 or above the limit, or an unknown start-up code, emits one
  * {@link PgDecodeError} and discards all further input: the session answers with an
  * ErrorResponse and closes. Oversized messages are refused from their header, before any of the
@@ -23,8 +27,19 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   private enum Phase { STARTUP, SSL_ANSWER, TYPED, FAILED }
 
+  /** Backend message types a client session relays without looking inside: may share a slice. */
+  private static final boolean[] RELAYED = new boolean[256];
+
+  static {
+    for (char t : new char[] {'D', 'T', 'C', '2', 'n', 't', 's', 'I', 'd', 'c'}) {
+      RELAYED[t] = true;
+    }
+  }
+
   private final int maxMessageBytes;
   private Phase phase;
+  /** Set by whoever holds the backend connection (possibly from another event loop). */
+  private volatile boolean relayRuns;
 
   private PgFrameDecoder(Phase phase, int maxMessageBytes) {
     this.phase = phase;
@@ -46,6 +61,19 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     if (phase != Phase.FAILED) {
       phase = Phase.TYPED;
     }
+  }
+
+  /**
+   * Whether consecutive relay-only messages (see the class comment) are emitted as one slice:
+   * for a reader that only forwards them, never for one that reads them one by one.
+   */
+  public void relayRuns(boolean on) {
+    relayRuns = on;
+  }
+
+  /** Whether a backend message of this type may be part of a relayed run. */
+  public static boolean relayedType(byte type) {
+    return RELAYED[type & 0xff];
   }
 
   /** The next byte is the one-byte answer to an SSLRequest, emitted as a {@link SslAnswer}. */
@@ -103,24 +131,51 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   }
 
   private void decodeTyped(ByteBuf in, List<Object> out) {
-    while (in.readableBytes() >= 5) {
-      int start = in.readerIndex();
-      int length = in.getInt(start + 1);
+    int runStart = -1;
+    int runEnd = -1;
+    int at = in.readerIndex();
+    int end = in.writerIndex();
+    while (end - at >= 5) {
+      byte type = in.getByte(at);
+      int length = in.getInt(at + 1);
       if (length < 4) {
-        fail(in, out, "invalid message length " + length + " for message type '"
-            + printable(in.getByte(start)) + "'");
+        flushRun(in, out, runStart, runEnd);
+        fail(in, out, "invalid message length " + length + " for message type '" + printable(type) + "'");
         return;
       }
       if (length > maxMessageBytes - 1) {
-        fail(in, out, "message of type '" + printable(in.getByte(start)) + "' is " + (length + 1)
+        flushRun(in, out, runStart, runEnd);
+        fail(in, out, "message of type '" + printable(type) + "' is " + (length + 1)
             + " bytes, over the limit of " + maxMessageBytes);
         return;
       }
-      if (in.readableBytes() < length + 1) {
-        return;
+      if (end - at < length + 1) {
+        break;
       }
-      out.add(in.readRetainedSlice(length + 1));
+      int next = at + length + 1;
+      if (relayRuns && RELAYED[type & 0xff]) {
+        if (runStart < 0) {
+          runStart = at;
+        }
+        runEnd = next;
+      } else {
+        flushRun(in, out, runStart, runEnd);
+        runStart = -1;
+        in.readerIndex(at);
+        out.add(in.readRetainedSlice(length + 1));
+      }
+      at = next;
     }
+    flushRun(in, out, runStart, runEnd);
+  }
+
+  /** Emits the pending run of relayed messages {@code [start, end)} as one slice. */
+  private static void flushRun(ByteBuf in, List<Object> out, int start, int end) {
+    if (start < 0) {
+      return;
+    }
+    in.readerIndex(start);
+    out.add(in.readRetainedSlice(end - start));
   }
 
   private void fail(ByteBuf in, List<Object> out, String message) {

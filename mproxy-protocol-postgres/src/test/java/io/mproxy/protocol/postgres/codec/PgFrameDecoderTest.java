@@ -114,4 +114,85 @@ class PgFrameDecoderTest {
     assertEquals(e.readableBytes() - 1, e.getInt(1));
     e.release();
   }
+
+  /** A backend message: type, length, body. */
+  private static ByteBuf msg(char type, String body) {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    return Unpooled.buffer().writeByte(type).writeInt(4 + b.length).writeBytes(b);
+  }
+
+  private static String types(ByteBuf frame) {
+    StringBuilder t = new StringBuilder();
+    for (int at = frame.readerIndex(); at < frame.writerIndex(); at += 1 + frame.getInt(at + 1)) {
+      t.append((char) frame.getByte(at));
+    }
+    return t.toString();
+  }
+
+  @Test
+  void relayedRunsShareOneSliceAndTrackedAnswersStayAlone() {
+    PgFrameDecoder decoder = PgFrameDecoder.forBackend(1024);
+    decoder.relayRuns(true);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    ByteBuf in = Unpooled.buffer();
+    for (ByteBuf m : new ByteBuf[] {msg('2', ""), msg('T', "rowdesc"), msg('D', "row1"), msg('D', "row2"),
+        msg('C', "SELECT 2\0"), msg('Z', "I"), msg('T', "x"), msg('E', "boom"), msg('D', "row3")}) {
+      in.writeBytes(m);
+      m.release();
+    }
+    ByteBuf partial = msg('D', "row4");
+    in.writeBytes(partial, 0, 7);
+    ch.writeInbound(in);
+    String[] expected = {"2TDDC", "Z", "T", "E", "D"};
+    for (String e : expected) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    // the partial DataRow completes with the next read, and ends a run on its own
+    ch.writeInbound(partial.skipBytes(7));
+    ByteBuf f = ch.readInbound();
+    assertEquals("D", types(f));
+    assertEquals("row4", f.toString(5, 4, StandardCharsets.UTF_8));
+    f.release();
+    assertTrue(!ch.finish());
+  }
+
+  @Test
+  void withoutRelayRunsEveryMessageIsItsOwnSlice() {
+    EmbeddedChannel ch = new EmbeddedChannel(PgFrameDecoder.forBackend(1024));
+    ByteBuf in = Unpooled.buffer();
+    for (ByteBuf m : new ByteBuf[] {msg('T', "x"), msg('D', "a"), msg('D', "b"), msg('Z', "I")}) {
+      in.writeBytes(m);
+      m.release();
+    }
+    ch.writeInbound(in);
+    for (String e : new String[] {"T", "D", "D", "Z"}) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    assertTrue(!ch.finish());
+  }
+
+  @Test
+  void aMalformedMessageAfterARunEmitsTheRunThenTheError() {
+    PgFrameDecoder decoder = PgFrameDecoder.forBackend(1024);
+    decoder.relayRuns(true);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    ByteBuf in = Unpooled.buffer();
+    ByteBuf d = msg('D', "a");
+    in.writeBytes(d);
+    d.release();
+    in.writeByte('D').writeInt(2);
+    ch.writeInbound(in);
+    ByteBuf run = ch.readInbound();
+    assertEquals("D", types(run));
+    run.release();
+    assertInstanceOf(PgDecodeError.class, ch.readInbound());
+    assertNull(ch.readInbound());
+    ch.finish();
+  }
 }
