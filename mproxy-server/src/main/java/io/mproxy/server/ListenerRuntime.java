@@ -160,7 +160,18 @@ final class ListenerRuntime implements ListenerContext {
   }
 
   /** This listener as the admin API shows it. */
+  /**
+   * The same object for the runtime's whole life (it reads the runtime's current state): metric
+   * rows keyed by it stay registered instead of being replaced on every gauge refresh, which raced
+   * with scrapes ("Duplicate labels for metric mproxy_client_connections").
+   */
   RuntimeView.ListenerView view() {
+    return view;
+  }
+
+  private final RuntimeView.ListenerView view = newView();
+
+  private RuntimeView.ListenerView newView() {
     return new RuntimeView.ListenerView() {
       @Override
       public String name() {

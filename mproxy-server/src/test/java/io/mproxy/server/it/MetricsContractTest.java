@@ -1,6 +1,7 @@
 package io.mproxy.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,21 @@ class MetricsContractTest {
   static void stopProxy() {
     try (RedisServer r = redis; ProxyFixture p = proxy) {
       // proxy first, then the backend
+    }
+  }
+
+  /**
+   * A listener's series is read from one object for the listener's life: a fresh object per call
+   * re-registered the gauge on every refresh (once a second), racing with scrapes into
+   * "Duplicate labels for metric mproxy_client_connections".
+   */
+  @Test
+  void aListenersGaugeSourceIsStableAcrossRefreshes() {
+    List<?> first = proxy.daemon().server().listeners();
+    List<?> second = proxy.daemon().server().listeners();
+    assertEquals(first.size(), second.size());
+    for (int i = 0; i < first.size(); i++) {
+      assertSame(first.get(i), second.get(i));
     }
   }
 
