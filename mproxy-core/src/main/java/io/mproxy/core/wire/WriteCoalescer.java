@@ -56,12 +56,24 @@ public final class WriteCoalescer {
     if (gathered == null) {
       gathered = ctx.alloc().ioBuffer(CHUNK);
       if (first != null) {
-        gathered.writeBytes(first);
-        first.release();
+        append(first);
         first = null;
       }
     }
-    gathered.writeBytes(part);
+    append(part);
+  }
+
+  /**
+   * Copies {@code part} to the end of the gathering buffer and releases it. {@code getBytes} from
+   * the source copies memory to memory; {@code writeBytes} between two direct buffers would make
+   * a {@code java.nio} view of one of them per call.
+   */
+  private void append(ByteBuf part) {
+    int n = part.readableBytes();
+    int at = gathered.writerIndex();
+    gathered.ensureWritable(n);
+    part.getBytes(part.readerIndex(), gathered, at, n);
+    gathered.writerIndex(at + n);
     part.release();
   }
 
