@@ -17,6 +17,7 @@ import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.mysql.auth.RsaKeys;
 import io.mproxy.protocol.mysql.auth.Scrambles;
 import io.mproxy.protocol.mysql.codec.Mysql;
@@ -206,7 +207,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           if (closed) {
             raw.release();
           } else {
-            ctx.write(raw, ctx.voidPromise());
+            out.write(raw);
             unflushed = true;
           }
         } else {
@@ -269,6 +270,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final LinkedHashMap<String, String> assignments = new LinkedHashMap<>();
   private final Map<Long, ClientStatement> statements = new HashMap<>();
   private ChannelHandlerContext ctx;
+  /**
+   * Every write to the client goes through it: the packets of an answer read in one backend read
+   * (a point select's column definition, row and EOF/OK) leave in one buffer and one send, not a
+   * writev of one slice per packet.
+   */
+  private WriteCoalescer out;
   private Scheduler scheduler;
   private ListenerOptions options;
   private long connectionId;
@@ -335,6 +342,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext context) {
     this.ctx = context;
+    this.out = new WriteCoalescer(context);
     this.scheduler = new EventLoopScheduler(context.executor());
     this.options = adapter.options(listener.config());
     this.passthrough = !listener.config().auth().terminates();
@@ -392,7 +400,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     p.writeZero(10);
     p.writeBytes(nonce, 8, 12).writeByte(0);
     MysqlBuf.writeNulString(p, plugin);
-    ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+    writeAndFlush(Packets.finish(p));
   }
 
   // ================================================================ passthrough login
@@ -509,11 +517,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!last) {
-      ctx.writeAndFlush(raw, ctx.voidPromise());
+      writeAndFlush(raw);
       return;
     }
     if (header == Mysql.ERR) {
-      ctx.writeAndFlush(raw, ctx.voidPromise());
+      writeAndFlush(raw);
       close();
       return;
     }
@@ -536,7 +544,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     phase = Phase.COMMANDS;
     LOG.debug("session {}: {} logged in as {} through to backend thread {}", connectionId, application, user,
         greeted.threadId);
-    ctx.writeAndFlush(raw, ctx.voidPromise());
+    writeAndFlush(raw);
     drain();
   }
 
@@ -603,7 +611,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       p.writeByte(Mysql.EOF);
       MysqlBuf.writeNulString(p, options.authPlugin());
       p.writeBytes(nonce).writeByte(0);
-      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      writeAndFlush(Packets.finish(p));
       return;
     }
     verify(packet.sequenceId(), a.authResponse());
@@ -619,12 +627,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         return;
       }
       if (password.isEmpty() || sha2Cache.contains(listenerName(), auth.user(), password)) {
-        ctx.write(fastAuth(seq + 1, 3), ctx.voidPromise());
+        out.write(fastAuth(seq + 1, 3));
         loggedIn(seq + 2);
         return;
       }
       phase = Phase.SHA2_FULL;
-      ctx.writeAndFlush(fastAuth(seq + 1, 4), ctx.voidPromise());
+      writeAndFlush(fastAuth(seq + 1, 4));
       return;
     }
     boolean ok = password != null && Scrambles.matches(Scrambles.nativeProof(password, nonce), response);
@@ -649,7 +657,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       byte[] pem = RsaKeys.shared().publicPem();
       ByteBuf p = Packets.start(ctx.alloc(), seq + 1, pem.length + 1);
       p.writeByte(0x01).writeBytes(pem);
-      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      writeAndFlush(Packets.finish(p));
       return;
     }
     byte[] clear;
@@ -701,7 +709,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     phase = Phase.COMMANDS;
     LOG.debug("session {}: {} logged in as {} (client caps {}, pool variant '{}')", connectionId, application,
         user, Integer.toHexString(auth.caps()), variant.key());
-    ctx.writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0, status, 0, caps), ctx.voidPromise());
+    writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0, status, 0, caps));
   }
 
   private void refuseLogin(int seq, int code, String message) {
@@ -714,6 +722,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     phase = Phase.CLOSED;
+    out.writeGathered();
     ctx.writeAndFlush(Packets.err(ctx.alloc(), seq & 0xFF, code, message))
         .addListener(ChannelFutureListener.CLOSE);
   }
@@ -856,7 +865,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       p.writeByte(Mysql.EOF);
       MysqlBuf.writeNulString(p, options.authPlugin());
       p.writeBytes(nonce).writeByte(0);
-      ctx.writeAndFlush(Packets.finish(p), ctx.voidPromise());
+      writeAndFlush(Packets.finish(p));
       return;
     }
     verify(0, next.authResponse());
@@ -1327,19 +1336,19 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       if (closed) {
         bufs.get(i).release();
       } else {
-        ctx.write(bufs.get(i), ctx.voidPromise());
+        out.write(bufs.get(i));
       }
     }
     if (done) {
       job.responseDone = true;
       if (job.timedOut && !closed) {
-        ctx.write(Packets.err(ctx.alloc(), (job.lastForwardedSeq + 1) & 0xFF, Mysql.ER_QUERY_TIMEOUT,
+        out.write(Packets.err(ctx.alloc(), (job.lastForwardedSeq + 1) & 0xFF, Mysql.ER_QUERY_TIMEOUT,
             "mproxy: timeout group=" + job.ticket.group() + " reason=query_timeout (" + timeoutSetting(job)
-                + ", the statement was stopped with KILL QUERY)"), ctx.voidPromise());
+                + ", the statement was stopped with KILL QUERY)"));
       }
     }
     if (!closed) {
-      ctx.flush();
+      out.flush();
       if (!ctx.channel().isWritable() && job.conn != null) {
         job.conn.channel().config().setAutoRead(false);
       }
@@ -1712,20 +1721,21 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (closed) {
       return;
     }
-    ctx.writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0,
-        status & (Mysql.SERVER_STATUS_AUTOCOMMIT | Mysql.SERVER_STATUS_IN_TRANS), 0, caps), ctx.voidPromise());
+    writeAndFlush(Packets.ok(ctx.alloc(), seq, 0, 0,
+        status & (Mysql.SERVER_STATUS_AUTOCOMMIT | Mysql.SERVER_STATUS_IN_TRANS), 0, caps));
   }
 
   private void writeErr(int seq, int code, String message) {
     if (closed) {
       return;
     }
-    ctx.writeAndFlush(Packets.err(ctx.alloc(), seq, code, message), ctx.voidPromise());
+    writeAndFlush(Packets.err(ctx.alloc(), seq, code, message));
   }
 
   private void protocolError(int code, String message) {
     LOG.debug("session {}: protocol error: {}", connectionId, message);
     if (!closed) {
+      out.writeGathered();
       ctx.writeAndFlush(Packets.err(ctx.alloc(), 0, code, "mproxy: " + message))
           .addListener(ChannelFutureListener.CLOSE);
     }
@@ -1740,6 +1750,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     phase = Phase.CLOSED;
+    out.writeGathered();
     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -1761,6 +1772,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     LOG.debug("session {}: idle past wait_timeout_ms, closing", connectionId);
+    out.writeGathered();
     ctx.writeAndFlush(Packets.err(ctx.alloc(), 0, Mysql.ER_CLIENT_INTERACTION_TIMEOUT,
         "mproxy: the client was disconnected by the server because of inactivity (wait_timeout_ms="
             + options.waitTimeoutMs() + ")")).addListener(ChannelFutureListener.CLOSE);
@@ -1807,8 +1819,15 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     inbox.forEach(MysqlPacket::release);
     inbox.clear();
+    out.discard();
     releaseOnClose();
     context.fireChannelInactive();
+  }
+
+  /** Writes {@code bytes} (owned) after whatever this tick gathered, and flushes. */
+  private void writeAndFlush(ByteBuf bytes) {
+    out.write(bytes);
+    out.flush();
   }
 
   private static byte[] intLe(long v) {
