@@ -5,17 +5,14 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
-import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ImplicitTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFrameEncoder;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Cassandra CQL native protocol (v4 and v5) for mproxy: many client connections multiplexed
@@ -43,7 +40,7 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
   static final String TLS = "tls";
 
   /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
-  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
+  private final ImplicitTls implicitTls = new ImplicitTls("Cassandra");
 
   @Override
   public Set<String> listenerOptionKeys() {
@@ -58,34 +55,20 @@ public final class CassandraProtocolAdapter implements ProtocolAdapter {
   @Override
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>(compressionProblems(listener.options().get(COMPRESSION)));
-    List<String> tlsProblems = new ArrayList<>();
-    ServerTls tls = ServerTls.parse(listener.options().get(TLS), tlsProblems);
-    if (tlsProblems.isEmpty()) {
-      listenerTls.put(listener.options(), Optional.ofNullable(tls));
-    }
-    problems.addAll(tlsProblems);
+    implicitTls.validateListener(listener.options(), listener.options().get(TLS), problems);
     io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
     return problems;
   }
 
-  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  /** The listener's TLS, or null. */
   ServerTls serverTls(ListenerConfig listener) {
-    Optional<ServerTls> tls = listenerTls.get(listener.options());
-    if (tls == null) {
-      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
-      listenerTls.put(listener.options(), tls);
-    }
-    return tls.orElse(null);
+    return implicitTls.listener(listener.options(), listener.options().get(TLS));
   }
 
   @Override
   public List<String> validate(ClusterConfig cluster) {
     List<String> problems = new ArrayList<>(compressionProblems(cluster.options().get(CqlBackendConnector.COMPRESSION)));
-    BackendTls tls = BackendTls.parse(cluster.options().get(CqlBackendConnector.TLS), problems);
-    if (tls.mode() == BackendTls.Mode.PREFER) {
-      problems.add("tls.mode: prefer is not possible with Cassandra (an encrypted native port speaks TLS from the"
-          + " first byte, there is nothing to fall back from); use require or verify-full");
-    }
+    implicitTls.cluster(cluster.options().get(CqlBackendConnector.TLS), problems);
     return problems;
   }
 

@@ -5,16 +5,13 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
-import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ImplicitTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.mongo.codec.MongoFrameDecoder;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The MongoDB wire protocol for mproxy. The proxy presents itself to drivers as one mongos (it
@@ -40,7 +37,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
   public static final int MAX_MESSAGE_SIZE_BYTES = 48_000_000;
 
   /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
-  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
+  private final ImplicitTls implicitTls = new ImplicitTls("MongoDB");
 
   @Override
   public String protocol() {
@@ -70,23 +67,13 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
         }
       }
     }
-    List<String> tlsProblems = new ArrayList<>();
-    ServerTls tls = ServerTls.parse(listener.options().get(TLS), tlsProblems);
-    if (tlsProblems.isEmpty()) {
-      listenerTls.put(listener.options(), Optional.ofNullable(tls));
-    }
-    problems.addAll(tlsProblems);
+    implicitTls.validateListener(listener.options(), listener.options().get(TLS), problems);
     return problems;
   }
 
-  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  /** The listener's TLS, or null. */
   ServerTls serverTls(ListenerConfig listener) {
-    Optional<ServerTls> tls = listenerTls.get(listener.options());
-    if (tls == null) {
-      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
-      listenerTls.put(listener.options(), tls);
-    }
-    return tls.orElse(null);
+    return implicitTls.listener(listener.options(), listener.options().get(TLS));
   }
 
   @Override
@@ -100,11 +87,7 @@ public final class MongoProtocolAdapter implements ProtocolAdapter {
     if (s != null && (!(s instanceof String str) || str.isBlank())) {
       problems.add(AUTH_SOURCE + ": " + s + " (expected: a database name)");
     }
-    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
-    if (tls.mode() == BackendTls.Mode.PREFER) {
-      problems.add("tls.mode: prefer is not possible with MongoDB (TLS starts at the first byte, there"
-          + " is nothing to fall back from); use require or verify-full");
-    }
+    implicitTls.cluster(cluster.options().get(TLS), problems);
     return problems;
   }
 

@@ -5,7 +5,7 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.spi.ProtocolAdapter;
-import io.mproxy.core.tls.BackendTls;
+import io.mproxy.core.tls.ImplicitTls;
 import io.mproxy.core.tls.ServerTls;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespWriter;
@@ -14,10 +14,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Redis protocol (RESP2 and RESP3) for mproxy. Cluster option {@code database}: the db index
@@ -32,7 +29,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
   static final String TLS = "tls";
 
   /** Parsed listener TLS by the options map it came from (read off the event loops, in validate). */
-  private final Map<Map<String, Object>, Optional<ServerTls>> listenerTls = new ConcurrentHashMap<>();
+  private final ImplicitTls implicitTls = new ImplicitTls("Redis");
 
   @Override
   public String protocol() {
@@ -53,10 +50,7 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
   public List<String> validate(ListenerConfig listener) {
     List<String> problems = new ArrayList<>();
     io.mproxy.core.request.QueryTimeout.parse(listener.options(), problems);
-    ServerTls tls = ServerTls.parse(listener.options().get(TLS), problems);
-    if (problems.isEmpty()) {
-      listenerTls.put(listener.options(), Optional.ofNullable(tls));
-    }
+    implicitTls.validateListener(listener.options(), listener.options().get(TLS), problems);
     return problems;
   }
 
@@ -70,22 +64,13 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
         problems.add(DATABASE + ": " + db + " (expected: an integer 0..65535)");
       }
     }
-    BackendTls tls = BackendTls.parse(cluster.options().get(TLS), problems);
-    if (tls.mode() == BackendTls.Mode.PREFER) {
-      problems.add("tls.mode: prefer is not possible with Redis (TLS starts at the first byte, there"
-          + " is nothing to fall back from); use require or verify-full");
-    }
+    implicitTls.cluster(cluster.options().get(TLS), problems);
     return problems;
   }
 
-  /** The listener's TLS, or null; parsed here only if validate did not see these options. */
+  /** The listener's TLS, or null. */
   ServerTls serverTls(ListenerConfig listener) {
-    Optional<ServerTls> tls = listenerTls.get(listener.options());
-    if (tls == null) {
-      tls = Optional.ofNullable(ServerTls.parse(listener.options().get(TLS), new ArrayList<>()));
-      listenerTls.put(listener.options(), tls);
-    }
-    return tls.orElse(null);
+    return implicitTls.listener(listener.options(), listener.options().get(TLS));
   }
 
   static int database(ClusterConfig cluster) {
