@@ -60,17 +60,18 @@ public final class QueryTimeout {
   }
 
   /**
-   * The absolute deadline of {@code request} on the injected clock: its hinted one, else
-   * {@code now} plus this timeout (plus {@code extraMillis} the request waits by design), else 0.
+   * The absolute deadline of {@code request} on {@code clock}: its hinted one, else now plus this
+   * timeout (plus {@code extraMillis} the request waits by design), else 0. The clock is read only
+   * when a listener timeout applies, so requests without one pay no clock read.
    */
-  public long deadlineNanos(Request request, long nowNanos, long extraMillis) {
+  public long deadlineNanos(Request request, io.mproxy.core.time.Clock clock, long extraMillis) {
     if (hinted(request)) {
       return request.deadlineNanos();
     }
     if (millis <= 0) {
       return 0;
     }
-    return nowNanos + TimeUnit.MILLISECONDS.toNanos(millis + Math.max(0, extraMillis));
+    return clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis + Math.max(0, extraMillis));
   }
 
   /** The setting that ended {@code request}, for the client's error: {@code timeout_ms=N} or {@code query_timeout_ms=N}. */

@@ -577,7 +577,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
    * is dropped and the ticket ends then, as a timeout, with its real latency.
    */
   private void armDeadline(Pending p) {
-    long deadline = queryTimeout.deadlineNanos(p.ticket.request(), listener.clock().nanoTime(), 0);
+    long deadline = queryTimeout.deadlineNanos(p.ticket.request(), listener.clock(), 0);
     if (deadline == 0) {
       return;
     }

@@ -388,7 +388,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       conn = connection;
       // an awaitData getMore waits its own maxTimeMS by design: the listener's timeout comes on top
-      deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock().nanoTime(),
+      deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock(),
           cmd.name().equals("getMore") ? cmd.maxTimeMsValue() : 0);
       long maxTimeMs = hintedMaxTimeMs();
       ByteBuf out = maxTimeMs > 0

@@ -429,7 +429,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         pubsubAfter, monitorAfter);
     if (expected == 1 && !route.waitsByDesign) {
       // blocking commands, subscribe modes and MONITOR wait by design: no deadline of the proxy's
-      long deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock().nanoTime(), 0);
+      long deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock(), 0);
       if (deadline != 0) {
         sink.armDeadline(deadline);
       }
