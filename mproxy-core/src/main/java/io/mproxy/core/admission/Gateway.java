@@ -267,7 +267,7 @@ public final class Gateway {
     // the one clock reading of admission: bucket refill, runaway watch, ticket, gate entry
     long now = clock.nanoTime();
     classification = hinted(request, classification);
-    request.classify(classification.group(), classification.priority());
+    request.classify(classification);
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
     if (mean <= 0 && !request.kind().chargedAsWrite()) {
