@@ -21,6 +21,7 @@ import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
 import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
@@ -113,6 +114,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private byte[] lastBoundName;
   private final PgParams params = new PgParams();
   private ChannelHandlerContext ctx;
+  /**
+   * Every write to the client goes through it: a relayed run of backend messages and the
+   * ReadyForQuery after it (or an error and its ReadyForQuery) leave as one buffer, one send.
+   */
+  private WriteCoalescer out;
   private EventLoop loop;
   private Scheduler scheduler;
   private PgListenerOptions options;
@@ -172,6 +178,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.out = new WriteCoalescer(ctx);
     this.loop = ctx.channel().eventLoop();
     this.scheduler = new EventLoopScheduler(loop);
     this.options = adapter.listenerOptions(listener.config());
@@ -206,7 +213,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           protocolViolation("unexpected message before the server answered");
         } else {
           backendWrite(frame);
-          backend.context().flush();
+          backend.flush();
         }
       }
       case AUTH -> {
@@ -277,7 +284,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     switch (p.code()) {
       case StartupPacket.SSL_REQUEST -> sslRequest();
-      case StartupPacket.GSSENC_REQUEST -> ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      case StartupPacket.GSSENC_REQUEST -> writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
       case StartupPacket.CANCEL_REQUEST -> {
         if (p.body().readableBytes() >= 8) {
           adapter.cancel(p.body().getInt(p.body().readerIndex()), p.body().getInt(p.body().readerIndex() + 4));
@@ -291,13 +298,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void sslRequest() {
     if (options.tls() == null || ctx.pipeline().get(SslHandler.class) != null) {
-      ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
       return;
     }
     // startTls: the 'S' goes out in clear, everything after it is TLS.
     SslHandler ssl = new SslHandler(options.tls().context().newEngine(ctx.alloc()), true);
     ctx.pipeline().addFirst("tls", ssl);
-    ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+    writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
   }
 
   private void startup(ByteBuf body) {
@@ -362,7 +369,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void beginAuth(PgClientAuth.Secret s) {
     auth = adapter.newAuth(user, s, options.authMethod());
-    ctx.writeAndFlush(auth.start(ctx.alloc()));
+    writeAndFlush(auth.start(ctx.alloc()));
   }
 
   private void authMessage(ByteBuf frame) {
@@ -373,14 +380,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       PgClientAuth.Result r = auth.receive(ctx.alloc(), frame);
       switch (r.step()) {
-        case SEND_AND_WAIT -> ctx.writeAndFlush(r.reply());
+        case SEND_AND_WAIT -> writeAndFlush(r.reply());
         case FAILED -> {
           listener.authFailures().failed(ctx.channel().remoteAddress());
           fatal("28P01", r.failure());
         }
         case OK -> {
           if (r.reply() != null) {
-            ctx.write(r.reply());
+            out.write(r.reply());
           }
           authenticated();
         }
@@ -400,8 +407,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     userCounted = true;
-    ctx.write(PgMessages.authentication(ctx.alloc(), PgMessages.AUTH_OK));
-    ctx.flush();
+    writeAndFlush(PgMessages.authentication(ctx.alloc(), PgMessages.AUTH_OK));
     state = State.LOGIN;
     Cluster cluster = listener.cluster();
     clusterState = adapter.clusterState(cluster);
@@ -488,9 +494,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     synchronized (backend.serverParams()) {
       server = new LinkedHashMap<>(backend.serverParams());
     }
-    ByteBuf out = ctx.alloc().buffer();
-    PgMessages.parameterStatuses(out, server);
-    ctx.write(out);
+    ByteBuf statuses = ctx.alloc().buffer();
+    PgMessages.parameterStatuses(statuses, server);
+    out.write(statuses);
     if (sessionMode && backend.pid() != 0) {
       // The client keeps this server process for its whole session: it sees the real key, so
       // pg_backend_pid(), pg_cancel_backend() and its own CancelRequests behave as direct.
@@ -501,8 +507,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         secret = real[1];
       }
     }
-    ctx.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
-    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
+    out.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
+    writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
     loginDone = true;
     state = State.READY;
     ctx.channel().config().setAutoRead(true);
@@ -587,7 +593,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       ctx.channel().config().setAutoRead(true);
     }
     if (backend != null) {
-      backend.context().flush();
+      backend.flush();
     }
   }
 
@@ -629,8 +635,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     pendingBytes -= parse.readableBytes() + sync.readableBytes();
     parse.release();
     sync.release();
-    ctx.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
-    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+    out.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
+    writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
     return true;
   }
 
@@ -963,7 +969,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (setup != null) {
       swallowReady++;
       backendWrite(PgMessages.query(ctx.alloc(), setup));
-      backend.context().flush();
+      backend.flush();
     }
     if (login) {
       if (setup == null) {
@@ -1213,7 +1219,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void backendWrite(ByteBuf msg) {
-    backend.context().channel().write(msg, backend.context().channel().voidPromise());
+    backend.write(msg);
   }
 
   // ------------------------------------------------------------------ backend messages
@@ -1414,12 +1420,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean wrote = false;
     while (!inflight.isEmpty() && inflight.peek().refusal != null) {
       Req r = inflight.poll();
-      ctx.write(PgMessages.error(ctx.alloc(), "ERROR", sqlStateFor(r.refusal), r.refusal.message()));
-      ctx.write(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+      out.write(PgMessages.error(ctx.alloc(), "ERROR", sqlStateFor(r.refusal), r.refusal.message()));
+      out.write(PgMessages.readyForQuery(ctx.alloc(), txStatus));
       wrote = true;
     }
     if (wrote) {
-      ctx.flush();
+      flushClient();
     }
   }
 
@@ -1438,10 +1444,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * else from a task queued behind them.
    */
   private void relay(ByteBuf frame, boolean flushNow) {
-    ctx.write(frame, ctx.voidPromise());
+    out.write(frame);
     if (flushNow) {
-      flushPending = false;
-      ctx.flush();
+      flushClient();
       return;
     }
     if (flushPending) {
@@ -1455,9 +1460,20 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void flushPending() {
     if (flushPending) {
-      flushPending = false;
-      ctx.flush();
+      flushClient();
     }
+  }
+
+  /** Hands everything written to the client so far to the kernel. */
+  private void flushClient() {
+    flushPending = false;
+    out.flush();
+  }
+
+  /** Writes one message to the client after everything before it, and flushes. */
+  private void writeAndFlush(ByteBuf msg) {
+    out.write(msg);
+    flushClient();
   }
 
   @Override
@@ -1596,6 +1612,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (state == State.CLOSED) {
       return;
     }
+    out.writeGathered(); // what was relayed before goes out before the error
     ctx.writeAndFlush(PgMessages.error(ctx.alloc(), "FATAL", sqlState, message))
         .addListener(ChannelFutureListener.CLOSE);
     shutdown();
@@ -1613,6 +1630,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     boolean wasReady = state == State.READY || state == State.LOGIN;
     state = State.CLOSED;
+    out.discard(); // the channel is closing: what was gathered and not written goes nowhere
     waitGeneration++;
     cancelWaitTimer();
     cancelQueryTimer();
