@@ -81,8 +81,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** One request: the client messages up to a sync point, and their answer. */
   private static final class Req {
-    final Ticket ticket;
-    final Refusal refusal;
+    Ticket ticket;
+    Refusal refusal;
     long bytesIn;
     long bytesOut;
     boolean syncSent;
@@ -96,10 +96,95 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       this.ticket = ticket;
       this.refusal = refusal;
     }
+
+    /** A finished request made new, for the session's next one. */
+    Req reuse(Ticket t) {
+      ticket = t;
+      refusal = null;
+      bytesIn = 0;
+      bytesOut = 0;
+      syncSent = false;
+      error = false;
+      timedOut = false;
+      hintTimer = null;
+      return this;
+    }
+  }
+
+  /**
+   * The admission callback of one request. When admission answers at once on the session's loop
+   * (the usual case) the object is kept for the next request; one that was queued may be answered
+   * later, maybe from another thread, so it is never reused.
+   */
+  private final class Admission implements AdmissionCallback {
+    long generation;
+    /** Answered on the session's loop (read right after admit() returns: answered within it). */
+    boolean answered;
+
+    @Override
+    public void admitted(Ticket ticket) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onAdmitted(ticket, generation);
+      } else {
+        long g = generation;
+        loop.execute(() -> onAdmitted(ticket, g));
+      }
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onRefused(refusal, generation);
+      } else {
+        long g = generation;
+        loop.execute(() -> onRefused(refusal, g));
+      }
+    }
+  }
+
+  /** The wait for a pooled connection of one request; kept for the next when granted at once, as {@link Admission}. */
+  private final class LeaseWait implements BackendPool.Lease {
+    BackendPool pool;
+    boolean login;
+    long generation;
+    boolean answered;
+
+    @Override
+    public void granted(PooledConnection connection) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onGranted(pool, connection, login, generation);
+      } else {
+        BackendPool p = pool;
+        boolean l = login;
+        long g = generation;
+        loop.execute(() -> onGranted(p, connection, l, g));
+      }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      boolean l = login;
+      long g = generation;
+      onLoop(() -> {
+        if (state == State.CLOSED || !l && g != waitGeneration) {
+          return;
+        }
+        acquiring = false;
+        String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+        connectFailed(l, why);
+      });
+    }
   }
 
   private final ListenerContext listener;
   private final PgProtocolAdapter adapter;
+  /** A finished request, an admission callback and a lease callback kept for the next request. */
+  private Req spareReq;
+  private Admission spareAdmission;
+  private LeaseWait spareLeaseWait;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
   private final ArrayDeque<Req> inflight = new ArrayDeque<>();
   private final ArrayDeque<Expect> expects = new ArrayDeque<>();
@@ -606,8 +691,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * A syntax error is then reported when the statement is first executed.
    */
   private boolean prepareLocally() {
-    if (pending.size() < 2) {
-      return false;
+    if (pending.size() < 2 || pending.peek().getByte(pending.peek().readerIndex()) != PgMessages.PARSE) {
+      return false; // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction
     }
     java.util.Iterator<ByteBuf> it = pending.iterator();
     ByteBuf parse = it.next();
@@ -695,31 +780,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
+    Admission callback = spareAdmission != null ? spareAdmission : new Admission();
+    spareAdmission = null;
+    callback.generation = generation;
+    callback.answered = false;
     listener.gateway().admit(request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            // usually called at once on this loop: no task (and no lambda) then
-            if (loop.inEventLoop()) {
-              onAdmitted(ticket, generation);
-            } else {
-              loop.execute(() -> onAdmitted(ticket, generation));
-            }
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            onLoop(() -> {
-              if (state != State.READY || generation != waitGeneration) {
-                return;
-              }
-              admitting = false;
-              cancelWaitTimer();
-              current = new Req(null, refusal);
-              pump();
-            });
-          }
-        });
+        scheduler, callback);
+    if (callback.answered) {
+      spareAdmission = callback; // answered within admit(): nobody holds it any more
+    }
     if (admitting && generation == waitGeneration) {
       startWaitTimer(generation, request);
     }
@@ -731,13 +800,25 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     admitting = false;
-    current = new Req(ticket, null);
+    Req r = spareReq;
+    spareReq = null;
+    current = r != null ? r.reuse(ticket) : new Req(ticket, null);
     if (backend != null) {
       dispatched();
       pump();
     } else {
       acquire(false);
     }
+  }
+
+  private void onRefused(Refusal refusal, long generation) {
+    if (state != State.READY || generation != waitGeneration) {
+      return;
+    }
+    admitting = false;
+    cancelWaitTimer();
+    current = new Req(null, refusal);
+    pump();
   }
 
   private void dispatched() {
@@ -890,28 +971,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     BackendPool pool = cluster.pool(target, variant);
     long generation = waitGeneration;
     Request waiting = pendingRequest;
-    pool.acquire(true, loop, new BackendPool.Lease() {
-      @Override
-      public void granted(PooledConnection connection) {
-        if (loop.inEventLoop()) {
-          onGranted(pool, connection, login, generation);
-        } else {
-          loop.execute(() -> onGranted(pool, connection, login, generation));
-        }
-      }
-
-      @Override
-      public void failed(Throwable cause) {
-        onLoop(() -> {
-          if (state == State.CLOSED || !login && generation != waitGeneration) {
-            return;
-          }
-          acquiring = false;
-          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
-          connectFailed(login, why);
-        });
-      }
-    });
+    LeaseWait wait = spareLeaseWait != null ? spareLeaseWait : new LeaseWait();
+    spareLeaseWait = null;
+    wait.pool = pool;
+    wait.login = login;
+    wait.generation = generation;
+    wait.answered = false;
+    pool.acquire(true, loop, wait);
+    if (wait.answered) {
+      wait.pool = null;
+      spareLeaseWait = wait; // granted within acquire(): nobody holds it any more
+    }
     if (acquiring && !login && waiting != null && generation == waitGeneration) {
       startWaitTimer(generation, waiting);
     }
@@ -1401,6 +1471,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
           done.bytesIn, done.bytesOut);
+      done.ticket = null;
+      spareReq = done; // no timer holds it (cancelled above), nor any queue
     }
     if (inflight.isEmpty() && current == null) {
       cancelQueryTimer();
