@@ -31,6 +31,14 @@ public final class ResponseReader {
 
   private Shape shape;
   private boolean deprecateEof;
+  /** MARIADB_CLIENT_CACHE_METADATA: a column count may be followed by a "metadata follows" byte. */
+  private boolean cacheMetadata;
+  /** Keep the first result set's (or a prepare's) column definitions as {@link #metadata()}. */
+  private boolean capture;
+  private java.util.List<byte[]> captured;
+  private ColumnMetadata metadata;
+  private boolean metadataSkipped;
+  private int metadataFlagIndex = -1;
   private State state;
   private long remaining;
   private int status = -1;
@@ -48,13 +56,28 @@ public final class ResponseReader {
     reset(shape, deprecateEof);
   }
 
+  public ResponseReader(Shape shape, boolean deprecateEof, boolean cacheMetadata) {
+    reset(shape, deprecateEof, cacheMetadata);
+  }
+
   /**
    * Starts over for the next command's answer, as a new reader would: a session that runs one
    * command at a time keeps one reader instead of making one per command.
    */
   public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof) {
+    return reset(nextShape, nextDeprecateEof, false);
+  }
+
+  /** {@link #reset(Shape, boolean)} for a connection that negotiated MariaDB's metadata caching or not. */
+  public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof, boolean nextCacheMetadata) {
     shape = nextShape;
     deprecateEof = nextDeprecateEof;
+    cacheMetadata = nextCacheMetadata;
+    capture = false;
+    captured = null;
+    metadata = null;
+    metadataSkipped = false;
+    metadataFlagIndex = -1;
     state = switch (nextShape) {
       case ROWS -> State.ROWS;
       case FIELD_LIST -> State.FIELDS;
@@ -76,6 +99,38 @@ public final class ResponseReader {
 
   public Shape shape() {
     return shape;
+  }
+
+  /**
+   * Keeps the column definitions of this answer's first result set (or of a prepare) for
+   * {@link #metadata()}; copies them, so only for answers that are not on the hot path or that
+   * carry metadata rarely (executes under metadata caching).
+   */
+  public ResponseReader captureMetadata() {
+    capture = true;
+    return this;
+  }
+
+  /**
+   * The column definitions captured ({@link #captureMetadata()}): a prepare's result columns
+   * ({@link ColumnMetadata#EMPTY} when it has none), or those of the first result set when they
+   * were sent; null when none were sent (skipped, an OK or an ERR).
+   */
+  public ColumnMetadata metadata() {
+    return metadata;
+  }
+
+  /** The first result set's column count said "no metadata follows" (metadata caching). */
+  public boolean metadataSkipped() {
+    return metadataSkipped;
+  }
+
+  /**
+   * Where, in the buffer of the packet that made {@link #metadataSkipped()} true, its "metadata
+   * follows" byte is (valid until the next packet is read).
+   */
+  public int metadataFlagIndex() {
+    return metadataFlagIndex;
   }
 
   /** True once the last packet of the response was seen. */
@@ -150,8 +205,10 @@ public final class ResponseReader {
         first(packet, p, at, len, h);
         break;
       case COLUMNS:
+        keepColumn(p, at, len);
         if (--remaining == 0) {
           state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+          endCapture();
         }
         break;
       case COLUMNS_EOF:
@@ -178,8 +235,10 @@ public final class ResponseReader {
         afterParamsEof();
         break;
       case PCOLUMNS:
+        keepColumn(p, at, len);
         if (--remaining == 0) {
           state = deprecateEof ? State.DONE : State.PCOLUMNS_EOF;
+          endCapture();
         }
         break;
       case PCOLUMNS_EOF:
@@ -225,6 +284,10 @@ public final class ResponseReader {
       stmtId = p.getUnsignedIntLE(at + 1);
       prepareColumns = p.getUnsignedShortLE(at + 5);
       prepareParams = p.getUnsignedShortLE(at + 7);
+      if (capture) {
+        metadata = ColumnMetadata.EMPTY;
+        captured = prepareColumns > 0 ? new java.util.ArrayList<>(prepareColumns) : null;
+      }
       if (prepareParams > 0) {
         remaining = prepareParams;
         state = State.PARAMS;
@@ -257,6 +320,34 @@ public final class ResponseReader {
     rowCount = -1;
     remaining = columns;
     state = State.COLUMNS;
+    int size = MysqlBuf.lenencSize(p, at);
+    // under metadata caching the count is followed by "metadata follows" (0: no column definitions)
+    if (cacheMetadata && len > size && p.getUnsignedByte(at + size) == 0) {
+      state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+      if (resultSets == 1) {
+        metadataSkipped = true;
+        metadataFlagIndex = at + size;
+      }
+      return;
+    }
+    if (capture && resultSets == 1) {
+      captured = new java.util.ArrayList<>((int) Math.min(columns, 4096));
+    }
+  }
+
+  private void keepColumn(ByteBuf p, int at, int len) {
+    if (captured != null) {
+      byte[] b = new byte[len];
+      p.getBytes(at, b);
+      captured.add(b);
+    }
+  }
+
+  private void endCapture() {
+    if (captured != null) {
+      metadata = ColumnMetadata.of(captured);
+      captured = null;
+    }
   }
 
   private void rows(ByteBuf p, int at, int len, int h) {
