@@ -78,7 +78,7 @@ final class MysqlBackendConnector implements BackendConnector {
   @Override
   public void initChannel(Channel channel) {
     channel.pipeline()
-        .addLast("mysql-decoder", new MysqlFrameDecoder(MAX_BACKEND_PACKET))
+        .addLast("mysql-decoder", new MysqlFrameDecoder(MAX_BACKEND_PACKET, true))
         .addLast("mysql-backend", new MysqlBackendHandler());
   }
 

@@ -152,6 +152,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     boolean injected;
     /** How many packets the proxy added to the answer: later sequence ids move up by as many. */
     private int seqShift;
+    /** Where the packets of the current read that are not handed on yet start (-1: none). */
+    private int pendingFrom = -1;
+    /** The last packet of the answer was read in place; {@link #endRun} hands the answer over. */
+    private boolean answerRead;
 
     Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
       this.command = command;
@@ -238,6 +242,71 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         hand(true);
       }
       return last;
+    }
+
+    /**
+     * The forward path: a packet of the answer read in place. It is checked by the reader and,
+     * where the proxy must, changed in place (a prepare's statement id, sequence ids after
+     * column definitions the proxy put in); the packets of one read go on as one slice at
+     * {@link #endRun}.
+     */
+    @Override
+    boolean onPacketInPlace(ByteBuf buf, int at, int len, int seq) {
+      boolean last = reader.accept(buf, at + 4, len);
+      bytesOut += len;
+      if (timedOut) {
+        // what was read before the timeout goes on; nothing after it
+        handPending(buf, at);
+      } else {
+        if (command == Mysql.COM_STMT_PREPARE && !rewritten && reader.statementId() >= 0) {
+          rewritten = true;
+          buf.setIntLE(at + 4 + 1, (int) logicalId);
+        }
+        if (seqShift != 0) {
+          buf.setByte(at + 3, (seq + seqShift) & 0xFF);
+        }
+        lastForwardedSeq = (seq + seqShift) & 0xFF;
+        if (pendingFrom < 0) {
+          pendingFrom = at;
+        }
+        if (inject != null && !injected && reader.metadataSkipped()) {
+          // the server skipped column definitions this client does not have: they follow the count
+          injected = true;
+          buf.setByte(reader.metadataFlagIndex(), 1);
+          handPending(buf, at + 4 + len);
+          ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
+          inject.writePackets(defs, lastForwardedSeq + 1);
+          seqShift = inject.columns();
+          pass(defs);
+        }
+      }
+      if (last) {
+        answerRead = true;
+      }
+      return last;
+    }
+
+    @Override
+    void endRun(ByteBuf buf, int to) {
+      handPending(buf, to);
+      if (answerRead) {
+        answerRead = false;
+        hand(true);
+      }
+    }
+
+    /** Hands on the packets from {@link #pendingFrom} to {@code to} as one slice of the read buffer. */
+    private void handPending(ByteBuf buf, int to) {
+      int from = pendingFrom;
+      if (from < 0) {
+        return;
+      }
+      pendingFrom = -1;
+      if (from == buf.readerIndex() && to == buf.writerIndex()) {
+        pass(buf.retain());   // the whole read is this answer's: no slice of it needed
+      } else if (to > from) {
+        pass(buf.retainedSlice(from, to - from));
+      }
     }
 
     /** Hands one buffer of the answer on to the client (written now on the same loop, else batched). */

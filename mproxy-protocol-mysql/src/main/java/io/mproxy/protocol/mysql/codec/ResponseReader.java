@@ -195,14 +195,19 @@ public final class ResponseReader {
    * it was the last one. Throws {@link MysqlCodecException} on bytes no server sends.
    */
   public boolean accept(MysqlPacket packet) {
+    return accept(packet.payloadBuffer(), packet.payloadIndex(), packet.length());
+  }
+
+  /**
+   * {@link #accept(MysqlPacket)} for a packet read in place: its payload is the {@code len} bytes
+   * of {@code p} from index {@code at} (nothing moves, nothing is kept).
+   */
+  public boolean accept(ByteBuf p, int at, int len) {
     // read in place (absolute indexes): no view or duplicate per packet on the forward path
-    ByteBuf p = packet.payloadBuffer();
-    int at = packet.payloadIndex();
-    int len = packet.length();
     int h = len > 0 ? p.getUnsignedByte(at) : -1;
     switch (state) {
       case FIRST:
-        first(packet, p, at, len, h);
+        first(p, at, len, h);
         break;
       case COLUMNS:
         keepColumn(p, at, len);
@@ -217,7 +222,7 @@ public final class ResponseReader {
           break;
         }
         if (h != Mysql.EOF) {
-          throw unexpected(packet, "EOF after column definitions");
+          throw unexpected(h, len, "EOF after column definitions");
         }
         readEof(p, at, len);
         state = (status & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 ? State.DONE : State.ROWS;
@@ -231,7 +236,7 @@ public final class ResponseReader {
         }
         break;
       case PARAMS_EOF:
-        expectEof(packet, h);
+        expectEof(h, len);
         afterParamsEof();
         break;
       case PCOLUMNS:
@@ -242,7 +247,7 @@ public final class ResponseReader {
         }
         break;
       case PCOLUMNS_EOF:
-        expectEof(packet, h);
+        expectEof(h, len);
         state = State.DONE;
         break;
       case FIELDS:
@@ -254,12 +259,12 @@ public final class ResponseReader {
         break;
       case DONE:
       default:
-        throw unexpected(packet, "nothing (the response had ended)");
+        throw unexpected(h, len, "nothing (the response had ended)");
     }
     return state == State.DONE;
   }
 
-  private void first(MysqlPacket packet, ByteBuf p, int at, int len, int h) {
+  private void first(ByteBuf p, int at, int len, int h) {
     if (shape == Shape.SINGLE) {
       if (h == Mysql.ERR) {
         error(p, at, len);
@@ -279,7 +284,7 @@ public final class ResponseReader {
     }
     if (shape == Shape.PREPARE) {
       if (h != Mysql.OK || len < 9) {
-        throw unexpected(packet, "a COM_STMT_PREPARE OK");
+        throw unexpected(h, len, "a COM_STMT_PREPARE OK");
       }
       stmtId = p.getUnsignedIntLE(at + 1);
       prepareColumns = p.getUnsignedShortLE(at + 5);
@@ -305,16 +310,16 @@ public final class ResponseReader {
     }
     if (h == Mysql.LOCAL_INFILE) {
       localInfile = true;
-      throw unexpected(packet, "a result (LOCAL INFILE was not negotiated)");
+      throw unexpected(h, len, "a result (LOCAL INFILE was not negotiated)");
     }
     long columns;
     try {
       columns = MysqlBuf.getLenenc(p, at, at + len);
     } catch (IndexOutOfBoundsException e) {
-      throw unexpected(packet, "a column count");
+      throw unexpected(h, len, "a column count");
     }
     if (columns <= 0) {
-      throw unexpected(packet, "a positive column count");
+      throw unexpected(h, len, "a positive column count");
     }
     resultSets++;
     rowCount = -1;
@@ -386,9 +391,9 @@ public final class ResponseReader {
     }
   }
 
-  private void expectEof(MysqlPacket packet, int h) {
-    if (h != Mysql.EOF || packet.length() >= 9) {
-      throw unexpected(packet, "EOF after definitions");
+  private void expectEof(int h, int len) {
+    if (h != Mysql.EOF || len >= 9) {
+      throw unexpected(h, len, "EOF after definitions");
     }
   }
 
@@ -422,9 +427,10 @@ public final class ResponseReader {
     }
   }
 
-  private MysqlCodecException unexpected(MysqlPacket packet, String expected) {
+  private MysqlCodecException unexpected(int h, int len, String expected) {
     state = State.DONE;
-    return new MysqlCodecException(Mysql.ER_UNKNOWN_ERROR, "unexpected packet from the server: "
-        + packet + " (expected: " + expected + " in a " + shape + " response)");
+    return new MysqlCodecException(Mysql.ER_UNKNOWN_ERROR, "unexpected packet from the server: [len=" + len
+        + " header=0x" + Integer.toHexString(Math.max(0, h)) + "] (expected: " + expected + " in a " + shape
+        + " response)");
   }
 }
