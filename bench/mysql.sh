@@ -5,6 +5,8 @@
 #   bench/mysql.sh                                   # 3 rounds, 20 s runs, point_select + read_only, 16 and 128 threads
 #   bench/mysql.sh -r 5 -t 30 --threads 16,64,128
 #   bench/mysql.sh --tests oltp_point_select --targets direct,mproxy
+#   bench/mysql.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
+#   bench/mysql.sh --status ...                      # also MariaDB's SHOW GLOBAL STATUS deltas per query
 #
 # Starts its own MariaDB (Debian mariadbd, private datadir, free loopback port), loads the sysbench
 # tables once, starts mproxy (bin/mproxy run; transaction pooling, --pool backend connections) and
@@ -18,6 +20,11 @@
 # mproxy run also reports the heap bytes its event loops allocated per query (bench/jfr-alloc.py;
 # does not depend on load, unlike everything else here; the recording costs a little CPU, so do not
 # compare ratios from an --alloc run with ones from a plain run).
+# With --baseline DIR, DIR's bin/mproxy (another checkout, e.g. a git worktree of an older commit)
+# runs as target "baseline" with the same config, so two builds are compared in one interleaved run.
+# With --status, each run also prints the deltas of MariaDB's SHOW GLOBAL STATUS counters that
+# differ between a proxy and a direct client (statements per kind, connections, bytes, handler
+# calls) divided by sysbench's query count, to see what extra work a proxy makes the server do.
 # Everything it started is stopped on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
 set -euo pipefail
 
@@ -37,6 +44,8 @@ out=""
 alloc=0
 sites=0
 warmup=""
+baseline=""
+db_status=0
 
 usage() {
   cat <<USAGE
@@ -47,7 +56,11 @@ usage: bench/mysql.sh [options]
                         the JIT is still compiling after that, which shows in mproxy's CPU per query)
   --threads LIST        sysbench thread counts (default $threads_list)
   --tests LIST          sysbench tests (default $tests)
-  --targets LIST        subset of direct,mproxy,haproxy (default: all installed)
+  --targets LIST        subset of direct,baseline,mproxy,haproxy (default: all installed, plus
+                        baseline with --baseline)
+  --baseline DIR        another checkout of mproxy whose bin/mproxy runs as target "baseline"
+                        (same config), for before/after comparisons in one interleaved run
+  --status              print MariaDB's global status deltas per query for every run
   --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
   --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
   --table-size N        rows per table (default $table_size, $tables tables)
@@ -78,6 +91,8 @@ while (($#)); do
     --keep) keep=1; shift ;;
     --alloc) alloc=1; shift ;;
     --sites) sites=${2:?}; shift 2 ;;
+    --baseline) baseline=${2:?}; shift 2 ;;
+    --status) db_status=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -96,6 +111,7 @@ fi
 
 if [[ -z $targets ]]; then
   targets="direct,mproxy"
+  [[ -n $baseline ]] && targets="direct,baseline,mproxy"
   command -v haproxy >/dev/null && targets+=",haproxy"
 fi
 IFS=, read -r -a target_list <<<"$targets"
@@ -104,10 +120,15 @@ IFS=, read -r -a test_list <<<"$tests"
 for t in "${target_list[@]}"; do
   case $t in
     direct|mproxy) ;;
+    baseline) [[ -n $baseline ]] || die "target baseline needs --baseline DIR" ;;
     haproxy) command -v haproxy >/dev/null || die "haproxy is not installed (apt-get install -y haproxy)" ;;
-    *) die "unknown target '$t' (expected: direct, mproxy, haproxy)" ;;
+    *) die "unknown target '$t' (expected: direct, baseline, mproxy, haproxy)" ;;
   esac
 done
+if [[ -n $baseline ]]; then
+  [[ -x $baseline/bin/mproxy ]] || die "--baseline: $baseline/bin/mproxy is missing (expected: a checkout of mproxy)"
+  baseline="$(cd "$baseline" && pwd)"
+fi
 
 work="$(mktemp -d /tmp/mproxy-bench-mysql.XXXXXX)"
 started_pids=()
@@ -186,11 +207,11 @@ sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 pr
 
 # ---------------------------------------------------------------------------- mproxy
 
-start_mproxy() {
-  local port admin
+start_mproxy() {   # start_mproxy TARGET ROOT: bin/mproxy of checkout ROOT as target TARGET
+  local name=$1 home=$2 port admin
   port="$(free_port)"
   admin="$(free_port)"
-  cat >"$work/mproxy.yaml" <<YAML
+  cat >"$work/$name.yaml" <<YAML
 server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads }
 admin: { bind: 127.0.0.1:$admin }
 listeners:
@@ -214,16 +235,16 @@ YAML
   if ((alloc)); then
     jfr configure --input profile --output "$work/alloc.jfc" >/dev/null
     sed -i '/name="jdk.ThreadAllocationStatistics"/,/<\/event>/ s#<setting name="period">[^<]*</setting>#<setting name="period">500 ms</setting>#' "$work/alloc.jfc"
-    java_opts+=" -XX:StartFlightRecording=settings=$work/alloc.jfc,filename=$work/rec.jfr"
+    java_opts+=" -XX:StartFlightRecording=settings=$work/alloc.jfc,filename=$work/$name-rec.jfr"
   fi
-  "$root/bin/mproxy" version >/dev/null   # builds the jar first when it is stale
-  MPROXY_JAVA_OPTS="$java_opts" "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
+  "$home/bin/mproxy" version >/dev/null   # builds the jar first when it is stale
+  MPROXY_JAVA_OPTS="$java_opts" "$home/bin/mproxy" run --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
   local pid=$!
   started_pids+=("$pid")
   wait_for 120 mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$port" -ubench -pbench -e "SELECT 1" \
-    || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy does not answer on $port"; }
-  port_of[mproxy]=$port
-  pid_of[mproxy]=$pid
+    || { tail -n 30 "$work/$name.log" >&2; die "$name does not answer on $port"; }
+  port_of[$name]=$port
+  pid_of[$name]=$pid
 }
 
 start_haproxy() {
@@ -256,7 +277,8 @@ CFG
 
 for t in "${target_list[@]}"; do
   case $t in
-    mproxy) start_mproxy ;;
+    mproxy) start_mproxy mproxy "$root" ;;
+    baseline) start_mproxy baseline "$baseline" ;;
     haproxy) start_haproxy ;;
   esac
 done
@@ -266,12 +288,49 @@ done
 csv="$work/runs.csv"
 echo "round,test,threads,target,tps,qps,p95_ms,errors,reconnects,proxy_cpu_us,db_cpu_us,alloc_b" >"$csv"
 
+global_status() {   # SHOW GLOBAL STATUS as "name<TAB>value" lines, over the admin socket
+  mariadb --no-defaults -S "$work/db/mariadb.sock" -uroot -N -B -e "SHOW GLOBAL STATUS"
+}
+
+# status_deltas BEFORE AFTER SYSBENCH_LOG: the counters a proxy can change, per sysbench query
+status_deltas() {
+  python3 - "$@" <<'PY'
+import re, sys
+def load(path):
+    out = {}
+    for line in open(path):
+        k, _, v = line.rstrip("\n").partition("\t")
+        if v.lstrip("-").isdigit():
+            out[k] = int(v)
+    return out
+before, after = load(sys.argv[1]), load(sys.argv[2])
+m = re.search(r"queries:\s+(\d+)\s", open(sys.argv[3]).read())
+queries = int(m.group(1)) if m else 0
+if not queries:
+    sys.exit(0)
+prefixes = ("Com_", "Handler_", "Bytes_", "Threads_", "Connections", "Questions", "Queries",
+            "Select_", "Opened_", "Table_open_cache_", "Prepared_stmt_count", "Feature_", "Max_used_connections",
+            "Innodb_rows_read", "Innodb_buffer_pool_read_requests", "Sort_", "Created_tmp")
+cells = []
+for k in sorted(after):
+    if not k.startswith(prefixes):
+        continue
+    d = after[k] - before.get(k, 0)
+    if k in ("Threads_connected", "Threads_running", "Threads_cached", "Prepared_stmt_count", "Max_used_connections"):
+        cells.append(f"{k}={after[k]}")
+    elif d:
+        cells.append(f"{k}={d / queries:.3f}")
+print(f"status per query ({queries} queries): " + " ".join(cells))
+PY
+}
+
 run_one() {
   local round=$1 test=$2 threads=$3 target=$4
   local log="$work/run-$round-$test-$threads-$target.log"
   local proxy_pid=${pid_of[$target]} p0=0 p1=0 d0 d1 t0 t1 alloc_b=""
   [[ $target == direct ]] && proxy_pid=""
   [[ -n $proxy_pid ]] && p0="$(cpu_ticks "$proxy_pid")"
+  ((db_status)) && global_status >"$work/status-before"
   d0="$(cpu_ticks "${pid_of[direct]}")"
   t0="$(date +%s.%N)"
   if ! sysbench "$test" "${sb_common[@]}" --mysql-port="${port_of[$target]}" --threads="$threads" \
@@ -284,7 +343,12 @@ run_one() {
   t1="$(date +%s.%N)"
   [[ -n $proxy_pid ]] && p1="$(cpu_ticks "$proxy_pid")"
   d1="$(cpu_ticks "${pid_of[direct]}")"
-  if ((alloc)) && [[ $target == mproxy ]]; then
+  if ((db_status)); then
+    global_status >"$work/status-after"
+    status_deltas "$work/status-before" "$work/status-after" "$log" >"$log.status"
+    sed 's/^/    /' "$log.status" >&2
+  fi
+  if ((alloc)) && [[ $target == mproxy || $target == baseline ]]; then
     local queries
     queries="$(sed -nE 's/^ *queries: +([0-9]+) .*/\1/p' "$log")"
     sleep 1.2   # one more allocation sample after the run

@@ -12,7 +12,7 @@ import java.util.Map;
  *
  * @param sslRequest true when the packet is only the 32-byte SSLRequest
  */
-record ClientAuth(int caps, int collation, String user, byte[] authResponse, String database,
+record ClientAuth(int caps, int extCaps, int collation, String user, byte[] authResponse, String database,
     String plugin, Map<String, String> attributes, boolean sslRequest) {
 
   /** Decodes the packet; throws {@link IndexOutOfBoundsException} when it is cut short. */
@@ -20,13 +20,18 @@ record ClientAuth(int caps, int collation, String user, byte[] authResponse, Str
     ByteBuf b = payload.duplicate();
     int caps = b.readIntLE();
     if ((caps & Mysql.CLIENT_PROTOCOL_41) == 0) {
-      return new ClientAuth(caps, 0, "", new byte[0], null, null, Map.of(), false);
+      return new ClientAuth(caps, 0, 0, "", new byte[0], null, null, Map.of(), false);
     }
     b.skipBytes(4);
     int collation = b.readUnsignedByte();
-    b.skipBytes(23);
+    b.skipBytes(19);
+    // MariaDB clients (CLIENT_MYSQL clear) put their extended capabilities in the last 4 reserved bytes
+    int ext = b.readIntLE();
+    if ((caps & Mysql.CLIENT_MYSQL) != 0) {
+      ext = 0;
+    }
     if (!b.isReadable() && (caps & Mysql.CLIENT_SSL) != 0) {
-      return new ClientAuth(caps, collation, null, null, null, null, Map.of(), true);
+      return new ClientAuth(caps, ext, collation, null, null, null, null, Map.of(), true);
     }
     String user = MysqlBuf.readNulString(b);
     byte[] auth;
@@ -49,16 +54,16 @@ record ClientAuth(int caps, int collation, String user, byte[] authResponse, Str
     if ((caps & Mysql.CLIENT_PLUGIN_AUTH) != 0 && b.isReadable()) {
       plugin = MysqlBuf.readNulString(b);
     }
-    return new ClientAuth(caps, collation, user, auth == null ? new byte[0] : auth, db, plugin,
+    return new ClientAuth(caps, ext, collation, user, auth == null ? new byte[0] : auth, db, plugin,
         attributes(b, caps), false);
   }
 
   /**
    * Decodes a COM_CHANGE_USER payload (command byte included) sent by a client that logged in
-   * with {@code caps}; {@code collation} is kept when the packet names none. Throws
+   * with {@code caps} and {@code extCaps}; {@code collation} is kept when the packet names none. Throws
    * {@link IndexOutOfBoundsException} when it is cut short.
    */
-  static ClientAuth parseChangeUser(ByteBuf payload, int caps, int collation) {
+  static ClientAuth parseChangeUser(ByteBuf payload, int caps, int extCaps, int collation) {
     ByteBuf b = payload.duplicate();
     b.skipBytes(1);
     String user = MysqlBuf.readNulString(b);
@@ -79,7 +84,7 @@ record ClientAuth(int caps, int collation, String user, byte[] authResponse, Str
       plugin = MysqlBuf.readNulString(b);
     }
     Map<String, String> attrs = attributes(b, caps);
-    return new ClientAuth(caps, charset, user, auth == null ? new byte[0] : auth, db.isEmpty() ? null : db,
+    return new ClientAuth(caps, extCaps, charset, user, auth == null ? new byte[0] : auth, db.isEmpty() ? null : db,
         plugin, attrs, false);
   }
 

@@ -41,6 +41,8 @@ final class LoginExchange extends Exchange {
   private long threadId;
   private String serverVersion;
   private int serverCaps;
+  /** MariaDB's extended capabilities from the greeting (0 from a MySQL server). */
+  private int serverExtCaps;
   private String plugin;
   private byte[] nonce;
   private boolean encrypted;
@@ -112,7 +114,9 @@ final class LoginExchange extends Exchange {
     int capsHigh = b.readUnsignedShortLE();
     serverCaps = capsLow | (capsHigh << 16);
     int authLen = b.readUnsignedByte();
-    b.skipBytes(10);
+    b.skipBytes(6);
+    int ext = b.readIntLE();
+    serverExtCaps = (serverCaps & Mysql.CLIENT_MYSQL) == 0 ? ext : 0;
     int part2 = Math.max(13, authLen - 8);
     byte[] nonce2 = new byte[Math.min(part2, b.readableBytes())];
     b.readBytes(nonce2);
@@ -143,8 +147,7 @@ final class LoginExchange extends Exchange {
     if (greetingOnly) {
       // the client's own capabilities go in the SSLRequest: the TLS upgrade waits for its response
       state = State.DONE;
-      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
-          new MysqlBackend.Greeting(nonce, plugin, seq + 1, true)));
+      result.trySuccess(backend(new MysqlBackend.Greeting(nonce, plugin, seq + 1, true)));
       return;
     }
     startTls(seq);
@@ -154,7 +157,8 @@ final class LoginExchange extends Exchange {
   private void startTls(int seq) {
     state = State.TLS;
     ByteBuf out = Packets.start(channel.alloc(), seq, 32);
-    out.writeIntLE(caps() | Mysql.CLIENT_SSL).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
+    out.writeIntLE(caps() | Mysql.CLIENT_SSL).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(19)
+        .writeIntLE(extCaps());
     channel.writeAndFlush(Packets.finish(out), channel.voidPromise());
     tls.startOn(channel).addListener(f -> {
       if (state != State.TLS) {
@@ -181,17 +185,28 @@ final class LoginExchange extends Exchange {
     return caps;
   }
 
+  /** The variant's MariaDB extended capabilities the server offers (none to a MySQL server). */
+  private int extCaps() {
+    return (serverCaps & Mysql.CLIENT_MYSQL) == 0 ? variant.extCaps() & serverExtCaps : 0;
+  }
+
+  private MysqlBackend backend(MysqlBackend.Greeting greeting) {
+    MysqlBackend be = new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database, greeting);
+    be.serverExtCaps = serverExtCaps;
+    be.cacheMetadata = greeting == null && (extCaps() & Mysql.MARIADB_CLIENT_CACHE_METADATA) != 0;
+    return be;
+  }
+
   private void respond(int seq) {
     if (greetingOnly) {
       state = State.DONE;
-      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database,
-          new MysqlBackend.Greeting(nonce, plugin, seq, encrypted)));
+      result.trySuccess(backend(new MysqlBackend.Greeting(nonce, plugin, seq, encrypted)));
       return;
     }
     int caps = caps();
     byte[] proof = proof(plugin, nonce);
     ByteBuf out = Packets.start(channel.alloc(), seq, 128);
-    out.writeIntLE(caps).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(23);
+    out.writeIntLE(caps).writeIntLE(1 << 30).writeByte(variant.collation()).writeZero(19).writeIntLE(extCaps());
     MysqlBuf.writeNulString(out, user);
     if ((caps & Mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
       MysqlBuf.writeLenencBytes(out, proof);
@@ -221,7 +236,7 @@ final class LoginExchange extends Exchange {
     ByteBuf b = packet.payload().duplicate();
     if (h == Mysql.OK) {
       state = State.DONE;
-      result.trySuccess(new MysqlBackend(handler, variant, threadId, serverVersion, serverCaps, database));
+      result.trySuccess(backend(null));
       return true;
     }
     if (h == Mysql.EOF) {

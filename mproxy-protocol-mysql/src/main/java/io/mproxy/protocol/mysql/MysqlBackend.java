@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql;
 
+import io.mproxy.protocol.mysql.codec.ColumnMetadata;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,9 +22,16 @@ final class MysqlBackend {
     final long id;
     /** The parameter types bound last on this statement (the server keeps them between executes). */
     byte[] types;
+    /**
+     * Under metadata caching: the column definitions the server last sent for this statement on
+     * this connection (at its prepare, or with an execute's result), which it will not send again
+     * while they stay the same; null when not tracked.
+     */
+    ColumnMetadata meta;
 
-    Statement(long id) {
+    Statement(long id, ColumnMetadata meta) {
       this.id = id;
+      this.meta = meta;
     }
   }
 
@@ -40,6 +48,14 @@ final class MysqlBackend {
   final long threadId;
   final String serverVersion;
   final int serverCaps;
+  /** MariaDB's extended capabilities from the server's greeting (0 from MySQL). */
+  int serverExtCaps;
+  /**
+   * MARIADB_CLIENT_CACHE_METADATA was negotiated: every column count carries a "metadata follows"
+   * byte and an execute may skip the column definitions; {@link Statement#meta} tracks what the
+   * server believes this connection has seen.
+   */
+  boolean cacheMetadata;
   /** The schema in use, or null when unknown (after a reset). */
   String schema;
   final List<String> assignments = new ArrayList<>();
@@ -74,8 +90,8 @@ final class MysqlBackend {
   }
 
   /** Remembers a statement prepared on this connection; an older one for the same SQL is closed. */
-  void remember(String sql, long id) {
-    Statement old = statements.put(sql, new Statement(id));
+  void remember(String sql, long id, ColumnMetadata meta) {
+    Statement old = statements.put(sql, new Statement(id, meta));
     if (old != null && old.id != id) {
       toClose.add(old.id);
     }

@@ -48,6 +48,7 @@ final class MysqlBackendConnector implements BackendConnector {
   private final BackendTls tls;
   private volatile String serverVersion = DEFAULT_SERVER_VERSION;
   private volatile int serverCaps = -1;
+  private volatile int serverExtCaps;
 
   MysqlBackendConnector(ClusterConfig cluster) {
     this.credentials = cluster.credentials() == null ? Credentials.NONE : cluster.credentials();
@@ -65,6 +66,11 @@ final class MysqlBackendConnector implements BackendConnector {
     return serverCaps;
   }
 
+  /** MariaDB's extended capabilities of the backends as last seen (0 before the first login, or MySQL). */
+  int serverExtCaps() {
+    return serverExtCaps;
+  }
+
   String database() {
     return database;
   }
@@ -72,7 +78,7 @@ final class MysqlBackendConnector implements BackendConnector {
   @Override
   public void initChannel(Channel channel) {
     channel.pipeline()
-        .addLast("mysql-decoder", new MysqlFrameDecoder(MAX_BACKEND_PACKET))
+        .addLast("mysql-decoder", new MysqlFrameDecoder(MAX_BACKEND_PACKET, true))
         .addLast("mysql-backend", new MysqlBackendHandler());
   }
 
@@ -87,6 +93,7 @@ final class MysqlBackendConnector implements BackendConnector {
       }
       MysqlBackend backend = login.getNow();
       serverVersion = backend.serverVersion;
+      serverExtCaps = backend.serverExtCaps;
       serverCaps = backend.serverCaps;
       connection.attach(backend);
       ready.trySuccess(null);
@@ -199,7 +206,8 @@ final class MysqlBackendConnector implements BackendConnector {
         }
         MysqlBackend side = login.getNow();
         side.handler.send(Packets.query(ch.alloc(), "KILL QUERY " + backend.threadId),
-            InternalExchange.of(new ResponseReader(ResponseReader.Shape.RESULTS, side.variant.deprecateEof()),
+            InternalExchange.of(new ResponseReader(ResponseReader.Shape.RESULTS, side.variant.deprecateEof(),
+                side.cacheMetadata),
                 (reader, error) -> {
                   if (error != null) {
                     LOG.debug("KILL QUERY {}: {}", backend.threadId, error);

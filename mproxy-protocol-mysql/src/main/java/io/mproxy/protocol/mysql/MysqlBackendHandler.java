@@ -26,7 +26,8 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   private static final int MAX_EARLY_PACKETS = 4;
 
   private final ArrayDeque<Exchange> exchanges = new ArrayDeque<>();
-  private final List<MysqlPacket> early = new ArrayList<>();
+  /** Packets (MysqlPacket) and runs of packets (ByteBuf) read before the first exchange. */
+  private final List<Object> early = new ArrayList<>();
   private ChannelHandlerContext ctx;
   private boolean inactive;
   private boolean started;
@@ -49,10 +50,14 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   void expect(Exchange exchange) {
     started = true;
     exchanges.add(exchange);
-    List<MysqlPacket> waiting = new ArrayList<>(early);
+    List<Object> waiting = new ArrayList<>(early);
     early.clear();
-    for (MysqlPacket p : waiting) {
-      deliver(p);
+    for (Object m : waiting) {
+      if (m instanceof ByteBuf run) {
+        deliverRun(run);
+      } else {
+        deliver((MysqlPacket) m);
+      }
     }
   }
 
@@ -72,15 +77,65 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
-    if (!(msg instanceof MysqlPacket packet)) {
+    if (!(msg instanceof MysqlPacket) && !(msg instanceof ByteBuf)) {
       ReferenceCountUtil.release(msg);
       return;
     }
     if (exchanges.isEmpty() && !started && early.size() < MAX_EARLY_PACKETS) {
-      early.add(packet);
+      early.add(msg);
       return;
     }
-    deliver(packet);
+    if (msg instanceof ByteBuf run) {
+      deliverRun(run);
+    } else {
+      deliver((MysqlPacket) msg);
+    }
+  }
+
+  /**
+   * Whole packets of one read (owned): each goes in place to the oldest open exchange, and each
+   * exchange's part of the read is closed with {@link Exchange#endRun} (a read can end one answer
+   * and begin the next).
+   */
+  private void deliverRun(ByteBuf run) {
+    try {
+      int at = run.readerIndex();
+      int end = run.writerIndex();
+      Exchange ex = exchanges.peek();
+      boolean fed = false;
+      while (at < end) {
+        if (ex == null) {
+          LOG.debug("backend {}: {} bytes answering no command", ctx.channel().remoteAddress(), end - at);
+          ctx.close();
+          return;
+        }
+        int len = run.getUnsignedMediumLE(at);
+        int seq = run.getUnsignedByte(at + 3);
+        boolean last;
+        try {
+          last = ex.onPacketInPlace(run, at, len, seq);
+        } catch (MysqlCodecException e) {
+          exchanges.poll();
+          LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+          ex.failed(e);
+          ctx.close();
+          return;
+        }
+        at += 4 + len;
+        fed = true;
+        if (last) {
+          ex.endRun(run, at);
+          exchanges.poll();
+          ex = exchanges.peek();
+          fed = false;
+        }
+      }
+      if (ex != null && fed) {
+        ex.endRun(run, end);
+      }
+    } finally {
+      run.release();
+    }
   }
 
   private void deliver(MysqlPacket packet) {
@@ -118,7 +173,7 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext context) {
     inactive = true;
-    early.forEach(MysqlPacket::release);
+    early.forEach(ReferenceCountUtil::release);
     early.clear();
     ClosedChannelException closed = new ClosedChannelException();
     Exchange ex;

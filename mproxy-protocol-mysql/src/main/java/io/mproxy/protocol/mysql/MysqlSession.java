@@ -97,6 +97,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     final io.mproxy.core.hint.QueryHints hints;
     int params;
     byte[] types;
+    /**
+     * Under metadata caching: the column definitions this client last received for the statement
+     * (null: not known, so the server's are put into the next answer that skips them).
+     */
+    io.mproxy.protocol.mysql.codec.ColumnMetadata meta;
 
     ClientStatement(long id, String sql, StatementInspector.Info info) {
       this.id = id;
@@ -137,6 +142,20 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     private boolean sameLoop;
     private boolean unflushed;
     private boolean rewritten;
+    /** The backend statement an execute runs (metadata bookkeeping). */
+    MysqlBackend.Statement backendStatement;
+    /**
+     * Metadata caching: the column definitions the server believes this connection has for the
+     * statement, when the client has others; put into the answer if the server skips them.
+     */
+    io.mproxy.protocol.mysql.codec.ColumnMetadata inject;
+    boolean injected;
+    /** How many packets the proxy added to the answer: later sequence ids move up by as many. */
+    private int seqShift;
+    /** Where the packets of the current read that are not handed on yet start (-1: none). */
+    private int pendingFrom = -1;
+    /** The last packet of the answer was read in place; {@link #endRun} hands the answer over. */
+    private boolean answerRead;
 
     Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
       this.command = command;
@@ -201,26 +220,110 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           ByteBuf raw = p.raw();
           raw.setIntLE(raw.readerIndex() + 5, (int) logicalId);
         }
-        lastForwardedSeq = p.lastSequenceId();
-        ByteBuf raw = p.takeRaw();
-        if (sameLoop) {
-          if (closed) {
-            raw.release();
-          } else {
-            out.write(raw);
-            unflushed = true;
-          }
-        } else {
-          if (batch == null) {
-            batch = new ArrayList<>();
-          }
-          batch.add(raw);
+        if (seqShift != 0) {
+          shiftSequenceIds(p.raw(), seqShift);
+        }
+        lastForwardedSeq = (p.lastSequenceId() + seqShift) & 0xFF;
+        boolean injectNow = inject != null && !injected && reader.metadataSkipped();
+        if (injectNow) {
+          // the server skipped column definitions this client does not have: they follow the count
+          injected = true;
+          p.payloadBuffer().setByte(reader.metadataFlagIndex(), 1);
+        }
+        pass(p.takeRaw());
+        if (injectNow) {
+          ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
+          inject.writePackets(defs, lastForwardedSeq + 1);
+          seqShift = inject.columns();
+          pass(defs);
         }
       }
       if (last) {
         hand(true);
       }
       return last;
+    }
+
+    /**
+     * The forward path: a packet of the answer read in place. It is checked by the reader and,
+     * where the proxy must, changed in place (a prepare's statement id, sequence ids after
+     * column definitions the proxy put in); the packets of one read go on as one slice at
+     * {@link #endRun}.
+     */
+    @Override
+    boolean onPacketInPlace(ByteBuf buf, int at, int len, int seq) {
+      boolean last = reader.accept(buf, at + 4, len);
+      bytesOut += len;
+      if (timedOut) {
+        // what was read before the timeout goes on; nothing after it
+        handPending(buf, at);
+      } else {
+        if (command == Mysql.COM_STMT_PREPARE && !rewritten && reader.statementId() >= 0) {
+          rewritten = true;
+          buf.setIntLE(at + 4 + 1, (int) logicalId);
+        }
+        if (seqShift != 0) {
+          buf.setByte(at + 3, (seq + seqShift) & 0xFF);
+        }
+        lastForwardedSeq = (seq + seqShift) & 0xFF;
+        if (pendingFrom < 0) {
+          pendingFrom = at;
+        }
+        if (inject != null && !injected && reader.metadataSkipped()) {
+          // the server skipped column definitions this client does not have: they follow the count
+          injected = true;
+          buf.setByte(reader.metadataFlagIndex(), 1);
+          handPending(buf, at + 4 + len);
+          ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
+          inject.writePackets(defs, lastForwardedSeq + 1);
+          seqShift = inject.columns();
+          pass(defs);
+        }
+      }
+      if (last) {
+        answerRead = true;
+      }
+      return last;
+    }
+
+    @Override
+    void endRun(ByteBuf buf, int to) {
+      handPending(buf, to);
+      if (answerRead) {
+        answerRead = false;
+        hand(true);
+      }
+    }
+
+    /** Hands on the packets from {@link #pendingFrom} to {@code to} as one slice of the read buffer. */
+    private void handPending(ByteBuf buf, int to) {
+      int from = pendingFrom;
+      if (from < 0) {
+        return;
+      }
+      pendingFrom = -1;
+      if (from == buf.readerIndex() && to == buf.writerIndex()) {
+        pass(buf.retain());   // the whole read is this answer's: no slice of it needed
+      } else if (to > from) {
+        pass(buf.retainedSlice(from, to - from));
+      }
+    }
+
+    /** Hands one buffer of the answer on to the client (written now on the same loop, else batched). */
+    private void pass(ByteBuf raw) {
+      if (sameLoop) {
+        if (closed) {
+          raw.release();
+        } else {
+          out.write(raw);
+          unflushed = true;
+        }
+      } else {
+        if (batch == null) {
+          batch = new ArrayList<>();
+        }
+        batch.add(raw);
+      }
     }
 
     @Override
@@ -259,6 +362,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Adds {@code shift} to the sequence id of every wire packet in {@code raw} (16 MB pieces included). */
+  private static void shiftSequenceIds(ByteBuf raw, int shift) {
+    int at = raw.readerIndex();
+    int end = raw.writerIndex();
+    while (at + 4 <= end) {
+      raw.setByte(at + 3, (raw.getUnsignedByte(at + 3) + shift) & 0xFF);
+      at += 4 + raw.getUnsignedMediumLE(at);
+    }
+  }
+
   private final ListenerContext listener;
   private final MysqlProtocolAdapter adapter;
   private final SessionRegistry registry;
@@ -285,6 +398,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   /** The credentials in force while a COM_CHANGE_USER is being authenticated (restored if it fails). */
   private ClientAuth previousAuth;
   private int caps;
+  /** MariaDB extended capabilities agreed with the client (a subset of {@link Variant#EXT_MASK}). */
+  private int extCaps;
+  /** The extended capabilities the greeting offered. */
+  private int offeredExt;
   private Variant variant;
   private String user;
   private String schema;
@@ -369,20 +486,30 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     MysqlBackendConnector connector = connector();
-    writeGreeting(connector.serverCaps(), connector.serverVersion(), options.authPlugin());
+    writeGreeting(connector.serverCaps(), connector.serverExtCaps(), connector.serverVersion(), options.authPlugin());
   }
 
   /**
    * The greeting with the proxy's connection id and {@link #nonce}; capabilities the backends
-   * lack ({@code backendCaps}, -1 unknown) are not offered.
+   * lack ({@code backendCaps}, -1 unknown) are not offered. MariaDB's extended capabilities of the
+   * variant are offered when the backends (MariaDB: CLIENT_MYSQL clear) have them; the greeting
+   * then looks like a MariaDB server's (CLIENT_MYSQL clear, extended capabilities in the last 4
+   * reserved bytes).
    */
-  private void writeGreeting(int backendCaps, String serverVersion, String plugin) {
+  private void writeGreeting(int backendCaps, int backendExtCaps, String serverVersion, String plugin) {
     int offered = PROXY_CAPS;
+    offeredExt = 0;
     if (backendCaps != -1) {
       offered &= ~(Variant.MASK & ~backendCaps);
       if (passthrough) {
         offered &= backendCaps;
       }
+      if ((backendCaps & Mysql.CLIENT_MYSQL) == 0) {
+        offeredExt = backendExtCaps & Variant.EXT_MASK;
+      }
+    }
+    if (offeredExt != 0) {
+      offered &= ~Mysql.CLIENT_MYSQL;
     }
     if (options.tls() != null) {
       offered |= Mysql.CLIENT_SSL;
@@ -397,7 +524,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     p.writeShortLE(Mysql.SERVER_STATUS_AUTOCOMMIT);
     p.writeShortLE(offered >>> 16);
     p.writeByte(Scrambles.NONCE_LENGTH + 1);
-    p.writeZero(10);
+    p.writeZero(6).writeIntLE(offeredExt);
     p.writeBytes(nonce, 8, 12).writeByte(0);
     MysqlBuf.writeNulString(p, plugin);
     writeAndFlush(Packets.finish(p));
@@ -431,7 +558,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         takeLease(connection);
         pin(PASSTHROUGH_PIN);
         nonce = be.greeting.nonce();
-        writeGreeting(be.serverCaps, be.serverVersion, be.greeting.plugin());
+        writeGreeting(be.serverCaps, be.serverExtCaps, be.serverVersion, be.greeting.plugin());
       }
 
       @Override
@@ -455,7 +582,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     MysqlBackend be = lease.attachment();
     auth = a;
     caps = a.caps() & (PROXY_CAPS | Mysql.CLIENT_SSL);
-    variant = Variant.of(caps, a.collation());
+    extCaps = (a.caps() & Mysql.CLIENT_MYSQL) == 0 ? a.extCaps() & offeredExt : 0;
+    variant = Variant.of(caps, extCaps, a.collation());
     seqDelta = be.greeting.responseSeq() - packet.sequenceId();
     phase = Phase.PASSTHROUGH_AUTH;
     ByteBuf out = packet.raw().copy();
@@ -463,6 +591,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     int relayed = (clientCaps & ~(Mysql.CLIENT_SSL | Mysql.CLIENT_COMPRESS | Mysql.CLIENT_LOCAL_FILES))
         | (be.greeting.encrypted() ? Mysql.CLIENT_SSL : 0);
     out.setIntLE(out.readerIndex() + 4, relayed);
+    if ((clientCaps & Mysql.CLIENT_MYSQL) == 0 && out.readableBytes() >= 4 + 32) {
+      out.setIntLE(out.readerIndex() + 4 + 28, extCaps);
+    }
     out.setByte(out.readerIndex() + 3, be.greeting.responseSeq());
     connector().relayLogin(lease, out, new PassthroughLogin(lease, (EventLoop) ctx.executor()));
   }
@@ -539,8 +670,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     schema = auth.database();
     application = auth.application();
     MysqlBackend greeted = conn.attachment();
-    conn.attach(new MysqlBackend(greeted.handler, variant, greeted.threadId, greeted.serverVersion,
-        greeted.serverCaps, schema));
+    MysqlBackend own = new MysqlBackend(greeted.handler, variant, greeted.threadId, greeted.serverVersion,
+        greeted.serverCaps, schema);
+    own.serverExtCaps = greeted.serverExtCaps;
+    own.cacheMetadata = variant.cacheMetadata();
+    conn.attach(own);
     phase = Phase.COMMANDS;
     LOG.debug("session {}: {} logged in as {} through to backend thread {}", connectionId, application, user,
         greeted.threadId);
@@ -598,7 +732,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     auth = a;
     caps = a.caps() & (PROXY_CAPS | Mysql.CLIENT_SSL);
-    variant = Variant.of(caps, a.collation());
+    extCaps = (a.caps() & Mysql.CLIENT_MYSQL) == 0 ? a.extCaps() & offeredExt : 0;
+    variant = Variant.of(caps, extCaps, a.collation());
     java.util.Optional<String> blocked = listener.authFailures().refusal(ctx.channel().remoteAddress());
     if (blocked.isPresent()) {
       refuseLogin(packet.sequenceId() + 1, Mysql.ER_ACCESS_DENIED_ERROR, blocked.get());
@@ -844,7 +979,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     ClientAuth next;
     try {
-      next = ClientAuth.parseChangeUser(packet.payload(), caps, variant.collation());
+      next = ClientAuth.parseChangeUser(packet.payload(), caps, extCaps, variant.collation());
     } catch (IndexOutOfBoundsException e) {
       writeErr(1, Mysql.ER_UNKNOWN_COM_ERROR, "mproxy: malformed COM_CHANGE_USER packet");
       return;
@@ -891,7 +1026,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     previousAuth = null;
     user = auth.user();
     application = auth.application() != null ? auth.application() : application;
-    variant = Variant.of(caps, auth.collation());
+    variant = Variant.of(caps, extCaps, auth.collation());
     phase = Phase.COMMANDS;
     LOG.debug("session {}: changed user from {} to {}", connectionId, before.user(), user);
     resetConnection(seq);
@@ -1031,7 +1166,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     busy = true;
     current = job;
     boolean deprecateEof = (caps & Mysql.CLIENT_DEPRECATE_EOF) != 0;
-    job.reader = shape == null ? null : forwardReader.reset(shape, deprecateEof);
+    boolean cacheMetadata = variant.cacheMetadata();
+    job.reader = shape == null ? null : forwardReader.reset(shape, deprecateEof, cacheMetadata);
+    if (cacheMetadata && (job.command == Mysql.COM_STMT_PREPARE || job.command == Mysql.COM_STMT_EXECUTE)) {
+      // a prepare's columns, and an execute's when the server sends them (rare once cached)
+      job.reader.captureMetadata();
+    }
     listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
         scheduler, job);
   }
@@ -1181,7 +1321,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (job.stmt != null && be.statement(job.stmt.sql) == null) {
       String sql = job.stmt.sql;
       internal(job, Packets.command(ctx.alloc(), Mysql.COM_STMT_PREPARE, sql.getBytes(StandardCharsets.UTF_8)),
-          ResponseReader.Shape.PREPARE, r -> be.remember(sql, r.statementId()));
+          ResponseReader.Shape.PREPARE, r -> be.remember(sql, r.statementId(), r.metadata()));
       return;
     }
     dispatch(job);
@@ -1204,7 +1344,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       java.util.function.Consumer<ResponseReader> applied) {
     MysqlBackend be = job.conn.attachment();
     EventExecutor loop = ctx.executor();
-    be.handler.send(command, InternalExchange.of(new ResponseReader(shape, be.variant.deprecateEof()),
+    ResponseReader answer = new ResponseReader(shape, be.variant.deprecateEof(), be.cacheMetadata);
+    if (be.cacheMetadata && shape == ResponseReader.Shape.PREPARE) {
+      answer.captureMetadata();
+    }
+    be.handler.send(command, InternalExchange.of(answer,
         (reader, error) -> loop.execute(() -> {
           if (error != null) {
             failJob(job, "could not restore the session state on the backend connection: " + error, true);
@@ -1268,6 +1412,12 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     MysqlBackend.Statement bs = be.statement(job.stmt.sql);
     ByteBuf raw = packet.raw();
+    if (job.command == Mysql.COM_STMT_EXECUTE && be.cacheMetadata) {
+      job.backendStatement = bs;
+      if (bs.meta != null && !bs.meta.equals(job.stmt.meta)) {
+        job.inject = bs.meta;
+      }
+    }
     if (job.command == Mysql.COM_STMT_EXECUTE) {
       ByteBuf rebuilt = executeWithTypes(job.stmt, bs, packet);
       if (rebuilt != null) {
@@ -1379,6 +1529,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       rowCount = ok ? r.rowCount() : -1;
     }
+    if (job.backendStatement != null) {
+      trackMetadata(job, r);
+    }
     holdNext = ok && job.calcFoundRows;
     if (r.status() >= 0 && (r.status() & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0) {
       pin("open cursor");
@@ -1386,6 +1539,26 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     Outcome outcome = job.timedOut ? Outcome.TIMEOUT : ok ? Outcome.OK : Outcome.ERROR;
     job.ticket.complete(outcome, job.bytesOut);
     endJob(job);
+  }
+
+  /**
+   * Metadata caching: after an execute, the server's idea of what the connection has for the
+   * statement and the client's. Column definitions in the answer were seen by both; definitions
+   * the proxy put in are now the client's; a client that may have missed part of the answer
+   * (timed out) has unknown metadata, so the next answer that skips them gets them put in.
+   */
+  private void trackMetadata(Job job, ResponseReader r) {
+    io.mproxy.protocol.mysql.codec.ColumnMetadata sent = r.metadata();
+    if (sent != null) {
+      job.backendStatement.meta = sent;
+    }
+    if (job.timedOut) {
+      job.stmt.meta = null;
+    } else if (sent != null) {
+      job.stmt.meta = sent;
+    } else if (job.injected) {
+      job.stmt.meta = job.inject;
+    }
   }
 
   private void applyEffects(Job job, ResponseReader r) {
@@ -1423,7 +1596,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         s.params = r.prepareParams();
         statements.put(s.id, s);
         lastPrepared = s.id;
-        be.remember(job.prepareSql, r.statementId());
+        s.meta = r.metadata();
+        be.remember(job.prepareSql, r.statementId(), r.metadata());
       }
       case Mysql.COM_STMT_EXECUTE, Mysql.COM_STMT_RESET -> longDataPending = false;
       case Mysql.COM_SET_OPTION -> pin("COM_SET_OPTION");
@@ -1435,6 +1609,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private void onBackendFailed(Job job, Throwable cause) {
     if (job != current) {
       return;
+    }
+    if (job.stmt != null) {
+      job.stmt.meta = null;   // part of an answer may have reached the client
     }
     if (job.timer != null) {
       job.timer.cancel();
@@ -1623,7 +1800,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     unwatch(conn, this);
     MysqlBackend be = conn.attachment();
     be.handler.send(Packets.command(conn.channel().alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
-        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),
+        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof(), be.cacheMetadata),
             (r, error) -> {
               if (error == null) {
                 be.resetDone();
@@ -1658,7 +1835,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     MysqlBackend be = conn.attachment();
     EventExecutor loop = ctx.executor();
     be.handler.send(Packets.command(ctx.alloc(), Mysql.COM_RESET_CONNECTION, new byte[0]),
-        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof()),
+        InternalExchange.of(new ResponseReader(ResponseReader.Shape.SINGLE, be.variant.deprecateEof(), be.cacheMetadata),
             (r, error) -> loop.execute(() -> {
               if (error == null) {
                 be.resetDone();

@@ -31,6 +31,19 @@ public final class Mysql {
   public static final int CLIENT_SESSION_TRACK = 1 << 23;
   public static final int CLIENT_DEPRECATE_EOF = 1 << 24;
   public static final int CLIENT_QUERY_ATTRIBUTES = 1 << 27;
+  /**
+   * Set by MySQL servers and clients, clear on MariaDB's: when clear, the last 4 bytes of the
+   * greeting's and HandshakeResponse's reserved fields carry MariaDB's extended capabilities.
+   */
+  public static final int CLIENT_MYSQL = CLIENT_LONG_PASSWORD;
+
+  // MariaDB extended capability flags (the 4 bytes in the reserved fields, bits 32.. of the whole)
+  /**
+   * MARIADB_CLIENT_CACHE_METADATA (MariaDB 10.6+): a result set's column count is followed by a
+   * "metadata follows" byte, and COM_STMT_EXECUTE skips the column definitions (0) when the
+   * statement's metadata is what the server last sent for it on this connection.
+   */
+  public static final int MARIADB_CLIENT_CACHE_METADATA = 1 << 4;
 
   // server status flags
   public static final int SERVER_STATUS_IN_TRANS = 1;

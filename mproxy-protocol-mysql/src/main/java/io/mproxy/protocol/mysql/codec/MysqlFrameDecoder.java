@@ -26,15 +26,29 @@ public final class MysqlFrameDecoder extends ByteToMessageDecoder {
   private enum State { HEADER, FAILED }
 
   private final long maxPacketBytes;
+  /** Emit whole packets of one read as one retained slice (a run) instead of a MysqlPacket each. */
+  private final boolean runs;
   private final List<ByteBuf> continued = new ArrayList<>();
   private long continuedBytes;
   private State state = State.HEADER;
 
   public MysqlFrameDecoder(long maxPacketBytes) {
+    this(maxPacketBytes, false);
+  }
+
+  /**
+   * With {@code runs}, the complete packets below 16 MB that are read together are emitted as one
+   * retained slice of the read buffer (a {@link ByteBuf} holding whole wire packets, headers
+   * included) instead of one {@link MysqlPacket} each: a backend answer of several packets costs
+   * one object per read, not two per packet. 16 MB continuation packets are still joined into a
+   * {@link MysqlPacket}.
+   */
+  public MysqlFrameDecoder(long maxPacketBytes, boolean runs) {
     if (maxPacketBytes <= 0) {
       throw new IllegalArgumentException("maxPacketBytes: " + maxPacketBytes + " (expected: > 0)");
     }
     this.maxPacketBytes = maxPacketBytes;
+    this.runs = runs;
   }
 
   @Override
@@ -45,6 +59,13 @@ public final class MysqlFrameDecoder extends ByteToMessageDecoder {
     }
     if (in.readableBytes() < 4) {
       return;
+    }
+    if (runs && continued.isEmpty()) {
+      int whole = wholePackets(in);
+      if (whole > 0) {
+        out.add(in.readRetainedSlice(whole));
+        return;
+      }
     }
     int at = in.readerIndex();
     int len = in.getUnsignedMediumLE(at);
@@ -79,6 +100,23 @@ public final class MysqlFrameDecoder extends ByteToMessageDecoder {
     continued.clear();
     continuedBytes = 0;
     out.add(MysqlPacket.joined(ctx.alloc(), frames));
+  }
+
+  /**
+   * How many bytes from the reader index are complete packets below 16 MB within the limit (the
+   * first packet that is not stops the run: it takes the packet-at-a-time path).
+   */
+  private int wholePackets(ByteBuf in) {
+    int at = in.readerIndex();
+    int end = in.writerIndex();
+    while (end - at >= 4) {
+      int len = in.getUnsignedMediumLE(at);
+      if (len == MysqlPacket.MAX_CHUNK || len > maxPacketBytes || end - at - 4 < len) {
+        break;
+      }
+      at += 4 + len;
+    }
+    return at - in.readerIndex();
   }
 
   /**

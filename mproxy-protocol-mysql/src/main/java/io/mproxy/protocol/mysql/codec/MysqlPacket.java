@@ -33,7 +33,7 @@ public final class MysqlPacket {
   }
 
   /** Wraps one complete wire packet (header included); takes ownership of {@code frame}. */
-  static MysqlPacket single(ByteBuf frame) {
+  public static MysqlPacket single(ByteBuf frame) {
     int seq = frame.getUnsignedByte(frame.readerIndex() + 3);
     return new MysqlPacket(frame, null, false, seq, seq);
   }

@@ -31,6 +31,14 @@ public final class ResponseReader {
 
   private Shape shape;
   private boolean deprecateEof;
+  /** MARIADB_CLIENT_CACHE_METADATA: a column count may be followed by a "metadata follows" byte. */
+  private boolean cacheMetadata;
+  /** Keep the first result set's (or a prepare's) column definitions as {@link #metadata()}. */
+  private boolean capture;
+  private java.util.List<byte[]> captured;
+  private ColumnMetadata metadata;
+  private boolean metadataSkipped;
+  private int metadataFlagIndex = -1;
   private State state;
   private long remaining;
   private int status = -1;
@@ -48,13 +56,28 @@ public final class ResponseReader {
     reset(shape, deprecateEof);
   }
 
+  public ResponseReader(Shape shape, boolean deprecateEof, boolean cacheMetadata) {
+    reset(shape, deprecateEof, cacheMetadata);
+  }
+
   /**
    * Starts over for the next command's answer, as a new reader would: a session that runs one
    * command at a time keeps one reader instead of making one per command.
    */
   public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof) {
+    return reset(nextShape, nextDeprecateEof, false);
+  }
+
+  /** {@link #reset(Shape, boolean)} for a connection that negotiated MariaDB's metadata caching or not. */
+  public ResponseReader reset(Shape nextShape, boolean nextDeprecateEof, boolean nextCacheMetadata) {
     shape = nextShape;
     deprecateEof = nextDeprecateEof;
+    cacheMetadata = nextCacheMetadata;
+    capture = false;
+    captured = null;
+    metadata = null;
+    metadataSkipped = false;
+    metadataFlagIndex = -1;
     state = switch (nextShape) {
       case ROWS -> State.ROWS;
       case FIELD_LIST -> State.FIELDS;
@@ -76,6 +99,38 @@ public final class ResponseReader {
 
   public Shape shape() {
     return shape;
+  }
+
+  /**
+   * Keeps the column definitions of this answer's first result set (or of a prepare) for
+   * {@link #metadata()}; copies them, so only for answers that are not on the hot path or that
+   * carry metadata rarely (executes under metadata caching).
+   */
+  public ResponseReader captureMetadata() {
+    capture = true;
+    return this;
+  }
+
+  /**
+   * The column definitions captured ({@link #captureMetadata()}): a prepare's result columns
+   * ({@link ColumnMetadata#EMPTY} when it has none), or those of the first result set when they
+   * were sent; null when none were sent (skipped, an OK or an ERR).
+   */
+  public ColumnMetadata metadata() {
+    return metadata;
+  }
+
+  /** The first result set's column count said "no metadata follows" (metadata caching). */
+  public boolean metadataSkipped() {
+    return metadataSkipped;
+  }
+
+  /**
+   * Where, in the buffer of the packet that made {@link #metadataSkipped()} true, its "metadata
+   * follows" byte is (valid until the next packet is read).
+   */
+  public int metadataFlagIndex() {
+    return metadataFlagIndex;
   }
 
   /** True once the last packet of the response was seen. */
@@ -140,18 +195,25 @@ public final class ResponseReader {
    * it was the last one. Throws {@link MysqlCodecException} on bytes no server sends.
    */
   public boolean accept(MysqlPacket packet) {
+    return accept(packet.payloadBuffer(), packet.payloadIndex(), packet.length());
+  }
+
+  /**
+   * {@link #accept(MysqlPacket)} for a packet read in place: its payload is the {@code len} bytes
+   * of {@code p} from index {@code at} (nothing moves, nothing is kept).
+   */
+  public boolean accept(ByteBuf p, int at, int len) {
     // read in place (absolute indexes): no view or duplicate per packet on the forward path
-    ByteBuf p = packet.payloadBuffer();
-    int at = packet.payloadIndex();
-    int len = packet.length();
     int h = len > 0 ? p.getUnsignedByte(at) : -1;
     switch (state) {
       case FIRST:
-        first(packet, p, at, len, h);
+        first(p, at, len, h);
         break;
       case COLUMNS:
+        keepColumn(p, at, len);
         if (--remaining == 0) {
           state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+          endCapture();
         }
         break;
       case COLUMNS_EOF:
@@ -160,7 +222,7 @@ public final class ResponseReader {
           break;
         }
         if (h != Mysql.EOF) {
-          throw unexpected(packet, "EOF after column definitions");
+          throw unexpected(h, len, "EOF after column definitions");
         }
         readEof(p, at, len);
         state = (status & Mysql.SERVER_STATUS_CURSOR_EXISTS) != 0 ? State.DONE : State.ROWS;
@@ -174,16 +236,18 @@ public final class ResponseReader {
         }
         break;
       case PARAMS_EOF:
-        expectEof(packet, h);
+        expectEof(h, len);
         afterParamsEof();
         break;
       case PCOLUMNS:
+        keepColumn(p, at, len);
         if (--remaining == 0) {
           state = deprecateEof ? State.DONE : State.PCOLUMNS_EOF;
+          endCapture();
         }
         break;
       case PCOLUMNS_EOF:
-        expectEof(packet, h);
+        expectEof(h, len);
         state = State.DONE;
         break;
       case FIELDS:
@@ -195,12 +259,12 @@ public final class ResponseReader {
         break;
       case DONE:
       default:
-        throw unexpected(packet, "nothing (the response had ended)");
+        throw unexpected(h, len, "nothing (the response had ended)");
     }
     return state == State.DONE;
   }
 
-  private void first(MysqlPacket packet, ByteBuf p, int at, int len, int h) {
+  private void first(ByteBuf p, int at, int len, int h) {
     if (shape == Shape.SINGLE) {
       if (h == Mysql.ERR) {
         error(p, at, len);
@@ -220,11 +284,15 @@ public final class ResponseReader {
     }
     if (shape == Shape.PREPARE) {
       if (h != Mysql.OK || len < 9) {
-        throw unexpected(packet, "a COM_STMT_PREPARE OK");
+        throw unexpected(h, len, "a COM_STMT_PREPARE OK");
       }
       stmtId = p.getUnsignedIntLE(at + 1);
       prepareColumns = p.getUnsignedShortLE(at + 5);
       prepareParams = p.getUnsignedShortLE(at + 7);
+      if (capture) {
+        metadata = ColumnMetadata.EMPTY;
+        captured = prepareColumns > 0 ? new java.util.ArrayList<>(prepareColumns) : null;
+      }
       if (prepareParams > 0) {
         remaining = prepareParams;
         state = State.PARAMS;
@@ -242,21 +310,49 @@ public final class ResponseReader {
     }
     if (h == Mysql.LOCAL_INFILE) {
       localInfile = true;
-      throw unexpected(packet, "a result (LOCAL INFILE was not negotiated)");
+      throw unexpected(h, len, "a result (LOCAL INFILE was not negotiated)");
     }
     long columns;
     try {
       columns = MysqlBuf.getLenenc(p, at, at + len);
     } catch (IndexOutOfBoundsException e) {
-      throw unexpected(packet, "a column count");
+      throw unexpected(h, len, "a column count");
     }
     if (columns <= 0) {
-      throw unexpected(packet, "a positive column count");
+      throw unexpected(h, len, "a positive column count");
     }
     resultSets++;
     rowCount = -1;
     remaining = columns;
     state = State.COLUMNS;
+    int size = MysqlBuf.lenencSize(p, at);
+    // under metadata caching the count is followed by "metadata follows" (0: no column definitions)
+    if (cacheMetadata && len > size && p.getUnsignedByte(at + size) == 0) {
+      state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+      if (resultSets == 1) {
+        metadataSkipped = true;
+        metadataFlagIndex = at + size;
+      }
+      return;
+    }
+    if (capture && resultSets == 1) {
+      captured = new java.util.ArrayList<>((int) Math.min(columns, 4096));
+    }
+  }
+
+  private void keepColumn(ByteBuf p, int at, int len) {
+    if (captured != null) {
+      byte[] b = new byte[len];
+      p.getBytes(at, b);
+      captured.add(b);
+    }
+  }
+
+  private void endCapture() {
+    if (captured != null) {
+      metadata = ColumnMetadata.of(captured);
+      captured = null;
+    }
   }
 
   private void rows(ByteBuf p, int at, int len, int h) {
@@ -295,9 +391,9 @@ public final class ResponseReader {
     }
   }
 
-  private void expectEof(MysqlPacket packet, int h) {
-    if (h != Mysql.EOF || packet.length() >= 9) {
-      throw unexpected(packet, "EOF after definitions");
+  private void expectEof(int h, int len) {
+    if (h != Mysql.EOF || len >= 9) {
+      throw unexpected(h, len, "EOF after definitions");
     }
   }
 
@@ -331,9 +427,10 @@ public final class ResponseReader {
     }
   }
 
-  private MysqlCodecException unexpected(MysqlPacket packet, String expected) {
+  private MysqlCodecException unexpected(int h, int len, String expected) {
     state = State.DONE;
-    return new MysqlCodecException(Mysql.ER_UNKNOWN_ERROR, "unexpected packet from the server: "
-        + packet + " (expected: " + expected + " in a " + shape + " response)");
+    return new MysqlCodecException(Mysql.ER_UNKNOWN_ERROR, "unexpected packet from the server: [len=" + len
+        + " header=0x" + Integer.toHexString(Math.max(0, h)) + "] (expected: " + expected + " in a " + shape
+        + " response)");
   }
 }

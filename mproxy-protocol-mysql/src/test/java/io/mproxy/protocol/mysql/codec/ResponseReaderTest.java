@@ -153,4 +153,49 @@ class ResponseReaderTest {
     assertThrows(MysqlCodecException.class, () -> feed(infile, new byte[] {(byte) 0xFB, 'f'}));
     assertTrue(infile.localInfile());
   }
+
+  @Test
+  void underMetadataCachingACountWithoutMetadataGoesStraightToTheRows() {
+    ResponseReader classic = new ResponseReader(ResponseReader.Shape.RESULTS, false, true).captureMetadata();
+    // count 1, "metadata follows" 0: no column definitions, the EOF that closes them still comes
+    assertEquals(List.of(false, false, false, true), feed(classic, new byte[] {1, 0}, eof(AC), ROW, eof(AC)));
+    assertTrue(classic.metadataSkipped());
+    assertEquals(null, classic.metadata());
+    ResponseReader modern = new ResponseReader(ResponseReader.Shape.RESULTS, true, true).captureMetadata();
+    assertEquals(List.of(false, false, true), feed(modern, new byte[] {1, 0}, ROW, ok(0xFE, AC)));
+    assertTrue(modern.metadataSkipped());
+  }
+
+  @Test
+  void underMetadataCachingSentColumnsAreCapturedAndCompareByContent() {
+    ResponseReader r = new ResponseReader(ResponseReader.Shape.RESULTS, false, true).captureMetadata();
+    assertEquals(List.of(false, false, false, false, true), feed(r, new byte[] {1, 1}, COLUMN, eof(AC), ROW, eof(AC)));
+    assertFalse(r.metadataSkipped());
+    assertEquals(1, r.metadata().columns());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(COLUMN, r.metadata().column(0));
+
+    ResponseReader prepare = new ResponseReader(ResponseReader.Shape.PREPARE, true, true).captureMetadata();
+    feed(prepare, new byte[] {0, 7, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0}, COLUMN, COLUMN);
+    assertEquals(r.metadata(), prepare.metadata());
+    assertEquals(r.metadata().hashCode(), prepare.metadata().hashCode());
+
+    ResponseReader none = new ResponseReader(ResponseReader.Shape.PREPARE, true, true).captureMetadata();
+    feed(none, new byte[] {0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+    assertEquals(ColumnMetadata.EMPTY, none.metadata());
+    assertFalse(r.metadata().equals(none.metadata()));
+
+    ByteBuf wire = Unpooled.buffer();
+    r.metadata().writePackets(wire, 2);
+    assertEquals(r.metadata().wireSize(), wire.readableBytes());
+    assertEquals(COLUMN.length, wire.getUnsignedMediumLE(0));
+    assertEquals(2, wire.getUnsignedByte(3));
+  }
+
+  @Test
+  void withoutMetadataCachingTheSecondCountByteIsNotAFlag() {
+    // a 2-byte count packet only under metadata caching has a flag; a reader without it ignores the byte
+    ResponseReader r = new ResponseReader(ResponseReader.Shape.RESULTS, false, false);
+    assertEquals(List.of(false, false, false, false, true), feed(r, new byte[] {1, 0}, COLUMN, eof(AC), ROW, eof(AC)));
+    assertFalse(r.metadataSkipped());
+  }
 }
