@@ -16,6 +16,8 @@
 # transactions: use a large -t. Extra JVM options: MPROXY_JAVA_OPTS. With --profile PREFIX, also
 # a CPU profile of each measured run (async-profiler, itimer, loaded with jcmd JVMTI.agent_load;
 # ASYNC_PROFILER_LIB, default /tmp/ap/linux-x64/libasyncProfiler.so) to PREFIX-MODE.collapsed.
+# With --strace, also the daemon's system calls per transaction over the measured run
+# (`strace -f -c` attached to the JVM; it slows the run down, so CPU and tps are then meaningless).
 # Everything it started is stopped on exit.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -25,6 +27,7 @@ modes=simple,prepared
 sites=0
 depth=3
 profile=""
+strace=0
 while (($#)); do
   case $1 in
     -t) per_client=${2:?}; shift 2 ;;
@@ -33,7 +36,8 @@ while (($#)); do
     --sites) sites=${2:?}; shift 2 ;;
     --depth) depth=${2:?}; shift 2 ;;
     --profile) profile=${2:?}; shift 2 ;;
-    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    --strace) strace=1; shift ;;
+    -h|--help) sed -n 2,21p "$0"; exit 0 ;;
     *) echo "bench/alloc-pg.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -116,9 +120,19 @@ for m in "${mode_list[@]}"; do
   sleep 1.2
   [[ -n $profile ]] && jcmd "$jvm_pid" JVMTI.agent_load "${ASYNC_PROFILER_LIB:-/tmp/ap/linux-x64/libasyncProfiler.so}" \
     "\"start,event=itimer,interval=1ms\"" >/dev/null
+  if ((strace)); then
+    strace -f -c -o "$work/strace.txt" -p "$jvm_pid" 2>/dev/null &
+    strace_pid=$!
+    sleep 1
+  fi
   t0=$(date +%s.%N); c0=$(awk '{ print $14 + $15 }' "/proc/$jvm_pid/stat")
   bench "$per_client" >"$work/run.log" 2>&1 || { cat "$work/run.log" >&2; exit 1; }
   c1=$(awk '{ print $14 + $15 }' "/proc/$jvm_pid/stat"); t1=$(date +%s.%N)
+  if ((strace)); then
+    kill -INT "$strace_pid"; wait "$strace_pid" 2>/dev/null || true
+    echo "-M $m system calls per transaction (strace -f -c, $tx tx; the JVM's background threads included):"
+    awk -v n="$tx" '$1 ~ /^[0-9.]+$/ && NF >= 5 { c = $4; name = $NF; if (c / n >= 0.01) printf "  %-16s %6.2f\n", name, c / n }' "$work/strace.txt"
+  fi
   [[ -n $profile ]] && jcmd "$jvm_pid" JVMTI.agent_load "${ASYNC_PROFILER_LIB:-/tmp/ap/linux-x64/libasyncProfiler.so}" \
     "\"stop,collapsed,file=$(readlink -f "$profile")-$m.collapsed\"" >/dev/null
   sleep 1.2

@@ -22,16 +22,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -57,6 +49,7 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
 
   private final Map<String, ProtocolAdapter> adapters;
   private final SystemTime time = new SystemTime();
+  private final Transport transport;
   private final EventLoopGroup workers;
   private final Class<? extends ServerChannel> serverChannelClass;
   private final Bootstrap backendBootstrap;
@@ -86,16 +79,15 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     this.adapters = Map.copyOf(byName);
     int threads = config.server().ioThreads() > 0 ? config.server().ioThreads()
         : Runtime.getRuntime().availableProcessors();
-    boolean epoll = Epoll.isAvailable();
-    this.workers = new MultiThreadIoEventLoopGroup(threads,
-        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-    this.backendBootstrap = new Bootstrap().group(workers).channel(socketClass)
+    this.transport = Transport.select(config.server().transport());
+    this.workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+    this.serverChannelClass = transport.serverChannel();
+    this.backendBootstrap = new Bootstrap().group(workers).channel(transport.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true);
     this.gateway = new Gateway(config, time, telemetry, new FingerprintStore(10_000));
     this.startedNanos = time.nanoTime();
+    LOG.info("transport {} (server.transport: {}), {} event loops", transport, config.server().transport(), threads);
   }
 
   /** Builds the clusters, starts the RU ticker and binds every listener (blocking; not on an event loop). */
@@ -248,7 +240,8 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     this.config = next;
     this.generation = generation + 1;
     if (!prev.server().equals(next.server())) {
-      LOG.warn("server: settings change on restart only (shutdown_grace_ms, io_threads, ru_tick_ms)");
+      LOG.warn("server: settings change on restart only (shutdown_grace_ms, io_threads, ru_tick_ms, transport);"
+          + " still running on transport {}", transport);
     }
     LOG.info("configuration generation {} applied", generation);
     return generation;
@@ -396,6 +389,11 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
 
   public EventLoopGroup eventLoops() {
     return workers;
+  }
+
+  @Override
+  public String transport() {
+    return transport.setting();
   }
 
   // ---------------------------------------------------------------- RuntimeView

@@ -35,6 +35,9 @@ public interface RuntimeView {
     return Optional.empty();
   }
 
+  /** The I/O transport the event loops run ({@code epoll}, {@code io_uring} or {@code nio}). */
+  String transport();
+
   /** True once every listener is bound. */
   boolean ready();
 

@@ -178,13 +178,13 @@ public final class Gateway {
   }
 
   /** The last step of admission: through the priority gate when there is one. */
-  private void pass(Ticket ticket, Scheduler scheduler, AdmissionCallback callback) {
+  private void pass(Ticket ticket, Scheduler scheduler, AdmissionCallback callback, long now) {
     PriorityGate g = gate;
     if (g == null) {
       admitted(ticket, callback);
       return;
     }
-    switch (g.enter(new PriorityGate.Waiter(ticket, scheduler, callback, clock.nanoTime()))) {
+    switch (g.enter(new PriorityGate.Waiter(ticket, scheduler, callback, now))) {
       case ADMITTED -> admitted(ticket, callback);
       case QUEUED -> { }
       case FULL -> shed(ticket, callback, ShedReason.QUEUE_FULL, g.config().maxWaitMs());
@@ -213,8 +213,8 @@ public final class Gateway {
   }
 
   /** A gated ticket ended: its slot goes to the best waiter. */
-  void release(PriorityGate g) {
-    apply(g.release(clock.nanoTime()));
+  void release(PriorityGate g, long now) {
+    apply(g.release(now));
   }
 
   private void apply(PriorityGate.Moves moves) {
@@ -264,8 +264,10 @@ public final class Gateway {
    */
   public void admit(Request request, Classification classification, Origin origin, RuWeights weights,
       Scheduler waitScheduler, AdmissionCallback callback) {
+    // the one clock reading of admission: bucket refill, runaway watch, ticket, gate entry
+    long now = clock.nanoTime();
     classification = hinted(request, classification);
-    request.classify(classification.group(), classification.priority());
+    request.classify(classification);
     ResourceGroup group = groups.get(classification.group());
     double mean = request.kind().chargedAsWrite() ? 0 : fingerprints.meanRu(request.fingerprint());
     if (mean <= 0 && !request.kind().chargedAsWrite()) {
@@ -273,7 +275,7 @@ public final class Gateway {
     }
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
     group.countAsked(estimate);
-    Runaway.Verdict runawayVerdict = runaway.atAdmission(request, estimate);
+    Runaway.Verdict runawayVerdict = runaway.atAdmission(request, estimate, now);
     if (runawayVerdict != null) {
       if (runawayVerdict.action() != io.mproxy.core.config.RunawayRule.Action.DEMOTE) {
         callback.refused(refuse(request, group, origin, ShedReason.RUNAWAY, runawayVerdict.retryAfterMs(),
@@ -295,24 +297,25 @@ public final class Gateway {
     boolean queueMode = gc.onExhausted() == ResourceGroupConfig.OnExhausted.QUEUE;
     boolean queueSlot = queueMode && group.tryEnqueue();
     long maxWait = queueSlot ? TimeUnit.MILLISECONDS.toNanos(gc.maxQueueMs()) : 0;
-    long r = group.bucket().acquire(estimate, maxWait);
+    long r = group.bucket().acquire(estimate, maxWait, now);
     if (r == TokenBucket.GRANTED) {
       if (queueSlot) {
         group.dequeue();
       }
       group.countCharged(estimate);
-      pass(new Ticket(this, request, group, origin, weights, estimate), waitScheduler, callback);
+      pass(new Ticket(this, request, group, origin, weights, estimate, now), waitScheduler, callback, now);
       return;
     }
     if (r > 0) {
       group.countCharged(estimate);
-      long enqueued = clock.nanoTime();
-      Ticket ticket = new Ticket(this, request, group, origin, weights, estimate);
+      long enqueued = now;
+      Ticket ticket = new Ticket(this, request, group, origin, weights, estimate, now);
       waitScheduler.schedule(() -> {
-        ticket.queuedUntil(clock.nanoTime());
+        long woke = clock.nanoTime();
+        ticket.queuedUntil(woke);
         group.dequeue();
-        telemetry.queueWait(group.name(), request.priority(), clock.nanoTime() - enqueued);
-        pass(ticket, waitScheduler, callback);
+        telemetry.queueWait(group.name(), request.priority(), woke - enqueued);
+        pass(ticket, waitScheduler, callback, woke);
       }, r + io.mproxy.core.fault.Faults.queueWakeDelayNanos());
       return;
     }
@@ -325,7 +328,7 @@ public final class Gateway {
       wouldRefuse(request, group, reason);
       group.bucket().settle(estimate);
       group.countCharged(estimate);
-      pass(new Ticket(this, request, group, origin, weights, estimate), waitScheduler, callback);
+      pass(new Ticket(this, request, group, origin, weights, estimate, now), waitScheduler, callback, now);
       return;
     }
     callback.refused(refuse(request, group, origin, reason, retryAfterMs, null));
@@ -374,7 +377,7 @@ public final class Gateway {
 
   void completed(Ticket t, Outcome outcome, double ru, long latencyNanos, long now) {
     Request req = t.request();
-    runaway.completed(t, ru, latencyNanos);
+    runaway.completed(t, ru, latencyNanos, now);
     if (ru > 0) {
       telemetry.ruCharged(t.group(), req.kind().chargedAsWrite(), ru);
       fingerprints.record(req.fingerprint(), t.origin().protocol(), ru, latencyNanos);

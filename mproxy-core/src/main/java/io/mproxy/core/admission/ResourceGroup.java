@@ -209,6 +209,12 @@ public final class ResourceGroup {
     ruCharged.add(ru);
   }
 
+  /** {@link #charge(double)} at {@code nowNanos}, the caller's clock reading. */
+  void charge(double ru, long nowNanos) {
+    bucket.settle(ru, nowNanos);
+    ruCharged.add(ru);
+  }
+
   /** Counts RU the bucket has already taken (an admission estimate) in the charged total. */
   void countCharged(double ru) {
     ruCharged.add(ru);

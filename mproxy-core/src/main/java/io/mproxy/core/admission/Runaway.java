@@ -102,17 +102,17 @@ final class Runaway {
   }
 
   /**
-   * The first rule that acts on this request at admission, or null to go on. Watch and cancel
-   * rules never act here. A shadow rule's would-be action is counted and the search goes on.
+   * The first rule that acts on this request, admitted at {@code now}, or null to go on. Watch
+   * and cancel rules never act here. A shadow rule's would-be action is counted and the search
+   * goes on.
    */
-  Verdict atAdmission(Request request, double estimate) {
+  Verdict atAdmission(Request request, double estimate, long now) {
     List<RunawayRule> rs = rules;
     if (rs.isEmpty()) {
       return null;
     }
     String fp = request.fingerprint();
     String id = null;
-    long now = clock.nanoTime();
     for (RunawayRule r : rs) {
       if (r.action() == Action.WATCH || r.action() == Action.CANCEL) {
         continue;
@@ -176,7 +176,7 @@ final class Runaway {
   }
 
   /** A ticket ended: its RU and elapsed time are judged against every rule that matches it. */
-  void completed(Ticket t, double ru, long latencyNanos) {
+  void completed(Ticket t, double ru, long latencyNanos, long now) {
     // most deployments track nothing: skip the hash of every completing ticket then
     Running tracked = running.isEmpty() ? null : running.remove(t);
     boolean fired = tracked != null && tracked.fired();
@@ -186,7 +186,6 @@ final class Runaway {
     }
     Request req = t.request();
     String id = null;
-    long now = clock.nanoTime();
     for (RunawayRule r : rs) {
       if (r.always()) {
         continue;

@@ -20,30 +20,33 @@ public final class Ticket {
   private final Origin origin;
   private final RuWeights weights;
   private final double estimate;
-  private final long admittedNanos;
   private Backend backend;
-  private long dispatchNanos;
+  /**
+   * One clock reading, by phase: before dispatch, when the ticket's wait for a backend began
+   * (its admission, or the end of its queue wait) — the start of its sojourn; from dispatch on,
+   * when it was dispatched — the start of its latency. One field, not two: a ticket is allocated
+   * for every request.
+   */
+  private long mark;
   private long startTick;
-  private double latencyWeight;
   private boolean dispatched;
   private boolean done;
-  /** When a queued ticket's wait ends: its sojourn is counted from then, not from the reservation. */
-  private long queuedUntil;
   /** How the session stops this request on its backend (runaway {@code cancel}); null for none. */
   private volatile Runnable cancelHook;
   private volatile boolean cancelRequested;
   /** The priority gate this ticket holds a slot of, released when it ends; null for none. */
   private PriorityGate gate;
 
+  /** A ticket admitted at {@code admittedNanos}, the clock reading admission already took. */
   Ticket(Gateway gateway, Request request, ResourceGroup group, Origin origin, RuWeights weights,
-      double estimate) {
+      double estimate, long admittedNanos) {
     this.gateway = gateway;
     this.request = request;
     this.group = group;
     this.origin = origin;
     this.weights = weights;
     this.estimate = estimate;
-    this.admittedNanos = gateway.clock().nanoTime();
+    this.mark = admittedNanos;
   }
 
   public Request request() {
@@ -69,10 +72,11 @@ public final class Ticket {
     }
     dispatched = true;
     backend = to;
-    dispatchNanos = gateway.clock().nanoTime();
-    latencyWeight = request.latencyCharged() ? weights.wLatency() : 0;
-    startTick = group.startInflight(latencyWeight, dispatchNanos);
-    gateway.sojourn(group, Math.max(0, dispatchNanos - Math.max(admittedNanos, queuedUntil)), dispatchNanos);
+    long now = gateway.clock().nanoTime();
+    long waitingSince = mark;
+    mark = now;
+    startTick = group.startInflight(latencyWeight(), now);
+    gateway.sojourn(group, Math.max(0, now - waitingSince), now);
     to.started();
     gateway.runawayDispatched(this);
   }
@@ -110,8 +114,14 @@ public final class Ticket {
     }
   }
 
+  /** When the request was dispatched; 0 before. */
   long dispatchNanos() {
-    return dispatchNanos;
+    return dispatched ? mark : 0;
+  }
+
+  /** RU per millisecond of backend latency: none for operations that wait by design. */
+  private double latencyWeight() {
+    return request.latencyCharged() ? weights.wLatency() : 0;
   }
 
   /**
@@ -137,18 +147,20 @@ public final class Ticket {
     double charged = estimate;
     long latencyNanos = 0;
     if (dispatched) {
+      long dispatchNanos = mark;
+      double latencyWeight = latencyWeight();
       latencyNanos = Math.max(0, now - dispatchNanos);
       double latencyMs = latencyNanos / 1e6;
       finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
-      backend.finished(latencyNanos, finalRu, outcome == Outcome.ERROR || outcome == Outcome.TIMEOUT);
+      backend.finished(latencyNanos, finalRu, outcome == Outcome.ERROR || outcome == Outcome.TIMEOUT, now);
       if (!write) {
         group.recordRead(finalRu);
       }
     }
-    group.charge(finalRu - charged);
+    group.charge(finalRu - charged, now);
     gateway.completed(this, outcome, finalRu, latencyNanos, now);
-    releaseGate();
+    releaseGate(now);
   }
 
   /**
@@ -184,20 +196,24 @@ public final class Ticket {
       return;
     }
     done = true;
-    group.charge(-estimate);
-    releaseGate();
+    long now = gateway.clock().nanoTime();
+    group.charge(-estimate, now);
+    releaseGate(now);
   }
 
-  private void releaseGate() {
+  private void releaseGate(long now) {
     PriorityGate g = gate;
     if (g != null) {
       gate = null;
-      gateway.release(g);
+      gateway.release(g, now);
     }
   }
 
+  /** The ticket's queue wait ended at {@code nanos}: its sojourn before dispatch counts from then. */
   void queuedUntil(long nanos) {
-    queuedUntil = nanos;
+    if (!dispatched && nanos - mark > 0) {
+      mark = nanos;
+    }
   }
 
   Origin origin() {

@@ -59,8 +59,17 @@ public final class TokenBucket {
    * <p>A cost above the capacity is admitted once the bucket is full, then runs into debt:
    * otherwise a single large request could never run.
    */
-  public synchronized long acquire(double cost, long maxWaitNanos) {
-    refill();
+  public long acquire(double cost, long maxWaitNanos) {
+    return acquire(cost, maxWaitNanos, clock.nanoTime());
+  }
+
+  /**
+   * {@link #acquire(double, long)} at {@code nowNanos}, a clock reading the caller already took
+   * (admission reads the clock once per request). A reading older than the last refill adds
+   * nothing.
+   */
+  public synchronized long acquire(double cost, long maxWaitNanos, long nowNanos) {
+    refill(nowNanos);
     double needed = Math.min(cost, capacity);
     double balance = tokens - reserved;
     if (balance >= needed) {
@@ -80,8 +89,13 @@ public final class TokenBucket {
    * are forgiven rather than taken, and a later refund first pays back what was forgiven: a
    * refund never returns tokens that were never taken.
    */
-  public synchronized void settle(double delta) {
-    refill();
+  public void settle(double delta) {
+    settle(delta, clock.nanoTime());
+  }
+
+  /** {@link #settle(double)} at {@code nowNanos}, a clock reading the caller already took. */
+  public synchronized void settle(double delta, long nowNanos) {
+    refill(nowNanos);
     if (delta >= 0) {
       take(delta);
       return;
@@ -144,7 +158,10 @@ public final class TokenBucket {
   }
 
   private void refill() {
-    long now = clock.nanoTime();
+    refill(clock.nanoTime());
+  }
+
+  private void refill(long now) {
     long elapsed = now - lastRefillNanos;
     if (elapsed <= 0) {
       return;

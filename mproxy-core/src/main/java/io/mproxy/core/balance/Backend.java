@@ -3,7 +3,7 @@ package io.mproxy.core.balance;
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One backend server as the balancer sees it: health (with exponential back-off while it is
@@ -20,7 +20,7 @@ public final class Backend {
   private final BackendConfig config;
   private final Clock clock;
   private final AtomicInteger inflight = new AtomicInteger();
-  private final AtomicLong completed = new AtomicLong();
+  private final LongAdder completed = new LongAdder();
   private final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
   private final PeakEwma ruRate = new PeakEwma(EWMA_TAU_NANOS);
   private volatile Health health = Health.UP;
@@ -67,7 +67,7 @@ public final class Backend {
   }
 
   public long completed() {
-    return completed.get();
+    return completed.sum();
   }
 
   public String lastError() {
@@ -78,7 +78,7 @@ public final class Backend {
     return consecutiveFailures;
   }
 
-  public synchronized double latencyEwmaNanos() {
+  public double latencyEwmaNanos() {
     return latency.valueNanos();
   }
 
@@ -97,35 +97,38 @@ public final class Backend {
 
   /** A request ended on this backend; {@code error} and its latency feed the circuit breaker. */
   public void finished(long latencyNanos, double ru, boolean error) {
+    finished(latencyNanos, ru, error, clock.nanoTime());
+  }
+
+  /**
+   * {@link #finished(long, double, boolean)} at {@code nowNanos}, the clock reading the caller
+   * took when the request ended (a ticket reads the clock once to settle). Lock-free: backends
+   * are shared by every event loop.
+   */
+  public void finished(long latencyNanos, double ru, boolean error, long nowNanos) {
     CircuitBreaker c = circuit;
     if (c != null) {
-      c.onResult(error, latencyNanos);
+      c.onResult(error, latencyNanos, nowNanos);
     }
     inflight.decrementAndGet();
-    completed.incrementAndGet();
-    long now = clock.nanoTime();
+    completed.increment();
     if (!error) {
-      lastAnsweredNanos = now;
+      lastAnsweredNanos = nowNanos;
     }
-    synchronized (this) {
-      latency.observe(latencyNanos, now);
-      ruRate.observe((long) (ru * 1000), now);
-    }
+    latency.observe(latencyNanos, nowNanos);
+    ruRate.observe((long) (ru * 1000), nowNanos);
   }
 
   /** Balancer score: lower is better. */
   public double score(io.mproxy.core.config.BalancerConfig.Score kind) {
     int n = inflight.get();
     switch (kind) {
-      case PEAK_EWMA:
-        synchronized (this) {
-          double l = latency.valueNanos();
-          return (l <= 0 ? 1 : l) * (n + 1);
-        }
+      case PEAK_EWMA: {
+        double l = latency.valueNanos();
+        return (l <= 0 ? 1 : l) * (n + 1);
+      }
       case RU_RATE:
-        synchronized (this) {
-          return ruRate.valueNanos() * (n + 1);
-        }
+        return ruRate.valueNanos() * (n + 1);
       case LEAST_INFLIGHT:
       default:
         return n;

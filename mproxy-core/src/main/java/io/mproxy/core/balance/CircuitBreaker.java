@@ -113,9 +113,13 @@ public final class CircuitBreaker {
   }
 
   /** A request to the backend completed; it failed when {@code error} or slower than latency_ms. */
-  public synchronized void onResult(boolean error, long latencyNanos) {
+  public void onResult(boolean error, long latencyNanos) {
+    onResult(error, latencyNanos, clock.nanoTime());
+  }
+
+  /** {@link #onResult(boolean, long)} at {@code now}, the caller's clock reading. */
+  public synchronized void onResult(boolean error, long latencyNanos, long now) {
     boolean failure = error || latencyNanos > slowNanos;
-    long now = clock.nanoTime();
     advance(now);
     switch (state) {
       case CLOSED -> {

@@ -1,5 +1,6 @@
 package io.mproxy.core.request;
 
+import io.mproxy.core.classify.Classification;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.hint.QueryHints;
 
@@ -11,6 +12,9 @@ import io.mproxy.core.hint.QueryHints;
  */
 public final class Request {
 
+  /** Before classification: no group yet, priority normal. */
+  private static final Classification UNCLASSIFIED = new Classification(null, Priority.NORMAL, false, -1);
+
   private final TenantIdentity tenant;
   private final RequestKind kind;
   private final String command;
@@ -18,8 +22,11 @@ public final class Request {
   private final long bytesIn;
   private final long arrivalNanos;
   private final boolean latencyCharged;
-  private String group;
-  private Priority priority;
+  /**
+   * Group and priority, as one reference to the classification admission already holds: one
+   * field fewer on an object allocated for every request (64 bytes instead of 72).
+   */
+  private Classification classified = UNCLASSIFIED;
   private long deadlineNanos;
   private QueryHints hints = QueryHints.NONE;
 
@@ -37,7 +44,6 @@ public final class Request {
     this.bytesIn = bytesIn;
     this.arrivalNanos = arrivalNanos;
     this.latencyCharged = latencyCharged;
-    this.priority = Priority.NORMAL;
   }
 
   public TenantIdentity tenant() {
@@ -69,11 +75,11 @@ public final class Request {
   }
 
   public String group() {
-    return group;
+    return classified.group();
   }
 
   public Priority priority() {
-    return priority;
+    return classified.priority();
   }
 
   /** Absolute deadline on the injected clock, or 0 when there is none. */
@@ -82,8 +88,18 @@ public final class Request {
   }
 
   public void classify(String groupName, Priority p) {
-    this.group = groupName;
-    this.priority = p;
+    Classification c = classified;
+    if (!java.util.Objects.equals(c.group(), groupName) || c.priority() != p) {
+      classified = new Classification(groupName, p, false, -1);
+    }
+  }
+
+  /**
+   * Takes {@code c}'s group and priority (its other parts do not matter to a request). Admission
+   * calls this with the classification it already has, so nothing is allocated.
+   */
+  public void classify(Classification c) {
+    classified = c;
   }
 
   public void deadlineNanos(long d) {
@@ -108,7 +124,7 @@ public final class Request {
 
   @Override
   public String toString() {
-    return "Request[" + command + " kind=" + kind + " group=" + group + " priority=" + priority
+    return "Request[" + command + " kind=" + kind + " group=" + group() + " priority=" + priority()
         + " fp=" + fingerprint + " bytesIn=" + bytesIn + "]";
   }
 }

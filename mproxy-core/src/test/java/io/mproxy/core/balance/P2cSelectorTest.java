@@ -127,6 +127,71 @@ class P2cSelectorTest {
     }
   }
 
+  /**
+   * The balancer's latency signal over time, as event loops feed it: a backend that turns slow is
+   * avoided from its first slow answer, and is forgiven over the time constant once it is fast
+   * again. Both event loops of a daemon report to the same backends at the same time.
+   */
+  @Test
+  void peakEwmaAvoidsABackendThatSlowsDownAndForgivesItWhenItRecovers() throws Exception {
+    Backend a = backend(1);
+    Backend b = backend(2);
+    long ms = 1_000_000L;
+    long[] now = {0};
+    Runnable bothFast = () -> {
+      for (int i = 0; i < 100; i++) {
+        now[0] += ms;
+        a.started();
+        a.finished(ms, 1, false, now[0]);
+        b.started();
+        b.finished(2 * ms, 1, false, now[0]);
+      }
+    };
+    bothFast.run();
+    P2cSelector p2c = new P2cSelector(Score.PEAK_EWMA, random);
+    assertSame(a, p2c.select(List.of(a, b)), "a answers in 1 ms, b in 2 ms");
+
+    a.started();
+    a.finished(40 * ms, 1, false, now[0]);
+    assertEquals(40.0 * ms, a.latencyEwmaNanos(), 1e-6, "a peak counts at once");
+    for (int i = 0; i < 100; i++) {
+      assertSame(b, p2c.select(List.of(a, b)));
+    }
+
+    // two "event loops" report a's 1 ms answers for 20 s (two time constants)
+    long start = now[0];
+    Thread[] loops = new Thread[2];
+    for (int t = 0; t < loops.length; t++) {
+      int offset = t;
+      loops[t] = new Thread(() -> {
+        for (int i = 0; i < 10_000; i++) {
+          a.started();
+          a.finished(ms, 1, false, start + (2L * i + offset) * ms);
+        }
+      });
+      loops[t].start();
+    }
+    for (Thread t : loops) {
+      t.join(60_000);
+      assertTrue(!t.isAlive());
+    }
+    double expected = ms + 39.0 * ms * Math.exp(-2);
+    assertEquals(expected, a.latencyEwmaNanos(), expected * 0.01, "decays as e^-t/tau towards 1 ms");
+    assertEquals(0, a.inflight());
+    assertEquals(100 + 1 + 20_000, a.completed());
+    assertSame(b, p2c.select(List.of(a, b)), "6.3 ms is still worse than 2 ms");
+    now[0] = start + 20_000 * ms;
+    for (int i = 0; i < 100_000; i++) {
+      now[0] += ms;
+      a.started();
+      a.finished(ms, 1, false, now[0]);
+    }
+    assertEquals(ms, a.latencyEwmaNanos(), 0.01 * ms, "ten time constants on, the peak is forgotten");
+    for (int i = 0; i < 100; i++) {
+      assertSame(a, p2c.select(List.of(a, b)), "and a is preferred again");
+    }
+  }
+
   @Test
   void allDownPicksOnlyAmongThoseWhoseBackOffHasElapsed() {
     Backend a = backend(1);

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.cassandra;
 
+import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.protocol.cassandra.codec.CqlFrame;
 import io.mproxy.protocol.cassandra.codec.CqlFrameDecoder;
 import io.mproxy.protocol.cassandra.codec.CqlFraming;
@@ -27,6 +28,7 @@ final class CqlBackendHandler extends ChannelInboundHandlerAdapter {
   private final StreamIds streams = new StreamIds(StreamIds.MAX);
   private ChannelHandlerContext ctx;
   private boolean flushScheduled;
+  private final Runnable flushTask = this::flushNow;
   private Throwable closedCause;
 
   @Override
@@ -76,7 +78,7 @@ final class CqlBackendHandler extends ChannelInboundHandlerAdapter {
     ctx.write(frame.withStream(id), ctx.voidPromise());
     if (!flushScheduled) {
       flushScheduled = true;
-      ctx.executor().execute(this::flushNow);
+      TickFlusher.later(ctx.executor(), flushTask);
     }
   }
 

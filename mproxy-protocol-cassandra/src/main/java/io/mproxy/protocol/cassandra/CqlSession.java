@@ -1,5 +1,6 @@
 package io.mproxy.protocol.cassandra;
 
+import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.core.admission.AdmissionCallback;
 import io.mproxy.core.admission.Ticket;
 import io.mproxy.core.balance.Backend;
@@ -95,6 +96,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
   private boolean closed;
   private boolean closing;
   private boolean flushScheduled;
+  private final Runnable flushTask = this::flushNow;
 
   CqlSession(ListenerContext listener) {
     this.listener = listener;
@@ -652,7 +654,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     ctx.write(frame, ctx.voidPromise());
     if (!flushScheduled) {
       flushScheduled = true;
-      ctx.executor().execute(this::flushNow);
+      TickFlusher.later(ctx.executor(), flushTask);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.postgres;
 
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
 import io.netty.buffer.ByteBuf;
@@ -41,6 +42,12 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   private PgBackendSink sink = IDLE;
   private PgFrameDecoder decoder;
   private ChannelHandlerContext ctx;
+  /**
+   * A request's messages (a Bind rewrite and the client's Describe, Execute and Sync slices, or
+   * several pipelined queries) leave in one buffer instead of one iovec each. Used only from this
+   * channel's event loop; writes from another loop go straight to the channel.
+   */
+  private WriteCoalescer out;
   private int pid;
   private int secret;
   private boolean closed;
@@ -48,6 +55,30 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.out = new WriteCoalescer(ctx);
+  }
+
+  /**
+   * Writes a message (taking ownership) to the server after everything written before it; does
+   * not flush. On this connection's event loop small messages are gathered into one buffer; from
+   * another loop each goes to the channel, which queues it to its loop in order. One holder's
+   * session always writes from the same loop, and it flushes before the connection changes hands.
+   */
+  void write(ByteBuf msg) {
+    if (ctx.executor().inEventLoop()) {
+      out.write(msg);
+    } else {
+      ctx.channel().write(msg, ctx.channel().voidPromise());
+    }
+  }
+
+  /** Hands what was written to the kernel. */
+  void flush() {
+    if (ctx.executor().inEventLoop()) {
+      out.flush();
+    } else {
+      ctx.flush();
+    }
   }
 
   ChannelHandlerContext context() {
@@ -175,6 +206,7 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    out.discard();
     fail(new ClosedChannelException());
     ctx.fireChannelInactive();
   }

@@ -24,6 +24,13 @@ final class PgParams {
       "default_transaction_read_only", "in_hot_standby");
 
   private final Map<String, String> desired = new LinkedHashMap<>();
+  /**
+   * {@link #desired} as arrays, rebuilt when it changes: {@link #sync} runs for every lease of a
+   * connection (every transaction in transaction mode), and walking the map made two iterators.
+   */
+  private String[] names = new String[0];
+  private String[] values = new String[0];
+  private boolean changed;
 
   /**
    * Reads the start-up packet's parameters: every key but user/database/options is a setting; the
@@ -109,14 +116,15 @@ final class PgParams {
       return "invalid parameter name '" + name + "'";
     }
     desired.put(name, value);
+    changed = true;
     return null;
   }
 
   /** The server reported a changed setting while this client held the connection. */
   void reported(String name, String value) {
     String n = name.toLowerCase(Locale.ROOT);
-    if (REPORTED.contains(n) && validName(n)) {
-      desired.put(n, value);
+    if (REPORTED.contains(n) && validName(n) && !value.equals(desired.put(n, value))) {
+      changed = true;
     }
   }
 
@@ -134,6 +142,9 @@ final class PgParams {
    * updated to the result.
    */
   String sync(Map<String, String> applied) {
+    if (matches(applied)) {
+      return null;
+    }
     StringBuilder set = null;
     for (Map.Entry<String, String> e : desired.entrySet()) {
       if (e.getValue().equals(applied.get(e.getKey()))) {
@@ -163,6 +174,27 @@ final class PgParams {
       sql.append(reset);
     }
     return sql.toString();
+  }
+
+  /**
+   * Whether {@code applied} holds exactly the desired settings, without an iterator: every desired
+   * name has its value there, and there are as many entries (so no other name is set).
+   */
+  private boolean matches(Map<String, String> applied) {
+    if (changed) {
+      names = desired.keySet().toArray(new String[0]);
+      values = desired.values().toArray(new String[0]);
+      changed = false;
+    }
+    if (applied.size() != names.length) {
+      return false;
+    }
+    for (int i = 0; i < names.length; i++) {
+      if (!values[i].equals(applied.get(names[i]))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static boolean validName(String name) {

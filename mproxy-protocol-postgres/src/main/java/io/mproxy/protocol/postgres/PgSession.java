@@ -21,6 +21,7 @@ import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
 import io.mproxy.core.time.Scheduler;
+import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
 import io.mproxy.protocol.postgres.codec.PgFrameDecoder;
 import io.mproxy.protocol.postgres.codec.PgMessages;
@@ -80,8 +81,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   /** One request: the client messages up to a sync point, and their answer. */
   private static final class Req {
-    final Ticket ticket;
-    final Refusal refusal;
+    Ticket ticket;
+    Refusal refusal;
     long bytesIn;
     long bytesOut;
     boolean syncSent;
@@ -95,10 +96,95 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       this.ticket = ticket;
       this.refusal = refusal;
     }
+
+    /** A finished request made new, for the session's next one. */
+    Req reuse(Ticket t) {
+      ticket = t;
+      refusal = null;
+      bytesIn = 0;
+      bytesOut = 0;
+      syncSent = false;
+      error = false;
+      timedOut = false;
+      hintTimer = null;
+      return this;
+    }
+  }
+
+  /**
+   * The admission callback of one request. When admission answers at once on the session's loop
+   * (the usual case) the object is kept for the next request; one that was queued may be answered
+   * later, maybe from another thread, so it is never reused.
+   */
+  private final class Admission implements AdmissionCallback {
+    long generation;
+    /** Answered on the session's loop (read right after admit() returns: answered within it). */
+    boolean answered;
+
+    @Override
+    public void admitted(Ticket ticket) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onAdmitted(ticket, generation);
+      } else {
+        long g = generation;
+        loop.execute(() -> onAdmitted(ticket, g));
+      }
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onRefused(refusal, generation);
+      } else {
+        long g = generation;
+        loop.execute(() -> onRefused(refusal, g));
+      }
+    }
+  }
+
+  /** The wait for a pooled connection of one request; kept for the next when granted at once, as {@link Admission}. */
+  private final class LeaseWait implements BackendPool.Lease {
+    BackendPool pool;
+    boolean login;
+    long generation;
+    boolean answered;
+
+    @Override
+    public void granted(PooledConnection connection) {
+      if (loop.inEventLoop()) {
+        answered = true;
+        onGranted(pool, connection, login, generation);
+      } else {
+        BackendPool p = pool;
+        boolean l = login;
+        long g = generation;
+        loop.execute(() -> onGranted(p, connection, l, g));
+      }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      boolean l = login;
+      long g = generation;
+      onLoop(() -> {
+        if (state == State.CLOSED || !l && g != waitGeneration) {
+          return;
+        }
+        acquiring = false;
+        String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
+        connectFailed(l, why);
+      });
+    }
   }
 
   private final ListenerContext listener;
   private final PgProtocolAdapter adapter;
+  /** A finished request, an admission callback and a lease callback kept for the next request. */
+  private Req spareReq;
+  private Admission spareAdmission;
+  private LeaseWait spareLeaseWait;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
   private final ArrayDeque<Req> inflight = new ArrayDeque<>();
   private final ArrayDeque<Expect> expects = new ArrayDeque<>();
@@ -113,6 +199,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private byte[] lastBoundName;
   private final PgParams params = new PgParams();
   private ChannelHandlerContext ctx;
+  /**
+   * Every write to the client goes through it: a relayed run of backend messages and the
+   * ReadyForQuery after it (or an error and its ReadyForQuery) leave as one buffer, one send.
+   */
+  private WriteCoalescer out;
   private EventLoop loop;
   private Scheduler scheduler;
   private PgListenerOptions options;
@@ -172,6 +263,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.out = new WriteCoalescer(ctx);
     this.loop = ctx.channel().eventLoop();
     this.scheduler = new EventLoopScheduler(loop);
     this.options = adapter.listenerOptions(listener.config());
@@ -206,7 +298,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
           protocolViolation("unexpected message before the server answered");
         } else {
           backendWrite(frame);
-          backend.context().flush();
+          backend.flush();
         }
       }
       case AUTH -> {
@@ -277,7 +369,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     switch (p.code()) {
       case StartupPacket.SSL_REQUEST -> sslRequest();
-      case StartupPacket.GSSENC_REQUEST -> ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      case StartupPacket.GSSENC_REQUEST -> writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
       case StartupPacket.CANCEL_REQUEST -> {
         if (p.body().readableBytes() >= 8) {
           adapter.cancel(p.body().getInt(p.body().readerIndex()), p.body().getInt(p.body().readerIndex() + 4));
@@ -291,13 +383,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void sslRequest() {
     if (options.tls() == null || ctx.pipeline().get(SslHandler.class) != null) {
-      ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+      writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
       return;
     }
     // startTls: the 'S' goes out in clear, everything after it is TLS.
     SslHandler ssl = new SslHandler(options.tls().context().newEngine(ctx.alloc()), true);
     ctx.pipeline().addFirst("tls", ssl);
-    ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+    writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
   }
 
   private void startup(ByteBuf body) {
@@ -362,7 +454,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void beginAuth(PgClientAuth.Secret s) {
     auth = adapter.newAuth(user, s, options.authMethod());
-    ctx.writeAndFlush(auth.start(ctx.alloc()));
+    writeAndFlush(auth.start(ctx.alloc()));
   }
 
   private void authMessage(ByteBuf frame) {
@@ -373,14 +465,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       PgClientAuth.Result r = auth.receive(ctx.alloc(), frame);
       switch (r.step()) {
-        case SEND_AND_WAIT -> ctx.writeAndFlush(r.reply());
+        case SEND_AND_WAIT -> writeAndFlush(r.reply());
         case FAILED -> {
           listener.authFailures().failed(ctx.channel().remoteAddress());
           fatal("28P01", r.failure());
         }
         case OK -> {
           if (r.reply() != null) {
-            ctx.write(r.reply());
+            out.write(r.reply());
           }
           authenticated();
         }
@@ -400,8 +492,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     userCounted = true;
-    ctx.write(PgMessages.authentication(ctx.alloc(), PgMessages.AUTH_OK));
-    ctx.flush();
+    writeAndFlush(PgMessages.authentication(ctx.alloc(), PgMessages.AUTH_OK));
     state = State.LOGIN;
     Cluster cluster = listener.cluster();
     clusterState = adapter.clusterState(cluster);
@@ -488,9 +579,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     synchronized (backend.serverParams()) {
       server = new LinkedHashMap<>(backend.serverParams());
     }
-    ByteBuf out = ctx.alloc().buffer();
-    PgMessages.parameterStatuses(out, server);
-    ctx.write(out);
+    ByteBuf statuses = ctx.alloc().buffer();
+    PgMessages.parameterStatuses(statuses, server);
+    out.write(statuses);
     if (sessionMode && backend.pid() != 0) {
       // The client keeps this server process for its whole session: it sees the real key, so
       // pg_backend_pid(), pg_cancel_backend() and its own CancelRequests behave as direct.
@@ -501,8 +592,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         secret = real[1];
       }
     }
-    ctx.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
-    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
+    out.write(PgMessages.backendKeyData(ctx.alloc(), pid, secret));
+    writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), (byte) 'I'));
     loginDone = true;
     state = State.READY;
     ctx.channel().config().setAutoRead(true);
@@ -587,7 +678,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       ctx.channel().config().setAutoRead(true);
     }
     if (backend != null) {
-      backend.context().flush();
+      backend.flush();
     }
   }
 
@@ -600,8 +691,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * A syntax error is then reported when the statement is first executed.
    */
   private boolean prepareLocally() {
-    if (pending.size() < 2) {
-      return false;
+    if (pending.size() < 2 || pending.peek().getByte(pending.peek().readerIndex()) != PgMessages.PARSE) {
+      return false; // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction
     }
     java.util.Iterator<ByteBuf> it = pending.iterator();
     ByteBuf parse = it.next();
@@ -629,8 +720,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     pendingBytes -= parse.readableBytes() + sync.readableBytes();
     parse.release();
     sync.release();
-    ctx.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
-    ctx.writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+    out.write(PgMessages.single(ctx.alloc(), PgMessages.PARSE_COMPLETE));
+    writeAndFlush(PgMessages.readyForQuery(ctx.alloc(), txStatus));
     return true;
   }
 
@@ -689,31 +780,15 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
+    Admission callback = spareAdmission != null ? spareAdmission : new Admission();
+    spareAdmission = null;
+    callback.generation = generation;
+    callback.answered = false;
     listener.gateway().admit(request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            // usually called at once on this loop: no task (and no lambda) then
-            if (loop.inEventLoop()) {
-              onAdmitted(ticket, generation);
-            } else {
-              loop.execute(() -> onAdmitted(ticket, generation));
-            }
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            onLoop(() -> {
-              if (state != State.READY || generation != waitGeneration) {
-                return;
-              }
-              admitting = false;
-              cancelWaitTimer();
-              current = new Req(null, refusal);
-              pump();
-            });
-          }
-        });
+        scheduler, callback);
+    if (callback.answered) {
+      spareAdmission = callback; // answered within admit(): nobody holds it any more
+    }
     if (admitting && generation == waitGeneration) {
       startWaitTimer(generation, request);
     }
@@ -725,13 +800,25 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     admitting = false;
-    current = new Req(ticket, null);
+    Req r = spareReq;
+    spareReq = null;
+    current = r != null ? r.reuse(ticket) : new Req(ticket, null);
     if (backend != null) {
       dispatched();
       pump();
     } else {
       acquire(false);
     }
+  }
+
+  private void onRefused(Refusal refusal, long generation) {
+    if (state != State.READY || generation != waitGeneration) {
+      return;
+    }
+    admitting = false;
+    cancelWaitTimer();
+    current = new Req(null, refusal);
+    pump();
   }
 
   private void dispatched() {
@@ -884,28 +971,17 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     BackendPool pool = cluster.pool(target, variant);
     long generation = waitGeneration;
     Request waiting = pendingRequest;
-    pool.acquire(true, loop, new BackendPool.Lease() {
-      @Override
-      public void granted(PooledConnection connection) {
-        if (loop.inEventLoop()) {
-          onGranted(pool, connection, login, generation);
-        } else {
-          loop.execute(() -> onGranted(pool, connection, login, generation));
-        }
-      }
-
-      @Override
-      public void failed(Throwable cause) {
-        onLoop(() -> {
-          if (state == State.CLOSED || !login && generation != waitGeneration) {
-            return;
-          }
-          acquiring = false;
-          String why = cause instanceof PoolException pe ? pe.reason() : String.valueOf(cause.getMessage());
-          connectFailed(login, why);
-        });
-      }
-    });
+    LeaseWait wait = spareLeaseWait != null ? spareLeaseWait : new LeaseWait();
+    spareLeaseWait = null;
+    wait.pool = pool;
+    wait.login = login;
+    wait.generation = generation;
+    wait.answered = false;
+    pool.acquire(true, loop, wait);
+    if (wait.answered) {
+      wait.pool = null;
+      spareLeaseWait = wait; // granted within acquire(): nobody holds it any more
+    }
     if (acquiring && !login && waiting != null && generation == waitGeneration) {
       startWaitTimer(generation, waiting);
     }
@@ -963,7 +1039,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (setup != null) {
       swallowReady++;
       backendWrite(PgMessages.query(ctx.alloc(), setup));
-      backend.context().flush();
+      backend.flush();
     }
     if (login) {
       if (setup == null) {
@@ -1213,7 +1289,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void backendWrite(ByteBuf msg) {
-    backend.context().channel().write(msg, backend.context().channel().voidPromise());
+    backend.write(msg);
   }
 
   // ------------------------------------------------------------------ backend messages
@@ -1395,6 +1471,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
           done.bytesIn, done.bytesOut);
+      done.ticket = null;
+      spareReq = done; // no timer holds it (cancelled above), nor any queue
     }
     if (inflight.isEmpty() && current == null) {
       cancelQueryTimer();
@@ -1414,12 +1492,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     boolean wrote = false;
     while (!inflight.isEmpty() && inflight.peek().refusal != null) {
       Req r = inflight.poll();
-      ctx.write(PgMessages.error(ctx.alloc(), "ERROR", sqlStateFor(r.refusal), r.refusal.message()));
-      ctx.write(PgMessages.readyForQuery(ctx.alloc(), txStatus));
+      out.write(PgMessages.error(ctx.alloc(), "ERROR", sqlStateFor(r.refusal), r.refusal.message()));
+      out.write(PgMessages.readyForQuery(ctx.alloc(), txStatus));
       wrote = true;
     }
     if (wrote) {
-      ctx.flush();
+      flushClient();
     }
   }
 
@@ -1438,10 +1516,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * else from a task queued behind them.
    */
   private void relay(ByteBuf frame, boolean flushNow) {
-    ctx.write(frame, ctx.voidPromise());
+    out.write(frame);
     if (flushNow) {
-      flushPending = false;
-      ctx.flush();
+      flushClient();
       return;
     }
     if (flushPending) {
@@ -1455,9 +1532,20 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   private void flushPending() {
     if (flushPending) {
-      flushPending = false;
-      ctx.flush();
+      flushClient();
     }
+  }
+
+  /** Hands everything written to the client so far to the kernel. */
+  private void flushClient() {
+    flushPending = false;
+    out.flush();
+  }
+
+  /** Writes one message to the client after everything before it, and flushes. */
+  private void writeAndFlush(ByteBuf msg) {
+    out.write(msg);
+    flushClient();
   }
 
   @Override
@@ -1596,6 +1684,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (state == State.CLOSED) {
       return;
     }
+    out.writeGathered(); // what was relayed before goes out before the error
     ctx.writeAndFlush(PgMessages.error(ctx.alloc(), "FATAL", sqlState, message))
         .addListener(ChannelFutureListener.CLOSE);
     shutdown();
@@ -1613,6 +1702,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
     boolean wasReady = state == State.READY || state == State.LOGIN;
     state = State.CLOSED;
+    out.discard(); // the channel is closing: what was gathered and not written goes nowhere
     waitGeneration++;
     cancelWaitTimer();
     cancelQueryTimer();

@@ -42,6 +42,24 @@ class PgParamsTest {
     assertNull(p.sync(applied), "nothing to do when the connection already matches");
   }
 
+  /** sync's quick match (no iterator) must still see every difference, after every change. */
+  @Test
+  void syncSeesChangesAfterAMatchAndSettingsOfTheSameCountButOtherNames() {
+    PgParams p = new PgParams();
+    assertNull(p.startup(Map.of("user", "u", "application_name", "a"), Set.of()));
+    Map<String, String> applied = new HashMap<>();
+    assertEquals("SELECT pg_catalog.set_config('application_name', 'a', false);", p.sync(applied));
+    assertNull(p.sync(applied));
+    p.reported("TimeZone", "Europe/Paris"); // the client's SET, reported by the server
+    assertEquals("SELECT pg_catalog.set_config('timezone', 'Europe/Paris', false);", p.sync(new HashMap<>(applied)));
+    Map<String, String> other = new HashMap<>(Map.of("application_name", "a", "datestyle", "German"));
+    assertEquals("SELECT pg_catalog.set_config('timezone', 'Europe/Paris', false);RESET datestyle;", p.sync(other));
+    assertEquals(Map.of("application_name", "a", "timezone", "Europe/Paris"), other);
+    assertNull(p.sync(other));
+    other.put("timezone", "UTC"); // another client changed it on this connection
+    assertEquals("SELECT pg_catalog.set_config('timezone', 'Europe/Paris', false);", p.sync(other));
+  }
+
   @Test
   void reportedChangesAreTrackedOnlyForReportedSettings() {
     PgParams p = new PgParams();

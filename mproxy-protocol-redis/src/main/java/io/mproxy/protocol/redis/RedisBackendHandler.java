@@ -1,5 +1,6 @@
 package io.mproxy.protocol.redis;
 
+import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
@@ -30,6 +31,7 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
   private boolean pubsub;
   private boolean monitor;
   private boolean flushScheduled;
+  private final Runnable flushTask = this::flushNow;
   /** Commands of one tick (often several clients') leave in one buffer. */
   private WriteCoalescer out;
   private PushSink pushSink;
@@ -79,7 +81,7 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
     }
     if (!flushScheduled) {
       flushScheduled = true;
-      ctx.executor().execute(this::flushNow);
+      TickFlusher.later(ctx.executor(), flushTask);
     }
   }
 

@@ -17,6 +17,7 @@ import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.command.CommandInfo;
 import io.mproxy.protocol.redis.command.RedisCommandTable;
@@ -83,6 +84,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private boolean closing;
   private boolean closed;
   private boolean flushScheduled;
+  private final Runnable flushTask = this::flushNow;
 
   private boolean authenticated;
   private String user;
@@ -179,42 +181,26 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     if (handledLocally(name, cmd)) {
       return;
     }
-    Slot slot = newSlot();
     if (!authenticated) {
       cmd.release();
-      reply(slot, RedisReplies.error("NOAUTH Authentication required."));
+      reply(newSlot(), RedisReplies.error("NOAUTH Authentication required."));
       return;
     }
     CommandInfo info = COMMANDS.lookup(cmd);
     Route route = route(name, cmd, info);
     if (route.refusal != null) {
       cmd.release();
-      reply(slot, RedisReplies.error(route.refusal));
+      reply(newSlot(), RedisReplies.error(route.refusal));
       return;
     }
     Request request = new Request(identity(), RedisCommands.kind(info), name,
         RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign)
         .hints(connectionHints);
+    Job job = new Job(cmd, route);
+    addSlot(job);
     stalled = true;
     Cluster cluster = listener.cluster();
-    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
-        new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            onAdmitted(cmd, slot, ticket, route);
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            cmd.release();
-            if (replyMode == ReplyMode.ON) {
-              reply(slot, RedisReplies.error(refusal.message()));
-            } else {
-              finishSilently(slot);
-            }
-            resume();
-          }
-        });
+    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler, job);
   }
 
   /** Continues the pipeline after an asynchronous step of the head command finished. */
@@ -303,108 +289,85 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     return r;
   }
 
-  private void onAdmitted(RespFrame cmd, Slot slot, Ticket ticket, Route route) {
+  private void onAdmitted(Job job) {
     if (closed) {
-      cmd.release();
-      ticket.complete(Outcome.ERROR, 0);
+      job.cmd.release();
+      job.ticket.complete(Outcome.ERROR, 0);
       return;
     }
-    boolean wantPinned = route.pin || pinned != null;
+    boolean wantPinned = job.route.pin || pinned != null;
     if (wantPinned && pinned == null) {
       if (sharedOutstanding > 0) {
-        pendingSwitch = () -> onAdmitted(cmd, slot, ticket, route);
+        pendingSwitch = () -> onAdmitted(job);
         return;
       }
       // (the pipeline stays stalled until the pin is in place)
-      acquire(true, ticket, cmd, slot, conn -> {
-        pin(conn);
-        send(conn, false, cmd, slot, ticket, route);
-      });
+      acquire(true, job);
       return;
     }
     if (pinned != null) {
-      send(pinned, false, cmd, slot, ticket, route);
+      send(pinned, false, job);
       return;
     }
     if (shared != null && sharedOutstanding > 0 && shared.usable()) {
       // keep this client's in-flight commands on one connection: they run in the order sent
       if (shared.reserveAnother()) {
-        send(shared, true, cmd, slot, ticket, route);
+        send(shared, true, job);
         return;
       }
     }
-    acquire(false, ticket, cmd, slot, conn -> {
-      shared = conn;
-      send(conn, true, cmd, slot, ticket, route);
-    });
+    acquire(false, job);
   }
 
   /** Runs when this client's last in-flight shared command completes, if a pin waits for it. */
   private Runnable pendingSwitch;
 
-  private void acquire(boolean exclusive, Ticket ticket, RespFrame cmd, Slot slot,
-      java.util.function.Consumer<PooledConnection> then) {
+  /** Leases a connection for {@code job}: exclusive to pin it, else shared; the job is the lease callback. */
+  private void acquire(boolean exclusive, Job job) {
     Cluster cluster = listener.cluster();
+    Ticket ticket = job.ticket;
     Backend backend = cluster.select(ticket.request());
     if (backend == null) {
       if (cluster.circuitsOpen()) {
-        refuseCommand(cmd, slot, ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
+        refuseCommand(job, ticket.refuse(ShedReason.CIRCUIT_OPEN, cluster.circuitRetryAfterMs(),
             "every backend's circuit is open"));
         return;
       }
-      failCommand(cmd, slot, ticket, "no backend of cluster " + cluster.name() + " is available");
+      failCommand(job, "no backend of cluster " + cluster.name() + " is available");
       return;
     }
     BackendPool pool = cluster.pool(backend, variant());
-    pool.acquire(exclusive, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-      @Override
-      public void granted(PooledConnection connection) {
-        if (closed) {
-          cmd.release();
-          ticket.complete(Outcome.ERROR, 0);
-          if (exclusive) {
-            pool.release(connection, true);
-          } else {
-            connection.done();
-          }
-          return;
-        }
-        then.accept(connection);
-      }
-
-      @Override
-      public void failed(Throwable cause) {
-        failCommand(cmd, slot, ticket, cause instanceof io.mproxy.core.pool.PoolException pe
-            ? pe.reason() : "connection failed");
-      }
-    });
+    job.leasing(pool, exclusive);
+    pool.acquire(exclusive, (EventLoop) ctx.executor(), job);
   }
 
   /** An admitted command core refused before it reached a backend (the ticket has ended). */
-  private void refuseCommand(RespFrame cmd, Slot slot, Refusal refusal) {
-    cmd.release();
+  private void refuseCommand(Job job, Refusal refusal) {
+    job.cmd.release();
     if (replyMode == ReplyMode.ON && refusal != null) {
-      reply(slot, RedisReplies.error(refusal.message()));
+      reply(job, RedisReplies.error(refusal.message()));
     } else {
-      finishSilently(slot);
+      finishSilently(job);
     }
     resume();
   }
 
-  private void failCommand(RespFrame cmd, Slot slot, Ticket ticket, String why) {
-    cmd.release();
-    ticket.complete(Outcome.ERROR, 0);
+  private void failCommand(Job job, String why) {
+    job.cmd.release();
+    job.ticket.complete(Outcome.ERROR, 0);
     if (replyMode == ReplyMode.ON) {
-      reply(slot, RedisReplies.error("mproxy: error group=" + ticket.group()
+      reply(job, RedisReplies.error("mproxy: error group=" + job.ticket.group()
           + " reason=backend_unavailable (" + why + ")"));
     } else {
-      finishSilently(slot);
+      finishSilently(job);
     }
     resume();
   }
 
-  private void send(PooledConnection conn, boolean viaShared, RespFrame cmd, Slot slot, Ticket ticket,
-      Route route) {
+  private void send(PooledConnection conn, boolean viaShared, Job job) {
+    RespFrame cmd = job.cmd;
+    Route route = job.route;
+    Ticket ticket = job.ticket;
     String name = cmd.commandName();
     int expected = expectedReplies(name, cmd);
     boolean pubsubDuring = subscriptions.active() || Subscriptions.isSubscribe(name);
@@ -425,18 +388,18 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       pinnedOutstanding++;
     }
     ticket.dispatched(conn.backend());
-    CommandSink sink = new CommandSink(conn, viaShared, slot, ticket, expected, pubsubDuring,
-        pubsubAfter, monitorAfter);
+    job.sending(conn, viaShared, expected, pubsubDuring, pubsubAfter, monitorAfter);
     if (expected == 1 && !route.waitsByDesign) {
       // blocking commands, subscribe modes and MONITOR wait by design: no deadline of the proxy's
       long deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock(), 0);
       if (deadline != 0) {
-        sink.armDeadline(deadline);
+        job.armDeadline(deadline);
       }
     }
     ByteBuf bytes = cmd.content().retain();
     cmd.release();
-    handlerOf(conn).send(bytes, sink);
+    job.cmd = null;
+    handlerOf(conn).send(bytes, job);
     resume();
   }
 
@@ -472,16 +435,25 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Receives one forwarded command's replies on the backend loop and hands them to the client loop. */
-  private final class CommandSink implements ReplySink {
-    private final PooledConnection conn;
-    private final boolean viaShared;
-    private final Slot slot;
-    private final Ticket ticket;
-    private final int expected;
-    private final boolean pubsubDuring;
-    private final boolean pubsubAfter;
-    private final boolean monitorAfter;
+  /**
+   * One forwarded command from admission to its last reply, as one object: its slot in the
+   * client's reply order, the admission callback, the pool-lease callback and the sink of its
+   * backend replies (these used to be four or five objects per command). Admission and the lease
+   * call back on the session's loop; replies arrive on the backend connection's loop.
+   */
+  private final class Job extends Slot implements AdmissionCallback, BackendPool.Lease, ReplySink {
+    /** The command until it is written to a backend connection. */
+    RespFrame cmd;
+    final Route route;
+    Ticket ticket;
+    private BackendPool leasePool;
+    private boolean leaseExclusive;
+    private PooledConnection conn;
+    private boolean viaShared;
+    private int expected;
+    private boolean pubsubDuring;
+    private boolean pubsubAfter;
+    private boolean monitorAfter;
     private long bytesOut;
     private boolean error;
     /** The client was answered (by the backend's last reply or by a timeout). */
@@ -493,16 +465,81 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     private boolean timedOut;
     private io.mproxy.core.time.Scheduler.Cancellable deadlineTimer;
 
-    CommandSink(PooledConnection conn, boolean viaShared, Slot slot, Ticket ticket, int expected,
-        boolean pubsubDuring, boolean pubsubAfter, boolean monitorAfter) {
-      this.conn = conn;
-      this.viaShared = viaShared;
-      this.slot = slot;
-      this.ticket = ticket;
-      this.expected = expected;
-      this.pubsubDuring = pubsubDuring;
-      this.pubsubAfter = pubsubAfter;
-      this.monitorAfter = monitorAfter;
+    Job(RespFrame cmd, Route route) {
+      this.cmd = cmd;
+      this.route = route;
+    }
+
+    // ---- admission (session loop)
+
+    @Override
+    public void admitted(Ticket admittedTicket) {
+      this.ticket = admittedTicket;
+      onAdmitted(this);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      cmd.release();
+      cmd = null;
+      if (replyMode == ReplyMode.ON) {
+        RedisSession.this.reply(this, RedisReplies.error(refusal.message()));
+      } else {
+        finishSilently(this);
+      }
+      resume();
+    }
+
+    // ---- pool lease (session loop)
+
+    void leasing(BackendPool pool, boolean exclusive) {
+      this.leasePool = pool;
+      this.leaseExclusive = exclusive;
+    }
+
+    @Override
+    public void granted(PooledConnection connection) {
+      if (closed) {
+        cmd.release();
+        cmd = null;
+        ticket.complete(Outcome.ERROR, 0);
+        if (leaseExclusive) {
+          leasePool.release(connection, true);
+        } else {
+          connection.done();
+        }
+        return;
+      }
+      if (leaseExclusive) {
+        pin(connection);
+        send(connection, false, this);
+      } else {
+        shared = connection;
+        send(connection, true, this);
+      }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      if (conn == null) {
+        // the lease failed: the command never left
+        failCommand(this, cause instanceof io.mproxy.core.pool.PoolException pe
+            ? pe.reason() : "connection failed");
+        return;
+      }
+      ctx.executor().execute(this::connectionLost);
+    }
+
+    // ---- backend replies
+
+    void sending(PooledConnection connection, boolean shared, int expectedReplies, boolean during,
+        boolean after, boolean monitorMode) {
+      this.conn = connection;
+      this.viaShared = shared;
+      this.expected = expectedReplies;
+      this.pubsubDuring = during;
+      this.pubsubAfter = after;
+      this.monitorAfter = monitorMode;
     }
 
     @Override
@@ -562,9 +599,9 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       if (QueryTimeout.hinted(ticket.request())) {
         listener.gateway().telemetry().hintTimeout(ticket.group());
       }
-      slot.add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " "
+      add(RedisReplies.error("mproxy: timeout group=" + ticket.group() + " "
           + queryTimeout.setting(ticket.request()) + " (the command may still complete on the server)"));
-      slot.finish();
+      finish();
       flushReady();
     }
 
@@ -584,38 +621,35 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         if (closed) {
           frame.release();
         } else {
-          slot.add(frame.content().retain());
+          add(frame.content().retain());
           frame.release();
         }
       }
       if (last) {
         answered = true;
         cancelDeadline();
-        slot.finish();
+        finish();
         ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
         commandDone(conn, viaShared);
       }
       flushReady();
     }
 
-    @Override
-    public void failed(Throwable cause) {
-      ctx.executor().execute(() -> {
-        if (timedOut) {
-          commandDone(conn, viaShared);
-          return;
-        }
-        answered = true;
-        cancelDeadline();
-        ticket.complete(Outcome.ERROR, bytesOut);
-        if (!closed && replyMode == ReplyMode.ON) {
-          slot.add(RedisReplies.error("mproxy: error group=" + ticket.group()
-              + " reason=backend_unavailable (connection to the backend lost)"));
-        }
-        slot.finish();
+    private void connectionLost() {
+      if (timedOut) {
         commandDone(conn, viaShared);
-        flushReady();
-      });
+        return;
+      }
+      answered = true;
+      cancelDeadline();
+      ticket.complete(Outcome.ERROR, bytesOut);
+      if (!closed && replyMode == ReplyMode.ON) {
+        add(RedisReplies.error("mproxy: error group=" + ticket.group()
+            + " reason=backend_unavailable (connection to the backend lost)"));
+      }
+      finish();
+      commandDone(conn, viaShared);
+      flushReady();
     }
   }
 
@@ -1011,7 +1045,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   // ---------------------------------------------------------------- outbound
 
   private Slot newSlot() {
-    Slot s = new Slot();
+    return addSlot(new Slot());
+  }
+
+  /** Queues {@code s} for the client's next reply in order. */
+  private <S extends Slot> S addSlot(S s) {
     slots.add(s);
     if (slots.size() >= SLOTS_HIGH) {
       ctx.channel().config().setAutoRead(false);
@@ -1047,7 +1085,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
     if (wrote && !flushScheduled) {
       flushScheduled = true;
-      ctx.executor().execute(this::flushNow);
+      TickFlusher.later(ctx.executor(), flushTask);
     }
     if (closing && slots.isEmpty()) {
       out.writeGathered();

@@ -8,8 +8,11 @@ import java.util.List;
  * The reply a client is owed for one command, in the order the client sent its commands. A
  * slot may receive several parts (SUBSCRIBE a b: one confirmation per channel) and is written
  * to the client once it is done and every earlier slot has been written.
+ *
+ * <p>Not final: the session's forwarded-command job is a slot too, so a forwarded command costs
+ * one object from admission to reply.
  */
-final class Slot {
+class Slot {
 
   private ByteBuf single;
   private List<ByteBuf> more;

@@ -40,6 +40,7 @@ final class AdminJson {
     ObjectNode root = mapper.createObjectNode();
     root.put("version", view.version());
     root.put("generation", view.generation());
+    root.put("transport", view.transport());
     root.put("uptime_seconds", round(Math.max(0, now - view.startedNanos()) / 1e9));
     root.set("listeners", listeners());
     root.set("clusters", clusters());

@@ -3,6 +3,7 @@ package io.mproxy.server.admin;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mproxy.core.config.AdminConfig;
 import io.mproxy.server.RuntimeView;
+import io.mproxy.server.Transport;
 import io.mproxy.server.usage.UsageMeter;
 import io.mproxy.server.metrics.RuntimeGauges;
 import io.netty.bootstrap.ServerBootstrap;
@@ -12,13 +13,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.IoHandler;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -50,8 +47,6 @@ public final class AdminServer implements AutoCloseable {
   static final long IDLE_CLOSE_SECONDS = 120;
   static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(5);
   static final long RATE_SAMPLE_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final String EPOLL_HANDLER = "io.netty.channel.epoll.EpollIoHandler";
-  private static final String EPOLL_SERVER_CHANNEL = "io.netty.channel.epoll.EpollServerSocketChannel";
 
   private final AdminConfig config;
   private final RuntimeView view;
@@ -67,7 +62,7 @@ public final class AdminServer implements AutoCloseable {
   /**
    * @param registry the registry {@code /metrics} scrapes (the one {@code MicrometerTelemetry} and
    *     {@code gauges} register in)
-   * @param group the event loops to serve on; its transport (epoll or NIO) picks the channel type
+   * @param group the event loops to serve on; its transport (epoll, io_uring or NIO) picks the channel type
    */
   public AdminServer(AdminConfig config, RuntimeView view, PrometheusMeterRegistry registry, RuntimeGauges gauges,
       ReloadAction reload, EventLoopGroup group) {
@@ -99,7 +94,7 @@ public final class AdminServer implements AutoCloseable {
     }
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(serverChannelType(group))
+        .channel(Transport.of(group).serverChannel())
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -149,31 +144,6 @@ public final class AdminServer implements AutoCloseable {
       rates.sample(view.gateway().clock().nanoTime(), view.gateway().groups().all());
     } catch (RuntimeException e) {
       // A view that is not ready yet (no gateway): try again next tick.
-    }
-  }
-
-  /**
-   * The server channel type matching the group's transport: epoll when the group runs epoll,
-   * else NIO. Epoll is looked up by name because its classes are only on the runtime class path.
-   */
-  static Class<? extends ServerChannel> serverChannelType(EventLoopGroup group) {
-    if (group instanceof IoEventLoopGroup io) {
-      Class<? extends IoHandler> epoll = optionalClass(EPOLL_HANDLER, IoHandler.class);
-      if (epoll != null && io.isIoType(epoll)) {
-        Class<? extends ServerChannel> channel = optionalClass(EPOLL_SERVER_CHANNEL, ServerChannel.class);
-        if (channel != null) {
-          return channel;
-        }
-      }
-    }
-    return NioServerSocketChannel.class;
-  }
-
-  private static <T> Class<? extends T> optionalClass(String name, Class<T> type) {
-    try {
-      return Class.forName(name, false, AdminServer.class.getClassLoader()).asSubclass(type);
-    } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
-      return null;
     }
   }
 

@@ -10,6 +10,7 @@ import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.ServerSettings;
 import io.mproxy.core.config.TenantRule;
+import io.mproxy.server.Transport;
 import io.mproxy.server.config.YamlNode.Entry;
 import io.mproxy.server.config.YamlNode.MapNode;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Binds a whole located tree to a {@link ProxyConfig}: each section by its binder, then the
@@ -32,7 +34,7 @@ final class ConfigBinder {
       List.of("server", "admin", "listeners", "clusters", "resource_groups", "tenants", "cluster",
           "codel", "runaway", ObservabilityBinder.LOGGING, ObservabilityBinder.TELEMETRY);
   static final List<String> SERVER_KEYS =
-      List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config");
+      List.of("shutdown_grace_ms", "io_threads", "ru_tick_ms", "watch_config", "transport");
   /** Shortest admin token accepted: long enough not to be guessed over HTTP. */
   static final int MIN_ADMIN_TOKEN = 16;
   static final List<String> ADMIN_KEYS = List.of("bind", "token");
@@ -41,11 +43,14 @@ final class ConfigBinder {
 
   private final Adapters adapters;
   private final Problems problems;
+  private final Function<Transport, Optional<Throwable>> transportAvailability;
   private ObservabilityConfig observability = ObservabilityConfig.DEFAULT;
 
-  ConfigBinder(Adapters adapters, Problems problems) {
+  /** @param transportAvailability why a transport cannot run here (empty: it can); tests inject it */
+  ConfigBinder(Adapters adapters, Problems problems, Function<Transport, Optional<Throwable>> transportAvailability) {
     this.adapters = adapters;
     this.problems = problems;
+    this.transportAvailability = transportAvailability;
   }
 
   Optional<ProxyConfig> bind(YamlNode root) {
@@ -113,9 +118,29 @@ final class ConfigBinder {
         s.integer("shutdown_grace_ms", d.shutdownGraceMs(), Range.atLeast(0)),
         s.int32("io_threads", d.ioThreads(), Range.atLeast(0)),
         s.integer("ru_tick_ms", d.ruTickMs(), Range.greaterThan(0)),
-        s.bool("watch_config", d.watchConfig()));
+        s.bool("watch_config", d.watchConfig()),
+        transport(s));
     s.rejectUnknownKeys();
     return server;
+  }
+
+  /**
+   * {@code transport}: one of {@link Transport#SETTINGS}; a named transport that cannot run in
+   * this process is a problem naming Netty's cause, so the daemon never starts on another one.
+   */
+  private String transport(MapReader s) {
+    Optional<String> setting = s.oneOf("transport", Transport.SETTINGS);
+    if (setting.isEmpty()) {
+      return ServerSettings.DEFAULT.transport();
+    }
+    Optional<Transport> named = Transport.named(setting.get());
+    if (named.isPresent()) {
+      Optional<Throwable> cause = transportAvailability.apply(named.get());
+      if (cause.isPresent()) {
+        s.report(s.valueMark("transport"), "transport: " + Transport.unavailable(named.get(), cause.get()));
+      }
+    }
+    return setting.get();
   }
 
   private AdminConfig admin(MapReader a) {

@@ -2,6 +2,7 @@ package io.mproxy.server.config;
 
 import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.server.Transport;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
@@ -15,6 +16,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -38,13 +40,21 @@ public final class ConfigLoader {
       "(?m)^[^#\\n]*?\\b(password|scram_verifier|token|secret)\\s*:\\s*[^\\s#]");
 
   private final Adapters adapters;
+  private final Function<Transport, Optional<Throwable>> transportAvailability;
 
   /**
    * @param adapters the protocols a config may use; two adapters of one protocol are refused
    * @throws IllegalArgumentException when two adapters claim the same protocol
    */
   public ConfigLoader(Collection<? extends ProtocolAdapter> adapters) {
+    this(adapters, Transport::unavailabilityCause);
+  }
+
+  /** As above, asking {@code transportAvailability} whether a transport can run (tests inject it). */
+  ConfigLoader(Collection<? extends ProtocolAdapter> adapters,
+      Function<Transport, Optional<Throwable>> transportAvailability) {
     this.adapters = new Adapters(List.copyOf(adapters));
+    this.transportAvailability = transportAvailability;
   }
 
   /** Reads and validates {@code file}; problems name the file as given. */
@@ -94,7 +104,7 @@ public final class ConfigLoader {
   /** Validates YAML text; {@code fileNameForMessages} is the file name problems carry. */
   public LoadResult parse(String fileNameForMessages, String yamlText) {
     Problems problems = new Problems(fileNameForMessages);
-    ConfigBinder binder = new ConfigBinder(adapters, problems);
+    ConfigBinder binder = new ConfigBinder(adapters, problems, transportAvailability);
     Optional<ProxyConfig> config = YamlReader.read(yamlText, problems).flatMap(binder::bind);
     if (config.isPresent() && problems.isEmpty()) {
       return LoadResult.valid(config.get(), binder.observability());

@@ -60,12 +60,58 @@ public final class ProxyFixture implements AutoCloseable {
     Path dir = Files.createTempDirectory("mproxy-it-");
     Path file = dir.resolve("mproxy.yaml");
     try {
-      Files.writeString(file, yaml, StandardCharsets.UTF_8);
+      Files.writeString(file, withTestTransport(yaml), StandardCharsets.UTF_8);
       return new ProxyFixture(dir, file, Daemon.start(file), listener);
     } catch (Exception | Error e) {
       deleteRecursively(dir);
       throw e;
     }
+  }
+
+  /**
+   * The system property that runs every fixture-based IT on another transport, e.g.
+   * {@code -Dmproxy.test.transport=io_uring}: its value is written as {@code server.transport}
+   * into each config that does not name a transport itself.
+   */
+  public static final String TRANSPORT_PROPERTY = "mproxy.test.transport";
+
+  /**
+   * {@code yaml} with {@code server.transport} set from {@link #TRANSPORT_PROPERTY}; unchanged
+   * when the property is unset or the config names a transport. Handles the shapes the ITs write:
+   * a flow mapping {@code server: { ... }}, a block mapping, or no {@code server:} section.
+   */
+  static String withTestTransport(String yaml) {
+    String transport = System.getProperty(TRANSPORT_PROPERTY, "").trim();
+    if (transport.isEmpty()) {
+      return yaml;
+    }
+    String[] lines = yaml.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (!lines[i].startsWith("server:")) {
+        continue;
+      }
+      String rest = lines[i].substring("server:".length()).trim();
+      if (rest.startsWith("{")) {
+        if (!rest.contains("transport:")) {
+          lines[i] = "server: { transport: " + transport + (rest.substring(1).trim().equals("}") ? " " : ", ")
+              + rest.substring(1).trim();
+        }
+        return String.join("\n", lines);
+      }
+      if (!rest.isEmpty() && !rest.startsWith("#")) {
+        throw new IllegalArgumentException("cannot add server.transport to: " + lines[i]);
+      }
+      for (int j = i + 1; j < lines.length && (lines[j].startsWith(" ") || lines[j].isBlank()); j++) {
+        if (lines[j].trim().startsWith("transport:")) {
+          return yaml;
+        }
+      }
+      String next = i + 1 < lines.length ? lines[i + 1] : "";
+      String indent = next.startsWith(" ") ? next.substring(0, next.length() - next.stripLeading().length()) : "  ";
+      lines[i] = lines[i] + "\n" + indent + "transport: " + transport;
+      return String.join("\n", lines);
+    }
+    return "server: { transport: " + transport + " }\n" + yaml;
   }
 
   /** The bound port of the listener the fixture was started for. */
@@ -102,7 +148,7 @@ public final class ProxyFixture implements AutoCloseable {
    */
   public void rewriteConfig(String text) throws IOException {
     Path tmp = dir.resolve("mproxy.yaml.tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    Files.writeString(tmp, withTestTransport(text), StandardCharsets.UTF_8);
     Files.move(tmp, configFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 

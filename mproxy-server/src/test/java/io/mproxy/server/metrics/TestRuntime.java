@@ -215,6 +215,11 @@ public final class TestRuntime implements RuntimeView {
   }
 
   @Override
+  public String transport() {
+    return "nio";
+  }
+
+  @Override
   public boolean ready() {
     return ready;
   }

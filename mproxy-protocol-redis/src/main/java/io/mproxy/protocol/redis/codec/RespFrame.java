@@ -29,29 +29,42 @@ public final class RespFrame extends DefaultByteBufHolder {
   private final int size;
   private final boolean attributed;
   private final int argCount;
-  private final int[] argOffsets;
-  private final int[] argLengths;
+  /** Argument {@code i} starts at {@code args[2 * i]} and is {@code args[2 * i + 1]} bytes long (one array, not two). */
+  private final int[] args;
   private String commandName;
 
   /** A reply frame. */
   RespFrame(byte type, ByteBuf content, boolean attributed) {
-    this(type, content, content.writerIndex(), attributed, 0, null, null);
+    this(type, content, content.writerIndex(), attributed, 0, null);
   }
 
   /** A command frame: a RESP array of {@code argCount} bulk strings. */
   RespFrame(ByteBuf content, int argCount, int[] argOffsets, int[] argLengths) {
-    this((byte) '*', content, content.writerIndex(), false, argCount, argOffsets, argLengths);
+    this((byte) '*', content, content.writerIndex(), false, argCount, interleave(argCount, argOffsets, argLengths));
+  }
+
+  /** A command frame whose argument positions are interleaved: offset, length, offset, length… */
+  RespFrame(ByteBuf content, int argCount, int[] args) {
+    this((byte) '*', content, content.writerIndex(), false, argCount, args);
+  }
+
+  private static int[] interleave(int argCount, int[] offsets, int[] lengths) {
+    int[] args = new int[2 * argCount];
+    for (int i = 0; i < argCount; i++) {
+      args[2 * i] = offsets[i];
+      args[2 * i + 1] = lengths[i];
+    }
+    return args;
   }
 
   private RespFrame(byte type, ByteBuf content, int size, boolean attributed, int argCount,
-      int[] argOffsets, int[] argLengths) {
+      int[] args) {
     super(content);
     this.type = type;
     this.size = size;
     this.attributed = attributed;
     this.argCount = argCount;
-    this.argOffsets = argOffsets;
-    this.argLengths = argLengths;
+    this.args = args;
   }
 
   /**
@@ -110,7 +123,7 @@ public final class RespFrame extends DefaultByteBufHolder {
 
   /** True for frames decoded in request mode (commands); they carry argument positions. */
   public boolean isCommand() {
-    return argOffsets != null;
+    return args != null;
   }
 
   /** Number of arguments including the command name; 0 for a reply. */
@@ -134,25 +147,25 @@ public final class RespFrame extends DefaultByteBufHolder {
   /** Argument {@code i} (0 is the command name) as a non-retained slice of the content. */
   public ByteBuf arg(int i) {
     checkIndex(i);
-    return content().slice(argOffsets[i], argLengths[i]);
+    return content().slice(args[2 * i], args[2 * i + 1]);
   }
 
   /** Length in bytes of argument {@code i}. */
   public int argLength(int i) {
     checkIndex(i);
-    return argLengths[i];
+    return args[2 * i + 1];
   }
 
   /** Absolute index in {@link #content()} where argument {@code i} starts. */
   public int argOffset(int i) {
     checkIndex(i);
-    return argOffsets[i];
+    return args[2 * i];
   }
 
   /** Argument {@code i} decoded as UTF-8. */
   public String argString(int i) {
     checkIndex(i);
-    return content().toString(argOffsets[i], argLengths[i], StandardCharsets.UTF_8);
+    return content().toString(args[2 * i], args[2 * i + 1], StandardCharsets.UTF_8);
   }
 
   /**
@@ -164,7 +177,7 @@ public final class RespFrame extends DefaultByteBufHolder {
   public long argLong(int i) {
     checkIndex(i);
     try {
-      return RespNumbers.parseLong(content(), argOffsets[i], argOffsets[i] + argLengths[i]);
+      return RespNumbers.parseLong(content(), args[2 * i], args[2 * i] + args[2 * i + 1]);
     } catch (NumberFormatException e) {
       throw new NumberFormatException(e.getMessage() + ": '" + abbreviated(i) + "'");
     }
@@ -176,19 +189,19 @@ public final class RespFrame extends DefaultByteBufHolder {
    */
   public int argNonNegativeInt(int i) {
     checkIndex(i);
-    long value = RespNumbers.parseOrInvalid(content(), argOffsets[i], argOffsets[i] + argLengths[i]);
+    long value = RespNumbers.parseOrInvalid(content(), args[2 * i], args[2 * i] + args[2 * i + 1]);
     return value < 0 || value > Integer.MAX_VALUE ? -1 : (int) value;
   }
 
   /** Whether argument {@code i} equals the ASCII string {@code s} ignoring case; allocates nothing. */
   public boolean argEqualsIgnoreCase(int i, String s) {
     checkIndex(i);
-    int length = argLengths[i];
+    int length = args[2 * i + 1];
     if (length != s.length()) {
       return false;
     }
     ByteBuf buf = content();
-    int offset = argOffsets[i];
+    int offset = args[2 * i];
     for (int k = 0; k < length; k++) {
       int b = buf.getByte(offset + k) & 0xff;
       char c = s.charAt(k);
@@ -209,8 +222,8 @@ public final class RespFrame extends DefaultByteBufHolder {
    */
   private String upperAscii(int i) {
     ByteBuf buf = content();
-    int offset = argOffsets[i];
-    int length = Math.min(argLengths[i], MAX_COMMAND_NAME);
+    int offset = args[2 * i];
+    int length = Math.min(args[2 * i + 1], MAX_COMMAND_NAME);
     int h = length;
     for (int k = 0; k < length; k++) {
       h = 31 * h + toUpper(buf.getByte(offset + k) & 0xff);
@@ -246,8 +259,8 @@ public final class RespFrame extends DefaultByteBufHolder {
   }
 
   private String abbreviated(int i) {
-    int length = Math.min(argLengths[i], 32);
-    return content().toString(argOffsets[i], length, StandardCharsets.UTF_8);
+    int length = Math.min(args[2 * i + 1], 32);
+    return content().toString(args[2 * i], length, StandardCharsets.UTF_8);
   }
 
   private void checkIndex(int i) {
@@ -274,7 +287,7 @@ public final class RespFrame extends DefaultByteBufHolder {
   /** A frame with the same type and argument positions over {@code content}, which must hold the same bytes from index 0. */
   @Override
   public RespFrame replace(ByteBuf content) {
-    RespFrame frame = new RespFrame(type, content, size, attributed, argCount, argOffsets, argLengths);
+    RespFrame frame = new RespFrame(type, content, size, attributed, argCount, args);
     frame.commandName = commandName;
     return frame;
   }

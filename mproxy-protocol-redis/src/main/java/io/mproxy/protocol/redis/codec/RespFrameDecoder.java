@@ -84,8 +84,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
   private boolean frameAttributed;
   private int argCount;
   private int argIndex;
-  private int[] argOffsets;
-  private int[] argLengths;
+  /** The current command's argument positions, interleaved: offset, length, offset, length… */
+  private int[] args;
   /** Bytes examined while looking for line ends; bulk payloads are never examined. */
   private long scannedBytes;
 
@@ -143,8 +143,7 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       decodeFrames(ctx, in, out);
     } catch (RespCodecException e) {
       state = State.BAD;
-      argOffsets = null;
-      argLengths = null;
+      args = null;
       in.skipBytes(in.readableBytes());
       throw e;
     }
@@ -364,8 +363,7 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     if (mode == Mode.REQUEST) {
       argCount = (int) n;
       int initial = Math.min(argCount, 1024);
-      argOffsets = new int[initial];
-      argLengths = new int[initial];
+      args = new int[2 * initial];
     }
     state = State.LINE;
     return true;
@@ -433,13 +431,12 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
   }
 
   private void addArg(int offset, int length) {
-    if (argIndex == argOffsets.length) {
-      int grown = (int) Math.min((long) argOffsets.length * 2, argCount);
-      argOffsets = Arrays.copyOf(argOffsets, grown);
-      argLengths = Arrays.copyOf(argLengths, grown);
+    if (2 * argIndex == args.length) {
+      int grown = (int) Math.min((long) args.length, argCount) * 2;
+      args = Arrays.copyOf(args, grown);
     }
-    argOffsets[argIndex] = offset;
-    argLengths[argIndex] = length;
+    args[2 * argIndex] = offset;
+    args[2 * argIndex + 1] = length;
     argIndex++;
   }
 
@@ -455,9 +452,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     }
     RespFrame frame;
     if (mode == Mode.REQUEST) {
-      frame = new RespFrame(in.readRetainedSlice(pos), argCount, argOffsets, argLengths);
-      argOffsets = null;
-      argLengths = null;
+      frame = new RespFrame(in.readRetainedSlice(pos), argCount, args);
+      args = null;
     } else {
       frame = new RespFrame(frameType, in.readRetainedSlice(pos), frameAttributed);
     }
