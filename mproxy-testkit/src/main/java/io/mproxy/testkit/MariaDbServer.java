@@ -184,9 +184,22 @@ public final class MariaDbServer implements AutoCloseable {
         return "MariaDbServer[" + address() + (isRunning() ? ", running" : ", stopped") + "]";
     }
 
+    /**
+     * The server's own temporary directory: with the default (/tmp) concurrent installs on one
+     * machine were seen to fail ("Could not remove temporary table '/tmp/#sql-temptable-…'").
+     */
+    private Path tmpDir() {
+        return dir.resolve("tmp");
+    }
+
     private void install(Path installDb) {
+        try {
+            Files.createDirectories(tmpDir());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create " + tmpDir() + ": " + e, e);
+        }
         List<String> command = new ArrayList<>(List.of(installDb.toString(), "--no-defaults",
-                "--datadir=" + dataDir, "--auth-root-authentication-method=socket",
+                "--datadir=" + dataDir, "--tmpdir=" + tmpDir(), "--auth-root-authentication-method=socket",
                 "--skip-test-db"));
         if (root) {
             chownToMysql(dir);
@@ -197,7 +210,7 @@ public final class MariaDbServer implements AutoCloseable {
 
     private void launch(Path daemon, List<String> extraArgs) {
         List<String> command = new ArrayList<>(List.of(daemon.toString(), "--no-defaults",
-                "--datadir=" + dataDir, "--port=" + port, "--socket=" + socket,
+                "--datadir=" + dataDir, "--tmpdir=" + tmpDir(), "--port=" + port, "--socket=" + socket,
                 "--bind-address=" + HOST, "--skip-name-resolve", "--log-error=" + logFile,
                 "--pid-file=" + dir.resolve("mariadb.pid"),
                 "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=2",
