@@ -195,7 +195,10 @@ for t in "${target_list[@]}"; do
     *) die "unknown target '$t' (expected: direct, baseline, mproxy, pgbouncer)" ;;
   esac
 done
-[[ ,$targets, == *,direct,* ]] || die "--targets must include direct (ratios are to direct)"
+# without direct (e.g. 200 clients over max_connections=100, where direct cannot connect them all)
+# the ratios are to PgBouncer only
+[[ ,$targets, == *,direct,* || ,$targets, == *,pgbouncer,* ]] \
+  || die "--targets must include direct or pgbouncer (the references of the ratios)"
 if [[ -n $baseline ]]; then
   [[ -x $baseline/bin/mproxy ]] || die "--baseline: $baseline/bin/mproxy is missing (expected: a checkout of mproxy)"
   baseline="$(cd "$baseline" && pwd)"

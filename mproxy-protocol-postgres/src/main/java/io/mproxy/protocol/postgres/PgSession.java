@@ -982,9 +982,26 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       wait.pool = null;
       spareLeaseWait = wait; // granted within acquire(): nobody holds it any more
     }
-    if (acquiring && !login && waiting != null && generation == waitGeneration) {
+    if (acquiring && !login && waiting != null && generation == waitGeneration
+        && !poolGivesUpFirst(cluster, waiting)) {
       startWaitTimer(generation, waiting);
     }
+  }
+
+  /**
+   * Whether the pool refuses this wait (acquire_timeout_ms) before query_wait_timeout_ms would
+   * pass: then no timer is needed. With many clients over a small pool nearly every request waits
+   * for a connection, and a timer per request was a scheduled task and a lambda each.
+   */
+  private boolean poolGivesUpFirst(Cluster cluster, Request request) {
+    long acquireMs = cluster.config().pool().acquireTimeoutMs();
+    long waitMs = options.queryWaitTimeoutMs();
+    if (acquireMs <= 0 || waitMs <= 0 || waitTimer != null) {
+      return false;
+    }
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(listener.clock().nanoTime() - request.arrivalNanos());
+    // a second of margin: the pool expires its waiters from a periodic sweep
+    return waitedMs + acquireMs + 1000 < waitMs;
   }
 
   private void onGranted(BackendPool pool, PooledConnection connection, boolean login, long generation) {
