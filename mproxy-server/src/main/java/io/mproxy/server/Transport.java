@@ -18,7 +18,6 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -38,7 +37,7 @@ public enum Transport {
   NIO("nio", NioIoHandler.class);
 
   /** The word {@code server.transport} takes to let the daemon pick (epoll when it loads, else NIO). */
-  public static final String AUTO = "auto";
+  public static final String AUTO = io.mproxy.core.config.ServerSettings.AUTO_TRANSPORT;
   /** Every value {@code server.transport} accepts, in the order the docs list them. */
   public static final List<String> SETTINGS = List.of(AUTO, "epoll", "io_uring", "nio");
 
@@ -160,6 +159,6 @@ public enum Transport {
 
   @Override
   public String toString() {
-    return setting.toLowerCase(Locale.ROOT);
+    return setting;
   }
 }
