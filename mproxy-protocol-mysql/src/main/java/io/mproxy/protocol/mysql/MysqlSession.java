@@ -232,10 +232,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         }
         pass(p.takeRaw());
         if (injectNow) {
-          ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
-          inject.writePackets(defs, lastForwardedSeq + 1);
-          seqShift = inject.columns();
-          pass(defs);
+          passInjectedDefinitions();
         }
       }
       if (last) {
@@ -274,10 +271,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           injected = true;
           buf.setByte(reader.metadataFlagIndex(), 1);
           handPending(buf, at + 4 + len);
-          ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
-          inject.writePackets(defs, lastForwardedSeq + 1);
-          seqShift = inject.columns();
-          pass(defs);
+          passInjectedDefinitions();
         }
       }
       if (last) {
@@ -307,6 +301,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       } else if (to > from) {
         pass(buf.retainedSlice(from, to - from));
       }
+    }
+
+    /**
+     * Puts the column definitions the server skipped (and this client lacks) after the column
+     * count just handed on; the answer's later sequence ids move up by as many packets.
+     */
+    private void passInjectedDefinitions() {
+      ByteBuf defs = ctx.alloc().buffer(inject.wireSize());
+      inject.writePackets(defs, lastForwardedSeq + 1);
+      seqShift = inject.columns();
+      pass(defs);
     }
 
     /** Hands one buffer of the answer on to the client (written now on the same loop, else batched). */
