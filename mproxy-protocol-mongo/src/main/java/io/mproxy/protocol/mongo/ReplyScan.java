@@ -6,6 +6,7 @@ import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.OpCode;
 import io.mproxy.protocol.mongo.codec.OpMsg;
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 import org.bson.RawBsonDocument;
 
 /**
@@ -39,7 +40,8 @@ final class ReplyScan {
       boolean ok = false;
       long cursorId = 0;
       boolean hasCursor = false;
-      String ns = null;
+      int nsValue = -1;
+      int nsLength = 0;
       while (s.next()) {
         if (s.nameEquals("ok")) {
           ok = s.truthy();
@@ -49,12 +51,16 @@ final class ReplyScan {
             if (c.nameEquals("id") && c.isNumber()) {
               cursorId = c.longValue();
               hasCursor = true;
-            } else if (c.nameEquals("ns")) {
-              ns = c.stringOrNull();
+            } else if (c.nameEquals("ns") && c.isString()) {
+              nsValue = c.valueStart();
+              nsLength = c.valueLength();
             }
           }
         }
       }
+      // the namespace only matters for a cursor left open; most replies close theirs at once
+      String ns = cursorId != 0 && nsValue >= 0
+          ? reply.content().toString(nsValue + 4, nsLength - 5, StandardCharsets.UTF_8) : null;
       return new ReplyScan(ok, cursorId, hasCursor, ns);
     } catch (MongoCodecException e) {
       return UNREADABLE;
@@ -74,7 +80,7 @@ final class ReplyScan {
     return hasCursor;
   }
 
-  /** {@code cursor.ns} ({@code db.collection}) of the reply, or null. */
+  /** {@code cursor.ns} ({@code db.collection}) of a reply that leaves a cursor open, else null. */
   String namespace() {
     return namespace;
   }

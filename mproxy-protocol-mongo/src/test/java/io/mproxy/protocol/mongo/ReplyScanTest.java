@@ -28,9 +28,11 @@ class ReplyScanTest {
     assertTrue(open.ok());
     assertTrue(open.hasCursor());
     assertEquals(987654321L, open.cursorId());
+    assertEquals("app.c", open.namespace());
     ReplyScan done = scan("{cursor: {nextBatch: [], id: {$numberLong: '0'}, ns: 'app.c'}, ok: 1}");
     assertTrue(done.hasCursor());
     assertEquals(0, done.cursorId());
+    assertEquals(null, done.namespace(), "a closed cursor's namespace is not decoded");
   }
 
   @Test

@@ -37,7 +37,8 @@ public final class BsonScanner {
 
   private final ByteBuf buf;
   private final int start;
-  private final int end;
+  /** Exclusive end of the document being walked; {@link #validateRest} narrows it to descend. */
+  private int end;
   private int pos;
   private byte type;
   private int nameStart;
@@ -300,7 +301,14 @@ public final class BsonScanner {
     }
     while (next()) {
       if (isDocument()) {
-        nested().validateRest(depthLeft - 1);
+        // descend in place (no scanner per nested document): walk the value, then come back
+        int after = pos;
+        int outerEnd = end;
+        end = valueStart + valueLength;
+        pos = valueStart + 4;
+        validateRest(depthLeft - 1);
+        end = outerEnd;
+        pos = after;
       }
     }
   }

@@ -23,6 +23,12 @@ public final class MongoCommand {
   private String database;
   private String collection;
   private String lsid;
+  /**
+   * Where the {@code lsid} document starts, or -1. Drivers send an lsid with nearly every
+   * command (implicit sessions), but only transactions route by it, so its hex form is built
+   * only for commands that start or continue one.
+   */
+  private int lsidDocument = -1;
   private long txnNumber = NO_TXN;
   private boolean startTransaction;
   private boolean autocommitFalse;
@@ -53,7 +59,15 @@ public final class MongoCommand {
     if (first) {
       throw new MongoCodecException("OP_MSG body is an empty document", frame.requestId());
     }
+    if (c.lsidDocument >= 0 && (c.startTransaction || c.autocommitFalse)) {
+      c.lsid = lsidHex(BsonScanner.of(frame.content(), c.lsidDocument));
+    }
     return c;
+  }
+
+  /** {@code lsid.id} as hex, or null when it is not a binary. */
+  private static String lsidHex(BsonScanner l) {
+    return l.find("id") && l.type() == BsonScanner.BINARY ? HexFormat.of().formatHex(l.binaryValue()) : null;
   }
 
   private void firstValue(BsonScanner s) {
@@ -91,10 +105,7 @@ public final class MongoCommand {
     if (s.nameEquals("$db")) {
       database = s.stringOrNull();
     } else if (s.nameEquals("lsid") && s.type() == BsonScanner.DOCUMENT) {
-      BsonScanner l = s.nested();
-      if (l.find("id") && l.type() == BsonScanner.BINARY) {
-        lsid = HexFormat.of().formatHex(l.binaryValue());
-      }
+      lsidDocument = s.valueStart();
     } else if (s.nameEquals("txnNumber") && s.isNumber()) {
       txnNumber = s.longValue();
     } else if (s.nameEquals("startTransaction") && s.type() == BsonScanner.BOOLEAN) {
@@ -156,7 +167,11 @@ public final class MongoCommand {
     return collection;
   }
 
-  /** The logical session id as hex, or null when the command carries none. */
+  /**
+   * The logical session id as hex, for a command that starts or continues a transaction
+   * ({@code startTransaction} or {@code autocommit: false}); null when the command carries none
+   * or is not part of a transaction.
+   */
   public String lsid() {
     return lsid;
   }

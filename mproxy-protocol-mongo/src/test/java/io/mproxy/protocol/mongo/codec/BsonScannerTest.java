@@ -78,6 +78,31 @@ class BsonScannerTest {
     assertTrue(e.getMessage().contains("too deeply"));
   }
 
+  @Test
+  void validationDescendsIntoEveryNestedDocumentAndComesBackOut() {
+    byte[] ok = Messages.bson("{a: {x: {y: 1}}, b: [1, {c: 'd'}], e: 'tail'}");
+    scanAll(ok);
+    byte[] badInSecondNested = ok.clone();
+    badInSecondNested[indexOf(ok, new byte[] {BsonScanner.STRING, 'c', 0})] = 0x33;
+    assertThrows(MongoCodecException.class, () -> scanAll(badInSecondNested), "an unknown type two levels down");
+    byte[] badAfterNested = ok.clone();
+    badAfterNested[ok.length - 2] = 1; // the terminator of 'tail', after both nested documents
+    assertThrows(MongoCodecException.class, () -> scanAll(badAfterNested), "the element after the nested ones");
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (in[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("not found");
+  }
+
   private static void scanAll(byte[] bytes) {
     ByteBuf b = Unpooled.wrappedBuffer(bytes);
     BsonScanner.validate(b, 0, b.writerIndex(), 10);

@@ -49,6 +49,18 @@ class MongoCommandTest {
   }
 
   @Test
+  void theSessionIdIsOnlyBuiltForCommandsOfATransaction() {
+    String lsid = "lsid: {id: {$binary: {base64: 'AAECAwQFBgcICQoLDA0ODw==', subType: '04'}}}";
+    assertEquals(null, scan("{find: 'users', filter: {a: 1}, " + lsid + ", $db: 'app'}").lsid(),
+        "an implicit session outside a transaction is not decoded");
+    MongoCommand continued = scan("{find: 'users', " + lsid + ", txnNumber: {$numberLong: '3'}, autocommit: false, $db: 'app'}");
+    assertEquals("000102030405060708090a0b0c0d0e0f", continued.lsid());
+    assertTrue(continued.inTransaction());
+    assertFalse(scan("{find: 'users', txnNumber: {$numberLong: '3'}, autocommit: false, $db: 'app'}").inTransaction(),
+        "no lsid, no transaction");
+  }
+
+  @Test
   void aCommentDocumentWithMproxyHintsReadsAsTheirText() {
     assertEquals("mproxy: priority=low timeout_ms=500",
         scan("{find: 'u', comment: {mproxy: {priority: 'low', timeout_ms: 500, nested: {x: 1}}}, $db: 'app'}").comment());
