@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoExecutionTimeoutException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
@@ -87,7 +88,13 @@ class MongoHintsTest {
 
   @Test
   void aTenantWithoutAllowHintsHasItsHintIgnored() {
-    try (MongoClient c = MongoClients.through(proxy.port(), "plain")) {
+    // the whole aggregation runs here: 5-35 s on mongo-java-server depending on the machine's
+    // load, so this client waits longer than the tests' default 30 s read timeout
+    MongoClientSettings patient = MongoClients.settings("mongodb://127.0.0.1:" + proxy.port())
+        .applicationName("plain")
+        .applyToSocketSettings(s -> s.readTimeout(150, TimeUnit.SECONDS))
+        .build();
+    try (MongoClient c = com.mongodb.client.MongoClients.create(patient)) {
       Document top = c.getDatabase("t").getCollection("big").aggregate(HEAVY).comment("mproxy: timeout_ms=1").first();
       assertTrue(top != null && top.getInteger("n") > 0, "the aggregation ran to its end: " + top);
     }
