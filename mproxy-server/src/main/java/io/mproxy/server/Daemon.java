@@ -73,6 +73,7 @@ public final class Daemon implements AutoCloseable {
     boolean started = false;
     AdminServer adminServer = null;
     RuntimeGauges gauges = new RuntimeGauges(server, meters);
+    gauges.publishing(usage::publish);
     try {
       server.start();
       adminServer = new AdminServer(config.admin(), server, registry, gauges,

@@ -22,12 +22,23 @@ final class InflightMeter {
   private long tickSeq;
   private int inflight;
 
+  /** No clock reading yet: the first start or tick sets it. */
+  private static final long UNSET = Long.MIN_VALUE;
+
   InflightMeter(long nowNanos) {
     this.lastTickNanos = nowNanos;
   }
 
+  /** A meter whose time starts at its first {@link #start} or {@link #tick} (it reads no clock itself). */
+  InflightMeter() {
+    this(UNSET);
+  }
+
   /** A request with latency weight {@code w} started at {@code nowNanos}; returns its start tick. */
   synchronized long start(double w, long nowNanos) {
+    if (lastTickNanos == UNSET) {
+      lastTickNanos = nowNanos;
+    }
     inflight++;
     if (w > 0) {
       newWeight += w;
@@ -62,6 +73,9 @@ final class InflightMeter {
 
   /** Charges the time since the last tick for everything in flight; returns the RU to charge. */
   synchronized double tick(long nowNanos) {
+    if (lastTickNanos == UNSET) {
+      lastTickNanos = nowNanos;
+    }
     double elapsedMs = Math.max(0, nowNanos - lastTickNanos) / NANOS_PER_MS;
     double charge = (oldWeight + newWeight) * elapsedMs - newWeightedOffsetMs;
     oldWeight += newWeight;

@@ -1,6 +1,8 @@
 package io.mproxy.core.admission;
 
 import io.mproxy.core.config.ResourceGroupConfig;
+import io.mproxy.core.telemetry.PerThread;
+import io.mproxy.core.telemetry.ThreadSlots;
 import io.mproxy.core.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -14,6 +16,10 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>In-flight latency is metered by an {@link InflightMeter}: every tick charges the group for the
  * time its requests actually spent in flight since the previous tick, so a hanging request drains
  * the budget as it hangs; on completion a request settles only what the ticks have not charged.
+ * There is one meter per thread that dispatches ({@link ThreadSlots}): its lock is taken by that
+ * thread and, once per tick, by the ticker, instead of by every event loop for every request. A
+ * request ends on the meter it started on (its start tick carries the meter's slot), whichever
+ * thread ends it.
  */
 public final class ResourceGroup {
 
@@ -22,7 +28,10 @@ public final class ResourceGroup {
   private final AtomicInteger queued = new AtomicInteger();
   private final LongAdder admitted = new LongAdder();
   private final LongAdder rejected = new LongAdder();
-  private final InflightMeter meter;
+  private final PerThread<InflightMeter> meters;
+  /** Start ticks carry the meter's slot in their low bits. */
+  private static final int SLOT_BITS = 16;
+  private static final int SHARED_SLOT = (1 << SLOT_BITS) - 1;
   private final Clock clock;
   private final DoubleAdder ruCharged = new DoubleAdder();
   private final DoubleAdder ruAsked = new DoubleAdder();
@@ -42,7 +51,7 @@ public final class ResourceGroup {
     this.shareRuPerSec = config.ruPerSec();
     this.bucket = new TokenBucket(clock, config.ruPerSec(), config.burst(), config.maxDebt());
     this.clock = clock;
-    this.meter = new InflightMeter(clock.nanoTime());
+    this.meters = new PerThread<>(InflightMeter::new);
     this.codel = config.codel() == null ? null : new Codel(config.codel(), clock.nanoTime());
   }
 
@@ -147,7 +156,9 @@ public final class ResourceGroup {
   }
 
   public int inflight() {
-    return meter.inflight();
+    int[] sum = {0};
+    meters.forEach(m -> sum[0] += m.inflight());
+    return sum[0];
   }
 
   /** Total RU charged to this group since start (estimates, latency ticks and settlements). */
@@ -222,17 +233,21 @@ public final class ResourceGroup {
 
   /** Starts metering a request dispatched at {@code nowNanos}; returns the tick it started in. */
   long startInflight(double latencyWeight, long nowNanos) {
-    return meter.start(latencyWeight, nowNanos);
+    int slot = Math.min(ThreadSlots.current(), SHARED_SLOT);
+    return meters.get(slot).start(latencyWeight, nowNanos) << SLOT_BITS | slot;
   }
 
   /** Ends metering; returns the latency RU the ticks have already charged for the request. */
   double endInflight(double latencyWeight, long startNanos, long startTick) {
-    return meter.end(latencyWeight, startNanos, startTick);
+    return meters.get((int) (startTick & SHARED_SLOT)).end(latencyWeight, startNanos, startTick >>> SLOT_BITS);
   }
 
   /** Charges the in-flight latency accrued since the last tick; returns the RU charged. */
   double tick() {
-    double ru = meter.tick(clock.nanoTime());
+    long now = clock.nanoTime();
+    double[] sum = {0};
+    meters.forEach(m -> sum[0] += m.tick(now));
+    double ru = sum[0];
     if (ru > 0) {
       charge(ru);
     }

@@ -1,5 +1,6 @@
 package io.mproxy.core.admission;
 
+import io.mproxy.core.telemetry.PerThread;
 import io.mproxy.core.time.Clock;
 
 /**
@@ -14,6 +15,23 @@ import io.mproxy.core.time.Clock;
  * are kept apart from the settled balance: the {@code -maxDebt} floor bounds what settling and
  * in-flight charges may owe, and must never forgive tokens a waiter has reserved (that would let
  * the next waiters in early and break the rate).
+ *
+ * <p><b>Per-thread credit.</b> Every event loop admits and settles requests of the same groups, and
+ * a lock per {@link #acquire} and per {@link #settle} made two loops hand the bucket's cache line
+ * back and forth for every request. When the rate makes it worth it (a batch of at least 1 RU),
+ * a thread that must visit the shared balance takes, besides its cost, a small batch of credit
+ * ({@code min(rate × 1 ms, capacity / 16)}) that it alone spends: later acquisitions and settlements
+ * that its credit covers (up to two batches of refunds) touch nothing shared. Whatever credit cannot
+ * cover (an empty credit, a refusal, a wait in queue mode, a large charge) goes to the shared balance
+ * under the lock exactly as before, after the thread has given its credit back, so near exhaustion
+ * the decisions are the exact ones. The accuracy trade-off: credit was taken from the balance, so
+ * no token is spent twice, but a thread's unspent credit is not visible to the others. Over any
+ * interval the group can admit at most {@code capacity + rate × t} plus the credit held when the
+ * interval began, at most two batches (2 ms of the rate) per thread; a thread may be refused
+ * while another holds up to that much unspent credit; and a thread that stops using the group
+ * strands at most two batches. {@link #configure} starts a new lease generation: older credit is
+ * given back (clamped to the new capacity) the next time its thread comes, never spent. Slower
+ * groups (below 1,000 RU/s or 16 RU of burst) keep no credit and take the lock every time.
  */
 public final class TokenBucket {
 
@@ -30,6 +48,24 @@ public final class TokenBucket {
   private double reserved;
   private double forgiven;
   private long lastRefillNanos;
+  /** Credit a thread may hold; 0 when leasing is off (slow groups). */
+  private volatile double leaseBatch;
+  /** Bumped by {@link #configure}: credit of an older generation is returned, not spent. */
+  private volatile long leaseGeneration;
+  private final PerThread<Lease> leases = new PerThread<>(Lease::new);
+
+  /** A thread's credit: written by its thread alone, read by others only for display. */
+  private static final class Lease {
+    double credit;
+    long generation;
+  }
+
+  /** Leasing needs a batch of at least this much: below it, every request would come back anyway. */
+  static final double MIN_LEASE_BATCH = 1.0;
+  /** A batch is this much time at the refill rate... */
+  static final double LEASE_SECONDS = 0.001;
+  /** ...and at most this fraction of the capacity. */
+  static final double LEASE_CAPACITY_FRACTION = 1.0 / 16;
 
   public TokenBucket(Clock clock, double ratePerSec, double capacity, double maxDebt) {
     this.clock = clock;
@@ -48,6 +84,9 @@ public final class TokenBucket {
     this.capacity = newCapacity;
     this.maxDebt = newMaxDebt;
     this.tokens = clamp(tokens);
+    double batch = Math.min(newRatePerSec * LEASE_SECONDS, newCapacity * LEASE_CAPACITY_FRACTION);
+    this.leaseBatch = batch >= MIN_LEASE_BATCH ? batch : 0;
+    this.leaseGeneration++;
   }
 
   /**
@@ -68,10 +107,30 @@ public final class TokenBucket {
    * (admission reads the clock once per request). A reading older than the last refill adds
    * nothing.
    */
-  public synchronized long acquire(double cost, long maxWaitNanos, long nowNanos) {
+  public long acquire(double cost, long maxWaitNanos, long nowNanos) {
+    if (leaseBatch > 0) {
+      Lease l = leases.get();
+      double c = l.credit;
+      if (c >= cost && l.generation == leaseGeneration) {
+        l.credit = c - cost;
+        return GRANTED;
+      }
+      return acquireShared(l, cost, maxWaitNanos, nowNanos);
+    }
+    return acquireShared(null, cost, maxWaitNanos, nowNanos);
+  }
+
+  private synchronized long acquireShared(Lease lease, double cost, long maxWaitNanos, long nowNanos) {
     refill(nowNanos);
+    giveBack(lease);
     double needed = Math.min(cost, capacity);
     double balance = tokens - reserved;
+    double batch = leaseBatch;
+    if (lease != null && batch > 0 && balance >= cost + batch) {
+      take(cost + batch);
+      lease.credit = batch;
+      return GRANTED;
+    }
     if (balance >= needed) {
       take(cost);
       return GRANTED;
@@ -94,8 +153,24 @@ public final class TokenBucket {
   }
 
   /** {@link #settle(double)} at {@code nowNanos}, a clock reading the caller already took. */
-  public synchronized void settle(double delta, long nowNanos) {
+  public void settle(double delta, long nowNanos) {
+    double batch = leaseBatch;
+    if (batch > 0) {
+      Lease l = leases.get();
+      double c = l.credit - delta;
+      if (c >= 0 && c <= 2 * batch && l.generation == leaseGeneration) {
+        l.credit = c;
+        return;
+      }
+      settleShared(l, delta, nowNanos);
+      return;
+    }
+    settleShared(null, delta, nowNanos);
+  }
+
+  private synchronized void settleShared(Lease lease, double delta, long nowNanos) {
     refill(nowNanos);
+    giveBack(lease);
     if (delta >= 0) {
       take(delta);
       return;
@@ -108,6 +183,36 @@ public final class TokenBucket {
     reserved -= unreserved;
     tokens = Math.min(capacity, tokens + back - unreserved);
     forgetForgivenWhenFull();
+  }
+
+  /**
+   * Returns a thread's unspent credit to the balance (clamped to the capacity, as a refill would
+   * be) and moves the lease to the current generation. Credit of an older generation was leased
+   * under other limits; it is returned, never spent.
+   */
+  private void giveBack(Lease lease) {
+    if (lease == null) {
+      return;
+    }
+    double c = lease.credit;
+    lease.credit = 0;
+    lease.generation = leaseGeneration;
+    if (c > 0) {
+      tokens = Math.min(capacity, tokens + c);
+      forgetForgivenWhenFull();
+    }
+  }
+
+  /** Credit the threads hold now (a racy sum of other threads' fields: for display and tests). */
+  private double leased() {
+    double[] sum = {0};
+    long gen = leaseGeneration;
+    leases.forEach(l -> {
+      if (l.generation == gen) {
+        sum[0] += l.credit;
+      }
+    });
+    return sum[0];
   }
 
   private void take(double cost) {
@@ -126,16 +231,19 @@ public final class TokenBucket {
     }
   }
 
-  /** Current balance (may be negative: debt and queue reservations). */
+  /**
+   * Current balance (may be negative: debt and queue reservations), counting the credit threads
+   * hold (see the class comment).
+   */
   public synchronized double tokens() {
     refill();
-    return tokens - reserved;
+    return Math.min(capacity, tokens + leased()) - reserved;
   }
 
   /** The settled balance alone (never below {@code -maxDebt}), without queue reservations. */
   public synchronized double settled() {
     refill();
-    return tokens;
+    return Math.min(capacity, tokens + leased());
   }
 
   /** Queue reservations the refill has not paid for yet (never negative). */

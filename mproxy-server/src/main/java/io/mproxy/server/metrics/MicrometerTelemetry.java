@@ -1,12 +1,16 @@
 package io.mproxy.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.ShedReason;
+import io.mproxy.core.telemetry.PerThread;
 import io.mproxy.core.telemetry.Telemetry;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +29,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code ConcurrentHashMap.get}s and the meter update, with no registry lookup and no allocation.
  * Label values come from the configuration (listener, group and protocol names) and from enums,
  * so the caches are bounded by the configuration, not by clients.
+ *
+ * <p>The per-request counters ({@code mproxy_requests_total}, {@code mproxy_ru_total}) are
+ * {@link FunctionCounter}s over per-thread cells ({@link PerThread}): each event loop adds to its
+ * own cell with a release store, and a scrape or an export sums the cells, so the series and their
+ * values are what plain counters gave, with nothing shared written per request and no lag. The
+ * duration histogram is still a Micrometer timer, recorded per request.
  */
 public final class MicrometerTelemetry implements Telemetry {
 
@@ -40,6 +50,8 @@ public final class MicrometerTelemetry implements Telemetry {
   private static final Outcome[] OUTCOMES = Outcome.values();
   private static final Priority[] PRIORITIES = Priority.values();
   private static final ShedReason[] REASONS = ShedReason.values();
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
 
   private final MeterRegistry registry;
   /** listener → protocol → group → meters. */
@@ -62,14 +74,17 @@ public final class MicrometerTelemetry implements Telemetry {
   public void requestCompleted(String listener, String protocol, String group, Outcome outcome,
       long durationNanos) {
     RequestMeters m = requestMeters(label(listener), label(protocol), label(group));
-    m.outcomes[outcome.ordinal()].increment();
+    long[] c = m.counts.get();
+    int o = outcome.ordinal();
+    LONGS.setRelease(c, o, c[o] + 1);
     m.duration.record(durationNanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
   public void ruCharged(String group, boolean write, double ru) {
-    GroupMeters m = groupMeters(label(group));
-    (write ? m.ruWrite : m.ruRead).increment(ru);
+    double[] c = groupMeters(label(group)).ru.get();
+    int k = write ? 1 : 0;
+    DOUBLES.setRelease(c, k, c[k] + ru);
   }
 
   @Override
@@ -166,20 +181,31 @@ public final class MicrometerTelemetry implements Telemetry {
         .register(registry);
   }
 
-  /** The meters of one (listener, protocol, group): a counter per outcome and the duration histogram. */
+  /**
+   * The meters of one (listener, protocol, group): a counter per outcome over per-thread counts,
+   * and the duration histogram.
+   */
   private static final class RequestMeters {
-    final Counter[] outcomes = new Counter[OUTCOMES.length];
+    /** Per thread: requests per outcome ordinal, written by that thread alone. */
+    final PerThread<long[]> counts = new PerThread<>(() -> new long[OUTCOMES.length]);
     final Timer duration;
 
     RequestMeters(MeterRegistry registry, String listener, String protocol, String group) {
       for (Outcome o : OUTCOMES) {
-        outcomes[o.ordinal()] = Counter.builder("mproxy_requests")
+        int i = o.ordinal();
+        FunctionCounter.builder("mproxy_requests", this, m -> m.total(i))
             .description("Requests by listener, protocol, resource group and outcome")
             .tags("listener", listener, "protocol", protocol, "group", group, "outcome", o.label())
             .register(registry);
       }
       duration = latencyTimer(registry, "mproxy_request_duration",
           "Time from a request's arrival to its end", "listener", listener, "group", group);
+    }
+
+    double total(int outcome) {
+      long[] sum = {0};
+      counts.forEach(c -> sum[0] += (long) LONGS.getAcquire(c, outcome));
+      return sum[0];
     }
   }
 
@@ -190,8 +216,8 @@ public final class MicrometerTelemetry implements Telemetry {
   private static final class GroupMeters {
     final MeterRegistry registry;
     final String group;
-    final Counter ruRead;
-    final Counter ruWrite;
+    /** Per thread: RU charged, [0] read and [1] write, written by that thread alone. */
+    final PerThread<double[]> ru = new PerThread<>(() -> new double[2]);
     final AtomicReferenceArray<Counter> shed = new AtomicReferenceArray<>(PRIORITIES.length * REASONS.length);
     final AtomicReferenceArray<Counter> wouldShed =
         new AtomicReferenceArray<>(PRIORITIES.length * REASONS.length);
@@ -200,8 +226,8 @@ public final class MicrometerTelemetry implements Telemetry {
     GroupMeters(MeterRegistry registry, String group) {
       this.registry = registry;
       this.group = group;
-      this.ruRead = ruCounter("read");
-      this.ruWrite = ruCounter("write");
+      ruCounter("read", 0);
+      ruCounter("write", 1);
     }
 
     Counter shed(Priority priority, ShedReason reason) {
@@ -242,8 +268,14 @@ public final class MicrometerTelemetry implements Telemetry {
       return t;
     }
 
-    private Counter ruCounter(String kind) {
-      return Counter.builder("mproxy_ru")
+    private double ruTotal(int kind) {
+      double[] sum = {0};
+      ru.forEach(c -> sum[0] += (double) DOUBLES.getAcquire(c, kind));
+      return sum[0];
+    }
+
+    private void ruCounter(String kind, int index) {
+      FunctionCounter.builder("mproxy_ru", this, m -> m.ruTotal(index))
           .description("Resource Units charged, by resource group and kind")
           .tags("group", group, "kind", kind)
           .register(registry);

@@ -68,6 +68,9 @@ public final class RuntimeGauges {
   private final GaugeFamily ruTokens;
   private final GaugeFamily queueDepth;
   private final GaugeFamily groupInflight;
+  /** Per-thread accumulators folded into shared meters before each refresh (see {@link #publishing}). */
+  private final java.util.concurrent.CopyOnWriteArrayList<Runnable> publishers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public RuntimeGauges(RuntimeView view, MeterRegistry registry) {
     this.view = view;
@@ -104,7 +107,19 @@ public final class RuntimeGauges {
   }
 
   /** Brings the series in line with the current clusters, groups and listeners. */
+  /**
+   * Runs {@code publisher} at the start of every {@link #refresh}: before each scrape and on the
+   * daemon's housekeeping period (about once a second), so per-event-loop accumulators
+   * ({@code MicrometerTelemetry}, {@code UsageMeter}) reach the shared meters at least that often.
+   */
+  public void publishing(Runnable publisher) {
+    publishers.add(publisher);
+  }
+
   public synchronized void refresh() {
+    for (Runnable p : publishers) {
+      p.run();
+    }
     refreshBackends();
     refreshListeners();
     refreshGroups();

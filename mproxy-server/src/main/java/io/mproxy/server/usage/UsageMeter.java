@@ -2,14 +2,16 @@ package io.mproxy.server.usage;
 
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.time.Clock;
+import io.mproxy.core.telemetry.PerThread;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * RU consumed per tenant, per resource group and per query fingerprint, kept in a ring of
@@ -18,8 +20,15 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Memory is bounded whatever the clients do: each bucket keeps at most {@code maxKeys}
  * distinct names per dimension; RU of further names is still counted, under {@link #OTHER}.
- * Recording is lock-free on the hot path (a map lookup and two adders); a bucket is cleared when
- * the ring wraps onto it.
+ *
+ * <p>Recording writes nothing another thread writes: each thread (each event loop) adds to its
+ * own cells ({@link PerThread}), one set per bucket period, also capped at {@code maxKeys} names
+ * per dimension. {@link #publish} folds what every thread added since the previous publish into
+ * the shared ring, into the bucket of the period each thread recorded it in (not the period of
+ * the publish); {@link #report} publishes first, so a report sees every request recorded before
+ * it. A thread that stops recording is still published: its cells stay readable. The daemon also
+ * publishes about once a second, which bounds the memory of threads nobody reads (a thread's
+ * periods not yet published, one per {@code bucketMillis}).
  */
 public final class UsageMeter {
 
@@ -28,6 +37,8 @@ public final class UsageMeter {
   static final String NONE = "-";
 
   public enum Dimension { TENANT, GROUP, FINGERPRINT }
+
+  private static final Dimension[] DIMENSIONS = Dimension.values();
 
   /** One name's usage in a window. */
   public record Row(String name, double ru, long requests) {
@@ -43,7 +54,9 @@ public final class UsageMeter {
   private final Clock clock;
   private final long bucketMillis;
   private final int maxKeys;
+  /** The shared ring; read and written only under {@code this} (publish and report). */
   private final Bucket[] ring;
+  private final PerThread<Shard> shards;
   /** Tenant names already built (one string per identity, not one per request), bounded. */
   private final ConcurrentHashMap<TenantIdentity, String> names = new ConcurrentHashMap<>();
 
@@ -58,6 +71,7 @@ public final class UsageMeter {
     for (int i = 0; i < buckets; i++) {
       ring[i] = new Bucket();
     }
+    this.shards = new PerThread<>(Shard::new);
   }
 
   /** One-minute buckets for an hour, 1,000 names per dimension per minute. */
@@ -112,29 +126,75 @@ public final class UsageMeter {
     if (!(ru > 0) || !Double.isFinite(ru)) {
       return;
     }
-    Bucket b = current(clock.wallMillis() / bucketMillis);
-    b.add(Dimension.TENANT, cachedName(tenant), ru, maxKeys);
-    b.add(Dimension.GROUP, group == null ? NONE : group, ru, maxKeys);
-    b.add(Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint, ru, maxKeys);
+    Shard shard = shards.get();
+    Period p = shard.period(clock.wallMillis() / bucketMillis);
+    Cell t;
+    if (tenant != null && tenant == shard.lastTenant && p == shard.lastTenantPeriod) {
+      t = shard.lastTenantCell;
+    } else {
+      t = p.cell(Dimension.TENANT, cachedName(tenant), maxKeys);
+      shard.lastTenant = tenant;
+      shard.lastTenantPeriod = p;
+      shard.lastTenantCell = t;
+    }
+    t.add(ru);
+    p.cell(Dimension.GROUP, group == null ? NONE : group, maxKeys).add(ru);
+    p.cell(Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint, maxKeys).add(ru);
   }
 
-  private Bucket current(long epoch) {
-    Bucket b = ring[(int) Math.floorMod(epoch, (long) ring.length)];
-    if (b.epoch != epoch) {
-      synchronized (b) {
-        if (b.epoch != epoch) {
-          b.reset(epoch);
-        }
+  /**
+   * Folds what every thread recorded since the last publish into the shared ring. Called by
+   * {@link #report} and periodically by the daemon; never on the request path.
+   */
+  public synchronized void publish() {
+    shards.forEach(this::drain);
+  }
+
+  private void drain(Shard shard) {
+    Period p = shard.unpublished;
+    while (true) {
+      Period next = p.next;
+      fold(p);
+      if (next == null) {
+        shard.unpublished = p;
+        return;
       }
+      p = next;
     }
-    return b;
+  }
+
+  /** Adds what {@code p}'s cells gained since they were last folded to the bucket of p's period. */
+  private void fold(Period p) {
+    Bucket b = ring[(int) Math.floorMod(p.epoch, (long) ring.length)];
+    if (b.epoch > p.epoch) {
+      return;
+    }
+    if (b.epoch < p.epoch) {
+      b.reset(p.epoch);
+    }
+    int n = p.size();
+    Cell[] cells = p.cells;
+    for (int i = 0; i < n; i++) {
+      Cell c = cells[i];
+      long requests = c.requests();
+      double ru = c.ru();
+      long dq = requests - c.publishedRequests;
+      double dr = ru - c.publishedRu;
+      if (dq == 0 && dr == 0) {
+        continue;
+      }
+      c.publishedRequests = requests;
+      c.publishedRu = ru;
+      b.add(c.dimension, c.name, dr, dq, maxKeys);
+    }
   }
 
   /**
    * Usage over the last {@code windowMillis} (rounded up to whole buckets, the current partial
    * one included), the {@code top} largest names per dimension plus one {@link #OTHER} row.
    */
-  public Report report(long windowMillis, int top) {
+  public synchronized Report report(long windowMillis, int top) {
+    publish();
     long now = clock.wallMillis();
     long newest = now / bucketMillis;
     long count = Math.max(1, Math.min(ring.length - 1, (windowMillis + bucketMillis - 1) / bucketMillis));
@@ -150,10 +210,10 @@ public final class UsageMeter {
       }
       for (Dimension d : Dimension.values()) {
         Map<String, double[]> into = sums.get(d);
-        b.cells.get(d).forEach((name, cell) -> {
+        b.cells[d.ordinal()].forEach((name, cell) -> {
           double[] s = into.computeIfAbsent(name, k -> new double[2]);
-          s[0] += cell.ru.sum();
-          s[1] += cell.requests.sum();
+          s[0] += cell[0];
+          s[1] += cell[1];
         });
       }
     }
@@ -197,36 +257,164 @@ public final class UsageMeter {
     return s == null || s.isEmpty() ? NONE : s;
   }
 
-  /** One bucket's cells; {@code epoch} is the bucket number it currently holds. */
+  /** One bucket of the shared ring; {@code epoch} is the bucket number it currently holds. */
   private static final class Bucket {
-    volatile long epoch = Long.MIN_VALUE;
-    final Map<Dimension, ConcurrentHashMap<String, Cell>> cells = new HashMap<>();
+    long epoch = Long.MIN_VALUE;
+    @SuppressWarnings("unchecked")
+    final HashMap<String, double[]>[] cells = new HashMap[DIMENSIONS.length];
 
     Bucket() {
-      for (Dimension d : Dimension.values()) {
-        cells.put(d, new ConcurrentHashMap<>());
+      for (int i = 0; i < cells.length; i++) {
+        cells[i] = new HashMap<>();
       }
     }
 
     void reset(long newEpoch) {
-      cells.values().forEach(Map::clear);
+      for (HashMap<String, double[]> m : cells) {
+        m.clear();
+      }
       epoch = newEpoch;
     }
 
-    void add(Dimension d, String name, double ru, int maxKeys) {
-      ConcurrentHashMap<String, Cell> m = cells.get(d);
-      Cell c = m.get(name);
+    void add(Dimension d, String name, double ru, long requests, int maxKeys) {
+      HashMap<String, double[]> m = cells[d.ordinal()];
+      double[] c = m.get(name);
       if (c == null) {
-        String key = m.size() >= maxKeys ? OTHER : name;
-        c = m.computeIfAbsent(key, k -> new Cell());
+        c = m.computeIfAbsent(m.size() >= maxKeys ? OTHER : name, k -> new double[2]);
       }
-      c.ru.add(ru);
-      c.requests.increment();
+      c[0] += ru;
+      c[1] += requests;
     }
   }
 
+  /**
+   * One thread's recording state: the period it records into now, the oldest period the
+   * publisher has not finished, and a one-entry cache of the last tenant's cell (a session's
+   * requests come in runs from the same identity). Fields other than {@code unpublished} are the
+   * owner thread's; {@code unpublished} is the publisher's.
+   */
+  private static final class Shard {
+    Period current = new Period(Long.MIN_VALUE);
+    Period unpublished = current;
+    TenantIdentity lastTenant;
+    Period lastTenantPeriod;
+    Cell lastTenantCell;
+
+    Period period(long epoch) {
+      Period p = current;
+      if (p.epoch == epoch) {
+        return p;
+      }
+      Period next = new Period(epoch);
+      current = next;
+      p.next = next;
+      return next;
+    }
+  }
+
+  /**
+   * What one thread recorded in one bucket period. The owner appends cells and publishes each
+   * with a release store of {@code size}; once the owner links {@code next}, it never writes
+   * here again, so a publisher that reads {@code next} first and then the cells sees their final
+   * values.
+   */
+  private static final class Period {
+    private static final VarHandle SIZE;
+
+    static {
+      try {
+        SIZE = MethodHandles.lookup().findVarHandle(Period.class, "size", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final long epoch;
+    @SuppressWarnings("unchecked")
+    final HashMap<String, Cell>[] byName = new HashMap[DIMENSIONS.length];
+    volatile Cell[] cells = new Cell[8];
+    private int size;
+    volatile Period next;
+
+    Period(long epoch) {
+      this.epoch = epoch;
+      for (int i = 0; i < byName.length; i++) {
+        byName[i] = new HashMap<>();
+      }
+    }
+
+    int size() {
+      return (int) SIZE.getAcquire(this);
+    }
+
+    Cell cell(Dimension d, String name, int maxKeys) {
+      HashMap<String, Cell> m = byName[d.ordinal()];
+      Cell c = m.get(name);
+      if (c != null) {
+        return c;
+      }
+      String key = m.size() >= maxKeys ? OTHER : name;
+      c = m.get(key);
+      if (c != null) {
+        return c;
+      }
+      c = new Cell(d, key);
+      m.put(key, c);
+      Cell[] a = cells;
+      if (size == a.length) {
+        a = Arrays.copyOf(a, size * 2);
+        a[size] = c;
+        cells = a;
+      } else {
+        a[size] = c;
+      }
+      SIZE.setRelease(this, size + 1);
+      return c;
+    }
+  }
+
+  /**
+   * One name's running totals on one thread in one period: written by the owner with release
+   * stores (no fence, no read-modify-write), read by the publisher, which keeps what it has
+   * already folded in.
+   */
   private static final class Cell {
-    final DoubleAdder ru = new DoubleAdder();
-    final LongAdder requests = new LongAdder();
+    private static final VarHandle RU;
+    private static final VarHandle REQUESTS;
+
+    static {
+      try {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        RU = l.findVarHandle(Cell.class, "ru", double.class);
+        REQUESTS = l.findVarHandle(Cell.class, "requests", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final Dimension dimension;
+    final String name;
+    private double ru;
+    private long requests;
+    double publishedRu;
+    long publishedRequests;
+
+    Cell(Dimension dimension, String name) {
+      this.dimension = dimension;
+      this.name = name;
+    }
+
+    void add(double x) {
+      RU.setRelease(this, ru + x);
+      REQUESTS.setRelease(this, requests + 1);
+    }
+
+    double ru() {
+      return (double) RU.getAcquire(this);
+    }
+
+    long requests() {
+      return (long) REQUESTS.getAcquire(this);
+    }
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Timer;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
@@ -131,7 +132,7 @@ class MicrometerTelemetryTest {
   void metersAreRegisteredOnceAndReused() {
     rt.telemetry.requestCompleted("l1", "redis", "g", Outcome.OK, 1_000);
     int meters = rt.registry.getMeters().size();
-    Counter ok = rt.registry.get("mproxy_requests").tags("outcome", "ok", "group", "g").counter();
+    FunctionCounter ok = rt.registry.get("mproxy_requests").tags("outcome", "ok", "group", "g").functionCounter();
     Timer duration = rt.registry.get("mproxy_request_duration").tags("group", "g").timer();
     for (int i = 0; i < 1000; i++) {
       rt.telemetry.requestCompleted("l1", "redis", "g", Outcome.OK, 1_000);
@@ -139,7 +140,7 @@ class MicrometerTelemetryTest {
     }
     rt.telemetry.ruCharged("g", true, 1);
     assertEquals(meters + 2, rt.registry.getMeters().size(), "only the two RU counters are new");
-    assertSame(ok, rt.registry.get("mproxy_requests").tags("outcome", "ok", "group", "g").counter());
+    assertSame(ok, rt.registry.get("mproxy_requests").tags("outcome", "ok", "group", "g").functionCounter());
     assertEquals(1001.0, ok.count());
     assertEquals(1001, duration.count());
   }
@@ -149,5 +150,37 @@ class MicrometerTelemetryTest {
     rt.telemetry.requestCompleted(null, null, null, Outcome.TIMEOUT, 1_000);
     assertSample(rt.registry.scrape(),
         "mproxy_requests_total{group=\"\",listener=\"\",outcome=\"timeout\",protocol=\"\"} 1.0");
+  }
+
+  /** Each thread counts in its own cells; a scrape sums them exactly, including threads that ended. */
+  @Test
+  void countsFromSeveralThreadsAddUpExactlyIncludingThreadsThatEnded() throws Exception {
+    int threads = 4;
+    int perThread = 10_000;
+    java.util.List<Thread> workers = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread w = new Thread(() -> {
+        for (int i = 0; i < perThread; i++) {
+          rt.telemetry.requestCompleted("l1", "redis", "mt", i % 4 == 0 ? Outcome.ERROR : Outcome.OK, 1_000);
+          rt.telemetry.ruCharged("mt", i % 2 == 0, 0.5);
+        }
+      });
+      workers.add(w);
+      w.start();
+    }
+    for (Thread w : workers) {
+      w.join(60_000);
+      assertEquals(false, w.isAlive(), "worker did not finish");
+    }
+    String s = rt.registry.scrape();
+    assertSample(s, "mproxy_requests_total{group=\"mt\",listener=\"l1\",outcome=\"ok\",protocol=\"redis\"} 30000.0");
+    assertSample(s, "mproxy_requests_total{group=\"mt\",listener=\"l1\",outcome=\"error\",protocol=\"redis\"} 10000.0");
+    assertSample(s, "mproxy_ru_total{group=\"mt\",kind=\"read\"} 10000.0");
+    assertSample(s, "mproxy_ru_total{group=\"mt\",kind=\"write\"} 10000.0");
+    assertEquals(threads * perThread,
+        rt.registry.get("mproxy_request_duration").tags("group", "mt").timer().count());
+    rt.telemetry.requestCompleted("l1", "redis", "mt", Outcome.OK, 1_000); // and this thread adds to them
+    assertSample(rt.registry.scrape(),
+        "mproxy_requests_total{group=\"mt\",listener=\"l1\",outcome=\"ok\",protocol=\"redis\"} 30001.0");
   }
 }

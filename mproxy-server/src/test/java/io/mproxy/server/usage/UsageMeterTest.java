@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.time.ManualClock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class UsageMeterTest {
@@ -78,5 +82,134 @@ class UsageMeterTest {
     assertTrue(csv.startsWith(UsageDocument.CSV_HEADER + "\n"), csv);
     assertTrue(csv.contains(",tenant,\"a,b@shop on pg\",1.0,1\n"), csv);
     assertTrue(csv.contains(",fingerprint,\"'=HYPERLINK(\"\"x\"\")\",1.0,1\n"), csv);
+  }
+
+  /** Each thread records into its own cells; a report must see every record exactly once. */
+  @Test
+  void recordsFromSeveralThreadsArePublishedExactlyOnce() throws Exception {
+    int threads = 4;
+    int perThread = 20_000;
+    runThreads(threads, t -> {
+      for (int i = 0; i < perThread; i++) {
+        meter.record(user("u" + (i % 7)), t % 2 == 0 ? "even" : "odd", "SELECT " + (i % 3), 1 + (i % 2));
+      }
+    });
+    double ru = threads * (perThread / 2 * 1.0 + perThread / 2 * 2.0);
+    for (int round = 0; round < 3; round++) { // reading again neither loses nor adds anything
+      UsageMeter.Report r = meter.report(60_000, 100);
+      assertEquals(ru, r.totalRu(), 1e-6);
+      assertEquals(threads * perThread, r.totalRequests());
+      assertEquals(threads * perThread, sumRequests(r, UsageMeter.Dimension.TENANT));
+      assertEquals(threads * perThread, sumRequests(r, UsageMeter.Dimension.FINGERPRINT));
+      assertEquals(ru / 2, rowRu(r, UsageMeter.Dimension.GROUP, "even"), 1e-6);
+      assertEquals(7, r.rows().get(UsageMeter.Dimension.TENANT).size());
+    }
+  }
+
+  /** Publishing while threads record (the daemon's timer, a concurrent /api/usage) loses and doubles nothing. */
+  @Test
+  void publishingWhileThreadsRecordLosesAndDoublesNothing() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread publisher = new Thread(() -> {
+      while (!stop.get()) {
+        meter.publish();
+        meter.report(60_000, 5);
+      }
+    });
+    publisher.start();
+    try {
+      runThreads(3, t -> {
+        for (int i = 0; i < 50_000; i++) {
+          meter.record(user("t" + t), "default", "GET ?", 0.5);
+        }
+      });
+    } finally {
+      stop.set(true);
+      publisher.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    UsageMeter.Report r = meter.report(60_000, 10);
+    assertEquals(150_000, r.totalRequests());
+    assertEquals(75_000, r.totalRu(), 1e-6);
+    assertEquals(50_000, r.rows().get(UsageMeter.Dimension.TENANT).get(0).requests());
+  }
+
+  /** A thread that recorded and ended is still published, and a later thread adds to it. */
+  @Test
+  void aThreadThatStopsRecordingIsStillPublished() throws Exception {
+    runThreads(1, t -> meter.record(user("gone"), "default", "SELECT ?", 4));
+    runThreads(1, t -> meter.record(user("next"), "default", "SELECT ?", 1));
+    UsageMeter.Report r = meter.report(60_000, 10);
+    assertEquals(5, r.totalRu(), 1e-9);
+    assertEquals(4, rowRu(r, UsageMeter.Dimension.TENANT, "gone@shop on pg"), 1e-9);
+    assertEquals(1, rowRu(r, UsageMeter.Dimension.TENANT, "next@shop on pg"), 1e-9);
+  }
+
+  /** RU goes to the bucket of the minute it was recorded in, however late it is published. */
+  @Test
+  void lateRecordsGoToTheMinuteTheyWereRecordedIn() {
+    meter.record(user("alice"), "default", "SELECT ?", 7);
+    clock.advanceMillis(60_000);
+    meter.record(user("alice"), "default", "SELECT ?", 2);
+    clock.advanceMillis(60_000);
+    meter.record(user("alice"), "default", "SELECT ?", 1);
+    // nothing published until now: three periods of one thread fold into three buckets
+    assertEquals(1, meter.report(60_000, 10).totalRu(), 1e-9);
+    assertEquals(3, meter.report(2 * 60_000, 10).totalRu(), 1e-9);
+    assertEquals(10, meter.report(3 * 60_000, 10).totalRu(), 1e-9);
+  }
+
+  /** Each thread keeps at most maxKeys names per dimension; the shared bucket too. */
+  @Test
+  void namesStayBoundedAcrossThreads() throws Exception {
+    UsageMeter small = new UsageMeter(clock, 60_000, 10, 5);
+    runThreads(3, t -> {
+      for (int i = 0; i < 100; i++) {
+        small.record(user("t" + t + "-" + i), "default", "SELECT " + i, 1);
+      }
+    });
+    UsageMeter.Report r = small.report(60_000, 1000);
+    List<UsageMeter.Row> tenants = r.rows().get(UsageMeter.Dimension.TENANT);
+    assertEquals(6, tenants.size());
+    assertEquals(UsageMeter.OTHER, tenants.get(5).name());
+    assertEquals(300, sumRequests(r, UsageMeter.Dimension.TENANT));
+    assertEquals(300, r.totalRequests());
+  }
+
+  private interface Work {
+    void run(int thread) throws Exception;
+  }
+
+  private static void runThreads(int n, Work work) throws Exception {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < n; i++) {
+      int t = i;
+      Thread th = new Thread(() -> {
+        try {
+          go.await();
+          work.run(t);
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      threads.add(th);
+      th.start();
+    }
+    go.countDown();
+    for (Thread th : threads) {
+      th.join(TimeUnit.SECONDS.toMillis(60));
+      assertTrue(!th.isAlive(), "worker thread did not finish");
+    }
+    assertTrue(failures.isEmpty(), failures.toString());
+  }
+
+  private static long sumRequests(UsageMeter.Report r, UsageMeter.Dimension d) {
+    return r.rows().get(d).stream().mapToLong(UsageMeter.Row::requests).sum();
+  }
+
+  private static double rowRu(UsageMeter.Report r, UsageMeter.Dimension d, String name) {
+    return r.rows().get(d).stream().filter(x -> x.name().equals(name)).mapToDouble(UsageMeter.Row::ru)
+        .findFirst().orElse(-1);
   }
 }
