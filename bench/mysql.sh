@@ -7,6 +7,7 @@
 #   bench/mysql.sh --tests oltp_point_select --targets direct,mproxy
 #   bench/mysql.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
 #   bench/mysql.sh --status ...                      # also MariaDB's SHOW GLOBAL STATUS deltas per query
+#   bench/mysql.sh --baseline . --baseline-pool 16 --targets direct,baseline,mproxy   # pool sizes, interleaved
 #
 # Starts its own MariaDB (Debian mariadbd, private datadir, free loopback port), loads the sysbench
 # tables once, starts mproxy (bin/mproxy run; transaction pooling, --pool backend connections) and
@@ -45,6 +46,7 @@ alloc=0
 sites=0
 warmup=""
 baseline=""
+baseline_pool=""
 db_status=0
 
 usage() {
@@ -62,6 +64,8 @@ usage: bench/mysql.sh [options]
                         (same config), for before/after comparisons in one interleaved run
   --status              print MariaDB's global status deltas per query for every run
   --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
+  --baseline-pool N     the baseline's pool size instead of --pool (e.g. --baseline . to compare pool
+                        sizes of one build in one interleaved run)
   --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
   --table-size N        rows per table (default $table_size, $tables tables)
   --out FILE            also write every run as CSV to FILE
@@ -92,6 +96,7 @@ while (($#)); do
     --alloc) alloc=1; shift ;;
     --sites) sites=${2:?}; shift 2 ;;
     --baseline) baseline=${2:?}; shift 2 ;;
+    --baseline-pool) baseline_pool=${2:?}; shift 2 ;;
     --status) db_status=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -207,8 +212,8 @@ sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 pr
 
 # ---------------------------------------------------------------------------- mproxy
 
-start_mproxy() {   # start_mproxy TARGET ROOT: bin/mproxy of checkout ROOT as target TARGET
-  local name=$1 home=$2 port admin
+start_mproxy() {   # start_mproxy TARGET ROOT [POOL]: bin/mproxy of checkout ROOT as target TARGET
+  local name=$1 home=$2 size=${3:-$pool} port admin
   port="$(free_port)"
   admin="$(free_port)"
   cat >"$work/$name.yaml" <<YAML
@@ -227,7 +232,7 @@ clusters:
     database: sbtest
     backends:
       - { address: 127.0.0.1:$db_port, role: primary }
-    pool: { mode: transaction, min_idle: $pool, max_size: $pool, acquire_timeout_ms: 30000 }
+    pool: { mode: transaction, min_idle: $size, max_size: $size, acquire_timeout_ms: 30000 }
 resource_groups:
   default: { ru_per_sec: 100000000, burst: 100000000, on_exhausted: reject }
 YAML
@@ -278,7 +283,7 @@ CFG
 for t in "${target_list[@]}"; do
   case $t in
     mproxy) start_mproxy mproxy "$root" ;;
-    baseline) start_mproxy baseline "$baseline" ;;
+    baseline) start_mproxy baseline "$baseline" "${baseline_pool:-$pool}" ;;
     haproxy) start_haproxy ;;
   esac
 done
@@ -405,7 +410,7 @@ done
 
 [[ -n $out ]] && cp "$csv" "$out"
 
-python3 - "$csv" "$seconds" "$rounds" "$pool" "$io_threads" <<'PY'
+python3 - "$csv" "$seconds" "$rounds" "$pool${baseline_pool:+ (baseline: $baseline_pool)}" "$io_threads" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 seconds, rounds, pool, io = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]

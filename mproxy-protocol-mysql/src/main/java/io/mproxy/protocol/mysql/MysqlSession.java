@@ -34,15 +34,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,13 +113,15 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   /**
    * One forwarded command, from admission to the last packet of its answer. It is also the
    * command's admission callback, its runaway-cancel hook and the exchange that reads its answer
-   * on the backend loop: one object per command instead of four.
+   * on the backend loop: one object per command instead of four. A session runs one command at
+   * a time, so a job that ended cleanly is kept and {@link #start started} again for the next
+   * command (see {@link #recycle}); one that may still be referred to by a timer is not.
    */
   private final class Job extends Exchange implements AdmissionCallback, Runnable {
-    final int command;
+    int command;
     MysqlPacket packet;
-    final Request request;
-    final StatementInspector.Info info;
+    Request request;
+    StatementInspector.Info info;
     ClientStatement stmt;
     String prepareSql;
     long logicalId;
@@ -144,6 +145,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     private boolean rewritten;
     /** The backend statement an execute runs (metadata bookkeeping). */
     MysqlBackend.Statement backendStatement;
+    /** The backend statement a statement command runs, looked up once by {@link #sync}. */
+    MysqlBackend.Statement serverStatement;
     /**
      * Metadata caching: the column definitions the server believes this connection has for the
      * statement, when the client has others; put into the answer if the server skips them.
@@ -157,11 +160,38 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     /** The last packet of the answer was read in place; {@link #endRun} hands the answer over. */
     private boolean answerRead;
 
-    Job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
-      this.command = command;
-      this.packet = packet;
-      this.request = request;
-      this.info = info;
+    /** (Re)starts this job for one command: every field as a new job has it. */
+    Job start(int nextCommand, MysqlPacket nextPacket, Request nextRequest, StatementInspector.Info nextInfo) {
+      command = nextCommand;
+      packet = nextPacket;
+      request = nextRequest;
+      info = nextInfo;
+      stmt = null;
+      prepareSql = null;
+      logicalId = 0;
+      initDb = null;
+      calcFoundRows = false;
+      ticket = null;
+      reader = null;
+      conn = null;
+      timedOut = false;
+      killInFlight = false;
+      responseDone = false;
+      lastForwardedSeq = 0;
+      bytesOut = 0;
+      timer = null;
+      batch = null;
+      sameLoop = false;
+      unflushed = false;
+      rewritten = false;
+      backendStatement = null;
+      serverStatement = null;
+      inject = null;
+      injected = false;
+      seqShift = 0;
+      pendingFrom = -1;
+      answerRead = false;
+      return this;
     }
 
     @Override
@@ -185,11 +215,17 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       endJob(this);
     }
 
-    /** The ticket's cancel hook (a runaway rule): stops the statement the way a client's KILL QUERY does. */
+    /**
+     * The ticket's cancel hook (a runaway rule): stops the statement the way a client's KILL QUERY
+     * does. The job may have been started again for the next command by the time this runs on the
+     * session's loop: only a ticket whose cancel was asked for is stopped, so the next command's
+     * is not.
+     */
     @Override
     public void run() {
       ctx.executor().execute(() -> {
-        if (current == this && !ticket.ended()) {
+        Ticket t = ticket;
+        if (current == this && t != null && t.cancelRequested() && !t.ended()) {
           killRunningQuery();
         }
       });
@@ -386,7 +422,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
   private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
   private final LinkedHashMap<String, String> assignments = new LinkedHashMap<>();
-  private final Map<Long, ClientStatement> statements = new HashMap<>();
+  /** The client's prepared statements by the proxy's statement id (no boxing per execute). */
+  private final LongObjectHashMap<ClientStatement> statements = new LongObjectHashMap<>();
   private ChannelHandlerContext ctx;
   /**
    * Every write to the client goes through it: the packets of an answer read in one backend read
@@ -422,6 +459,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private boolean draining;
   private boolean closed;
   private Job current;
+  /** A job that ended cleanly, started again for the next command (one object per session, not per command). */
+  private Job spare;
   private PooledConnection lease;
   private int status = Mysql.SERVER_STATUS_AUTOCOMMIT;
   private String pinReason;
@@ -945,11 +984,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       case Mysql.COM_STMT_EXECUTE, Mysql.COM_STMT_SEND_LONG_DATA, Mysql.COM_STMT_FETCH, Mysql.COM_STMT_RESET ->
           statementCommand(packet, command);
       case Mysql.COM_STMT_CLOSE -> closeStatement(packet);
-      case Mysql.COM_FIELD_LIST -> forward(new Job(command, packet, request(RequestKind.READ, "FIELD_LIST",
+      case Mysql.COM_FIELD_LIST -> forward(job(command, packet, request(RequestKind.READ, "FIELD_LIST",
           "COM_FIELD_LIST", packet), null), ResponseReader.Shape.FIELD_LIST);
-      case Mysql.COM_STATISTICS -> forward(new Job(command, packet, request(RequestKind.ADMIN, "STATISTICS",
+      case Mysql.COM_STATISTICS -> forward(job(command, packet, request(RequestKind.ADMIN, "STATISTICS",
           "COM_STATISTICS", packet), null), ResponseReader.Shape.SINGLE);
-      case Mysql.COM_SET_OPTION -> forward(new Job(command, packet, request(RequestKind.SESSION, "SET_OPTION",
+      case Mysql.COM_SET_OPTION -> forward(job(command, packet, request(RequestKind.SESSION, "SET_OPTION",
           "COM_SET_OPTION", packet), null), ResponseReader.Shape.SINGLE);
       case Mysql.COM_RESET_CONNECTION -> {
         packet.release();
@@ -1063,7 +1102,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       packet.release();
       packet = MysqlPacket.frame(ctx.alloc(), 0, payload);
     }
-    Job job = new Job(Mysql.COM_QUERY, packet, request, info);
+    Job job = job(Mysql.COM_QUERY, packet, request, info);
     job.calcFoundRows = SessionFunctions.containsIgnoreCase(sql, "SQL_CALC_FOUND_ROWS");
     forward(job, ResponseReader.Shape.RESULTS);
   }
@@ -1071,7 +1110,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private void initDb(MysqlPacket packet) {
     ByteBuf p = packet.payload();
     String db = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
-    Job job = new Job(Mysql.COM_INIT_DB, packet, request(RequestKind.SESSION, "INIT_DB", "COM_INIT_DB", packet), null);
+    Job job = job(Mysql.COM_INIT_DB, packet, request(RequestKind.SESSION, "INIT_DB", "COM_INIT_DB", packet), null);
     job.initDb = db;
     forward(job, ResponseReader.Shape.SINGLE);
   }
@@ -1085,7 +1124,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     ByteBuf p = packet.payload();
     String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
     StatementInspector.Info info = StatementInspector.inspect(sql);
-    Job job = new Job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
+    Job job = job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
         packet).hints(hints(sql)), info);
     job.prepareSql = sql;
     job.logicalId = ++nextStatementId;
@@ -1127,7 +1166,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     StatementInspector.Info info = stmt.info;
     RequestKind kind = command == Mysql.COM_STMT_EXECUTE || command == Mysql.COM_STMT_FETCH ? info.kind() : RequestKind.SESSION;
-    Job job = new Job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(stmt.hints), info);
+    Job job = job(command, packet, request(kind, info.verb(), info.fingerprint(), packet).hints(stmt.hints), info);
     job.stmt = stmt;
     ResponseReader.Shape shape = switch (command) {
       case Mysql.COM_STMT_EXECUTE -> ResponseReader.Shape.RESULTS;
@@ -1156,6 +1195,36 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   // ================================================================ the core chain
+
+  /** The job for the next command: the session's spare one when it has it, else a new one. */
+  private Job job(int command, MysqlPacket packet, Request request, StatementInspector.Info info) {
+    Job j = spare;
+    if (j == null) {
+      j = new Job();
+    } else {
+      spare = null;
+    }
+    return j.start(command, packet, request, info);
+  }
+
+  /**
+   * Keeps {@code job} for the next command. Only a job that ended with its whole answer read and
+   * no timeout: a timed-out one still has a kill-grace timer that refers to it, and a job ended
+   * otherwise may still be in a backend connection's queue.
+   */
+  private void recycle(Job job) {
+    if (job.responseDone && !job.timedOut && !job.killInFlight && job.batch == null) {
+      job.packet = null;
+      job.request = null;
+      job.ticket = null;
+      job.conn = null;
+      job.stmt = null;
+      job.backendStatement = null;
+      job.serverStatement = null;
+      job.inject = null;
+      spare = job;
+    }
+  }
 
   private Request request(RequestKind kind, String verb, String fingerprint, MysqlPacket packet) {
     return new Request(identity(), kind, verb, fingerprint, packet.length(), listener.clock().nanoTime(), true);
@@ -1323,11 +1392,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       internal(job, Packets.query(ctx.alloc(), sql), ResponseReader.Shape.RESULTS, r -> be.assignments.add(sql));
       return;
     }
-    if (job.stmt != null && be.statement(job.stmt.sql) == null) {
-      String sql = job.stmt.sql;
-      internal(job, Packets.command(ctx.alloc(), Mysql.COM_STMT_PREPARE, sql.getBytes(StandardCharsets.UTF_8)),
-          ResponseReader.Shape.PREPARE, r -> be.remember(sql, r.statementId(), r.metadata()));
-      return;
+    if (job.stmt != null) {
+      // one look-up per command (the cache is in access order): dispatch sends with what it found
+      MysqlBackend.Statement bs = be.statement(job.stmt.sql);
+      if (bs == null) {
+        String sql = job.stmt.sql;
+        internal(job, Packets.command(ctx.alloc(), Mysql.COM_STMT_PREPARE, sql.getBytes(StandardCharsets.UTF_8)),
+            ResponseReader.Shape.PREPARE, r -> be.remember(sql, r.statementId(), r.metadata()));
+        return;
+      }
+      job.serverStatement = bs;
     }
     dispatch(job);
   }
@@ -1415,7 +1489,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (job.stmt == null) {
       return packet.takeRaw();
     }
-    MysqlBackend.Statement bs = be.statement(job.stmt.sql);
+    MysqlBackend.Statement bs = job.serverStatement;
     ByteBuf raw = packet.raw();
     if (job.command == Mysql.COM_STMT_EXECUTE && be.cacheMetadata) {
       job.backendStatement = bs;
@@ -1543,6 +1617,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     Outcome outcome = job.timedOut ? Outcome.TIMEOUT : ok ? Outcome.OK : Outcome.ERROR;
     job.ticket.complete(outcome, job.bytesOut);
+    recycle(job);
     endJob(job);
   }
 
