@@ -563,12 +563,22 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void reply(RespFrame frame, boolean last) {
+    public void reply(ByteBuf in, int index, int length, byte type, boolean last) {
       if (ctx.executor().inEventLoop()) {
-        onReply(frame, last);
-      } else {
-        ctx.executor().execute(() -> onReply(frame, last));
+        onReply(in, index, length, type, last);
+        return;
       }
+      // another loop's read buffer: keep the bytes until this loop runs the reply
+      ByteBuf kept = in == null ? null : in.retainedSlice(index, length);
+      ctx.executor().execute(() -> {
+        try {
+          onReply(kept, kept == null ? 0 : kept.readerIndex(), length, type, last);
+        } finally {
+          if (kept != null) {
+            kept.release();
+          }
+        }
+      });
     }
 
     /**
@@ -605,24 +615,19 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       flushReady();
     }
 
-    private void onReply(RespFrame frame, boolean last) {
+    /** On the session's loop; {@code in} is valid during the call only (see {@link ReplySink}). */
+    private void onReply(ByteBuf in, int index, int length, byte type, boolean last) {
       if (timedOut) {
-        if (frame != null) {
-          frame.release();
-        }
         if (last) {
           commandDone(conn, viaShared);
         }
         return;
       }
-      if (frame != null) {
-        bytesOut += frame.size();
-        error |= frame.isError();
-        if (closed) {
-          frame.release();
-        } else {
-          add(frame.content().retain());
-          frame.release();
+      if (in != null) {
+        bytesOut += length;
+        error |= ReplySink.isError(type);
+        if (!closed) {
+          deliver(this, in, index, length);
         }
       }
       if (last) {
@@ -1057,6 +1062,21 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     return s;
   }
 
+  /**
+   * Passes a reply part of {@code slot} on to the client: when the slot is the client's next
+   * reply (the common case), copied straight into the client's outgoing buffer, after any parts
+   * the slot was holding; otherwise kept as a retained slice until the slots before it are done.
+   */
+  private void deliver(Slot slot, ByteBuf in, int index, int length) {
+    if (slots.peek() != slot) {
+      slot.add(in.retainedSlice(index, length));
+      return;
+    }
+    slot.drainTo(toClient);
+    out.copy(in, index, length);
+    scheduleFlush();
+  }
+
   private void reply(Slot slot, ByteBuf bytes) {
     if (closed) {
       bytes.release();
@@ -1083,9 +1103,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       head.drainTo(toClient);
       wrote = true;
     }
-    if (wrote && !flushScheduled) {
-      flushScheduled = true;
-      TickFlusher.later(ctx.executor(), flushTask);
+    if (wrote) {
+      scheduleFlush();
     }
     if (closing && slots.isEmpty()) {
       out.writeGathered();
@@ -1094,6 +1113,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return;
     }
     maybeResumeReading();
+  }
+
+  /** Flushes the client's outgoing buffer at the end of this tick. */
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      TickFlusher.later(ctx.executor(), flushTask);
+    }
   }
 
   private void flushNow() {

@@ -38,6 +38,14 @@ public final class RespFrame extends DefaultByteBufHolder {
     this(type, content, content.writerIndex(), attributed, 0, null);
   }
 
+  /**
+   * Wraps {@code content} (taking ownership; the value's bytes from index 0) as a reply frame,
+   * for replies found by a {@link RespFrameDecoder#replyBoundaries} decoder that must be kept.
+   */
+  public static RespFrame reply(byte type, ByteBuf content, boolean attributed) {
+    return new RespFrame(type, content, attributed);
+  }
+
   /** A command frame: a RESP array of {@code argCount} bulk strings. */
   RespFrame(ByteBuf content, int argCount, int[] argOffsets, int[] argLengths) {
     this((byte) '*', content, content.writerIndex(), false, argCount, interleave(argCount, argOffsets, argLengths));

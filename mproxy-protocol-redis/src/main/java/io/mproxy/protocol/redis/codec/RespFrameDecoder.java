@@ -25,6 +25,12 @@ import java.util.List;
  *
  * <p>Frames hold a retained slice of the cumulation buffer (inline commands: a new buffer), so
  * forwarding one copies nothing; whoever receives a frame releases it.
+ *
+ * <p>A reply decoder made by {@link #replyBoundaries} emits no frames: it tells its
+ * {@link Boundaries} where each complete reply lies in the cumulation, and the receiver copies
+ * the bytes (or keeps a retained slice) during the call. A proxy that forwards a reply to a
+ * client whose turn it is copies it once into the client's outgoing buffer, and needs neither a
+ * frame object nor a reference count per reply.
  */
 public final class RespFrameDecoder extends ByteToMessageDecoder {
 
@@ -34,6 +40,21 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     REQUEST,
     /** Replies and pushes from servers: any RESP2/RESP3 value. */
     REPLY
+  }
+
+  /**
+   * Told where each complete reply lies, instead of receiving a frame. Called on the channel's
+   * event loop, from inside {@link #decode}.
+   */
+  public interface Boundaries {
+    /**
+     * One complete top-level value occupies {@code length} bytes of {@code in} from absolute
+     * index {@code index}. The bytes are valid during this call only (the decoder has already
+     * moved its reader index past them): copy them, or keep {@code in.retainedSlice(index,
+     * length)}. {@code type} and {@code attributed} are what {@link RespFrame#type()} and
+     * {@link RespFrame#hasAttribute()} would say.
+     */
+    void reply(ByteBuf in, int index, int length, byte type, boolean attributed);
   }
 
   private enum State {
@@ -66,6 +87,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
   private static final int PRESIZE_THRESHOLD = 64 * 1024;
 
   private final Mode mode;
+  /** Non-null: report reply boundaries to it instead of emitting frames. */
+  private final Boundaries boundaries;
   private final int maxFrameBytes;
   private final int maxDepth;
   private final int maxAggregateLength;
@@ -99,6 +122,23 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
    * @param maxAggregateLength largest element count of one array, set, push or map (pairs)
    */
   public RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength) {
+    this(mode, maxFrameBytes, maxDepth, maxAggregateLength, null);
+  }
+
+  /**
+   * A reply decoder that emits nothing and reports where each complete reply lies to
+   * {@code boundaries}, with the same limits and errors as a {@link Mode#REPLY} decoder.
+   */
+  public static RespFrameDecoder replyBoundaries(int maxFrameBytes, Boundaries boundaries) {
+    if (boundaries == null) {
+      throw new NullPointerException("boundaries");
+    }
+    return new RespFrameDecoder(Mode.REPLY, maxFrameBytes, DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_AGGREGATE_LENGTH, boundaries);
+  }
+
+  private RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength,
+      Boundaries boundaries) {
     if (mode == null) {
       throw new NullPointerException("mode");
     }
@@ -113,6 +153,7 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
           "maxAggregateLength: " + maxAggregateLength + " (expected: > 0)");
     }
     this.mode = mode;
+    this.boundaries = boundaries;
     this.maxFrameBytes = maxFrameBytes;
     this.maxDepth = mode == Mode.REQUEST ? 1 : maxDepth;
     this.maxAggregateLength = maxAggregateLength;
@@ -449,6 +490,14 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
         return;
       }
       depth--;
+    }
+    if (boundaries != null) {
+      int index = in.readerIndex();
+      int length = pos;
+      in.skipBytes(length);
+      state = State.FRAME_START;
+      boundaries.reply(in, index, length, frameType, frameAttributed);
+      return;
     }
     RespFrame frame;
     if (mode == Mode.REQUEST) {
