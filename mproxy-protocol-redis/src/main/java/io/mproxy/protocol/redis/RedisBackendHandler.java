@@ -63,6 +63,25 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter
     }
   }
 
+  /**
+   * Writes a copy of {@code length} bytes of {@code src} from {@code index} (a command still in
+   * the client's read buffer, not released here) and registers where its replies go. On this
+   * connection's loop the bytes are copied straight into the outgoing buffer; from another loop
+   * they are kept as a retained slice and sent there.
+   */
+  void sendCopy(ByteBuf src, int index, int length, ReplySink sink) {
+    if (!ctx.executor().inEventLoop()) {
+      send(src.retainedSlice(index, length), sink);
+      return;
+    }
+    if (closedCause != null || !ctx.channel().isActive()) {
+      sink.failed(closedCause != null ? closedCause : new ClosedChannelException());
+      return;
+    }
+    out.copy(src, index, length);
+    registered(sink);
+  }
+
   /** Routes unsolicited frames to {@code sink} (null: drop them). Safe from any thread. */
   void pushSink(PushSink sink) {
     if (ctx.executor().inEventLoop()) {
@@ -79,6 +98,11 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter
       return;
     }
     out.write(command);
+    registered(sink);
+  }
+
+  /** The command of {@code sink} is in the outgoing buffer: match its replies, flush at the tick's end. */
+  private void registered(ReplySink sink) {
     if (sink.expectedReplies() > 0) {
       if (pending.isEmpty() && sink.pubsubDuring()) {
         pubsub = true;

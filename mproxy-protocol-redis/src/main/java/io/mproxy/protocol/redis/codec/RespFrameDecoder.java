@@ -57,6 +57,19 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     void reply(ByteBuf in, int index, int length, byte type, boolean attributed);
   }
 
+  /**
+   * Takes each command directly from inside {@link #decode}, instead of as a message. Called on
+   * the channel's event loop.
+   */
+  public interface Commands {
+    /**
+     * One command. A borrowed frame ({@link RespFrame#isBorrowed()}) is valid during this call
+     * only: take {@link RespFrame#keep()} to hold on to it. An inline command comes as an ordinary
+     * frame, which the receiver owns.
+     */
+    void command(RespFrame command);
+  }
+
   private enum State {
     /** No frame in progress. */
     FRAME_START,
@@ -89,6 +102,9 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
   private final Mode mode;
   /** Non-null: report reply boundaries to it instead of emitting frames. */
   private final Boundaries boundaries;
+  /** Non-null: hand commands to it as the borrowed {@link #view} instead of emitting frames. */
+  private final Commands commands;
+  private final RespFrame view;
   private final int maxFrameBytes;
   private final int maxDepth;
   private final int maxAggregateLength;
@@ -122,7 +138,7 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
    * @param maxAggregateLength largest element count of one array, set, push or map (pairs)
    */
   public RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength) {
-    this(mode, maxFrameBytes, maxDepth, maxAggregateLength, null);
+    this(mode, maxFrameBytes, maxDepth, maxAggregateLength, null, null);
   }
 
   /**
@@ -134,11 +150,24 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       throw new NullPointerException("boundaries");
     }
     return new RespFrameDecoder(Mode.REPLY, maxFrameBytes, DEFAULT_MAX_DEPTH,
-        DEFAULT_MAX_AGGREGATE_LENGTH, boundaries);
+        DEFAULT_MAX_AGGREGATE_LENGTH, boundaries, null);
+  }
+
+  /**
+   * A request decoder that emits nothing and hands each command to {@code commands} as a frame
+   * borrowed from the cumulation (no slice, no frame object, no argument array of its own per
+   * command), with the same limits and errors as a {@link Mode#REQUEST} decoder.
+   */
+  public static RespFrameDecoder borrowingCommands(int maxFrameBytes, Commands commands) {
+    if (commands == null) {
+      throw new NullPointerException("commands");
+    }
+    return new RespFrameDecoder(Mode.REQUEST, maxFrameBytes, DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_AGGREGATE_LENGTH, null, commands);
   }
 
   private RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength,
-      Boundaries boundaries) {
+      Boundaries boundaries, Commands commands) {
     if (mode == null) {
       throw new NullPointerException("mode");
     }
@@ -154,6 +183,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     }
     this.mode = mode;
     this.boundaries = boundaries;
+    this.commands = commands;
+    this.view = commands == null ? null : RespFrame.borrowedView();
     this.maxFrameBytes = maxFrameBytes;
     this.maxDepth = mode == Mode.REQUEST ? 1 : maxDepth;
     this.maxAggregateLength = maxAggregateLength;
@@ -404,7 +435,10 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     if (mode == Mode.REQUEST) {
       argCount = (int) n;
       int initial = Math.min(argCount, 1024);
-      args = new int[2 * initial];
+      if (commands == null || args == null || args.length < 2 * initial) {
+        // a borrowing decoder reuses its array: only kept commands copy it
+        args = new int[2 * initial];
+      }
     }
     state = State.LINE;
     return true;
@@ -499,6 +533,22 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       boundaries.reply(in, index, length, frameType, frameAttributed);
       return;
     }
+    if (commands != null) {
+      int base = in.readerIndex();
+      int length = pos;
+      in.skipBytes(length);
+      state = State.FRAME_START;
+      view.borrow(in, base, length, argCount, args);
+      try {
+        commands.command(view);
+      } finally {
+        view.unborrow();
+        if (args.length > 2 * 1024) {
+          args = null; // a huge command's positions are not kept for the next one
+        }
+      }
+      return;
+    }
     RespFrame frame;
     if (mode == Mode.REQUEST) {
       frame = new RespFrame(in.readRetainedSlice(pos), argCount, args);
@@ -533,7 +583,11 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     in.skipBytes(lf + 1 - base);
     state = State.FRAME_START;
     if (frame != null) {
-      out.add(frame);
+      if (commands != null) {
+        commands.command(frame);
+      } else {
+        out.add(frame);
+      }
     }
     return true;
   }
