@@ -64,6 +64,34 @@ public final class WriteCoalescer {
   }
 
   /**
+   * Writes a copy of {@code length} bytes of {@code src} from absolute index {@code index} after
+   * everything written before it; {@code src} is not released and its indexes do not move. For
+   * bytes that are only valid now, such as a reply still in a channel's read buffer: small ones
+   * are copied into the gathering buffer (no buffer object of their own), larger ones are written
+   * as a retained slice, as {@link #write} would write them.
+   */
+  public void copy(ByteBuf src, int index, int length) {
+    if (length > SMALL) {
+      writeGathered();
+      ctx.write(src.retainedSlice(index, length), ctx.voidPromise());
+      return;
+    }
+    if (gathered != null && gathered.writableBytes() < length) {
+      writeGathered();
+    }
+    if (gathered == null) {
+      gathered = ctx.alloc().ioBuffer(CHUNK);
+      if (first != null) {
+        append(first);
+        first = null;
+      }
+    }
+    int at = gathered.writerIndex();
+    src.getBytes(index, gathered, at, length);
+    gathered.writerIndex(at + length);
+  }
+
+  /**
    * Copies {@code part} to the end of the gathering buffer and releases it. {@code getBytes} from
    * the source copies memory to memory; {@code writeBytes} between two direct buffers would make
    * a {@code java.nio} view of one of them per call.

@@ -95,6 +95,27 @@ class WriteCoalescerTest {
   }
 
   @Test
+  void copiedBytesJoinTheWritesInOrderAndTheSourceIsLeftAlone() {
+    ByteBuf src = text("junk+OK\r\n:1\r\nmore");
+    ByteBuf big = text("y".repeat(WriteCoalescer.SMALL + 1));
+    out.write(text("a"));
+    out.copy(src, 4, 5);
+    out.copy(big, 0, big.readableBytes());
+    out.copy(src, 9, 4);
+    out.flush();
+    List<ByteBuf> written = outbound();
+    assertEquals(3, written.size());
+    assertEquals("a+OK\r\n" + "y".repeat(WriteCoalescer.SMALL + 1) + ":1\r\n", string(written));
+    assertEquals(1, src.refCnt());
+    assertEquals(0, src.readerIndex());
+    assertEquals(2, big.refCnt(), "a large copy is written as a retained slice");
+    release(written);
+    assertEquals(1, big.refCnt());
+    src.release();
+    big.release();
+  }
+
+  @Test
   void discardReleasesWhatWasNotWritten() {
     ByteBuf a = text("a");
     ByteBuf b = text("b");

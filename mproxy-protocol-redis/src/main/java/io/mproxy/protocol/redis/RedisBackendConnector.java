@@ -8,6 +8,7 @@ import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.mproxy.protocol.redis.codec.RespValues;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
@@ -49,9 +50,10 @@ final class RedisBackendConnector implements BackendConnector {
 
   @Override
   public void initChannel(Channel channel) {
+    RedisBackendHandler handler = new RedisBackendHandler();
     channel.pipeline()
-        .addLast("resp-decoder", new RespFrameDecoder(RespFrameDecoder.Mode.REPLY, MAX_REPLY_BYTES))
-        .addLast("redis-backend", new RedisBackendHandler());
+        .addLast("resp-decoder", RespFrameDecoder.replyBoundaries(MAX_REPLY_BYTES, handler))
+        .addLast("redis-backend", handler);
   }
 
   @Override
@@ -190,11 +192,13 @@ final class RedisBackendConnector implements BackendConnector {
       return false;
     }
 
+    /** Wraps the reply as a frame (a copy: the proxy's own commands are rare). */
     @Override
-    public void reply(RespFrame frame, boolean last) {
-      onReply(frame);
+    public void reply(ByteBuf in, int index, int length, byte type, boolean last) {
+      onReply(RespFrame.reply(type, in.copy(index, length), false));
     }
 
+    /** Takes ownership of {@code frame}. */
     abstract void onReply(RespFrame frame);
   }
 }

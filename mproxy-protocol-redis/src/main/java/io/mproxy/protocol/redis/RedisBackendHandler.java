@@ -3,6 +3,7 @@ package io.mproxy.protocol.redis;
 import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.codec.RespFrame;
+import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,10 +19,17 @@ import org.slf4j.LoggerFactory;
  * Frames that answer no command (pub/sub messages, RESP3 pushes, MONITOR output) go to the
  * {@link PushSink} of the session that holds the connection, if any.
  *
+ * <p>The decoder in front of it ({@link RespFrameDecoder#replyBoundaries}) reports where each
+ * reply lies in the read buffer; an ordinary reply goes to its sink as that position, without a
+ * frame or a retained slice. Only where a reply may be a push (RESP3 {@code >}, an array while
+ * the connection is in pub/sub mode, anything in MONITOR mode) is it wrapped as a frame to be
+ * looked at.
+ *
  * <p>All state is confined to the connection's event loop; {@link #send} hops there when called
  * from elsewhere, so the order of sends is the order of the FIFO.
  */
-final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
+final class RedisBackendHandler extends ChannelInboundHandlerAdapter
+    implements RespFrameDecoder.Boundaries {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisBackendHandler.class);
 
@@ -55,6 +63,25 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Writes a copy of {@code length} bytes of {@code src} from {@code index} (a command still in
+   * the client's read buffer, not released here) and registers where its replies go. On this
+   * connection's loop the bytes are copied straight into the outgoing buffer; from another loop
+   * they are kept as a retained slice and sent there.
+   */
+  void sendCopy(ByteBuf src, int index, int length, ReplySink sink) {
+    if (!ctx.executor().inEventLoop()) {
+      send(src.retainedSlice(index, length), sink);
+      return;
+    }
+    if (closedCause != null || !ctx.channel().isActive()) {
+      sink.failed(closedCause != null ? closedCause : new ClosedChannelException());
+      return;
+    }
+    out.copy(src, index, length);
+    registered(sink);
+  }
+
   /** Routes unsolicited frames to {@code sink} (null: drop them). Safe from any thread. */
   void pushSink(PushSink sink) {
     if (ctx.executor().inEventLoop()) {
@@ -71,13 +98,18 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     out.write(command);
+    registered(sink);
+  }
+
+  /** The command of {@code sink} is in the outgoing buffer: match its replies, flush at the tick's end. */
+  private void registered(ReplySink sink) {
     if (sink.expectedReplies() > 0) {
       if (pending.isEmpty() && sink.pubsubDuring()) {
         pubsub = true;
       }
       pending.add(sink);
     } else {
-      sink.reply(null, true);
+      sink.reply(null, 0, 0, (byte) 0, true);
     }
     if (!flushScheduled) {
       flushScheduled = true;
@@ -91,34 +123,64 @@ final class RedisBackendHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void reply(ByteBuf in, int index, int length, byte type, boolean attributed) {
+    if (monitor || type == '>' || pubsub && type == '*') {
+      onFrame(RespFrame.reply(type, in.retainedSlice(index, length), attributed));
+      return;
+    }
+    ReplySink head = pending.peek();
+    if (head == null) {
+      LOG.debug("dropping unexpected reply on {}: '{}', {} bytes", ctx.channel(), (char) type, length);
+      return;
+    }
+    head.reply(in, index, length, type, advance(head));
+  }
+
+  /** Frames from a frame-emitting decoder (tests) take the path of a possible push. */
+  @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
     if (!(msg instanceof RespFrame frame)) {
       ReferenceCountUtil.release(msg);
       return;
     }
+    onFrame(frame);
+  }
+
+  /** A reply that may be a push; takes ownership of {@code frame}. */
+  private void onFrame(RespFrame frame) {
     if (monitor || isUnsolicited(frame)) {
       deliverPush(frame);
       return;
     }
     ReplySink head = pending.peek();
     if (head == null) {
-      LOG.debug("dropping unexpected reply on {}: {}", context.channel(), frame);
+      LOG.debug("dropping unexpected reply on {}: {}", ctx.channel(), frame);
       frame.release();
       return;
     }
-    receivedForHead++;
-    boolean last = receivedForHead >= head.expectedReplies();
-    if (last) {
-      pending.poll();
-      receivedForHead = 0;
-      pubsub = head.pubsubAfter();
-      monitor = head.monitorAfter();
-      ReplySink next = pending.peek();
-      if (next != null && next.pubsubDuring()) {
-        pubsub = true;
-      }
+    try {
+      ByteBuf content = frame.content();
+      head.reply(content, content.readerIndex(), content.readableBytes(), frame.type(), advance(head));
+    } finally {
+      frame.release();
     }
-    head.reply(frame, last);
+  }
+
+  /** Counts one reply for {@code head}; when it was the last, moves on to the next command. */
+  private boolean advance(ReplySink head) {
+    receivedForHead++;
+    if (receivedForHead < head.expectedReplies()) {
+      return false;
+    }
+    pending.poll();
+    receivedForHead = 0;
+    pubsub = head.pubsubAfter();
+    monitor = head.monitorAfter();
+    ReplySink next = pending.peek();
+    if (next != null && next.pubsubDuring()) {
+      pubsub = true;
+    }
+    return true;
   }
 
   private boolean isUnsolicited(RespFrame frame) {

@@ -85,10 +85,10 @@ public final class RedisProtocolAdapter implements ProtocolAdapter {
       // implicit TLS: the newest context from the files, so rotated certificates reach new handshakes
       channel.pipeline().addLast("tls", tls.context().newHandler(channel.alloc()));
     }
+    RedisSession session = new RedisSession(listener);
     channel.pipeline()
-        .addLast("resp-decoder", new RespFrameDecoder(RespFrameDecoder.Mode.REQUEST,
-            listener.config().maxFrameBytes()))
-        .addLast("redis-session", new RedisSession(listener));
+        .addLast("resp-decoder", RespFrameDecoder.borrowingCommands(listener.config().maxFrameBytes(), session))
+        .addLast("redis-session", session);
   }
 
   @Override

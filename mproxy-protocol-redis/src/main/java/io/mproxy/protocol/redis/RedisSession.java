@@ -23,6 +23,7 @@ import io.mproxy.protocol.redis.command.CommandInfo;
 import io.mproxy.protocol.redis.command.RedisCommandTable;
 import io.mproxy.protocol.redis.command.RedisFingerprint;
 import io.mproxy.protocol.redis.codec.RespFrame;
+import io.mproxy.protocol.redis.codec.RespFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * Admission is head-of-line per client: a command waiting for RU holds back the commands after
  * it, never overtaken. All state is confined to the client's event loop.
  */
-final class RedisSession extends ChannelInboundHandlerAdapter {
+final class RedisSession extends ChannelInboundHandlerAdapter implements RespFrameDecoder.Commands {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisSession.class);
   private static final AtomicLong IDS = new AtomicLong();
@@ -144,6 +145,34 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     drain();
   }
 
+  /**
+   * A command straight from the decoder, usually borrowed from its read buffer: processed at once
+   * when nothing is queued before it (forwarded without becoming an object of its own if
+   * admission and the connection lease answer at once), else kept and queued.
+   */
+  @Override
+  public void command(RespFrame cmd) {
+    if (closing || closed) {
+      cmd.release();
+      return;
+    }
+    if (draining || stalled || !inbox.isEmpty()) {
+      inbox.add(cmd.keep());
+      if (inbox.size() >= INBOX_HIGH) {
+        ctx.channel().config().setAutoRead(false);
+      }
+      drain();
+      return;
+    }
+    draining = true;
+    try {
+      process(cmd);
+    } finally {
+      draining = false;
+    }
+    maybeResumeReading();
+  }
+
   private void drain() {
     if (draining) {
       return;
@@ -201,6 +230,10 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     stalled = true;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler, job);
+    if (job.cmd == cmd && cmd.isBorrowed()) {
+      // admission or the lease has not answered yet: the command outlives the decoder's callback
+      job.cmd = cmd.keep();
+    }
   }
 
   /** Continues the pipeline after an asynchronous step of the head command finished. */
@@ -257,17 +290,21 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       case "MONITOR":
         r.pin = true;
         break;
-      case "SELECT":
+      case "SELECT": {
         r.pin = true;
+        long selected;
+        try {
+          selected = cmd.argLong(1);
+        } catch (RuntimeException e) {
+          // invalid index: the server answers with an error and keeps the current db
+          break;
+        }
         r.stateChange = () -> {
-          try {
-            db = (int) cmd.argLong(1);
-            identityChanged();
-          } catch (RuntimeException e) {
-            // invalid index: the server answers with an error and keeps the current db
-          }
+          db = (int) selected;
+          identityChanged();
         };
         break;
+      }
       case "CLIENT":
         if (cmd.argCount() >= 3 && cmd.argEqualsIgnoreCase(1, "REPLY")) {
           r.pin = true;
@@ -292,6 +329,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   private void onAdmitted(Job job) {
     if (closed) {
       job.cmd.release();
+      job.cmd = null;
       job.ticket.complete(Outcome.ERROR, 0);
       return;
     }
@@ -344,6 +382,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
   /** An admitted command core refused before it reached a backend (the ticket has ended). */
   private void refuseCommand(Job job, Refusal refusal) {
     job.cmd.release();
+    job.cmd = null;
     if (replyMode == ReplyMode.ON && refusal != null) {
       reply(job, RedisReplies.error(refusal.message()));
     } else {
@@ -354,6 +393,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
 
   private void failCommand(Job job, String why) {
     job.cmd.release();
+    job.cmd = null;
     job.ticket.complete(Outcome.ERROR, 0);
     if (replyMode == ReplyMode.ON) {
       reply(job, RedisReplies.error("mproxy: error group=" + job.ticket.group()
@@ -396,10 +436,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
         job.armDeadline(deadline);
       }
     }
-    ByteBuf bytes = cmd.content().retain();
-    cmd.release();
     job.cmd = null;
-    handlerOf(conn).send(bytes, job);
+    if (cmd.isBorrowed()) {
+      handlerOf(conn).sendCopy(cmd.content(), cmd.base(), cmd.size(), job);
+    } else {
+      ByteBuf bytes = cmd.content().retain();
+      cmd.release();
+      handlerOf(conn).send(bytes, job);
+    }
     resume();
   }
 
@@ -563,12 +607,22 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void reply(RespFrame frame, boolean last) {
+    public void reply(ByteBuf in, int index, int length, byte type, boolean last) {
       if (ctx.executor().inEventLoop()) {
-        onReply(frame, last);
-      } else {
-        ctx.executor().execute(() -> onReply(frame, last));
+        onReply(in, index, length, type, last);
+        return;
       }
+      // another loop's read buffer: keep the bytes until this loop runs the reply
+      ByteBuf kept = in == null ? null : in.retainedSlice(index, length);
+      ctx.executor().execute(() -> {
+        try {
+          onReply(kept, kept == null ? 0 : kept.readerIndex(), length, type, last);
+        } finally {
+          if (kept != null) {
+            kept.release();
+          }
+        }
+      });
     }
 
     /**
@@ -605,24 +659,19 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       flushReady();
     }
 
-    private void onReply(RespFrame frame, boolean last) {
+    /** On the session's loop; {@code in} is valid during the call only (see {@link ReplySink}). */
+    private void onReply(ByteBuf in, int index, int length, byte type, boolean last) {
       if (timedOut) {
-        if (frame != null) {
-          frame.release();
-        }
         if (last) {
           commandDone(conn, viaShared);
         }
         return;
       }
-      if (frame != null) {
-        bytesOut += frame.size();
-        error |= frame.isError();
-        if (closed) {
-          frame.release();
-        } else {
-          add(frame.content().retain());
-          frame.release();
+      if (in != null) {
+        bytesOut += length;
+        error |= ReplySink.isError(type);
+        if (!closed) {
+          deliver(this, in, index, length);
         }
       }
       if (last) {
@@ -745,7 +794,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
               + " other pinned session state is not supported through the proxy"));
           return true;
         }
-        afterSharedDrained(() -> hello(cmd));
+        RespFrame kept = cmd.keep();
+        afterSharedDrained(() -> hello(kept));
         return true;
       case "QUIT":
         cmd.release();
@@ -1057,6 +1107,21 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
     return s;
   }
 
+  /**
+   * Passes a reply part of {@code slot} on to the client: when the slot is the client's next
+   * reply (the common case), copied straight into the client's outgoing buffer, after any parts
+   * the slot was holding; otherwise kept as a retained slice until the slots before it are done.
+   */
+  private void deliver(Slot slot, ByteBuf in, int index, int length) {
+    if (slots.peek() != slot) {
+      slot.add(in.retainedSlice(index, length));
+      return;
+    }
+    slot.drainTo(toClient);
+    out.copy(in, index, length);
+    scheduleFlush();
+  }
+
   private void reply(Slot slot, ByteBuf bytes) {
     if (closed) {
       bytes.release();
@@ -1083,9 +1148,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       head.drainTo(toClient);
       wrote = true;
     }
-    if (wrote && !flushScheduled) {
-      flushScheduled = true;
-      TickFlusher.later(ctx.executor(), flushTask);
+    if (wrote) {
+      scheduleFlush();
     }
     if (closing && slots.isEmpty()) {
       out.writeGathered();
@@ -1094,6 +1158,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter {
       return;
     }
     maybeResumeReading();
+  }
+
+  /** Flushes the client's outgoing buffer at the end of this tick. */
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      TickFlusher.later(ctx.executor(), flushTask);
+    }
   }
 
   private void flushNow() {

@@ -2,8 +2,10 @@ package io.mproxy.protocol.redis.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.DefaultByteBufHolder;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.util.IllegalReferenceCountException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * One complete top-level RESP value exactly as it came off the wire, ready to be forwarded
@@ -14,8 +16,15 @@ import java.nio.charset.StandardCharsets;
  * command are absolute indexes into the content, so they stay valid after the content has been
  * read or written out (its reader index moved). A frame holds one reference to its content and
  * must be released exactly once.
+ *
+ * <p>A <em>borrowed</em> command frame (from {@link RespFrameDecoder#borrowingCommands}) is the
+ * decoder's one reusable view of the command it has just read, valid only while the decoder's
+ * callback runs: its content is the decoder's cumulation, the command starts at {@link #base()},
+ * and retaining or releasing it does nothing. Whoever keeps a command past that call takes
+ * {@link #keep()}, an ordinary frame; a command forwarded at once is copied from the cumulation
+ * and never becomes an object of its own.
  */
-public final class RespFrame extends DefaultByteBufHolder {
+public final class RespFrame implements ByteBufHolder {
 
   /** Longest command name kept by {@link #commandName()}; no real Redis command is that long. */
   static final int MAX_COMMAND_NAME = 64;
@@ -25,17 +34,32 @@ public final class RespFrame extends DefaultByteBufHolder {
    */
   private static final String[] NAMES = new String[1024];
 
-  private final byte type;
-  private final int size;
-  private final boolean attributed;
-  private final int argCount;
-  /** Argument {@code i} starts at {@code args[2 * i]} and is {@code args[2 * i + 1]} bytes long (one array, not two). */
-  private final int[] args;
+  private final boolean borrowed;
+  private ByteBuf content;
+  /** Where the value starts in {@link #content}: 0 but for a borrowed frame. */
+  private int base;
+  private byte type;
+  private int size;
+  private boolean attributed;
+  private int argCount;
+  /**
+   * Argument {@code i} starts at {@code base + args[2 * i]} and is {@code args[2 * i + 1]} bytes
+   * long (one array, not two). A borrowed frame's array is the decoder's.
+   */
+  private int[] args;
   private String commandName;
 
   /** A reply frame. */
   RespFrame(byte type, ByteBuf content, boolean attributed) {
     this(type, content, content.writerIndex(), attributed, 0, null);
+  }
+
+  /**
+   * Wraps {@code content} (taking ownership; the value's bytes from index 0) as a reply frame,
+   * for replies found by a {@link RespFrameDecoder#replyBoundaries} decoder that must be kept.
+   */
+  public static RespFrame reply(byte type, ByteBuf content, boolean attributed) {
+    return new RespFrame(type, content, attributed);
   }
 
   /** A command frame: a RESP array of {@code argCount} bulk strings. */
@@ -59,12 +83,66 @@ public final class RespFrame extends DefaultByteBufHolder {
 
   private RespFrame(byte type, ByteBuf content, int size, boolean attributed, int argCount,
       int[] args) {
-    super(content);
+    if (content == null) {
+      throw new NullPointerException("content");
+    }
+    this.borrowed = false;
+    this.content = content;
     this.type = type;
     this.size = size;
     this.attributed = attributed;
     this.argCount = argCount;
     this.args = args;
+  }
+
+  private RespFrame() {
+    this.borrowed = true;
+    this.type = '*';
+  }
+
+  /** The decoder's reusable view; see {@link #borrow}. */
+  static RespFrame borrowedView() {
+    return new RespFrame();
+  }
+
+  /** Points this borrowed view at the command of {@code size} bytes at {@code base} in {@code in}. */
+  void borrow(ByteBuf in, int base, int size, int argCount, int[] args) {
+    this.content = in;
+    this.base = base;
+    this.size = size;
+    this.argCount = argCount;
+    this.args = args;
+    this.commandName = null;
+  }
+
+  /** Forgets the cumulation once the decoder's callback has returned. */
+  void unborrow() {
+    this.content = null;
+    this.args = null;
+  }
+
+  /** Whether this is the decoder's borrowed view, valid only during its callback. */
+  public boolean isBorrowed() {
+    return borrowed;
+  }
+
+  /** Index in {@link #content()} where the value starts: 0 but for a borrowed frame. */
+  public int base() {
+    return base;
+  }
+
+  /**
+   * A frame that may be kept: this one when it is an ordinary frame; for a borrowed view, a new
+   * frame over a retained slice of the command, with its own copy of the argument positions.
+   */
+  public RespFrame keep() {
+    if (!borrowed) {
+      return this;
+    }
+    RespFrame kept = new RespFrame(type, content.retainedSlice(base, size), size, false, argCount,
+        Arrays.copyOf(args, 2 * argCount));
+    kept.commandName = commandName;
+    return kept;
   }
 
   /**
@@ -147,7 +225,7 @@ public final class RespFrame extends DefaultByteBufHolder {
   /** Argument {@code i} (0 is the command name) as a non-retained slice of the content. */
   public ByteBuf arg(int i) {
     checkIndex(i);
-    return content().slice(args[2 * i], args[2 * i + 1]);
+    return content().slice(base + args[2 * i], args[2 * i + 1]);
   }
 
   /** Length in bytes of argument {@code i}. */
@@ -159,13 +237,13 @@ public final class RespFrame extends DefaultByteBufHolder {
   /** Absolute index in {@link #content()} where argument {@code i} starts. */
   public int argOffset(int i) {
     checkIndex(i);
-    return args[2 * i];
+    return base + args[2 * i];
   }
 
   /** Argument {@code i} decoded as UTF-8. */
   public String argString(int i) {
     checkIndex(i);
-    return content().toString(args[2 * i], args[2 * i + 1], StandardCharsets.UTF_8);
+    return content().toString(base + args[2 * i], args[2 * i + 1], StandardCharsets.UTF_8);
   }
 
   /**
@@ -177,7 +255,7 @@ public final class RespFrame extends DefaultByteBufHolder {
   public long argLong(int i) {
     checkIndex(i);
     try {
-      return RespNumbers.parseLong(content(), args[2 * i], args[2 * i] + args[2 * i + 1]);
+      return RespNumbers.parseLong(content(), base + args[2 * i], base + args[2 * i] + args[2 * i + 1]);
     } catch (NumberFormatException e) {
       throw new NumberFormatException(e.getMessage() + ": '" + abbreviated(i) + "'");
     }
@@ -189,7 +267,7 @@ public final class RespFrame extends DefaultByteBufHolder {
    */
   public int argNonNegativeInt(int i) {
     checkIndex(i);
-    long value = RespNumbers.parseOrInvalid(content(), args[2 * i], args[2 * i] + args[2 * i + 1]);
+    long value = RespNumbers.parseOrInvalid(content(), base + args[2 * i], base + args[2 * i] + args[2 * i + 1]);
     return value < 0 || value > Integer.MAX_VALUE ? -1 : (int) value;
   }
 
@@ -201,7 +279,7 @@ public final class RespFrame extends DefaultByteBufHolder {
       return false;
     }
     ByteBuf buf = content();
-    int offset = args[2 * i];
+    int offset = base + args[2 * i];
     for (int k = 0; k < length; k++) {
       int b = buf.getByte(offset + k) & 0xff;
       char c = s.charAt(k);
@@ -222,7 +300,7 @@ public final class RespFrame extends DefaultByteBufHolder {
    */
   private String upperAscii(int i) {
     ByteBuf buf = content();
-    int offset = args[2 * i];
+    int offset = base + args[2 * i];
     int length = Math.min(args[2 * i + 1], MAX_COMMAND_NAME);
     int h = length;
     for (int k = 0; k < length; k++) {
@@ -260,7 +338,7 @@ public final class RespFrame extends DefaultByteBufHolder {
 
   private String abbreviated(int i) {
     int length = Math.min(args[2 * i + 1], 32);
-    return content().toString(args[2 * i], length, StandardCharsets.UTF_8);
+    return content().toString(base + args[2 * i], length, StandardCharsets.UTF_8);
   }
 
   private void checkIndex(int i) {
@@ -269,9 +347,23 @@ public final class RespFrame extends DefaultByteBufHolder {
     }
   }
 
+  // ---- ByteBufHolder: an ordinary frame owns one reference to its content; a borrowed one none
+
+  @Override
+  public ByteBuf content() {
+    ByteBuf c = content;
+    if (c == null) {
+      throw new IllegalStateException("a borrowed command frame used after its decoder callback");
+    }
+    if (!borrowed && c.refCnt() <= 0) {
+      throw new IllegalReferenceCountException(c.refCnt());
+    }
+    return c;
+  }
+
   @Override
   public RespFrame copy() {
-    return replace(content().copy(0, size));
+    return replace(content().copy(base, size));
   }
 
   @Override
@@ -287,33 +379,60 @@ public final class RespFrame extends DefaultByteBufHolder {
   /** A frame with the same type and argument positions over {@code content}, which must hold the same bytes from index 0. */
   @Override
   public RespFrame replace(ByteBuf content) {
+    if (borrowed) {
+      throw new UnsupportedOperationException("replace on a borrowed frame; keep() it first");
+    }
     RespFrame frame = new RespFrame(type, content, size, attributed, argCount, args);
     frame.commandName = commandName;
     return frame;
   }
 
   @Override
+  public int refCnt() {
+    return borrowed ? 1 : content.refCnt();
+  }
+
+  @Override
   public RespFrame retain() {
-    super.retain();
+    if (!borrowed) {
+      content.retain();
+    }
     return this;
   }
 
   @Override
   public RespFrame retain(int increment) {
-    super.retain(increment);
+    if (!borrowed) {
+      content.retain(increment);
+    }
     return this;
   }
 
   @Override
   public RespFrame touch() {
-    super.touch();
+    if (!borrowed) {
+      content.touch();
+    }
     return this;
   }
 
   @Override
   public RespFrame touch(Object hint) {
-    super.touch(hint);
+    if (!borrowed) {
+      content.touch(hint);
+    }
     return this;
+  }
+
+  /** Releases the content (an ordinary frame); does nothing to a borrowed view. */
+  @Override
+  public boolean release() {
+    return !borrowed && content.release();
+  }
+
+  @Override
+  public boolean release(int decrement) {
+    return !borrowed && content.release(decrement);
   }
 
   @Override

@@ -25,6 +25,12 @@ import java.util.List;
  *
  * <p>Frames hold a retained slice of the cumulation buffer (inline commands: a new buffer), so
  * forwarding one copies nothing; whoever receives a frame releases it.
+ *
+ * <p>A reply decoder made by {@link #replyBoundaries} emits no frames: it tells its
+ * {@link Boundaries} where each complete reply lies in the cumulation, and the receiver copies
+ * the bytes (or keeps a retained slice) during the call. A proxy that forwards a reply to a
+ * client whose turn it is copies it once into the client's outgoing buffer, and needs neither a
+ * frame object nor a reference count per reply.
  */
 public final class RespFrameDecoder extends ByteToMessageDecoder {
 
@@ -34,6 +40,34 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     REQUEST,
     /** Replies and pushes from servers: any RESP2/RESP3 value. */
     REPLY
+  }
+
+  /**
+   * Told where each complete reply lies, instead of receiving a frame. Called on the channel's
+   * event loop, from inside {@link #decode}.
+   */
+  public interface Boundaries {
+    /**
+     * One complete top-level value occupies {@code length} bytes of {@code in} from absolute
+     * index {@code index}. The bytes are valid during this call only (the decoder has already
+     * moved its reader index past them): copy them, or keep {@code in.retainedSlice(index,
+     * length)}. {@code type} and {@code attributed} are what {@link RespFrame#type()} and
+     * {@link RespFrame#hasAttribute()} would say.
+     */
+    void reply(ByteBuf in, int index, int length, byte type, boolean attributed);
+  }
+
+  /**
+   * Takes each command directly from inside {@link #decode}, instead of as a message. Called on
+   * the channel's event loop.
+   */
+  public interface Commands {
+    /**
+     * One command. A borrowed frame ({@link RespFrame#isBorrowed()}) is valid during this call
+     * only: take {@link RespFrame#keep()} to hold on to it. An inline command comes as an ordinary
+     * frame, which the receiver owns.
+     */
+    void command(RespFrame command);
   }
 
   private enum State {
@@ -66,6 +100,11 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
   private static final int PRESIZE_THRESHOLD = 64 * 1024;
 
   private final Mode mode;
+  /** Non-null: report reply boundaries to it instead of emitting frames. */
+  private final Boundaries boundaries;
+  /** Non-null: hand commands to it as the borrowed {@link #view} instead of emitting frames. */
+  private final Commands commands;
+  private final RespFrame view;
   private final int maxFrameBytes;
   private final int maxDepth;
   private final int maxAggregateLength;
@@ -99,6 +138,36 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
    * @param maxAggregateLength largest element count of one array, set, push or map (pairs)
    */
   public RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength) {
+    this(mode, maxFrameBytes, maxDepth, maxAggregateLength, null, null);
+  }
+
+  /**
+   * A reply decoder that emits nothing and reports where each complete reply lies to
+   * {@code boundaries}, with the same limits and errors as a {@link Mode#REPLY} decoder.
+   */
+  public static RespFrameDecoder replyBoundaries(int maxFrameBytes, Boundaries boundaries) {
+    if (boundaries == null) {
+      throw new NullPointerException("boundaries");
+    }
+    return new RespFrameDecoder(Mode.REPLY, maxFrameBytes, DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_AGGREGATE_LENGTH, boundaries, null);
+  }
+
+  /**
+   * A request decoder that emits nothing and hands each command to {@code commands} as a frame
+   * borrowed from the cumulation (no slice, no frame object, no argument array of its own per
+   * command), with the same limits and errors as a {@link Mode#REQUEST} decoder.
+   */
+  public static RespFrameDecoder borrowingCommands(int maxFrameBytes, Commands commands) {
+    if (commands == null) {
+      throw new NullPointerException("commands");
+    }
+    return new RespFrameDecoder(Mode.REQUEST, maxFrameBytes, DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_AGGREGATE_LENGTH, null, commands);
+  }
+
+  private RespFrameDecoder(Mode mode, int maxFrameBytes, int maxDepth, int maxAggregateLength,
+      Boundaries boundaries, Commands commands) {
     if (mode == null) {
       throw new NullPointerException("mode");
     }
@@ -113,6 +182,9 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
           "maxAggregateLength: " + maxAggregateLength + " (expected: > 0)");
     }
     this.mode = mode;
+    this.boundaries = boundaries;
+    this.commands = commands;
+    this.view = commands == null ? null : RespFrame.borrowedView();
     this.maxFrameBytes = maxFrameBytes;
     this.maxDepth = mode == Mode.REQUEST ? 1 : maxDepth;
     this.maxAggregateLength = maxAggregateLength;
@@ -363,7 +435,10 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     if (mode == Mode.REQUEST) {
       argCount = (int) n;
       int initial = Math.min(argCount, 1024);
-      args = new int[2 * initial];
+      if (commands == null || args == null || args.length < 2 * initial) {
+        // a borrowing decoder reuses its array: only kept commands copy it
+        args = new int[2 * initial];
+      }
     }
     state = State.LINE;
     return true;
@@ -450,6 +525,30 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       }
       depth--;
     }
+    if (boundaries != null) {
+      int index = in.readerIndex();
+      int length = pos;
+      in.skipBytes(length);
+      state = State.FRAME_START;
+      boundaries.reply(in, index, length, frameType, frameAttributed);
+      return;
+    }
+    if (commands != null) {
+      int base = in.readerIndex();
+      int length = pos;
+      in.skipBytes(length);
+      state = State.FRAME_START;
+      view.borrow(in, base, length, argCount, args);
+      try {
+        commands.command(view);
+      } finally {
+        view.unborrow();
+        if (args.length > 2 * 1024) {
+          args = null; // a huge command's positions are not kept for the next one
+        }
+      }
+      return;
+    }
     RespFrame frame;
     if (mode == Mode.REQUEST) {
       frame = new RespFrame(in.readRetainedSlice(pos), argCount, args);
@@ -484,7 +583,11 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
     in.skipBytes(lf + 1 - base);
     state = State.FRAME_START;
     if (frame != null) {
-      out.add(frame);
+      if (commands != null) {
+        commands.command(frame);
+      } else {
+        out.add(frame);
+      }
     }
     return true;
   }
