@@ -135,23 +135,61 @@ class BackendPoolTest {
       assertSame(requester, held.channel().eventLoop());
       Leases far = new Leases();
       pool.acquire(true, elsewhere.next(), far);
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < BackendPool.AFFINITY_MAX_SKIPS; i++) {
         Leases near = new Leases();
         pool.acquire(true, requester, near);
         pool.release(held, true);
         Eventually.assertWithin(WITHIN, () -> assertEquals(1, near.granted.size()));
         assertEquals(0, far.granted.size(), "skip " + i + ": the waiter on the connection's loop goes first");
+        assertTrue(near.onLoop.get(0), "granted on the waiter's own loop");
         held = near.only();
       }
-      Leases fifth = new Leases();
-      pool.acquire(true, requester, fifth);
+      assertEquals(BackendPool.AFFINITY_MAX_SKIPS, pool.queuedGrants());
+      assertEquals(0, pool.crossLoopGrants(), "every grant so far stayed on the connection's loop");
+      assertTrue(BackendPool.AFFINITY_MAX_SKIPS >= 16,
+          "at 200 clients over 20 connections a bound of 4 sent one lease in twenty across loops");
+      Leases last = new Leases();
+      pool.acquire(true, requester, last);
       pool.release(held, true);
       Eventually.assertWithin(WITHIN, () -> assertEquals(1, far.granted.size()));
-      assertEquals(0, fifth.granted.size(), "after four skips the oldest waiter is served first");
+      assertEquals(0, last.granted.size(), "after the bound of skips the oldest waiter is served first");
+      assertEquals(1, pool.crossLoopGrants());
       assertEquals(1, pool.stats().waiting());
     } finally {
       elsewhere.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void waitersOnOneLoopAreServedOldestFirstAndEachExactlyOnce() {
+    BackendPool pool = pool(config(1, 1, 100, 5_000));
+    warm(pool, 1);
+    PooledConnection held = acquireNow(pool, true);
+    List<Leases> queued = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Leases l = new Leases();
+      pool.acquire(true, requester, l);
+      queued.add(l);
+    }
+    assertEquals(6, pool.stats().waiting());
+    for (int i = 0; i < queued.size(); i++) {
+      pool.release(held, true);
+      Leases next = queued.get(i);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, next.granted.size()));
+      for (int j = i + 1; j < queued.size(); j++) {
+        assertEquals(0, queued.get(j).granted.size(), "waiter " + j + " before waiter " + i);
+      }
+      assertEquals(queued.size() - i - 1, pool.stats().waiting());
+      held = next.only();
+    }
+    pool.release(held, true);
+    assertEquals(1, pool.stats().idle());
+    for (Leases l : queued) {
+      assertEquals(1, l.granted.size(), "each waiter is granted once");
+      assertTrue(l.failed.isEmpty());
+    }
+    assertEquals(6, pool.queuedGrants());
+    assertEquals(0, pool.crossLoopGrants());
   }
 
   @Test
