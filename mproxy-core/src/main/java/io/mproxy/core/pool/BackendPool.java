@@ -56,6 +56,12 @@ public final class BackendPool {
    * (milliseconds at thousands of transactions per second).
    */
   static final int AFFINITY_MAX_SKIPS = 32;
+  /**
+   * How long a waiter may have waited and still be passed over. When one loop holds most of the
+   * connections (they open on the loop of the waiter that asked), its waiters would otherwise take
+   * nearly every release and the other loop's would get one in {@link #AFFINITY_MAX_SKIPS} + 1.
+   */
+  static final long AFFINITY_MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
   /** Spare waiters kept per thread for the next wait (the steady state of a busy pool allocates none). */
   private static final int SPARE_WAITERS = 256;
   private static final FastThreadLocal<ArrayDeque<Waiter>> SPARES = new FastThreadLocal<>() {
@@ -158,8 +164,9 @@ public final class BackendPool {
           if (waiterCount >= MAX_WAITERS) {
             refusal = new PoolExhaustedException(backend.id(), "too many requests waiting for a connection");
           } else {
-            long deadline = clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs());
-            enqueue(Waiter.obtain(exclusive, requester, lease, deadline));
+            long now = clock.nanoTime();
+            enqueue(Waiter.obtain(exclusive, requester, lease, now,
+                now + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs())));
             maybeOpen(requester, true);
           }
         }
@@ -663,7 +670,8 @@ public final class BackendPool {
    * that lives on another event loop than the waiter at the head goes to the first waiter on its
    * own loop instead (looking at most {@link #AFFINITY_LOOKAHEAD} waiters ahead), so that client
    * and server messages of the whole transaction stay on one thread; a waiter is passed over at
-   * most {@link #AFFINITY_MAX_SKIPS} times, which bounds the unfairness.
+   * most {@link #AFFINITY_MAX_SKIPS} times and only within {@link #AFFINITY_MAX_WAIT_NANOS} of
+   * its arrival, which bounds the unfairness.
    */
   private Waiter serveWaiters() {
     Waiter first = null;
@@ -691,7 +699,8 @@ public final class BackendPool {
       }
       Waiter taker = w;
       EventLoop home = c.channel().eventLoop();
-      if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS) {
+      if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS
+          && clock.nanoTime() - w.sinceNanos < AFFINITY_MAX_WAIT_NANOS) {
         Waiter local = firstExclusiveWaiterOn(home);
         if (local != null) {
           taker = local;
@@ -799,6 +808,7 @@ public final class BackendPool {
     boolean exclusive;
     EventLoop loop;
     Lease lease;
+    long sinceNanos;
     long deadlineNanos;
     /** How often an idle connection on another loop went to a younger waiter instead. */
     int skips;
@@ -809,7 +819,7 @@ public final class BackendPool {
     PooledConnection granted;
     Waiter nextGrant;
 
-    static Waiter obtain(boolean exclusive, EventLoop loop, Lease lease, long deadlineNanos) {
+    static Waiter obtain(boolean exclusive, EventLoop loop, Lease lease, long sinceNanos, long deadlineNanos) {
       Waiter w = SPARES.get().pollFirst();
       if (w == null) {
         w = new Waiter();
@@ -817,6 +827,7 @@ public final class BackendPool {
       w.exclusive = exclusive;
       w.loop = loop;
       w.lease = lease;
+      w.sinceNanos = sinceNanos;
       w.deadlineNanos = deadlineNanos;
       w.skips = 0;
       return w;
