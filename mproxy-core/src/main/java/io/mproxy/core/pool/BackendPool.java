@@ -12,6 +12,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -46,8 +47,29 @@ public final class BackendPool {
   private static final int AFFINITY_SLACK = 8;
   /** How far past the head a released connection looks for a waiter on its own event loop. */
   private static final int AFFINITY_LOOKAHEAD = 64;
-  /** How often a waiter may be passed over for a younger one on the connection's own loop. */
-  private static final int AFFINITY_MAX_SKIPS = 4;
+  /**
+   * How often a waiter may be passed over for a younger one on the connection's own loop. With
+   * two loops and connections spread evenly, a waiter at the head is passed over only while
+   * connections of the other loop come back in a row: 4 let about one lease in twenty go across
+   * loops at 200 clients over 20 connections (every message of that transaction then hops
+   * threads); 32 makes that rare, and costs the oldest waiter at most 32 releases of waiting
+   * (milliseconds at thousands of transactions per second).
+   */
+  static final int AFFINITY_MAX_SKIPS = 32;
+  /**
+   * How long a waiter may have waited and still be passed over. When one loop holds most of the
+   * connections (they open on the loop of the waiter that asked), its waiters would otherwise take
+   * nearly every release and the other loop's would get one in {@link #AFFINITY_MAX_SKIPS} + 1.
+   */
+  static final long AFFINITY_MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  /** Spare waiters kept per thread for the next wait (the steady state of a busy pool allocates none). */
+  private static final int SPARE_WAITERS = 256;
+  private static final FastThreadLocal<ArrayDeque<Waiter>> SPARES = new FastThreadLocal<>() {
+    @Override
+    protected ArrayDeque<Waiter> initialValue() {
+      return new ArrayDeque<>();
+    }
+  };
 
   /** Receives a connection or the reason there is none. */
   public interface Lease {
@@ -64,14 +86,20 @@ public final class BackendPool {
   private final List<PooledConnection> connections = new ArrayList<>();
   /** Connections still in their protocol handshake: not yet in {@link #connections}, closed with the pool. */
   private final java.util.Set<Channel> handshaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  /** Requests waiting for a connection, oldest first: an intrusive list (no node per wait, O(1) removal). */
+  private Waiter head;
+  private Waiter tail;
+  private int waiterCount;
+  /** Waiters served from the queue, and those of them served on another loop than the connection's. */
+  private long queuedGrants;
+  private long crossLoopGrants;
   private final TokenBucket opens;
   private final ConnectionBudget budget;
   private volatile PoolConfig config;
   private volatile HealthConfig health;
   private int opening;
   private boolean closed;
-  /** Mirror of {@code waiters.size()} readable without the monitor (a cheap check per request). */
+  /** Mirror of {@code waiterCount} readable without the monitor (a cheap check per request). */
   private volatile int waiting;
 
   /**
@@ -133,12 +161,12 @@ public final class BackendPool {
       } else {
         ready = exclusive ? takeIdle(requester) : takeShared(requester);
         if (ready == null) {
-          if (waiters.size() >= MAX_WAITERS) {
+          if (waiterCount >= MAX_WAITERS) {
             refusal = new PoolExhaustedException(backend.id(), "too many requests waiting for a connection");
           } else {
-            long deadline = clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs());
-            waiters.add(new Waiter(exclusive, requester, lease, deadline));
-            waiting = waiters.size();
+            long now = clock.nanoTime();
+            enqueue(Waiter.obtain(exclusive, requester, lease, now,
+                now + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs())));
             maybeOpen(requester, true);
           }
         }
@@ -157,7 +185,7 @@ public final class BackendPool {
    * {@code reusable=false}: it is closed rather than handed to someone else.
    */
   public void release(PooledConnection c, boolean reusable) {
-    List<Runnable> grants;
+    Waiter grants;
     synchronized (this) {
       c.exclusive(false);
       c.touch(clock.nanoTime());
@@ -165,11 +193,11 @@ public final class BackendPool {
         connections.remove(c);
         c.ready(false);
         c.channel().close();
-        grants = List.of();
+        grants = null;
         // a replacement only when someone needs it: a connection opened for nobody can sit in a
         // half-open state the server times out (MySQL passthrough connections are greeted only)
-        if (!closed && !waiters.isEmpty()) {
-          maybeOpen(waiters.peek().loop, true);
+        if (!closed && head != null) {
+          maybeOpen(head.loop, true);
         } else if (!closed && connections.size() + opening < config.minIdle()) {
           maybeOpen(null, false);
         }
@@ -192,14 +220,15 @@ public final class BackendPool {
         return;
       }
       long now = clock.nanoTime();
-      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-        Waiter w = it.next();
+      for (Waiter w = head; w != null; ) {
+        Waiter next = w.next;
         if (now >= w.deadlineNanos) {
-          it.remove();
+          unlink(w);
           expired.add(w);
         }
+        w = next;
       }
-      waiting = waiters.size();
+      waiting = waiterCount;
       PoolConfig c = config;
       long idleLimit = TimeUnit.MILLISECONDS.toNanos(c.idleTimeoutMs());
       int live = connections.size();
@@ -216,14 +245,13 @@ public final class BackendPool {
       while (connections.size() + opening < c.minIdle() && maybeOpen(null, false)) {
         // opened one more towards min_idle
       }
-      if (!waiters.isEmpty() && opening == 0) {
+      if (head != null && opening == 0) {
         // an open refused earlier by the rate cap or back-off: try again for those waiting
-        maybeOpen(waiters.peek().loop, true);
+        maybeOpen(head.loop, true);
       }
     }
     for (Waiter w : expired) {
-      w.loop.execute(() -> w.lease.failed(new PoolExhaustedException(backend.id(),
-          "no connection within acquire_timeout_ms")));
+      w.fail(new PoolExhaustedException(backend.id(), "no connection within acquire_timeout_ms"));
     }
     for (PooledConnection pc : reaped) {
       pc.channel().close();
@@ -297,14 +325,12 @@ public final class BackendPool {
     List<PooledConnection> all;
     synchronized (this) {
       closed = true;
-      failed = new ArrayList<>(waiters);
-      waiters.clear();
-      waiting = 0;
+      failed = drainWaiters();
       all = new ArrayList<>(connections);
       connections.clear();
     }
     for (Waiter w : failed) {
-      w.loop.execute(() -> w.lease.failed(new PoolClosedException(backend.id())));
+      w.fail(new PoolClosedException(backend.id()));
     }
     for (PooledConnection pc : all) {
       pc.channel().close();
@@ -327,7 +353,17 @@ public final class BackendPool {
         idle++;
       }
     }
-    return new PoolStats(idle, active, opening, waiters.size());
+    return new PoolStats(idle, active, opening, waiterCount);
+  }
+
+  /** Waiters served a connection from the queue since the pool started (for tests of the pick order). */
+  synchronized long queuedGrants() {
+    return queuedGrants;
+  }
+
+  /** Of {@link #queuedGrants()}, those whose connection lives on another event loop than the waiter. */
+  synchronized long crossLoopGrants() {
+    return crossLoopGrants;
   }
 
   /** Connection counts of one pool. */
@@ -341,7 +377,8 @@ public final class BackendPool {
    */
   private PooledConnection takeIdle(EventLoop requester) {
     PooledConnection any = null;
-    for (PooledConnection pc : connections) {
+    for (int i = 0, n = connections.size(); i < n; i++) { // indexed: no iterator per lease
+      PooledConnection pc = connections.get(i);
       if (pc.usable() && !pc.exclusive() && pc.outstanding() == 0) {
         if (requester == null || pc.channel().eventLoop() == requester) {
           any = pc;
@@ -419,7 +456,7 @@ public final class BackendPool {
     if (connections.size() + opening >= config.maxSize()) {
       return false;
     }
-    if (forWaiter && opening >= waiters.size()) {
+    if (forWaiter && opening >= waiterCount) {
       return false;
     }
     if (!backend.tryable()) {
@@ -540,13 +577,13 @@ public final class BackendPool {
 
   private void onOpened(PooledConnection pc) {
     LOG.debug("backend {} ({}): connection {} ready", backend.id(), variant, pc.channel().id().asShortText());
-    List<Runnable> grants;
+    Waiter grants;
     boolean closeIt = false;
     synchronized (this) {
       opening--;
       if (closed || !pc.channel().isActive()) {
         closeIt = true;
-        grants = List.of();
+        grants = null;
       } else {
         pc.ready(true);
         connections.add(pc);
@@ -591,9 +628,9 @@ public final class BackendPool {
     if (waiting == 0) {
       return;
     }
-    List<Runnable> grants;
+    Waiter grants;
     synchronized (this) {
-      grants = closed ? List.<Runnable>of() : serveWaiters();
+      grants = closed ? null : serveWaiters();
     }
     runAll(grants);
   }
@@ -615,72 +652,86 @@ public final class BackendPool {
   }
 
   /**
-   * Must hold the monitor; returns the grants to run after releasing it. Waiters are served in
-   * order, with one exception: an idle connection that lives on another event loop than the
-   * waiter at the head goes to the first waiter on its own loop instead (looking at most
-   * {@link #AFFINITY_LOOKAHEAD} waiters ahead), so that client and server messages of the whole
-   * transaction stay on one thread; a waiter is passed over at most {@link #AFFINITY_MAX_SKIPS}
-   * times, which bounds the unfairness.
+   * Hands each granted waiter to its event loop (after the monitor is released): the waiter is
+   * itself the task, so a grant allocates nothing.
    */
-  /** Runs the grants (indexed: a release runs this per transaction, mostly with none). */
-  private static void runAll(List<Runnable> grants) {
-    for (int i = 0; i < grants.size(); i++) {
-      grants.get(i).run();
+  private static void runAll(Waiter grants) {
+    for (Waiter g = grants; g != null; ) {
+      Waiter next = g.nextGrant;
+      g.nextGrant = null;
+      g.loop.execute(g); // g may run (and be reused) on its loop from here on: not touched again
+      g = next;
     }
   }
 
-  private List<Runnable> serveWaiters() {
-    if (waiters.isEmpty()) {
-      return List.of();
-    }
-    List<Runnable> grants = new ArrayList<>();
+  /**
+   * Must hold the monitor; returns the chain of granted waiters (linked by {@code nextGrant}) to
+   * run after releasing it. Waiters are served in order, with one exception: an idle connection
+   * that lives on another event loop than the waiter at the head goes to the first waiter on its
+   * own loop instead (looking at most {@link #AFFINITY_LOOKAHEAD} waiters ahead), so that client
+   * and server messages of the whole transaction stay on one thread; a waiter is passed over at
+   * most {@link #AFFINITY_MAX_SKIPS} times and only within {@link #AFFINITY_MAX_WAIT_NANOS} of
+   * its arrival, which bounds the unfairness.
+   */
+  private Waiter serveWaiters() {
+    Waiter first = null;
+    Waiter last = null;
     // Once no connection is left for one kind of lease, none is left for the waiters behind it:
     // without this, each release scanned every connection for every waiter (200 clients over a
     // pool of 20 made that thousands of checks per transaction).
     boolean idleLeft = true;
     boolean sharedLeft = true;
-    for (Waiter w : waiters) {
-      if (!idleLeft && !sharedLeft) {
-        break;
-      }
-      while (!w.served && (w.exclusive ? idleLeft : sharedLeft)) {
-        PooledConnection c = w.exclusive ? takeIdle(w.loop) : takeShared(w.loop);
-        if (c == null) {
-          if (w.exclusive) {
-            idleLeft = false;
-          } else {
-            sharedLeft = false;
-          }
-          break;
-        }
-        Waiter taker = w;
-        EventLoop home = c.channel().eventLoop();
-        if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS) {
-          Waiter local = firstExclusiveWaiterOn(home);
-          if (local != null) {
-            taker = local;
-            w.skips++;
-          }
-        }
-        taker.served = true;
-        Waiter t = taker;
-        grants.add(() -> t.loop.execute(() -> t.lease.granted(c)));
-      }
-    }
-    if (!grants.isEmpty()) {
-      waiters.removeIf(x -> x.served);
-    }
-    waiting = waiters.size();
-    return grants;
-  }
-
-  /** Must hold the monitor: the first unserved exclusive waiter on {@code loop}, near the head. */
-  private Waiter firstExclusiveWaiterOn(EventLoop loop) {
-    int looked = 0;
-    for (Waiter x : waiters) {
-      if (x.served) {
+    Waiter w = head;
+    while (w != null && (idleLeft || sharedLeft)) {
+      if (!(w.exclusive ? idleLeft : sharedLeft)) {
+        w = w.next;
         continue;
       }
+      PooledConnection c = w.exclusive ? takeIdle(w.loop) : takeShared(w.loop);
+      if (c == null) {
+        if (w.exclusive) {
+          idleLeft = false;
+        } else {
+          sharedLeft = false;
+        }
+        w = w.next;
+        continue;
+      }
+      Waiter taker = w;
+      EventLoop home = c.channel().eventLoop();
+      if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS
+          && clock.nanoTime() - w.sinceNanos < AFFINITY_MAX_WAIT_NANOS) {
+        Waiter local = firstExclusiveWaiterOn(home);
+        if (local != null) {
+          taker = local;
+          w.skips++;
+        }
+      }
+      Waiter after = w.next;
+      unlink(taker);
+      taker.granted = c;
+      queuedGrants++;
+      if (taker.loop != home) {
+        crossLoopGrants++;
+      }
+      if (first == null) {
+        first = taker;
+      } else {
+        last.nextGrant = taker;
+      }
+      last = taker;
+      if (taker == w) {
+        w = after; // else w stays at the head for the next connection
+      }
+    }
+    waiting = waiterCount;
+    return first;
+  }
+
+  /** Must hold the monitor: the first exclusive waiter on {@code loop}, near the head. */
+  private Waiter firstExclusiveWaiterOn(EventLoop loop) {
+    int looked = 0;
+    for (Waiter x = head; x != null; x = x.next) {
       if (++looked > AFFINITY_LOOKAHEAD) {
         return null;
       }
@@ -692,30 +743,115 @@ public final class BackendPool {
   }
 
   /** Must hold the monitor. */
-  private void failWaitersLater(Throwable cause) {
-    List<Waiter> failed = new ArrayList<>(waiters);
-    waiters.clear();
+  private void enqueue(Waiter w) {
+    w.prev = tail;
+    w.next = null;
+    if (tail == null) {
+      head = w;
+    } else {
+      tail.next = w;
+    }
+    tail = w;
+    waiterCount++;
+    waiting = waiterCount;
+  }
+
+  /** Must hold the monitor; {@code w} is queued. The caller updates {@link #waiting}. */
+  private void unlink(Waiter w) {
+    Waiter p = w.prev;
+    Waiter n = w.next;
+    if (p == null) {
+      head = n;
+    } else {
+      p.next = n;
+    }
+    if (n == null) {
+      tail = p;
+    } else {
+      n.prev = p;
+    }
+    w.prev = null;
+    w.next = null;
+    waiterCount--;
+  }
+
+  /** Must hold the monitor: empties the queue, oldest first. */
+  private List<Waiter> drainWaiters() {
+    List<Waiter> all = new ArrayList<>(waiterCount);
+    for (Waiter w = head; w != null; ) {
+      Waiter next = w.next;
+      w.prev = null;
+      w.next = null;
+      all.add(w);
+      w = next;
+    }
+    head = null;
+    tail = null;
+    waiterCount = 0;
     waiting = 0;
-    for (Waiter w : failed) {
-      w.loop.execute(() -> w.lease.failed(cause));
+    return all;
+  }
+
+  /** Must hold the monitor. */
+  private void failWaitersLater(Throwable cause) {
+    for (Waiter w : drainWaiters()) {
+      w.fail(cause);
     }
   }
 
-  private static final class Waiter {
-    final boolean exclusive;
-    final EventLoop loop;
-    final Lease lease;
-    final long deadlineNanos;
-    /** Set while serving waiters, before the served ones are removed in one pass. */
-    boolean served;
+  /**
+   * One request waiting for a connection; the task that hands it over on the waiter's loop.
+   * Served waiters go back to a per-thread spare list when they run (on the loop that asked, so
+   * the next wait on that loop reuses them); failed ones are left to the garbage collector.
+   */
+  private static final class Waiter implements Runnable {
+    boolean exclusive;
+    EventLoop loop;
+    Lease lease;
+    long sinceNanos;
+    long deadlineNanos;
     /** How often an idle connection on another loop went to a younger waiter instead. */
     int skips;
+    /** Neighbours in the pool's queue while queued. */
+    Waiter prev;
+    Waiter next;
+    /** Set when served, with the next grant of the same serving pass. */
+    PooledConnection granted;
+    Waiter nextGrant;
 
-    Waiter(boolean exclusive, EventLoop loop, Lease lease, long deadlineNanos) {
-      this.exclusive = exclusive;
-      this.loop = loop;
-      this.lease = lease;
-      this.deadlineNanos = deadlineNanos;
+    static Waiter obtain(boolean exclusive, EventLoop loop, Lease lease, long sinceNanos, long deadlineNanos) {
+      Waiter w = SPARES.get().pollFirst();
+      if (w == null) {
+        w = new Waiter();
+      }
+      w.exclusive = exclusive;
+      w.loop = loop;
+      w.lease = lease;
+      w.sinceNanos = sinceNanos;
+      w.deadlineNanos = deadlineNanos;
+      w.skips = 0;
+      return w;
+    }
+
+    /** Runs on {@link #loop}: hands the connection over, after making this waiter spare. */
+    @Override
+    public void run() {
+      Lease l = lease;
+      PooledConnection c = granted;
+      lease = null;
+      granted = null;
+      loop = null;
+      ArrayDeque<Waiter> spares = SPARES.get();
+      if (spares.size() < SPARE_WAITERS) {
+        spares.addFirst(this);
+      }
+      l.granted(c);
+    }
+
+    /** Tells the waiter on its loop that there is no connection for it (not reused afterwards). */
+    void fail(Throwable cause) {
+      Lease l = lease;
+      loop.execute(() -> l.failed(cause));
     }
   }
 }

@@ -123,35 +123,113 @@ class BackendPoolTest {
   /**
    * A released connection goes to a waiter on its own event loop before an older waiter on
    * another loop (a transaction then never hops threads), but the older one is passed over at
-   * most four times.
+   * most {@link BackendPool#AFFINITY_MAX_SKIPS} times. The pool's clock stands still here, so
+   * only the count bounds the skips.
    */
   @Test
   void aReleasedConnectionPrefersAWaiterOnItsOwnLoopButNotForever() {
     MultiThreadIoEventLoopGroup elsewhere = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
-      BackendPool pool = pool(config(1, 1, 100, 5_000));
+      BackendPool pool = manualClockPool(new ManualClock());
       warm(pool, 1);
       PooledConnection held = acquireNow(pool, true);
       assertSame(requester, held.channel().eventLoop());
       Leases far = new Leases();
       pool.acquire(true, elsewhere.next(), far);
-      for (int i = 0; i < 4; i++) {
-        Leases near = new Leases();
-        pool.acquire(true, requester, near);
-        pool.release(held, true);
-        Eventually.assertWithin(WITHIN, () -> assertEquals(1, near.granted.size()));
-        assertEquals(0, far.granted.size(), "skip " + i + ": the waiter on the connection's loop goes first");
-        held = near.only();
+      for (int i = 0; i < BackendPool.AFFINITY_MAX_SKIPS; i++) {
+        held = releaseToANearWaiter(pool, held, far, "skip " + i);
       }
-      Leases fifth = new Leases();
-      pool.acquire(true, requester, fifth);
+      assertEquals(BackendPool.AFFINITY_MAX_SKIPS, pool.queuedGrants());
+      assertEquals(0, pool.crossLoopGrants(), "every grant so far stayed on the connection's loop");
+      assertTrue(BackendPool.AFFINITY_MAX_SKIPS >= 16,
+          "at 200 clients over 20 connections a bound of 4 sent one lease in twenty across loops");
+      Leases last = new Leases();
+      pool.acquire(true, requester, last);
       pool.release(held, true);
       Eventually.assertWithin(WITHIN, () -> assertEquals(1, far.granted.size()));
-      assertEquals(0, fifth.granted.size(), "after four skips the oldest waiter is served first");
+      assertEquals(0, last.granted.size(), "after the bound of skips the oldest waiter is served first");
+      assertEquals(1, pool.crossLoopGrants());
       assertEquals(1, pool.stats().waiting());
     } finally {
       elsewhere.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * A waiter on another loop is passed over only while it is young: once it has waited
+   * {@link BackendPool#AFFINITY_MAX_WAIT_NANOS}, the next release is its, however few skips it
+   * took (when one loop holds most connections, the other loop's waiters are not starved).
+   */
+  @Test
+  void aWaiterOnAnotherLoopIsPassedOverOnlyWhileYoung() {
+    MultiThreadIoEventLoopGroup elsewhere = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      ManualClock manual = new ManualClock();
+      BackendPool pool = manualClockPool(manual);
+      warm(pool, 1);
+      PooledConnection held = acquireNow(pool, true);
+      Leases far = new Leases();
+      pool.acquire(true, elsewhere.next(), far);
+      held = releaseToANearWaiter(pool, held, far, "young");
+      manual.advanceNanos(BackendPool.AFFINITY_MAX_WAIT_NANOS);
+      Leases near = new Leases();
+      pool.acquire(true, requester, near);
+      pool.release(held, true);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, far.granted.size()));
+      assertEquals(0, near.granted.size(), "the old waiter goes first after one skip");
+      assertEquals(1, pool.crossLoopGrants());
+    } finally {
+      elsewhere.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Releases {@code held} with a new waiter on its loop queued: that waiter must get it, not {@code far}. */
+  private PooledConnection releaseToANearWaiter(BackendPool pool, PooledConnection held, Leases far, String what) {
+    Leases near = new Leases();
+    pool.acquire(true, requester, near);
+    pool.release(held, true);
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, near.granted.size()));
+    assertEquals(0, far.granted.size(), what + ": the waiter on the connection's loop goes first");
+    assertTrue(near.onLoop.get(0), "granted on the waiter's own loop");
+    return near.only();
+  }
+
+  private BackendPool manualClockPool(ManualClock manual) {
+    BackendPool pool = new BackendPool(backend, "test", config(1, 1, 100, 5_000), HEALTH, bootstrap, connector, manual);
+    pools.add(pool);
+    return pool;
+  }
+
+  @Test
+  void waitersOnOneLoopAreServedOldestFirstAndEachExactlyOnce() {
+    BackendPool pool = pool(config(1, 1, 100, 5_000));
+    warm(pool, 1);
+    PooledConnection held = acquireNow(pool, true);
+    List<Leases> queued = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Leases l = new Leases();
+      pool.acquire(true, requester, l);
+      queued.add(l);
+    }
+    assertEquals(6, pool.stats().waiting());
+    for (int i = 0; i < queued.size(); i++) {
+      pool.release(held, true);
+      Leases next = queued.get(i);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, next.granted.size()));
+      for (int j = i + 1; j < queued.size(); j++) {
+        assertEquals(0, queued.get(j).granted.size(), "waiter " + j + " before waiter " + i);
+      }
+      assertEquals(queued.size() - i - 1, pool.stats().waiting());
+      held = next.only();
+    }
+    pool.release(held, true);
+    assertEquals(1, pool.stats().idle());
+    for (Leases l : queued) {
+      assertEquals(1, l.granted.size(), "each waiter is granted once");
+      assertTrue(l.failed.isEmpty());
+    }
+    assertEquals(6, pool.queuedGrants());
+    assertEquals(0, pool.crossLoopGrants());
   }
 
   @Test
