@@ -32,8 +32,14 @@ A=$(jar "$1"); B=$(jar "$2")
 work=$(mktemp -d /tmp/mproxy-redis-ab.XXXXXX)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis_port=$(port); proxy_port=$(port); admin_port=$(port)
-redis-server --port "$redis_port" --save '' --appendonly no --daemonize yes --pidfile "$work/redis.pid" >/dev/null
-trap 'kill $(cat "$work/redis.pid") 2>/dev/null; rm -rf "$work"' EXIT
+mp=""
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile "$work/redis.pid" >/dev/null
+cleanup() {
+  if [[ -n $mp ]]; then kill "$mp" 2>/dev/null || true; fi
+  if [[ -f $work/redis.pid ]]; then kill "$(cat "$work/redis.pid")" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 cat >"$work/mproxy.yaml" <<YAML
 server: { shutdown_grace_ms: 1000, watch_config: false }
 admin: { bind: 127.0.0.1:$admin_port }
@@ -59,7 +65,8 @@ loops_cpu() { # user and system ticks of the event-loop threads of PID
 }
 run() { # NAME JAR
   java ${MPROXY_JAVA_OPTS:-} -jar "$2" run --config "$work/mproxy.yaml" >"$work/$1.log" 2>&1 &
-  local mp=$! i
+  mp=$!
+  local i
   for i in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$admin_port/healthz" && break; sleep 0.2; done
   redis-benchmark -p "$proxy_port" -c 50 ${depth:+-P $depth} -n "$warmup" -t "$warmup_tests" -q >/dev/null
   local before after out
@@ -67,6 +74,7 @@ run() { # NAME JAR
   out=$(redis-benchmark -p "$proxy_port" -c 50 ${depth:+-P $depth} -n "$n" -t get -q | tr '\r' '\n' | grep "per second" | tail -1)
   after=($(loops_cpu $mp))
   kill $mp; wait $mp 2>/dev/null || true
+  mp=""
   python3 -c "u=${after[0]}-${before[0]}; s=${after[1]}-${before[1]}; k=1e6/$tick/$n
 print(f'$1  user {u*k:6.2f}  sys {s*k:6.2f}  total {(u+s)*k:6.2f} us/req  | $out')"
 }
