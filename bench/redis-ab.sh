@@ -6,8 +6,9 @@
 #   bench/redis-ab.sh -r 6 -P 16 -n 3000000 /tmp/base .
 #
 # A and B are checkouts with a built jar (mproxy-server/target/*-all.jar). Each run starts a fresh
-# mproxy (io_threads default, one Redis backend, pool of 8, an unlimited RU budget), warms it with
-# --warmup requests of each of --warmup-tests, then measures -n GETs with redis-benchmark -c 50;
+# mproxy (heap pre-touched as bin/mproxy run does, io_threads default, one Redis backend, pool of
+# 8, an unlimited RU budget), warms it with --warmup requests of each of --warmup-tests, then
+# measures -n GETs with redis-benchmark -c 50;
 # the order of A and B alternates every round. Prints, per run, the event-loop threads' user and
 # system µs per request, throughput and p50.
 set -euo pipefail
@@ -64,7 +65,7 @@ loops_cpu() { # user and system ticks of the event-loop threads of PID
   echo "$u $s"
 }
 run() { # NAME JAR
-  java ${MPROXY_JAVA_OPTS:-} -jar "$2" run --config "$work/mproxy.yaml" >"$work/$1.log" 2>&1 &
+  java -XX:+AlwaysPreTouch ${MPROXY_JAVA_OPTS:-} -jar "$2" run --config "$work/mproxy.yaml" >"$work/$1.log" 2>&1 &
   mp=$!
   local i
   for i in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$admin_port/healthz" && break; sleep 0.2; done
