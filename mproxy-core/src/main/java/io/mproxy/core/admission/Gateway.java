@@ -265,7 +265,16 @@ public final class Gateway {
   public void admit(Request request, Classification classification, Origin origin, RuWeights weights,
       Scheduler waitScheduler, AdmissionCallback callback) {
     // the one clock reading of admission: bucket refill, runaway watch, ticket, gate entry
-    long now = clock.nanoTime();
+    admit(request, classification, origin, weights, waitScheduler, callback, clock.nanoTime());
+  }
+
+  /**
+   * {@link #admit(Request, Classification, Origin, RuWeights, Scheduler, AdmissionCallback)} at
+   * {@code now}, a reading of this gateway's clock the caller has just taken (e.g. once for a
+   * whole batch of pipelined commands read together).
+   */
+  public void admit(Request request, Classification classification, Origin origin, RuWeights weights,
+      Scheduler waitScheduler, AdmissionCallback callback, long now) {
     classification = hinted(request, classification);
     request.classify(classification);
     ResourceGroup group = groups.get(classification.group());

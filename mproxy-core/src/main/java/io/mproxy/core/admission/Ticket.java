@@ -70,9 +70,19 @@ public final class Ticket {
     if (dispatched || done) {
       return;
     }
+    dispatched(to, gateway.clock().nanoTime());
+  }
+
+  /**
+   * {@link #dispatched(Backend)} at {@code now}, a reading of the gateway's clock the caller has
+   * just taken (e.g. once for a whole batch of pipelined commands read together).
+   */
+  public void dispatched(Backend to, long now) {
+    if (dispatched || done) {
+      return;
+    }
     dispatched = true;
     backend = to;
-    long now = gateway.clock().nanoTime();
     long waitingSince = mark;
     mark = now;
     startTick = group.startInflight(latencyWeight(), now);
@@ -140,8 +150,19 @@ public final class Ticket {
     if (done) {
       return;
     }
+    complete(outcome, bytesIn, bytesOut, gateway.clock().nanoTime());
+  }
+
+  /**
+   * {@link #complete(Outcome, long, long)} at {@code now}, a reading of the gateway's clock the
+   * caller has just taken (e.g. once for a whole batch of replies read together). A reading
+   * from before the dispatch counts as no latency.
+   */
+  public void complete(Outcome outcome, long bytesIn, long bytesOut, long now) {
+    if (done) {
+      return;
+    }
     done = true;
-    long now = gateway.clock().nanoTime();
     boolean write = request.kind().chargedAsWrite();
     double finalRu = 0;
     double charged = estimate;

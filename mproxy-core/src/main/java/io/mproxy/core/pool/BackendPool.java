@@ -6,6 +6,7 @@ import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.time.Clock;
+import io.mproxy.core.time.ReadBatch;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -135,8 +136,9 @@ public final class BackendPool {
     return variant;
   }
 
+  /** When a connection was last used (for idle eviction): one reading per read batch will do. */
   long nowNanos() {
-    return clock.nanoTime();
+    return ReadBatch.nanoTime(clock);
   }
 
   /** Applies reloaded limits; connections above the new max are closed as they go idle. */

@@ -1,6 +1,7 @@
 package io.mproxy.protocol.redis;
 
 import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.admission.Ticket;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
@@ -17,6 +18,7 @@ import io.mproxy.core.request.Request;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.core.wire.TickFlusher;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.redis.command.CommandInfo;
@@ -223,13 +225,15 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
       return;
     }
     Request request = new Request(identity(), RedisCommands.kind(info), name,
-        RedisFingerprint.of(cmd, info), cmd.size(), listener.clock().nanoTime(), !route.waitsByDesign)
+        RedisFingerprint.of(cmd, info), cmd.size(), ReadBatch.nanoTime(listener.clock()), !route.waitsByDesign)
         .hints(connectionHints);
     Job job = new Job(cmd, route);
     addSlot(job);
     stalled = true;
     Cluster cluster = listener.cluster();
-    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler, job);
+    Gateway gateway = listener.gateway();
+    gateway.admit(request, classification(), listener.origin(), cluster.weights(), scheduler, job,
+        ReadBatch.nanoTime(gateway.clock()));
     if (job.cmd == cmd && cmd.isBorrowed()) {
       // admission or the lease has not answered yet: the command outlives the decoder's callback
       job.cmd = cmd.keep();
@@ -427,7 +431,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     } else {
       pinnedOutstanding++;
     }
-    ticket.dispatched(conn.backend());
+    ticket.dispatched(conn.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
     job.sending(conn, viaShared, expected, pubsubDuring, pubsubAfter, monitorAfter);
     if (expected == 1 && !route.waitsByDesign) {
       // blocking commands, subscribe modes and MONITOR wait by design: no deadline of the proxy's
@@ -678,7 +682,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
         answered = true;
         cancelDeadline();
         finish();
-        ticket.complete(error ? Outcome.ERROR : Outcome.OK, bytesOut);
+        ticket.complete(error ? Outcome.ERROR : Outcome.OK, ticket.request().bytesIn(), bytesOut,
+            ReadBatch.nanoTime(listener.gateway().clock()));
         commandDone(conn, viaShared);
       }
       flushReady();

@@ -54,7 +54,21 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class MiniProxy implements ListenerContext, AutoCloseable {
 
-  private final ManualClock clock = new ManualClock();
+  private final ManualClock manual = new ManualClock();
+  private final AtomicLong clockReadings = new AtomicLong();
+  /** The manual clock, counting how often anything reads its monotonic time. */
+  private final Clock clock = new Clock() {
+    @Override
+    public long nanoTime() {
+      clockReadings.incrementAndGet();
+      return manual.nanoTime();
+    }
+
+    @Override
+    public long wallMillis() {
+      return manual.wallMillis();
+    }
+  };
   private final ListenerConfig config;
   private final Gateway gateway;
   private final Cluster cluster;
@@ -91,7 +105,7 @@ final class MiniProxy implements ListenerContext, AutoCloseable {
         return 0;
       }
     };
-    cluster = new Cluster(cc, new RedisBackendConnector(cc), backends, clock, new ManualScheduler(clock), random);
+    cluster = new Cluster(cc, new RedisBackendConnector(cc), backends, clock, new ManualScheduler(manual), random);
     RedisProtocolAdapter adapter = new RedisProtocolAdapter();
     ListenerContext self = this;
     server = new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
@@ -107,6 +121,11 @@ final class MiniProxy implements ListenerContext, AutoCloseable {
 
   int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** How many times the proxy has read the monotonic clock so far. */
+  long clockReadings() {
+    return clockReadings.get();
   }
 
   /** Requests that ended with {@code outcome} so far. */

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.redis.codec;
 
+import io.mproxy.core.time.ReadBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -211,6 +212,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       return;
     }
+    // what this read delivers (commands, replies) shares one clock reading
+    ReadBatch.begin();
     try {
       decodeFrames(ctx, in, out);
     } catch (RespCodecException e) {
@@ -218,6 +221,8 @@ public final class RespFrameDecoder extends ByteToMessageDecoder {
       args = null;
       in.skipBytes(in.readableBytes());
       throw e;
+    } finally {
+      ReadBatch.end();
     }
   }
 
