@@ -10,10 +10,13 @@
 # 8, an unlimited RU budget), warms it with --warmup requests of each of --warmup-tests, then
 # measures -n GETs with redis-benchmark -c 50;
 # the order of A and B alternates every round. Prints, per run, the event-loop threads' user and
-# system µs per request, throughput and p50.
+# system µs per request, throughput and p50. With --profile DIR (and ASYNC_PROFILER_LIB set to
+# async-profiler's libasyncProfiler.so), each measured phase is also profiled (event=cpu, 250 µs,
+# per thread) into DIR/A-roundN.collapsed and DIR/B-roundN.collapsed.
 set -euo pipefail
 
-rounds=4; n=600000; depth=""; warmup=600000; warmup_tests=get,set
+rounds=4; n=600000; depth=""; warmup=600000; warmup_tests=get,set; profile=""
+agent=${ASYNC_PROFILER_LIB:-}
 while (($#)); do
   case $1 in
     -r) rounds=${2:?}; shift 2 ;;
@@ -21,14 +24,25 @@ while (($#)); do
     -P) depth=${2:?}; shift 2 ;;
     --warmup) warmup=${2:?}; shift 2 ;;
     --warmup-tests) warmup_tests=${2:?}; shift 2 ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    --profile) profile=${2:?}; shift 2 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) break ;;
   esac
 done
-(($# == 2)) || { echo "usage: bench/redis-ab.sh [-r N] [-n N] [-P DEPTH] [--warmup N] [--warmup-tests LIST] A B" >&2; exit 1; }
+(($# == 2)) || { echo "usage: bench/redis-ab.sh [-r N] [-n N] [-P DEPTH] [--warmup N] [--warmup-tests LIST] [--profile DIR] A B" >&2; exit 1; }
 jar() { ls "$1"/mproxy-server/target/mproxy-server-*-all.jar 2>/dev/null | head -1; }
 A=$(jar "$1"); B=$(jar "$2")
 [[ -n $A && -n $B ]] || { echo "bench/redis-ab.sh: build both checkouts first (no *-all.jar)" >&2; exit 1; }
+if [[ -n $profile ]]; then
+  [[ -f $agent ]] || { echo "bench/redis-ab.sh: --profile needs ASYNC_PROFILER_LIB=/path/to/libasyncProfiler.so" >&2; exit 1; }
+  mkdir -p "$profile"
+fi
+# async-profiler loaded into the running daemon for the measured phase only (jcmd splits its
+# arguments on '=', hence the quoted option string)
+profiler() { # PID OPTIONS
+  [[ -n $profile ]] || return 0
+  jcmd "$1" "JVMTI.agent_load $agent \"$2\"" >/dev/null
+}
 
 work=$(mktemp -d /tmp/mproxy-redis-ab.XXXXXX)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -72,8 +86,10 @@ run() { # NAME JAR
   redis-benchmark -p "$proxy_port" -c 50 ${depth:+-P $depth} -n "$warmup" -t "$warmup_tests" -q >/dev/null
   local before after out
   before=($(loops_cpu $mp))
+  profiler $mp "start,event=cpu,interval=250us,threads"
   out=$(redis-benchmark -p "$proxy_port" -c 50 ${depth:+-P $depth} -n "$n" -t get -q | tr '\r' '\n' | grep "per second" | tail -1)
   after=($(loops_cpu $mp))
+  profiler $mp "stop,file=$profile/$1-round$r.collapsed"
   kill $mp; wait $mp 2>/dev/null || true
   mp=""
   python3 -c "u=${after[0]}-${before[0]}; s=${after[1]}-${before[1]}; k=1e6/$tick/$n
