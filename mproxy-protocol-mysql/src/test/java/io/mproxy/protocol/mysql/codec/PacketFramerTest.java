@@ -171,4 +171,50 @@ class PacketFramerTest {
     assertNull(f.poll(ALLOC));
     assertFalse(read.refCnt() > 0);
   }
+
+  /**
+   * Hostile input (seeded, so a failure repeats): valid command streams with a byte changed, cut
+   * short, or random bytes, split at random points. Only MySQL's own codec error may come out,
+   * every packet taken is within the limit, and nothing leaks (the framer is released at the end,
+   * as the session does on close).
+   */
+  @Test
+  void hostileBytesSplitAnywhereGiveOnlyTheCodecErrorAndLeakNothing() {
+    java.util.Random random = new java.util.Random(20261128L);
+    byte[] valid = all();
+    for (int run = 0; run < 3000; run++) {
+      byte[] input;
+      switch (run % 3) {
+        case 0 -> {
+          input = valid.clone();
+          input[random.nextInt(input.length)] = (byte) random.nextInt(256);
+        }
+        case 1 -> input = java.util.Arrays.copyOf(valid, random.nextInt(valid.length));
+        default -> {
+          input = new byte[random.nextInt(64)];
+          random.nextBytes(input);
+        }
+      }
+      PacketFramer f = new PacketFramer(512);
+      int at = 0;
+      try {
+        while (at < input.length) {
+          int n = 1 + random.nextInt(input.length - at);
+          f.add(ALLOC, Unpooled.wrappedBuffer(input, at, n));
+          at += n;
+          MysqlPacket p;
+          while ((p = f.poll(ALLOC)) != null) {
+            assertFalse(p.length() > 512, "a packet over the limit came out");
+            p.release();
+          }
+        }
+      } catch (MysqlCodecException e) {
+        int code = e.errorCode();
+        assertFalse(code != MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE && code != MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER,
+            "unexpected code " + code);
+      } finally {
+        f.release();
+      }
+    }
+  }
 }
