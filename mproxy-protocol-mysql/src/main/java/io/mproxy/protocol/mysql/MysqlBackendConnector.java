@@ -6,7 +6,6 @@ import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.spi.BackendConnector;
 import io.mproxy.core.tls.BackendTls;
 import io.mproxy.protocol.mysql.codec.Mysql;
-import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.mproxy.protocol.mysql.codec.ResponseReader;
 import io.netty.bootstrap.Bootstrap;
@@ -77,9 +76,7 @@ final class MysqlBackendConnector implements BackendConnector {
 
   @Override
   public void initChannel(Channel channel) {
-    channel.pipeline()
-        .addLast("mysql-decoder", new MysqlFrameDecoder(MAX_BACKEND_PACKET, true))
-        .addLast("mysql-backend", new MysqlBackendHandler());
+    channel.pipeline().addLast("mysql-backend", new MysqlBackendHandler(MAX_BACKEND_PACKET));
   }
 
   @Override

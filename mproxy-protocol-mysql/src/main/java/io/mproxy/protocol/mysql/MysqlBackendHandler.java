@@ -1,6 +1,7 @@
 package io.mproxy.protocol.mysql;
 
 import io.mproxy.protocol.mysql.codec.MysqlCodecException;
+import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,18 +20,38 @@ import org.slf4j.LoggerFactory;
  * exchanges is the whole matching logic. Packets that answer nothing (a server that closes an
  * idle connection sends an ERR first) end the connection. Runs on the connection's event loop;
  * {@link #send} may be called from any thread.
+ *
+ * <p>It frames the socket's bytes itself, with no decoder stage in front: the whole packets of a
+ * read go to their exchanges in place in the read buffer (no slice and no message per read, and
+ * no pipeline hop), and only a packet cut by the end of a read is kept, in a cumulation buffer,
+ * until the rest arrives. 16 MB continuation packets are joined into a {@link MysqlPacket}. A
+ * packet longer than the limit, or continuation packets out of order, fail every open exchange
+ * and close the connection.
  */
 final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(MysqlBackendHandler.class);
-  private static final int MAX_EARLY_PACKETS = 4;
+  /** Bytes a server may send before the first exchange is expected (its greeting is far smaller). */
+  private static final int MAX_EARLY_BYTES = 64 * 1024;
 
   private final ArrayDeque<Exchange> exchanges = new ArrayDeque<>();
-  /** Packets (MysqlPacket) and runs of packets (ByteBuf) read before the first exchange. */
-  private final List<Object> early = new ArrayList<>();
+  private final long maxPacketBytes;
+  /** The wire packets (headers included) of a 16 MB continuation run read so far. */
+  private final List<ByteBuf> continued = new ArrayList<>();
+  private long continuedBytes;
+  /** Bytes read but not framed yet (a packet cut by the end of a read, or bytes before {@link #expect}). */
+  private ByteBuf cumulation;
   private ChannelHandlerContext ctx;
   private boolean inactive;
   private boolean started;
+  private boolean failed;
+
+  MysqlBackendHandler(long maxPacketBytes) {
+    if (maxPacketBytes <= 0) {
+      throw new IllegalArgumentException("maxPacketBytes: " + maxPacketBytes + " (expected: > 0)");
+    }
+    this.maxPacketBytes = maxPacketBytes;
+  }
 
   @Override
   public void handlerAdded(ChannelHandlerContext context) {
@@ -50,14 +71,10 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   void expect(Exchange exchange) {
     started = true;
     exchanges.add(exchange);
-    List<Object> waiting = new ArrayList<>(early);
-    early.clear();
-    for (Object m : waiting) {
-      if (m instanceof ByteBuf run) {
-        deliverRun(run);
-      } else {
-        deliver((MysqlPacket) m);
-      }
+    ByteBuf waiting = cumulation;
+    if (waiting != null) {
+      cumulation = null;
+      frame(waiting);
     }
   }
 
@@ -77,74 +94,193 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
-    if (!(msg instanceof MysqlPacket) && !(msg instanceof ByteBuf)) {
+    if (!(msg instanceof ByteBuf in)) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (exchanges.isEmpty() && !started && early.size() < MAX_EARLY_PACKETS) {
-      early.add(msg);
+    if (failed || inactive) {
+      in.release();
       return;
     }
-    if (msg instanceof ByteBuf run) {
-      deliverRun(run);
-    } else {
-      deliver((MysqlPacket) msg);
+    ByteBuf buf = cumulate(in);
+    if (exchanges.isEmpty() && !started) {
+      // before the login exchange is expected: keep the bytes (bounded) for it
+      cumulation = buf;
+      if (buf.readableBytes() > MAX_EARLY_BYTES) {
+        LOG.debug("backend {}: {} bytes before the login started", ctx.channel().remoteAddress(), buf.readableBytes());
+        ctx.close();
+      }
+      return;
+    }
+    frame(buf);
+  }
+
+  /** {@code in} after what is left of earlier reads; takes ownership of {@code in}. */
+  private ByteBuf cumulate(ByteBuf in) {
+    ByteBuf cum = cumulation;
+    if (cum == null) {
+      return in;
+    }
+    cumulation = null;
+    try {
+      if (cum.refCnt() == 1 && !cum.isReadOnly() && cum.maxWritableBytes() >= in.readableBytes()) {
+        // not shared with a buffer handed on: grow it in place (amortised, as Netty's decoders do)
+        cum.discardSomeReadBytes();
+        cum.writeBytes(in, in.readerIndex(), in.readableBytes());
+        return cum;
+      }
+      int need = cum.readableBytes() + in.readableBytes();
+      ByteBuf merged = ctx.alloc().ioBuffer(Math.max(need, Math.min(2 * need, need + 65536)));
+      merged.writeBytes(cum, cum.readerIndex(), cum.readableBytes());
+      merged.writeBytes(in, in.readerIndex(), in.readableBytes());
+      cum.release();
+      return merged;
+    } finally {
+      in.release();
     }
   }
 
   /**
-   * Whole packets of one read (owned): each goes in place to the oldest open exchange, and each
-   * exchange's part of the read is closed with {@link Exchange#endRun} (a read can end one answer
-   * and begin the next).
+   * Frames the packets in {@code buf} (owned): runs of whole packets go in place to their
+   * exchanges; a packet cut by the end of the buffer stays in {@link #cumulation}.
    */
-  private void deliverRun(ByteBuf run) {
+  private void frame(ByteBuf buf) {
     try {
-      int at = run.readerIndex();
-      int end = run.writerIndex();
-      Exchange ex = exchanges.peek();
-      boolean fed = false;
-      while (at < end) {
-        if (ex == null) {
-          LOG.debug("backend {}: {} bytes answering no command", ctx.channel().remoteAddress(), end - at);
-          ctx.close();
-          return;
+      while (!failed && buf.readableBytes() >= 4) {
+        int from = buf.readerIndex();
+        int whole = continued.isEmpty() ? wholePackets(buf) : from;
+        if (whole > from) {
+          if (!deliverRun(buf, from, whole)) {
+            return;
+          }
+          if (whole == buf.writerIndex()) {
+            // the buffer may have been handed on as it is: its indexes are not this handler's any more
+            return;
+          }
+          buf.readerIndex(whole);
+          continue;
         }
-        int len = run.getUnsignedMediumLE(at);
-        int seq = run.getUnsignedByte(at + 3);
-        boolean last;
-        try {
-          last = ex.onPacketInPlace(run, at, len, seq);
-        } catch (MysqlCodecException e) {
-          exchanges.poll();
-          LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
-          ex.failed(e);
-          ctx.close();
-          return;
-        }
-        at += 4 + len;
-        fed = true;
-        if (last) {
-          ex.endRun(run, at);
-          exchanges.poll();
-          ex = exchanges.peek();
-          fed = false;
+        if (!continuation(buf)) {
+          break;
         }
       }
-      if (ex != null && fed) {
-        ex.endRun(run, end);
+      if (!failed && buf.isReadable()) {
+        cumulation = buf.retain();
       }
     } finally {
-      run.release();
+      buf.release();
     }
   }
 
-  private void deliver(MysqlPacket packet) {
+  /**
+   * How far from the reader index {@code buf} holds complete packets below 16 MB within the
+   * limit (the first packet that is not stops the run: it takes {@link #continuation}).
+   */
+  private int wholePackets(ByteBuf buf) {
+    int at = buf.readerIndex();
+    int end = buf.writerIndex();
+    while (end - at >= 4) {
+      int len = buf.getUnsignedMediumLE(at);
+      if (len == MysqlPacket.MAX_CHUNK || len > maxPacketBytes || end - at - 4 < len) {
+        break;
+      }
+      at += 4 + len;
+    }
+    return at;
+  }
+
+  /**
+   * The packet at the reader index when it is not part of a run: a 16 MB piece of a continued
+   * packet, the end of one, too long, or not complete yet. Returns false when it has to wait for
+   * more bytes (or failed).
+   */
+  private boolean continuation(ByteBuf buf) {
+    int at = buf.readerIndex();
+    int len = buf.getUnsignedMediumLE(at);
+    int seq = buf.getUnsignedByte(at + 3);
+    if (!continued.isEmpty()) {
+      ByteBuf prev = continued.get(continued.size() - 1);
+      int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
+      if (seq != expected) {
+        fail(new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER,
+            "Got packets out of order (continuation packet has sequence id " + seq + ", expected " + expected + ")"));
+        return false;
+      }
+    }
+    if (continuedBytes + len > maxPacketBytes) {
+      fail(new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE,
+          "Got a packet bigger than 'max_allowed_packet' bytes (" + (continuedBytes + len) + " > " + maxPacketBytes + ")"));
+      return false;
+    }
+    if (buf.readableBytes() < 4 + len) {
+      return false;
+    }
+    ByteBuf piece = buf.readRetainedSlice(4 + len);
+    continued.add(piece);
+    if (len == MysqlPacket.MAX_CHUNK) {
+      continuedBytes += len;
+      return true;
+    }
+    List<ByteBuf> pieces = new ArrayList<>(continued);
+    continued.clear();
+    continuedBytes = 0;
+    return deliver(MysqlPacket.joined(ctx.alloc(), pieces));
+  }
+
+  /**
+   * Whole packets from {@code from} to {@code to} in {@code buf} (not owned): each goes in place
+   * to the oldest open exchange, and each exchange's part of the read is closed with
+   * {@link Exchange#endRun} (a read can end one answer and begin the next). Returns false when
+   * the connection was closed.
+   */
+  private boolean deliverRun(ByteBuf buf, int from, int to) {
+    int at = from;
+    Exchange ex = exchanges.peek();
+    boolean fed = false;
+    while (at < to) {
+      if (ex == null) {
+        LOG.debug("backend {}: {} bytes answering no command", ctx.channel().remoteAddress(), to - at);
+        failed = true;
+        ctx.close();
+        return false;
+      }
+      int len = buf.getUnsignedMediumLE(at);
+      int seq = buf.getUnsignedByte(at + 3);
+      boolean last;
+      try {
+        last = ex.onPacketInPlace(buf, at, len, seq);
+      } catch (MysqlCodecException e) {
+        exchanges.poll();
+        LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+        ex.failed(e);
+        failed = true;
+        ctx.close();
+        return false;
+      }
+      at += 4 + len;
+      fed = true;
+      if (last) {
+        ex.endRun(buf, at);
+        exchanges.poll();
+        ex = exchanges.peek();
+        fed = false;
+      }
+    }
+    if (ex != null && fed) {
+      ex.endRun(buf, to);
+    }
+    return true;
+  }
+
+  /** One joined packet (owned) to the oldest open exchange; false when the connection was closed. */
+  private boolean deliver(MysqlPacket packet) {
     Exchange ex = exchanges.peek();
     if (ex == null) {
       LOG.debug("backend {}: packet answering no command: {}", ctx.channel().remoteAddress(), packet);
       packet.release();
+      failed = true;
       ctx.close();
-      return;
+      return false;
     }
     boolean last;
     try {
@@ -153,11 +289,35 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
       exchanges.poll();
       LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
       ex.failed(e);
+      failed = true;
       ctx.close();
-      return;
+      return false;
     }
     if (last) {
       exchanges.poll();
+    }
+    return true;
+  }
+
+  /** Malformed framing: every open exchange fails, the connection closes, later bytes are dropped. */
+  private void fail(MysqlCodecException e) {
+    failed = true;
+    releaseBuffered();
+    LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+    Exchange ex;
+    while ((ex = exchanges.poll()) != null) {
+      ex.failed(e);
+    }
+    ctx.close();
+  }
+
+  private void releaseBuffered() {
+    continued.forEach(ByteBuf::release);
+    continued.clear();
+    continuedBytes = 0;
+    if (cumulation != null) {
+      cumulation.release();
+      cumulation = null;
     }
   }
 
@@ -173,14 +333,18 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext context) {
     inactive = true;
-    early.forEach(ReferenceCountUtil::release);
-    early.clear();
+    releaseBuffered();
     ClosedChannelException closed = new ClosedChannelException();
     Exchange ex;
     while ((ex = exchanges.poll()) != null) {
       ex.failed(closed);
     }
     context.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext context) {
+    releaseBuffered();
   }
 
   @Override

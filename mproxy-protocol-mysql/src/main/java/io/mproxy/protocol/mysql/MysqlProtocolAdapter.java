@@ -8,7 +8,6 @@ import io.mproxy.core.spi.ProtocolAdapter;
 import io.mproxy.protocol.mysql.auth.RsaKeys;
 import io.mproxy.protocol.mysql.auth.Scrambles;
 import io.mproxy.protocol.mysql.codec.Mysql;
-import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -101,9 +100,7 @@ public final class MysqlProtocolAdapter implements ProtocolAdapter {
 
   @Override
   public void initClientChannel(Channel channel, ListenerContext listener) {
-    channel.pipeline()
-        .addLast("mysql-decoder", new MysqlFrameDecoder(listener.config().maxFrameBytes()))
-        .addLast("mysql-session", new MysqlSession(listener, this, registry, sha2Cache));
+    channel.pipeline().addLast("mysql-session", new MysqlSession(listener, this, registry, sha2Cache));
   }
 
   @Override

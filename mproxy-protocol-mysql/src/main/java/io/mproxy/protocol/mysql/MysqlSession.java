@@ -23,7 +23,7 @@ import io.mproxy.protocol.mysql.auth.Scrambles;
 import io.mproxy.protocol.mysql.codec.Mysql;
 import io.mproxy.protocol.mysql.codec.MysqlBuf;
 import io.mproxy.protocol.mysql.codec.MysqlCodecException;
-import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
+import io.mproxy.protocol.mysql.codec.PacketFramer;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.Packets;
 import io.mproxy.protocol.mysql.codec.ResponseReader;
@@ -418,6 +418,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final SessionRegistry registry;
   private final Sha2Cache sha2Cache;
   private final ArrayDeque<MysqlPacket> inbox = new ArrayDeque<>();
+  /** Frames the client's bytes into packets (no decoder stage in the pipeline). */
+  private final PacketFramer framer;
   private final LeaseWait leaseWait = new LeaseWait();
   /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
   private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
@@ -484,6 +486,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     this.adapter = adapter;
     this.registry = registry;
     this.sha2Cache = sha2Cache;
+    this.framer = new PacketFramer(listener.config().maxFrameBytes());
   }
 
   long connectionId() {
@@ -761,8 +764,8 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       tls = true;
       ctx.pipeline().addFirst("tls", options.tls().context().newHandler(ctx.alloc()));
-      // A ClientHello that came in the same read as the SSLRequest is still in the decoder.
-      ByteBuf early = ctx.pipeline().get(MysqlFrameDecoder.class).takeBuffered(ctx.alloc());
+      // A ClientHello that came in the same read as the SSLRequest is still in the framer.
+      ByteBuf early = framer.takeBuffered();
       if (early.isReadable()) {
         ctx.pipeline().fireChannelRead(early);
       } else {
@@ -919,23 +922,45 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   // ================================================================ inbound commands
 
+  /**
+   * The client's bytes, framed here rather than by a decoder stage in front (no pipeline hop and
+   * no decoder output list per command); each complete packet is handled as it is taken out.
+   */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
-    if (!(msg instanceof MysqlPacket packet)) {
+    if (!(msg instanceof ByteBuf in)) {
       ReferenceCountUtil.release(msg);
       return;
     }
     if (closed || phase == Phase.CLOSED) {
-      packet.release();
+      in.release();
       return;
     }
+    framer.add(context.alloc(), in);
+    while (!closed && phase != Phase.CLOSED) {
+      MysqlPacket packet;
+      try {
+        packet = framer.poll(context.alloc());
+      } catch (MysqlCodecException e) {
+        protocolError(e.errorCode(), e.getMessage());
+        return;
+      }
+      if (packet == null) {
+        return;
+      }
+      onPacket(packet);
+    }
+  }
+
+  /** One complete packet from the client (owned). */
+  private void onPacket(MysqlPacket packet) {
     if (phase != Phase.COMMANDS) {
       onLoginPacket(packet);
       return;
     }
     inbox.add(packet);
     if (inbox.size() >= INBOX_HIGH) {
-      context.channel().config().setAutoRead(false);
+      ctx.channel().config().setAutoRead(false);
     }
     drain();
   }
@@ -2076,6 +2101,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     inbox.forEach(MysqlPacket::release);
     inbox.clear();
+    framer.release();
     out.discard();
     releaseOnClose();
     context.fireChannelInactive();

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.protocol.mysql.codec.Mysql;
-import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.ResponseReader;
 import io.netty.buffer.ByteBuf;
@@ -131,7 +130,7 @@ class BackendFramingTest {
   private static final byte[] SECOND = wire(1, ok(AC));
 
   private static EmbeddedChannel channel() {
-    return new EmbeddedChannel(new MysqlFrameDecoder(1L << 30, true), new MysqlBackendHandler());
+    return new EmbeddedChannel(new MysqlBackendHandler(1L << 30));
   }
 
   private static Forwarding[] twoExchanges(EmbeddedChannel ch) {
@@ -236,5 +235,68 @@ class BackendFramingTest {
     assertTrue(f.failure instanceof io.mproxy.protocol.mysql.codec.MysqlCodecException, String.valueOf(f.failure));
     assertFalse(ch.isOpen());
     ch.finish();
+  }
+
+  @Test
+  void aPacketOverTheLimitFailsEveryOpenExchangeFromItsHeaderAndClosesTheConnection() {
+    EmbeddedChannel ch = new EmbeddedChannel(new MysqlBackendHandler(100));
+    Forwarding[] ex = twoExchanges(ch);
+    // only the header of a 101-byte packet: refused before its body is read
+    ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {101, 0, 0, 1}));
+    assertTrue(ex[0].failure instanceof io.mproxy.protocol.mysql.codec.MysqlCodecException, String.valueOf(ex[0].failure));
+    assertEquals(io.mproxy.protocol.mysql.codec.MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE,
+        ((io.mproxy.protocol.mysql.codec.MysqlCodecException) ex[0].failure).errorCode());
+    assertTrue(ex[1].failure != null, "the second exchange is failed too");
+    assertFalse(ch.isOpen());
+    assertEquals(0, ex[1].forwarded.size());
+    ch.finish();
+  }
+
+  @Test
+  void continuationPacketsOutOfOrderFailTheExchange() {
+    EmbeddedChannel ch = channel();
+    MysqlBackendHandler h = ch.pipeline().get(MysqlBackendHandler.class);
+    Forwarding f = new Forwarding(ResponseReader.Shape.RESULTS);
+    h.send(Unpooled.buffer(1).writeByte(1), f);
+    ch.releaseOutbound();
+    ByteBuf piece = Unpooled.buffer(4 + MysqlPacket.MAX_CHUNK);
+    piece.writeMediumLE(MysqlPacket.MAX_CHUNK).writeByte(1).writeZero(MysqlPacket.MAX_CHUNK);
+    ch.writeInbound(piece);
+    ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {1, 0, 0, 7, 0}));   // sequence id 7, expected 2
+    assertEquals(io.mproxy.protocol.mysql.codec.MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER,
+        ((io.mproxy.protocol.mysql.codec.MysqlCodecException) f.failure).errorCode());
+    assertFalse(ch.isOpen());
+    ch.finish();
+  }
+
+  @Test
+  void bytesBeforeTheFirstExchangeAreKeptForIt() {
+    EmbeddedChannel ch = channel();
+    MysqlBackendHandler h = ch.pipeline().get(MysqlBackendHandler.class);
+    byte[] answer = concat(MULTI);
+    ch.writeInbound(Unpooled.wrappedBuffer(answer, 0, 7));
+    ch.writeInbound(Unpooled.wrappedBuffer(answer, 7, answer.length - 7));
+    Forwarding f = new Forwarding(ResponseReader.Shape.RESULTS);
+    h.expect(f);
+    assertTrue(f.done);
+    assertArrayEquals(MULTI, f.forwarded.toByteArray());
+    assertTrue(ch.isOpen());
+    assertFalse(ch.finish());
+  }
+
+  @Test
+  void aLargeRowReadInSmallPiecesArrivesWhole() {
+    byte[] answer = wire(1, new byte[] {1}, COLUMN, eof(AC), row(200_000), row(5), eof(AC));
+    EmbeddedChannel ch = channel();
+    MysqlBackendHandler h = ch.pipeline().get(MysqlBackendHandler.class);
+    Forwarding f = new Forwarding(ResponseReader.Shape.RESULTS);
+    h.send(Unpooled.buffer(1).writeByte(1), f);
+    ch.releaseOutbound();
+    for (int at = 0; at < answer.length; at += 1000) {
+      ch.writeInbound(Unpooled.wrappedBuffer(answer, at, Math.min(1000, answer.length - at)));
+    }
+    assertTrue(f.done);
+    assertArrayEquals(answer, f.forwarded.toByteArray());
+    assertFalse(ch.finish());
   }
 }

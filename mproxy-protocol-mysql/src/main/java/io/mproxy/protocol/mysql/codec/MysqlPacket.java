@@ -39,7 +39,7 @@ public final class MysqlPacket {
   }
 
   /** Joins continuation frames (headers included); takes ownership of every frame. */
-  static MysqlPacket joined(ByteBufAllocator alloc, List<ByteBuf> frames) {
+  public static MysqlPacket joined(ByteBufAllocator alloc, List<ByteBuf> frames) {
     CompositeByteBuf raw = alloc.compositeBuffer(frames.size());
     CompositeByteBuf payload = alloc.compositeBuffer(frames.size());
     for (ByteBuf f : frames) {

@@ -128,6 +128,12 @@ final class RawMysqlClient implements AutoCloseable {
     out.flush();
   }
 
+  /** Writes bytes as they are (any part of any packets) and flushes. */
+  void writeRaw(byte[] bytes, int offset, int length) throws IOException {
+    out.write(bytes, offset, length);
+    out.flush();
+  }
+
   void writeHeader(int length, int seq) throws IOException {
     out.write(new byte[] {(byte) length, (byte) (length >> 8), (byte) (length >> 16), (byte) seq});
     out.flush();

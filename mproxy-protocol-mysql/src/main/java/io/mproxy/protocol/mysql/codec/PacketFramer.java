@@ -1,0 +1,150 @@
+package io.mproxy.protocol.mysql.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client side's packet framing without a decoder stage: the session hands it each read
+ * ({@link #add}) and takes the complete packets out ({@link #poll}) itself, so a command costs no
+ * pipeline hop and no decoder output list. A read that is exactly one packet (a client's usual
+ * command) becomes that packet without a slice of it. Same rules as {@link MysqlFrameDecoder}: a
+ * packet over the limit is refused from its header, before its body is buffered; 16 MB
+ * continuation packets are joined and must carry consecutive sequence ids; after either error
+ * ({@link MysqlCodecException}) every further byte is dropped.
+ */
+public final class PacketFramer {
+
+  private final long maxPacketBytes;
+  private final List<ByteBuf> continued = new ArrayList<>();
+  private long continuedBytes;
+  /** Bytes read but not framed yet (null: none). */
+  private ByteBuf cumulation;
+  private boolean failed;
+
+  public PacketFramer(long maxPacketBytes) {
+    if (maxPacketBytes <= 0) {
+      throw new IllegalArgumentException("maxPacketBytes: " + maxPacketBytes + " (expected: > 0)");
+    }
+    this.maxPacketBytes = maxPacketBytes;
+  }
+
+  /** Appends one read (owned) to what is waiting to be framed. */
+  public void add(ByteBufAllocator alloc, ByteBuf in) {
+    if (failed || !in.isReadable()) {
+      in.release();
+      return;
+    }
+    ByteBuf cum = cumulation;
+    if (cum == null) {
+      cumulation = in;
+      return;
+    }
+    try {
+      if (cum.refCnt() == 1 && !cum.isReadOnly() && cum.maxWritableBytes() >= in.readableBytes()) {
+        cum.discardSomeReadBytes();
+        cum.writeBytes(in, in.readerIndex(), in.readableBytes());
+        return;
+      }
+      int need = cum.readableBytes() + in.readableBytes();
+      ByteBuf merged = alloc.ioBuffer(Math.max(need, Math.min(2 * need, need + 65536)));
+      merged.writeBytes(cum, cum.readerIndex(), cum.readableBytes());
+      merged.writeBytes(in, in.readerIndex(), in.readableBytes());
+      cum.release();
+      cumulation = merged;
+    } finally {
+      in.release();
+    }
+  }
+
+  /**
+   * The next complete packet (owned by the caller), or null until more bytes arrive.
+   *
+   * @throws MysqlCodecException for a packet over the limit or continuation packets out of order
+   */
+  public MysqlPacket poll(ByteBufAllocator alloc) {
+    while (true) {
+      ByteBuf buf = cumulation;
+      if (failed || buf == null || buf.readableBytes() < 4) {
+        return null;
+      }
+      int at = buf.readerIndex();
+      int len = buf.getUnsignedMediumLE(at);
+      int seq = buf.getUnsignedByte(at + 3);
+      if (!continued.isEmpty()) {
+        ByteBuf prev = continued.get(continued.size() - 1);
+        int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
+        if (seq != expected) {
+          throw fail(MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order (continuation packet"
+              + " has sequence id " + seq + ", expected " + expected + ")");
+        }
+      }
+      if (continuedBytes + len > maxPacketBytes) {
+        throw fail(MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes ("
+            + (continuedBytes + len) + " > " + maxPacketBytes + ")");
+      }
+      int size = 4 + len;
+      if (buf.readableBytes() < size) {
+        return null;
+      }
+      ByteBuf frame;
+      if (buf.readableBytes() == size) {
+        // the read is exactly this packet: it is the packet's buffer, no slice of it
+        cumulation = null;
+        frame = buf;
+      } else {
+        frame = buf.readRetainedSlice(size);
+      }
+      if (len == MysqlPacket.MAX_CHUNK) {
+        continued.add(frame);
+        continuedBytes += len;
+        continue;
+      }
+      if (continued.isEmpty()) {
+        return MysqlPacket.single(frame);
+      }
+      continued.add(frame);
+      List<ByteBuf> frames = new ArrayList<>(continued);
+      continued.clear();
+      continuedBytes = 0;
+      return MysqlPacket.joined(alloc, frames);
+    }
+  }
+
+  /**
+   * Hands over the bytes received after the last packet taken, which this framer then no longer
+   * sees (a TLS ClientHello that came in the same read as the SSLRequest belongs to the TLS
+   * handler, not to the MySQL framing).
+   */
+  public ByteBuf takeBuffered() {
+    ByteBuf buf = cumulation;
+    cumulation = null;
+    if (buf == null) {
+      return Unpooled.EMPTY_BUFFER;
+    }
+    if (!buf.isReadable()) {
+      buf.release();
+      return Unpooled.EMPTY_BUFFER;
+    }
+    return buf;
+  }
+
+  /** Releases whatever is buffered (the channel is gone). */
+  public void release() {
+    continued.forEach(ByteBuf::release);
+    continued.clear();
+    continuedBytes = 0;
+    if (cumulation != null) {
+      cumulation.release();
+      cumulation = null;
+    }
+  }
+
+  private MysqlCodecException fail(int code, String message) {
+    failed = true;
+    release();
+    return new MysqlCodecException(code, message);
+  }
+}
