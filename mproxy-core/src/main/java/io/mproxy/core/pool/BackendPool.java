@@ -12,6 +12,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -58,7 +59,7 @@ public final class BackendPool {
   static final int AFFINITY_MAX_SKIPS = 32;
   /**
    * How long a waiter may have waited and still be passed over. When one loop holds most of the
-   * connections (they open on the loop of the waiter that asked), its waiters would otherwise take
+   * connections (new ones open on the loop with fewest, but closes can leave it uneven), its waiters would otherwise take
    * nearly every release and the other loop's would get one in {@link #AFFINITY_MAX_SKIPS} + 1.
    */
   static final long AFFINITY_MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
@@ -98,6 +99,8 @@ public final class BackendPool {
   private volatile PoolConfig config;
   private volatile HealthConfig health;
   private int opening;
+  /** The event loop of each connection being opened (one entry per open in flight). */
+  private final List<EventLoop> openingOn = new ArrayList<>();
   private boolean closed;
   /** Mirror of {@code waiterCount} readable without the monitor (a cheap check per request). */
   private volatile int waiting;
@@ -517,10 +520,12 @@ public final class BackendPool {
   }
 
   private void openConnection(EventLoop preferred) {
+    EventLoop loop = loopForNewConnection(preferred);
     opening++;
+    openingOn.add(loop);
     LOG.debug("backend {} ({}): opening a connection ({} open, {} opening)", backend.id(), variant,
         connections.size(), opening);
-    Bootstrap b = preferred != null ? bootstrap.clone(preferred) : bootstrap.clone();
+    Bootstrap b = bootstrap.clone(loop);
     InetSocketAddress address = new InetSocketAddress(backend.config().address().host(),
         backend.config().address().port());
     int connectTimeout = (int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs());
@@ -536,21 +541,70 @@ public final class BackendPool {
     cf.addListener(f -> {
       if (!f.isSuccess()) {
         budget.release();
-        onOpenFailed(f.cause());
+        onOpenFailed(loop, f.cause());
         return;
       }
       cf.channel().closeFuture().addListener(closed -> budget.release());
-      startHandshake(cf.channel(), connectTimeout);
+      startHandshake(cf.channel(), loop, connectTimeout);
     });
   }
 
-  private void startHandshake(Channel ch, long timeoutMs) {
+  /**
+   * Must hold the monitor: the event loop a new connection lives on. The one of the bootstrap's
+   * loops with the fewest connections (open or opening), the requester's own on a tie: a new
+   * connection used to open on the loop of the waiter that asked, so one loop could hold most of
+   * them, and its leases to the other loop's sessions then sent every message of a transaction
+   * across threads. Spread evenly, each loop's sessions find connections on their own loop.
+   */
+  EventLoop loopForNewConnection(EventLoop preferred) {
+    EventLoop best = null;
+    int bestCount = Integer.MAX_VALUE;
+    if (preferred != null) {
+      best = preferred;
+      bestCount = connectionsOn(preferred);
+    }
+    for (EventExecutor e : bootstrap.config().group()) {
+      if (e == preferred || !(e instanceof EventLoop candidate)) {
+        continue;
+      }
+      int count = connectionsOn(candidate);
+      if (count < bestCount) {
+        best = candidate;
+        bestCount = count;
+      }
+    }
+    return best != null ? best : bootstrap.config().group().next();
+  }
+
+  /** Must hold the monitor: connections open or opening on {@code loop}. */
+  private int connectionsOn(EventLoop loop) {
+    int n = 0;
+    for (int i = 0, size = connections.size(); i < size; i++) {
+      if (connections.get(i).channel().eventLoop() == loop) {
+        n++;
+      }
+    }
+    for (int i = 0, size = openingOn.size(); i < size; i++) {
+      if (openingOn.get(i) == loop) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Must hold the monitor: one open on {@code loop} has ended (ready, failed or abandoned). */
+  private void openEnded(EventLoop loop) {
+    opening--;
+    openingOn.remove(loop);
+  }
+
+  private void startHandshake(Channel ch, EventLoop loop, long timeoutMs) {
     PooledConnection pc = new PooledConnection(this, ch, variant, clock.nanoTime());
     handshaking.add(ch);
     synchronized (this) {
       if (closed) {
         handshaking.remove(ch);
-        opening--;
+        openEnded(loop);
         ch.close();
         return;
       }
@@ -566,21 +620,21 @@ public final class BackendPool {
       timer.cancel(false);
       handshaking.remove(ch);
       if (f.isSuccess()) {
-        onOpened(pc);
+        onOpened(pc, loop);
       } else {
         ch.close();
-        onOpenFailed(f.cause());
+        onOpenFailed(loop, f.cause());
       }
     });
     connector.handshake(pc, ready);
   }
 
-  private void onOpened(PooledConnection pc) {
+  private void onOpened(PooledConnection pc, EventLoop loop) {
     LOG.debug("backend {} ({}): connection {} ready", backend.id(), variant, pc.channel().id().asShortText());
     Waiter grants;
     boolean closeIt = false;
     synchronized (this) {
-      opening--;
+      openEnded(loop);
       if (closed || !pc.channel().isActive()) {
         closeIt = true;
         grants = null;
@@ -597,11 +651,11 @@ public final class BackendPool {
     runAll(grants);
   }
 
-  private void onOpenFailed(Throwable cause) {
+  private void onOpenFailed(EventLoop loop, Throwable cause) {
     LOG.debug("backend {} ({}): open failed: {}", backend.id(), variant, String.valueOf(cause));
     markDown(cause);
     synchronized (this) {
-      opening--;
+      openEnded(loop);
       if (opening == 0 && usableCount() == 0) {
         failWaitersLater(cause instanceof PoolException
             ? cause : new BackendDownException(backend.id(), describe(cause)));

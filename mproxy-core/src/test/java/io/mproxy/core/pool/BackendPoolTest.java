@@ -183,6 +183,91 @@ class BackendPoolTest {
     }
   }
 
+  /**
+   * New connections open on the loop with the fewest, not on the loop of the waiter that asked:
+   * four waiters all on one loop of two get two connections on each, and afterwards each loop's
+   * sessions are leased an idle connection of their own loop. (Before, all four opened on the
+   * asking loop, and every lease to the other loop's sessions crossed threads.)
+   */
+  @Test
+  void newConnectionsSpreadEvenlyOverTheLoopsAndLeasesStayOnTheirLoop() {
+    MultiThreadIoEventLoopGroup two = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    try {
+      EventLoop a = two.next();
+      EventLoop b = two.next();
+      assertNotSame(a, b);
+      BackendPool pool = new BackendPool(backend, "test", config(0, 4, 100, 5_000), HEALTH,
+          new Bootstrap().group(two).channel(NioSocketChannel.class), connector, new ManualClock());
+      pools.add(pool);
+      List<Leases> asked = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Leases l = new Leases();
+        pool.acquire(true, a, l);
+        asked.add(l);
+      }
+      Eventually.assertWithin(WITHIN, () -> {
+        for (Leases l : asked) {
+          assertEquals(1, l.granted.size(), "granted " + l.granted + ", failed " + l.failed);
+        }
+      });
+      assertEquals(2, countOn(asked, a), "two of the four connections on the asking loop");
+      assertEquals(2, countOn(asked, b), "two on the other loop, though no waiter was there");
+      for (Leases l : asked) {
+        pool.release(l.only(), true);
+      }
+      assertEquals(4, pool.stats().idle());
+
+      List<Leases> local = new ArrayList<>();
+      for (EventLoop loop : List.of(b, a, b, a)) {
+        Leases l = new Leases();
+        pool.acquire(true, loop, l);
+        assertEquals(1, l.granted.size(), "an idle connection is granted at once");
+        assertSame(loop, l.only().channel().eventLoop(), "the idle connection on the requester's own loop");
+        local.add(l);
+      }
+      assertEquals(4, new HashSet<>(local.stream().map(Leases::only).toList()).size());
+      assertEquals(4, connector.connected(), "max_size 4: no more opened");
+    } finally {
+      pools.forEach(BackendPool::close);
+      two.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** min_idle connections opened by upkeep (no waiter asked) spread over the loops too. */
+  @Test
+  void minIdleConnectionsSpreadOverTheLoops() {
+    MultiThreadIoEventLoopGroup two = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    try {
+      BackendPool pool = new BackendPool(backend, "test", config(4, 4, 100, 5_000), HEALTH,
+          new Bootstrap().group(two).channel(NioSocketChannel.class), connector, new ManualClock());
+      pools.add(pool);
+      pool.maintain();
+      Eventually.assertWithin(WITHIN, () -> assertEquals(4, pool.stats().idle()));
+      List<Leases> leased = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Leases l = new Leases();
+        pool.acquire(true, null, l);
+        leased.add(l);
+      }
+      for (io.netty.util.concurrent.EventExecutor e : two) {
+        assertEquals(2, countOn(leased, (EventLoop) e), "two min_idle connections on each loop");
+      }
+    } finally {
+      pools.forEach(BackendPool::close);
+      two.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int countOn(List<Leases> leases, EventLoop loop) {
+    int n = 0;
+    for (Leases l : leases) {
+      if (l.only().channel().eventLoop() == loop) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Releases {@code held} with a new waiter on its loop queued: that waiter must get it, not {@code far}. */
   private PooledConnection releaseToANearWaiter(BackendPool pool, PooledConnection held, Leases far, String what) {
     Leases near = new Leases();
