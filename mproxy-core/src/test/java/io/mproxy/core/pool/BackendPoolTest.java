@@ -156,12 +156,13 @@ class BackendPoolTest {
   }
 
   /**
-   * A waiter on another loop is passed over only while it is young: once it has waited
-   * {@link BackendPool#AFFINITY_MAX_WAIT_NANOS}, the next release is its, however few skips it
-   * took (when one loop holds most connections, the other loop's waiters are not starved).
+   * A waiter on another loop is passed over only for one that arrived less than
+   * {@link BackendPool#AFFINITY_MAX_WAIT_NANOS} after it: a waiter {@code AFFINITY_MAX_WAIT_NANOS}
+   * younger does not take its turn, however few skips it took (when one loop holds most
+   * connections, the other loop's waiters are not starved).
    */
   @Test
-  void aWaiterOnAnotherLoopIsPassedOverOnlyWhileYoung() {
+  void aWaiterOnAnotherLoopIsPassedOverOnlyForOneThatArrivedSoonAfterIt() {
     MultiThreadIoEventLoopGroup elsewhere = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       ManualClock manual = new ManualClock();
@@ -266,6 +267,36 @@ class BackendPoolTest {
       }
     }
     return n;
+  }
+
+  /**
+   * At 200 clients over a pool of 20 every waiter waits tens of milliseconds: a waiter on another
+   * loop is still passed over for a local one that arrived just after it, however long both have
+   * waited (a bound on the waiter's age let nearly no lease stay on its loop there).
+   */
+  @Test
+  void aLongWaitDoesNotStopTheSameLoopPreferenceBetweenWaitersOfAboutOneAge() {
+    MultiThreadIoEventLoopGroup elsewhere = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      ManualClock manual = new ManualClock();
+      BackendPool pool = manualClockPool(manual);
+      warm(pool, 1);
+      PooledConnection held = acquireNow(pool, true);
+      Leases far = new Leases();
+      pool.acquire(true, elsewhere.next(), far);
+      manual.advanceNanos(BackendPool.AFFINITY_MAX_WAIT_NANOS / 2);
+      Leases near = new Leases();
+      pool.acquire(true, requester, near);
+      manual.advanceNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      pool.release(held, true);
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, near.granted.size()));
+      assertEquals(0, far.granted.size(), "the waiter on the connection's loop, half a bound younger, goes first");
+      assertEquals(0, pool.crossLoopGrants());
+      pool.close();
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, far.failed.size()));
+    } finally {
+      elsewhere.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Releases {@code held} with a new waiter on its loop queued: that waiter must get it, not {@code far}. */
