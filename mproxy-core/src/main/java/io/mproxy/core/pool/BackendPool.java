@@ -13,6 +13,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -58,9 +59,14 @@ public final class BackendPool {
    */
   static final int AFFINITY_MAX_SKIPS = 32;
   /**
-   * How long a waiter may have waited and still be passed over. When one loop holds most of the
-   * connections (they open on the loop of the waiter that asked), its waiters would otherwise take
-   * nearly every release and the other loop's would get one in {@link #AFFINITY_MAX_SKIPS} + 1.
+   * How much younger than a waiter the one that takes its turn may be. When one loop holds more
+   * of the connections or of the waiting sessions, its waiters would otherwise take nearly every
+   * release of its connections and the other loop's would get one in {@link #AFFINITY_MAX_SKIPS}
+   * + 1. The bound is on the difference of arrival, not on the age of the waiter: at 200 clients
+   * over a pool of 20 every waiter waits tens of milliseconds, so a bound on its age (2 ms, in
+   * session 7) let nearly no waiter be passed over, and about half the leases crossed loops.
+   * Each loop's waiters are served in their order, and the loops' queues drift apart by at most
+   * this much.
    */
   static final long AFFINITY_MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
   /** Spare waiters kept per thread for the next wait (the steady state of a busy pool allocates none). */
@@ -99,6 +105,8 @@ public final class BackendPool {
   private volatile PoolConfig config;
   private volatile HealthConfig health;
   private int opening;
+  /** The event loop of each connection being opened (one entry per open in flight). */
+  private final List<EventLoop> openingOn = new ArrayList<>();
   private boolean closed;
   /** Mirror of {@code waiterCount} readable without the monitor (a cheap check per request). */
   private volatile int waiting;
@@ -519,10 +527,12 @@ public final class BackendPool {
   }
 
   private void openConnection(EventLoop preferred) {
+    EventLoop loop = loopForNewConnection(preferred);
     opening++;
+    openingOn.add(loop);
     LOG.debug("backend {} ({}): opening a connection ({} open, {} opening)", backend.id(), variant,
         connections.size(), opening);
-    Bootstrap b = preferred != null ? bootstrap.clone(preferred) : bootstrap.clone();
+    Bootstrap b = bootstrap.clone(loop);
     InetSocketAddress address = new InetSocketAddress(backend.config().address().host(),
         backend.config().address().port());
     int connectTimeout = (int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs());
@@ -538,21 +548,70 @@ public final class BackendPool {
     cf.addListener(f -> {
       if (!f.isSuccess()) {
         budget.release();
-        onOpenFailed(f.cause());
+        onOpenFailed(loop, f.cause());
         return;
       }
       cf.channel().closeFuture().addListener(closed -> budget.release());
-      startHandshake(cf.channel(), connectTimeout);
+      startHandshake(cf.channel(), loop, connectTimeout);
     });
   }
 
-  private void startHandshake(Channel ch, long timeoutMs) {
+  /**
+   * Must hold the monitor: the event loop a new connection lives on. The one of the bootstrap's
+   * loops with the fewest connections (open or opening), the requester's own on a tie: a new
+   * connection used to open on the loop of the waiter that asked, so one loop could hold most of
+   * them, and its leases to the other loop's sessions then sent every message of a transaction
+   * across threads. Spread evenly, each loop's sessions find connections on their own loop.
+   */
+  EventLoop loopForNewConnection(EventLoop preferred) {
+    EventLoop best = null;
+    int bestCount = Integer.MAX_VALUE;
+    if (preferred != null) {
+      best = preferred;
+      bestCount = connectionsOn(preferred);
+    }
+    for (EventExecutor e : bootstrap.config().group()) {
+      if (e == preferred || !(e instanceof EventLoop candidate)) {
+        continue;
+      }
+      int count = connectionsOn(candidate);
+      if (count < bestCount) {
+        best = candidate;
+        bestCount = count;
+      }
+    }
+    return best != null ? best : bootstrap.config().group().next();
+  }
+
+  /** Must hold the monitor: connections open or opening on {@code loop}. */
+  private int connectionsOn(EventLoop loop) {
+    int n = 0;
+    for (int i = 0, size = connections.size(); i < size; i++) {
+      if (connections.get(i).channel().eventLoop() == loop) {
+        n++;
+      }
+    }
+    for (int i = 0, size = openingOn.size(); i < size; i++) {
+      if (openingOn.get(i) == loop) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Must hold the monitor: one open on {@code loop} has ended (ready, failed or abandoned). */
+  private void openEnded(EventLoop loop) {
+    opening--;
+    openingOn.remove(loop);
+  }
+
+  private void startHandshake(Channel ch, EventLoop loop, long timeoutMs) {
     PooledConnection pc = new PooledConnection(this, ch, variant, clock.nanoTime());
     handshaking.add(ch);
     synchronized (this) {
       if (closed) {
         handshaking.remove(ch);
-        opening--;
+        openEnded(loop);
         ch.close();
         return;
       }
@@ -568,21 +627,21 @@ public final class BackendPool {
       timer.cancel(false);
       handshaking.remove(ch);
       if (f.isSuccess()) {
-        onOpened(pc);
+        onOpened(pc, loop);
       } else {
         ch.close();
-        onOpenFailed(f.cause());
+        onOpenFailed(loop, f.cause());
       }
     });
     connector.handshake(pc, ready);
   }
 
-  private void onOpened(PooledConnection pc) {
+  private void onOpened(PooledConnection pc, EventLoop loop) {
     LOG.debug("backend {} ({}): connection {} ready", backend.id(), variant, pc.channel().id().asShortText());
     Waiter grants;
     boolean closeIt = false;
     synchronized (this) {
-      opening--;
+      openEnded(loop);
       if (closed || !pc.channel().isActive()) {
         closeIt = true;
         grants = null;
@@ -599,11 +658,11 @@ public final class BackendPool {
     runAll(grants);
   }
 
-  private void onOpenFailed(Throwable cause) {
+  private void onOpenFailed(EventLoop loop, Throwable cause) {
     LOG.debug("backend {} ({}): open failed: {}", backend.id(), variant, String.valueOf(cause));
     markDown(cause);
     synchronized (this) {
-      opening--;
+      openEnded(loop);
       if (opening == 0 && usableCount() == 0) {
         failWaitersLater(cause instanceof PoolException
             ? cause : new BackendDownException(backend.id(), describe(cause)));
@@ -672,8 +731,8 @@ public final class BackendPool {
    * that lives on another event loop than the waiter at the head goes to the first waiter on its
    * own loop instead (looking at most {@link #AFFINITY_LOOKAHEAD} waiters ahead), so that client
    * and server messages of the whole transaction stay on one thread; a waiter is passed over at
-   * most {@link #AFFINITY_MAX_SKIPS} times and only within {@link #AFFINITY_MAX_WAIT_NANOS} of
-   * its arrival, which bounds the unfairness.
+   * most {@link #AFFINITY_MAX_SKIPS} times and only for one that arrived within
+   * {@link #AFFINITY_MAX_WAIT_NANOS} after it, which bounds the unfairness.
    */
   private Waiter serveWaiters() {
     Waiter first = null;
@@ -701,10 +760,9 @@ public final class BackendPool {
       }
       Waiter taker = w;
       EventLoop home = c.channel().eventLoop();
-      if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS
-          && clock.nanoTime() - w.sinceNanos < AFFINITY_MAX_WAIT_NANOS) {
+      if (w.exclusive && home != w.loop && w.skips < AFFINITY_MAX_SKIPS) {
         Waiter local = firstExclusiveWaiterOn(home);
-        if (local != null) {
+        if (local != null && local.sinceNanos - w.sinceNanos < AFFINITY_MAX_WAIT_NANOS) {
           taker = local;
           w.skips++;
         }
