@@ -4,9 +4,9 @@ import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.telemetry.PerThread;
 import io.mproxy.core.telemetry.ThreadSlots;
 import io.mproxy.core.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The live state of one resource group: its RU bucket (refilled at the local share of the
@@ -20,25 +20,35 @@ import java.util.concurrent.atomic.LongAdder;
  * thread and, once per tick, by the ticker, instead of by every event loop for every request. A
  * request ends on the meter it started on (its start tick carries the meter's slot), whichever
  * thread ends it.
+ *
+ * <p>The group's totals (admitted, rejected, RU asked and charged, read RU for the mean, shadow
+ * counts) are per thread too: each thread adds to its own cells with release stores and a reader
+ * (the status page, the fleet's share round) sums them, so a request writes no line another
+ * event loop writes, and the sums are exact.
  */
 public final class ResourceGroup {
 
   private final String name;
   private final TokenBucket bucket;
   private final AtomicInteger queued = new AtomicInteger();
-  private final LongAdder admitted = new LongAdder();
-  private final LongAdder rejected = new LongAdder();
   private final PerThread<InflightMeter> meters;
   /** Start ticks carry the meter's slot in their low bits. */
   private static final int SLOT_BITS = 16;
   private static final int SHARED_SLOT = (1 << SLOT_BITS) - 1;
   private final Clock clock;
-  private final DoubleAdder ruCharged = new DoubleAdder();
-  private final DoubleAdder ruAsked = new DoubleAdder();
-  private final DoubleAdder readRu = new DoubleAdder();
-  private final LongAdder reads = new LongAdder();
-  private final LongAdder wouldReject = new LongAdder();
-  private final LongAdder wouldShed = new LongAdder();
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
+  /** Indexes of {@link Tally#counts}. */
+  private static final int ADMITTED = 0;
+  private static final int REJECTED = 1;
+  private static final int READS = 2;
+  private static final int WOULD_REJECT = 3;
+  private static final int WOULD_SHED = 4;
+  /** Indexes of {@link Tally#ru}. */
+  private static final int RU_CHARGED = 0;
+  private static final int RU_ASKED = 1;
+  private static final int READ_RU = 2;
+  private final PerThread<Tally> tallies = new PerThread<>(Tally::new);
   private volatile Codel codel;
   private volatile ResourceGroupConfig config;
   private volatile double shareRuPerSec;
@@ -140,19 +150,19 @@ public final class ResourceGroup {
   }
 
   void countAdmitted() {
-    admitted.increment();
+    add(ADMITTED);
   }
 
   void countRejected() {
-    rejected.increment();
+    add(REJECTED);
   }
 
   public long admittedTotal() {
-    return admitted.sum();
+    return sum(ADMITTED);
   }
 
   public long rejectedTotal() {
-    return rejected.sum();
+    return sum(REJECTED);
   }
 
   public int inflight() {
@@ -163,7 +173,7 @@ public final class ResourceGroup {
 
   /** Total RU charged to this group since start (estimates, latency ticks and settlements). */
   public double ruChargedTotal() {
-    return ruCharged.sum();
+    return sumRu(RU_CHARGED);
   }
 
   /**
@@ -171,7 +181,7 @@ public final class ResourceGroup {
    * the demand a fleet splits its budget by.
    */
   public double ruAskedTotal() {
-    return ruAsked.sum();
+    return sumRu(RU_ASKED);
   }
 
   /** This group's own CoDel controller, or null when the group has no {@code codel}. */
@@ -184,51 +194,52 @@ public final class ResourceGroup {
    * fingerprint has no history yet, so that a new shape is not admitted at the 1 RU base.
    */
   double meanReadRu() {
-    long n = reads.sum();
-    return n == 0 ? 0 : readRu.sum() / n;
+    long n = sum(READS);
+    return n == 0 ? 0 : sumRu(READ_RU) / n;
   }
 
   void recordRead(double ru) {
-    readRu.add(ru);
-    reads.increment();
+    Tally t = tallies.get();
+    addRu(t, READ_RU, ru);
+    LONGS.setRelease(t.counts, READS, t.counts[READS] + 1);
   }
 
   void countWouldReject() {
-    wouldReject.increment();
+    add(WOULD_REJECT);
   }
 
   void countWouldShed() {
-    wouldShed.increment();
+    add(WOULD_SHED);
   }
 
   /** Requests a shadow-mode group let through that its RU limit would have refused. */
   public long wouldRejectTotal() {
-    return wouldReject.sum();
+    return sum(WOULD_REJECT);
   }
 
   /** Requests a shadow-mode group let through that CoDel would have shed. */
   public long wouldShedTotal() {
-    return wouldShed.sum();
+    return sum(WOULD_SHED);
   }
 
   void countAsked(double ru) {
-    ruAsked.add(ru);
+    addRu(tallies.get(), RU_ASKED, ru);
   }
 
   void charge(double ru) {
     bucket.settle(ru);
-    ruCharged.add(ru);
+    addRu(tallies.get(), RU_CHARGED, ru);
   }
 
   /** {@link #charge(double)} at {@code nowNanos}, the caller's clock reading. */
   void charge(double ru, long nowNanos) {
     bucket.settle(ru, nowNanos);
-    ruCharged.add(ru);
+    addRu(tallies.get(), RU_CHARGED, ru);
   }
 
   /** Counts RU the bucket has already taken (an admission estimate) in the charged total. */
   void countCharged(double ru) {
-    ruCharged.add(ru);
+    addRu(tallies.get(), RU_CHARGED, ru);
   }
 
   /** Starts metering a request dispatched at {@code nowNanos}; returns the tick it started in. */
@@ -252,5 +263,33 @@ public final class ResourceGroup {
       charge(ru);
     }
     return ru;
+  }
+
+  private void add(int counter) {
+    long[] c = tallies.get().counts;
+    LONGS.setRelease(c, counter, c[counter] + 1);
+  }
+
+  private static void addRu(Tally t, int kind, double ru) {
+    double[] r = t.ru;
+    DOUBLES.setRelease(r, kind, r[kind] + ru);
+  }
+
+  private long sum(int counter) {
+    long[] sum = {0};
+    tallies.forEach(t -> sum[0] += (long) LONGS.getAcquire(t.counts, counter));
+    return sum[0];
+  }
+
+  private double sumRu(int kind) {
+    double[] sum = {0};
+    tallies.forEach(t -> sum[0] += (double) DOUBLES.getAcquire(t.ru, kind));
+    return sum[0];
+  }
+
+  /** One thread's totals, written by that thread alone ({@link PerThread}). */
+  private static final class Tally {
+    final long[] counts = new long[5];
+    final double[] ru = new double[3];
   }
 }

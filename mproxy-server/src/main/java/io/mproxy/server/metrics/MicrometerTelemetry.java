@@ -4,14 +4,20 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mproxy.core.config.Priority;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.telemetry.PerThread;
+import io.mproxy.core.telemetry.PerThreadHistogram;
 import io.mproxy.core.telemetry.Telemetry;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -34,7 +40,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link FunctionCounter}s over per-thread cells ({@link PerThread}): each event loop adds to its
  * own cell with a release store, and a scrape or an export sums the cells, so the series and their
  * values are what plain counters gave, with nothing shared written per request and no lag. The
- * duration histogram is still a Micrometer timer, recorded per request.
+ * duration histogram is per thread too ({@link PerThreadHistogram}) and reaches the Prometheus
+ * registry through {@link RequestDurationCollector} at scrape time, rendered as the Micrometer
+ * timer it replaces rendered ({@code _bucket}, {@code _count}, {@code _sum}, {@code _max}). Other
+ * registries in a composite (OTLP) still get a Micrometer timer recorded per request; a registry
+ * without a Prometheus member gets only that timer.
  */
 public final class MicrometerTelemetry implements Telemetry {
 
@@ -47,6 +57,13 @@ public final class MicrometerTelemetry implements Telemetry {
       Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5),
       Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
 
+  private static final String DURATION_HELP = "Time from a request's arrival to its end";
+  /**
+   * The decaying maximum ({@code _max}) of the per-thread histograms: Micrometer's Prometheus
+   * default (a step of one minute in three rotating buffers).
+   */
+  private static final Duration MAX_INTERVAL = PrometheusConfig.DEFAULT.step().dividedBy(3);
+  private static final int MAX_WINDOWS = 3;
   private static final Outcome[] OUTCOMES = Outcome.values();
   private static final Priority[] PRIORITIES = Priority.values();
   private static final ShedReason[] REASONS = ShedReason.values();
@@ -54,6 +71,13 @@ public final class MicrometerTelemetry implements Telemetry {
   private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
 
   private final MeterRegistry registry;
+  /** The Prometheus registry the per-thread duration histograms publish to, or null. */
+  private final PrometheusMeterRegistry prometheus;
+  /** Where request durations are still recorded as Micrometer timers (OTLP, or any non-Prometheus registry). */
+  private final List<MeterRegistry> timerRegistries;
+  private final RequestDurationCollector durations;
+  /** [group, listener] → its duration histogram. */
+  private final ConcurrentHashMap<List<String>, PerThreadHistogram> histograms = new ConcurrentHashMap<>();
   /** listener → protocol → group → meters. */
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>>>
       requests = new ConcurrentHashMap<>();
@@ -66,6 +90,14 @@ public final class MicrometerTelemetry implements Telemetry {
 
   public MicrometerTelemetry(MeterRegistry registry) {
     this.registry = registry;
+    this.prometheus = prometheusIn(registry);
+    this.timerRegistries = timerRegistries(registry, prometheus);
+    if (prometheus != null) {
+      this.durations = new RequestDurationCollector("mproxy_request_duration_seconds", DURATION_HELP, boundsNanos());
+      prometheus.getPrometheusRegistry().register(durations);
+    } else {
+      this.durations = null;
+    }
     this.reloadsOk = reloadCounter("ok");
     this.reloadsError = reloadCounter("error");
   }
@@ -77,7 +109,12 @@ public final class MicrometerTelemetry implements Telemetry {
     long[] c = m.counts.get();
     int o = outcome.ordinal();
     LONGS.setRelease(c, o, c[o] + 1);
-    m.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+    if (m.duration != null) {
+      m.duration.record(durationNanos);
+    }
+    for (Timer t : m.timers) {
+      t.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   @Override
@@ -147,9 +184,65 @@ public final class MicrometerTelemetry implements Telemetry {
     }
     RequestMeters m = byGroup.get(group);
     if (m == null) {
-      m = byGroup.computeIfAbsent(group, g -> new RequestMeters(registry, listener, protocol, g));
+      m = byGroup.computeIfAbsent(group, g -> newRequestMeters(listener, protocol, g));
     }
     return m;
+  }
+
+  private RequestMeters newRequestMeters(String listener, String protocol, String group) {
+    PerThreadHistogram histogram = null;
+    if (durations != null) {
+      // One series per (listener, group), shared by protocols as the registry shared the timer.
+      histogram = histograms.computeIfAbsent(List.of(group, listener), labels -> {
+        io.micrometer.core.instrument.Clock clock = prometheus.config().clock();
+        PerThreadHistogram h = new PerThreadHistogram(boundsNanos(), clock::monotonicTime, MAX_INTERVAL.toNanos(),
+            MAX_WINDOWS);
+        durations.add(List.of("group", "listener"), labels, h, clock.wallTime());
+        return h;
+      });
+    }
+    List<Timer> timers = new ArrayList<>(timerRegistries.size());
+    for (MeterRegistry r : timerRegistries) {
+      timers.add(latencyTimer(r, "mproxy_request_duration", DURATION_HELP, "listener", listener, "group", group));
+    }
+    return new RequestMeters(registry, listener, protocol, group, histogram, timers.toArray(new Timer[0]));
+  }
+
+  private static PrometheusMeterRegistry prometheusIn(MeterRegistry registry) {
+    if (registry instanceof PrometheusMeterRegistry p) {
+      return p;
+    }
+    if (registry instanceof CompositeMeterRegistry c) {
+      for (MeterRegistry r : c.getRegistries()) {
+        if (r instanceof PrometheusMeterRegistry p) {
+          return p;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static List<MeterRegistry> timerRegistries(MeterRegistry registry, PrometheusMeterRegistry prometheus) {
+    if (prometheus == null) {
+      return List.of(registry);
+    }
+    List<MeterRegistry> others = new ArrayList<>();
+    if (registry instanceof CompositeMeterRegistry c) {
+      for (MeterRegistry r : c.getRegistries()) {
+        if (r != prometheus) {
+          others.add(r);
+        }
+      }
+    }
+    return List.copyOf(others);
+  }
+
+  static long[] boundsNanos() {
+    long[] b = new long[LATENCY_BUCKETS.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = LATENCY_BUCKETS[i].toNanos();
+    }
+    return b;
   }
 
   private GroupMeters groupMeters(String group) {
@@ -183,14 +276,19 @@ public final class MicrometerTelemetry implements Telemetry {
 
   /**
    * The meters of one (listener, protocol, group): a counter per outcome over per-thread counts,
-   * and the duration histogram.
+   * the per-thread duration histogram (null without a Prometheus registry) and the Micrometer
+   * timers of the other registries.
    */
   private static final class RequestMeters {
     /** Per thread: requests per outcome ordinal, written by that thread alone. */
     final PerThread<long[]> counts = new PerThread<>(() -> new long[OUTCOMES.length]);
-    final Timer duration;
+    final PerThreadHistogram duration;
+    final Timer[] timers;
 
-    RequestMeters(MeterRegistry registry, String listener, String protocol, String group) {
+    RequestMeters(MeterRegistry registry, String listener, String protocol, String group,
+        PerThreadHistogram duration, Timer[] timers) {
+      this.duration = duration;
+      this.timers = timers;
       for (Outcome o : OUTCOMES) {
         int i = o.ordinal();
         FunctionCounter.builder("mproxy_requests", this, m -> m.total(i))
@@ -198,8 +296,6 @@ public final class MicrometerTelemetry implements Telemetry {
             .tags("listener", listener, "protocol", protocol, "group", group, "outcome", o.label())
             .register(registry);
       }
-      duration = latencyTimer(registry, "mproxy_request_duration",
-          "Time from a request's arrival to its end", "listener", listener, "group", group);
     }
 
     double total(int outcome) {
