@@ -54,6 +54,9 @@ public final class AdminServer implements AutoCloseable {
   private final RuRateSampler rates = new RuRateSampler(RATE_WINDOW_NANOS, RATE_SAMPLE_NANOS);
   private final ThreadPoolExecutor worker = boundedSingleThread("mproxy-admin", 64);
   private final ThreadPoolExecutor reloader = boundedSingleThread("mproxy-admin-reload", 4);
+  /** How long {@link #close} waits for the listener and the open connections to close. */
+  private static final long CLOSE_WAIT_MS = 2_000;
+
   private final ChannelGroup connections = new DefaultChannelGroup("mproxy-admin", GlobalEventExecutor.INSTANCE);
   private final AdminRouter router;
   private volatile Channel serverChannel;
@@ -130,11 +133,15 @@ public final class AdminServer implements AutoCloseable {
     if (s != null) {
       s.cancel(false);
     }
+    // Bounded waits: on the drain path the daemon has already shut the event loops down, and a
+    // channel whose loop terminated while it was being closed never notifies its close future
+    // (the notification task is rejected), so an unbounded wait hung the exit. Such a channel
+    // died with its loop anyway.
     Channel ch = serverChannel;
     if (ch != null) {
-      ch.close().awaitUninterruptibly();
+      ch.close().awaitUninterruptibly(CLOSE_WAIT_MS);
     }
-    connections.close().awaitUninterruptibly();
+    connections.close().awaitUninterruptibly(CLOSE_WAIT_MS);
     worker.shutdownNow();
     reloader.shutdown();
   }
