@@ -1,8 +1,8 @@
 package io.mproxy.protocol.mysql;
 
 import io.mproxy.protocol.mysql.codec.MysqlCodecException;
-import io.mproxy.protocol.mysql.codec.MysqlFrameDecoder;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
+import io.mproxy.protocol.mysql.codec.PacketFramer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -195,21 +195,10 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
    * more bytes (or failed).
    */
   private boolean continuation(ByteBuf buf) {
-    int at = buf.readerIndex();
-    int len = buf.getUnsignedMediumLE(at);
-    int seq = buf.getUnsignedByte(at + 3);
-    if (!continued.isEmpty()) {
-      ByteBuf prev = continued.get(continued.size() - 1);
-      int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
-      if (seq != expected) {
-        fail(new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER,
-            "Got packets out of order (continuation packet has sequence id " + seq + ", expected " + expected + ")"));
-        return false;
-      }
-    }
-    if (continuedBytes + len > maxPacketBytes) {
-      fail(new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE,
-          "Got a packet bigger than 'max_allowed_packet' bytes (" + (continuedBytes + len) + " > " + maxPacketBytes + ")"));
+    int len = buf.getUnsignedMediumLE(buf.readerIndex());
+    MysqlCodecException bad = PacketFramer.checkHeader(buf, continued, continuedBytes, maxPacketBytes);
+    if (bad != null) {
+      fail(bad);
       return false;
     }
     if (buf.readableBytes() < 4 + len) {
@@ -250,11 +239,7 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
       try {
         last = ex.onPacketInPlace(buf, at, len, seq);
       } catch (MysqlCodecException e) {
-        exchanges.poll();
-        LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
-        ex.failed(e);
-        failed = true;
-        ctx.close();
+        failHead(ex, e);
         return false;
       }
       at += 4 + len;
@@ -286,11 +271,7 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
     try {
       last = ex.onPacket(packet);
     } catch (MysqlCodecException e) {
-      exchanges.poll();
-      LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
-      ex.failed(e);
-      failed = true;
-      ctx.close();
+      failHead(ex, e);
       return false;
     }
     if (last) {
@@ -300,6 +281,15 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Malformed framing: every open exchange fails, the connection closes, later bytes are dropped. */
+  /** The oldest exchange got an answer it cannot parse: it fails, and so does the connection. */
+  private void failHead(Exchange ex, MysqlCodecException e) {
+    exchanges.poll();
+    LOG.debug("backend {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+    ex.failed(e);
+    failed = true;
+    ctx.close();
+  }
+
   private void fail(MysqlCodecException e) {
     failed = true;
     releaseBuffered();

@@ -72,18 +72,11 @@ public final class PacketFramer {
       }
       int at = buf.readerIndex();
       int len = buf.getUnsignedMediumLE(at);
-      int seq = buf.getUnsignedByte(at + 3);
-      if (!continued.isEmpty()) {
-        ByteBuf prev = continued.get(continued.size() - 1);
-        int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
-        if (seq != expected) {
-          throw fail(MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order (continuation packet"
-              + " has sequence id " + seq + ", expected " + expected + ")");
-        }
-      }
-      if (continuedBytes + len > maxPacketBytes) {
-        throw fail(MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes ("
-            + (continuedBytes + len) + " > " + maxPacketBytes + ")");
+      MysqlCodecException bad = checkHeader(buf, continued, continuedBytes, maxPacketBytes);
+      if (bad != null) {
+        failed = true;
+        release();
+        throw bad;
       }
       int size = 4 + len;
       if (buf.readableBytes() < size) {
@@ -142,9 +135,30 @@ public final class PacketFramer {
     }
   }
 
-  private MysqlCodecException fail(int code, String message) {
-    failed = true;
-    release();
-    return new MysqlCodecException(code, message);
+  /**
+   * The framing rules for the packet header at {@code buf}'s reader index (at least 4 readable
+   * bytes), after the 16 MB pieces already in {@code continued} ({@code continuedBytes} of
+   * payload): a continuation must carry the next sequence id, and the packet must not take the
+   * total over {@code maxPacketBytes}. Returns the error to fail with, or null. Shared with the
+   * backend handler, which frames its connection's bytes the same way.
+   */
+  public static MysqlCodecException checkHeader(ByteBuf buf, List<ByteBuf> continued, long continuedBytes,
+      long maxPacketBytes) {
+    int at = buf.readerIndex();
+    int len = buf.getUnsignedMediumLE(at);
+    int seq = buf.getUnsignedByte(at + 3);
+    if (!continued.isEmpty()) {
+      ByteBuf prev = continued.get(continued.size() - 1);
+      int expected = (prev.getUnsignedByte(prev.readerIndex() + 3) + 1) & 0xFF;
+      if (seq != expected) {
+        return new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKETS_OUT_OF_ORDER, "Got packets out of order"
+            + " (continuation packet has sequence id " + seq + ", expected " + expected + ")");
+      }
+    }
+    if (continuedBytes + len > maxPacketBytes) {
+      return new MysqlCodecException(MysqlFrameDecoder.ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than"
+          + " 'max_allowed_packet' bytes (" + (continuedBytes + len) + " > " + maxPacketBytes + ")");
+    }
+    return null;
   }
 }
