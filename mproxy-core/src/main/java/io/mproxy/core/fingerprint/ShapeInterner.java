@@ -45,6 +45,40 @@ public final class ShapeInterner {
     return made;
   }
 
+  /**
+   * The shared string equal to {@code chars[0, length)}: the same as {@link #intern(CharSequence)}
+   * (the same slots), for callers that build their text in a reused array.
+   */
+  public String intern(char[] chars, int length) {
+    if (length < 0 || length > chars.length) {
+      throw new IndexOutOfBoundsException("length " + length + " of " + chars.length);
+    }
+    int h = 0;
+    for (int i = 0; i < length; i++) {
+      h = 31 * h + chars[i];
+    }
+    int slot = (h ^ (h >>> 16)) & mask;
+    String cached = slots[slot];
+    if (cached != null && contentEquals(cached, chars, length)) {
+      return cached;
+    }
+    String made = new String(chars, 0, length);
+    slots[slot] = made;
+    return made;
+  }
+
+  private static boolean contentEquals(String cached, char[] chars, int length) {
+    if (cached.length() != length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (cached.charAt(i) != chars[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static boolean contentEquals(String cached, CharSequence text, int length) {
     if (cached.length() != length) {
       return false;

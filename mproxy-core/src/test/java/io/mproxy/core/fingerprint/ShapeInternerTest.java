@@ -41,6 +41,18 @@ class ShapeInternerTest {
   }
 
   @Test
+  void charArraysShareTheSlotsOfTexts() {
+    ShapeInterner interner = new ShapeInterner(64);
+    String text = interner.intern("GET user:?:profile");
+    char[] scratch = "GET user:?:profile and more".toCharArray();
+    assertSame(text, interner.intern(scratch, "GET user:?:profile".length()));
+    String shorter = interner.intern(scratch, 3);
+    assertEquals("GET", shorter);
+    assertSame(shorter, interner.intern(new StringBuilder("GET")));
+    assertThrows(IndexOutOfBoundsException.class, () -> interner.intern(scratch, scratch.length + 1));
+  }
+
+  @Test
   void slotCountIsValidated() {
     assertThrows(IllegalArgumentException.class, () -> new ShapeInterner(0));
   }
