@@ -4,6 +4,7 @@ import io.mproxy.core.fingerprint.ShapeInterner;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Arrays;
 
 /**
  * A low-cardinality description of a command for statistics: the command name (with the
@@ -34,10 +35,41 @@ public final class RedisFingerprint {
     }
   };
 
+  /** Keys up to this long are copied into the scratch at once; longer ones are read in place. */
+  static final int MAX_KEY_BYTES = 1024;
+  /** Names up to this long fit the scratch ({@link RespFrame#commandName()} cuts at 64). */
+  private static final int MAX_NAME_CHARS = 128;
+  private static final byte ALNUM = 1;
+  private static final byte HEX = 2;
+  private static final byte DIGIT = 4;
+  private static final byte PRINTABLE = 8;
+  /** The classes of each byte value, so that one table load answers what a key byte is. */
+  private static final byte[] CLASS = new byte[256];
+
+  static {
+    for (int b = 0x20; b < 0x7f; b++) {
+      CLASS[b] = PRINTABLE;
+    }
+    for (int b = '0'; b <= '9'; b++) {
+      CLASS[b] |= ALNUM | HEX | DIGIT;
+    }
+    for (int b = 'a'; b <= 'z'; b++) {
+      CLASS[b] |= ALNUM | (b <= 'f' ? HEX : 0);
+      CLASS[b - 'a' + 'A'] |= ALNUM | (b <= 'f' ? HEX : 0);
+    }
+  }
+
   /** What one fingerprint is built in, reused by the thread's next one. */
   private static final class Scratch {
     final StringBuilder sb = new StringBuilder(MAX_LENGTH + 16);
     final int[] starts = new int[MAX_SHAPES];
+    /** The key being shaped. */
+    final byte[] in = new byte[MAX_KEY_BYTES];
+    /**
+     * The fingerprint being built: a name, then shapes while it is at most {@link #MAX_LENGTH}
+     * long, the last of which may be as long as a key.
+     */
+    final char[] out = new char[MAX_NAME_CHARS + MAX_LENGTH + 2 + MAX_KEY_BYTES];
   }
 
   private RedisFingerprint() {
@@ -58,13 +90,151 @@ public final class RedisFingerprint {
     if (keys.length == 0) {
       return name;
     }
+    int examined = Math.min(keys.length, MAX_KEYS_EXAMINED);
+    if (name.length() > MAX_NAME_CHARS || anyLongerThan(cmd, keys, examined, MAX_KEY_BYTES)) {
+      return ofLongKeys(cmd, name, keys, examined);
+    }
+    Scratch scratch = SCRATCH.get();
+    char[] out = scratch.out;
+    byte[] in = scratch.in;
+    name.getChars(0, name.length(), out, 0);
+    int n = name.length();
+    int[] starts = scratch.starts;
+    int shapes = 0;
+    ByteBuf buf = cmd.content();
+    for (int k = 0; k < examined && n <= MAX_LENGTH; k++) {
+      int mark = n;
+      out[n++] = ' ';
+      int length = cmd.argLength(keys[k]);
+      // one bounds and liveness check for the whole key, instead of one per byte examined
+      buf.getBytes(cmd.argOffset(keys[k]), in, 0, length);
+      n = appendShape(in, length, out, n);
+      if (isRepeat(out, n, starts, shapes, mark)) {
+        n = mark;
+      } else if (shapes == MAX_SHAPES) {
+        n = mark;
+        out[n++] = ' ';
+        out[n++] = ELLIPSIS;
+        break;
+      } else {
+        starts[shapes++] = mark;
+      }
+    }
+    if (n > MAX_LENGTH) {
+      n = MAX_LENGTH - 1;
+      out[n++] = ELLIPSIS;
+    }
+    return SHAPES.intern(out, n);
+  }
+
+  private static boolean anyLongerThan(RespFrame cmd, int[] keys, int examined, int limit) {
+    for (int k = 0; k < examined; k++) {
+      if (cmd.argLength(keys[k]) > limit) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the shape in {@code out[mark, n)} equals one already written. */
+  private static boolean isRepeat(char[] out, int n, int[] starts, int shapes, int mark) {
+    int length = n - mark;
+    for (int s = 0; s < shapes; s++) {
+      int start = starts[s];
+      int end = s + 1 < shapes ? starts[s + 1] : mark;
+      if (end - start == length && Arrays.equals(out, start, end, out, mark, n)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Appends the shape of {@code in[0, end)} to {@code out} from {@code n}, stopping past the
+   * length limit; returns the new length. The same rules as {@link #appendShape(StringBuilder,
+   * ByteBuf, int, int)}, over a copy of the key: each alphanumeric word is classified in one scan
+   * of a byte-class table.
+   */
+  private static int appendShape(byte[] in, int end, char[] out, int n) {
+    int i = 0;
+    while (i < end && n <= MAX_LENGTH) {
+      int cls = CLASS[in[i] & 0xff];
+      if ((cls & ALNUM) != 0) {
+        int wordEnd = i;
+        int hex = HEX;
+        do {
+          hex &= cls;
+          wordEnd++;
+        } while (wordEnd < end && ((cls = CLASS[in[wordEnd] & 0xff]) & ALNUM) != 0);
+        if (hex != 0) {
+          int groupEnd = groupOfHexWords(in, i, wordEnd, end);
+          if (groupEnd > 0) {
+            out[n++] = '?';
+            i = groupEnd;
+            continue;
+          }
+        }
+        while (i < wordEnd) {
+          int b = in[i] & 0xff;
+          if ((CLASS[b] & DIGIT) != 0) {
+            out[n++] = '?';
+            do {
+              i++;
+            } while (i < wordEnd && (CLASS[in[i] & 0xff] & DIGIT) != 0);
+          } else {
+            out[n++] = (char) b;
+            i++;
+          }
+        }
+      } else if ((cls & PRINTABLE) != 0) {
+        out[n++] = (char) in[i];
+        i++;
+      } else {
+        out[n++] = '?';
+        do {
+          i++;
+        } while (i < end && (CLASS[in[i] & 0xff] & PRINTABLE) == 0);
+      }
+    }
+    return n;
+  }
+
+  /**
+   * After a hex word {@code in[start, wordEnd)}: the end of the group of hex words joined by
+   * {@code -} that starts with it, when the group has {@link #MIN_HEX_DIGITS} hex digits in all;
+   * else -1.
+   */
+  private static int groupOfHexWords(byte[] in, int start, int wordEnd, int end) {
+    int hexDigits = wordEnd - start;
+    int groupEnd = wordEnd;
+    while (groupEnd + 1 < end && in[groupEnd] == '-' && (CLASS[in[groupEnd + 1] & 0xff] & ALNUM) != 0) {
+      int next = groupEnd + 1;
+      int hex = HEX;
+      int cls;
+      while (next < end && ((cls = CLASS[in[next] & 0xff]) & ALNUM) != 0) {
+        hex &= cls;
+        next++;
+      }
+      if (hex == 0) {
+        break;
+      }
+      hexDigits += next - groupEnd - 1;
+      groupEnd = next;
+    }
+    return hexDigits >= MIN_HEX_DIGITS ? groupEnd : -1;
+  }
+
+  /**
+   * A key longer than the scratch (or an absurd name): the same rules read byte by byte from the
+   * buffer into a {@link StringBuilder}. Rare, so kept simple rather than fast.
+   */
+  private static String ofLongKeys(RespFrame cmd, String name, int[] keys, int examined) {
     Scratch scratch = SCRATCH.get();
     StringBuilder sb = scratch.sb;
     sb.setLength(0);
     sb.append(name);
     int[] starts = scratch.starts;
     int shapes = 0;
-    int examined = Math.min(keys.length, MAX_KEYS_EXAMINED);
     for (int k = 0; k < examined && sb.length() <= MAX_LENGTH; k++) {
       int mark = sb.length();
       sb.append(' ');
