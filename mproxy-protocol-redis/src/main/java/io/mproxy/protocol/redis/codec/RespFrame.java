@@ -33,6 +33,14 @@ public final class RespFrame implements ByteBufHolder {
    * every thread without locks (a slot holds an immutable string; a race only costs a new one).
    */
   private static final String[] NAMES = new String[1024];
+  /**
+   * Names of at most 8 bytes (nearly all), keyed by their upper-cased bytes as one {@code long}:
+   * direct-mapped and shared like {@link #NAMES}; an entry is immutable.
+   */
+  private static final ShortName[] SHORT_NAMES = new ShortName[1024];
+
+  private record ShortName(long bytes, int length, String name) {
+  }
 
   private final boolean borrowed;
   private ByteBuf content;
@@ -297,11 +305,16 @@ public final class RespFrame implements ByteBufHolder {
   /**
    * The upper-cased name of argument {@code i}, shared with earlier frames that named the same
    * command (see {@link #NAMES}): every request asks for its command's name, and there are few.
+   * A name of up to 8 bytes followed by enough of the frame is read with one {@code getLong}
+   * (one bounds and liveness check) and upper-cased eight bytes at a time.
    */
   private String upperAscii(int i) {
     ByteBuf buf = content();
     int offset = base + args[2 * i];
     int length = Math.min(args[2 * i + 1], MAX_COMMAND_NAME);
+    if (length <= Long.BYTES && offset + Long.BYTES <= base + size) {
+      return shortName(buf.getLong(offset), length);
+    }
     int h = length;
     for (int k = 0; k < length; k++) {
       h = 31 * h + toUpper(buf.getByte(offset + k) & 0xff);
@@ -314,6 +327,34 @@ public final class RespFrame implements ByteBufHolder {
     String made = newUpper(buf, offset, length);
     NAMES[slot] = made;
     return made;
+  }
+
+  /** A name of {@code length} (at most 8) bytes, the first of which is the top byte of {@code raw}. */
+  static String shortName(long raw, int length) {
+    long x = length == Long.BYTES ? raw : raw & ~(-1L >>> (8 * length));
+    long upper = upperAscii(x);
+    int slot = (int) ((upper * 0x9E3779B97F4A7C15L + length) >>> 54) & (SHORT_NAMES.length - 1);
+    ShortName cached = SHORT_NAMES[slot];
+    if (cached != null && cached.bytes == upper && cached.length == length) {
+      return cached.name;
+    }
+    char[] chars = new char[length];
+    for (int k = 0; k < length; k++) {
+      chars[k] = (char) ((upper >>> (56 - 8 * k)) & 0xff);
+    }
+    String made = new String(chars);
+    SHORT_NAMES[slot] = new ShortName(upper, length, made);
+    return made;
+  }
+
+  /** {@code a}–{@code z} to upper case in each of the eight bytes of {@code x}, other bytes kept. */
+  static long upperAscii(long x) {
+    long low7 = x & 0x7F7F7F7F7F7F7F7FL;
+    // high bit of each byte: low7 >= 'a', low7 > 'z' (no carry crosses a byte: low7 <= 0x7f)
+    long atLeastA = low7 + 0x1F1F1F1F1F1F1F1FL;
+    long aboveZ = low7 + 0x0505050505050505L;
+    long lower = atLeastA & ~aboveZ & ~x & 0x8080808080808080L;
+    return x - (lower >>> 2);
   }
 
   private static boolean sameUpper(String name, ByteBuf buf, int offset, int length) {

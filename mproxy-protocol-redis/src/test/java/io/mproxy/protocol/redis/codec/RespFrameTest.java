@@ -13,14 +13,19 @@ import io.mproxy.protocol.redis.codec.RespFrameDecoder.Mode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RespFrameTest {
 
   private static RespFrame decodeOne(String command) {
+    return decodeOne(bytes(command));
+  }
+
+  private static RespFrame decodeOne(byte[] command) {
     EmbeddedChannel ch = new EmbeddedChannel(new RespFrameDecoder(Mode.REQUEST, 1 << 20));
-    List<RespFrame> frames = feedWhole(ch, bytes(command));
+    List<RespFrame> frames = feedWhole(ch, command);
     assertEquals(1, frames.size());
     assertFalse(ch.finish());
     return frames.get(0);
@@ -39,6 +44,73 @@ class RespFrameTest {
     } finally {
       frame.release();
     }
+  }
+
+  /** The name rule spelled out: the first 64 bytes, {@code a-z} upper-cased, other bytes as Latin-1. */
+  private static String expectedName(byte[] name) {
+    int length = Math.min(name.length, RespFrame.MAX_COMMAND_NAME);
+    char[] chars = new char[length];
+    for (int i = 0; i < length; i++) {
+      int b = name[i] & 0xff;
+      chars[i] = (char) (b >= 'a' && b <= 'z' ? b - 32 : b);
+    }
+    return new String(chars);
+  }
+
+  /** A command of {@code name} then {@code tail} (the bytes after the name's CRLF, e.g. a key). */
+  private static RespFrame commandWithName(byte[] name, String tail) {
+    byte[] head = ("*" + (tail.isEmpty() ? 1 : 2) + "\r\n$" + name.length + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] rest = ("\r\n" + tail).getBytes(StandardCharsets.ISO_8859_1);
+    return decodeOne(RespTestSupport.concat(head, name, rest));
+  }
+
+  @Test
+  void everyByteAtEveryPositionOfShortNamesIsUpperCasedAsTheRuleSays() {
+    // names of 0..9 bytes, in a frame with a key after them (one 8-byte read) and alone at the
+    // frame's end (byte by byte): every byte value at every position
+    for (String tail : new String[] {"$16\r\nkey:__rand_int__\r\n", ""}) {
+      for (int length = 0; length <= 9; length++) {
+        for (int position = 0; position < Math.max(1, length); position++) {
+          for (int b = 0; b < 256; b++) {
+            byte[] name = new byte[length];
+            for (int k = 0; k < length; k++) {
+              name[k] = (byte) "gEt:xY_z9".charAt(k);
+            }
+            if (length > 0) {
+              name[position] = (byte) b;
+            }
+            RespFrame frame = commandWithName(name, tail);
+            try {
+              String actual = frame.commandName();
+              assertEquals(expectedName(name), actual, "name bytes " + java.util.Arrays.toString(name));
+              RespFrame again = commandWithName(name, tail);
+              try {
+                assertTrue(actual == again.commandName() || length == 0, "the same name is one string");
+              } finally {
+                again.release();
+              }
+            } finally {
+              frame.release();
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void upperCasingEightBytesAtOnceMatchesOneAtATime() {
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 100_000; i++) {
+      long x = random.nextLong();
+      long expected = 0;
+      for (int k = 7; k >= 0; k--) {
+        int b = (int) (x >>> (8 * k)) & 0xff;
+        expected = expected << 8 | (b >= 'a' && b <= 'z' ? b - 32 : b);
+      }
+      assertEquals(expected, RespFrame.upperAscii(x));
+    }
+    assertEquals(RespFrame.upperAscii(0x6061627A7B404142L), 0x6041425A7B404142L);
   }
 
   @Test
