@@ -30,6 +30,14 @@ public final class RedisCommandTable {
   private static final RedisCommandTable STANDARD = new RedisCommandTable(standardCommands());
 
   private final Map<String, CommandInfo> commands;
+  /**
+   * The last known command looked up in each slot, by the name string the frame gave: shared by
+   * every thread without locks (an entry is immutable; a race only costs a map look-up).
+   */
+  private final Known[] recent = new Known[256];
+
+  private record Known(String name, CommandInfo info) {
+  }
 
   private RedisCommandTable(Builder[] builders) {
     Map<String, CommandInfo> map = new HashMap<>(builders.length * 2);
@@ -51,9 +59,20 @@ public final class RedisCommandTable {
    * {@code OBJECT}...) the subcommand named by argument 1 when known, else the container.
    */
   public CommandInfo lookup(RespFrame cmd) {
-    CommandInfo info = commands.get(cmd.commandName());
-    if (info == null) {
-      return CommandInfo.unknown(cmd.commandName());
+    String name = cmd.commandName();
+    // the frame's names are shared strings (one per name, see RespFrame#commandName), so the
+    // command seen last in a slot is found again by identity, without hashing or comparing text
+    int slot = name.hashCode() & (recent.length - 1);
+    Known known = recent[slot];
+    CommandInfo info;
+    if (known != null && known.name == name) {
+      info = known.info;
+    } else {
+      info = commands.get(name);
+      if (info == null) {
+        return CommandInfo.unknown(name);
+      }
+      recent[slot] = new Known(name, info);
     }
     return info.resolve(cmd);
   }

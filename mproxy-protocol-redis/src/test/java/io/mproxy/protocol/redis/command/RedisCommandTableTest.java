@@ -34,6 +34,35 @@ class RedisCommandTableTest {
   }
 
   @Test
+  void everyCommandIsFoundByFramesInAnyCaseAgainAndAgain() {
+    RedisCommandTable table = RedisCommandTable.standard();
+    for (int round = 0; round < 3; round++) {
+      for (CommandInfo expected : table.commands()) {
+        String name = round == 1 ? expected.name().toLowerCase(java.util.Locale.ROOT) : expected.name();
+        // a string equal to the frame's but another object must find the same command too
+        RespFrame cmd = RespFrame.command(ByteBufAllocator.DEFAULT, new String(name.toCharArray()), "k");
+        try {
+          CommandInfo info = table.lookup(cmd);
+          if (expected.subcommands().length == 0) {
+            assertSame(expected, info, name);
+          } else {
+            assertEquals(expected.name(), info.name().split(" ")[0], name);
+          }
+        } finally {
+          cmd.release();
+        }
+      }
+    }
+    RespFrame unknown = RespFrame.command(ByteBufAllocator.DEFAULT, "nosuchcommand", "k");
+    try {
+      assertEquals("NOSUCHCOMMAND", table.lookup(unknown).name());
+      assertFalse(table.lookup(unknown).hasKeys());
+    } finally {
+      unknown.release();
+    }
+  }
+
+  @Test
   void keyPositionsOfPlainRanges() {
     assertKeys("GET k", 1);
     assertKeys("get k", 1);
