@@ -31,8 +31,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code mproxy_runaway_actions_total{rule,action,mode}}.
  *
  * <p>Core calls it on event loops for every request, so meters are looked up once per label
- * set and cached in nested maps keyed by the label values themselves: the steady state is a few
- * {@code ConcurrentHashMap.get}s and the meter update, with no registry lookup and no allocation.
+ * set and cached in nested maps keyed by the label values themselves, with a small direct-mapped
+ * cache in front that finds a label set again by the identity of its strings (the same
+ * configuration strings come with every request): the steady state is one array load, three
+ * reference comparisons and the meter update, with no registry lookup and no allocation.
  * Label values come from the configuration (listener, group and protocol names) and from enums,
  * so the caches are bounded by the configuration, not by clients.
  *
@@ -68,6 +70,8 @@ public final class MicrometerTelemetry implements Telemetry {
   private static final Priority[] PRIORITIES = Priority.values();
   private static final ShedReason[] REASONS = ShedReason.values();
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  /** Slots of the identity caches in front of the label maps (a power of two). */
+  private static final int RECENT = 64;
   private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
 
   private final MeterRegistry registry;
@@ -82,6 +86,12 @@ public final class MicrometerTelemetry implements Telemetry {
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>>>
       requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, GroupMeters> groups = new ConcurrentHashMap<>();
+  /**
+   * The meters of label sets seen lately, by the identity of the label strings: shared by the
+   * event loops without locks (entries are immutable; a race or a miss only costs the maps).
+   */
+  private final RecentRequest[] recentRequests = new RecentRequest[RECENT];
+  private final RecentGroup[] recentGroups = new RecentGroup[RECENT];
   /** "rule\0action\0mode" → mproxy_runaway_actions_total; rule names come from the configuration. */
   private final ConcurrentHashMap<String, Counter> runaway = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> hintCounters = new ConcurrentHashMap<>();
@@ -174,6 +184,19 @@ public final class MicrometerTelemetry implements Telemetry {
   }
 
   private RequestMeters requestMeters(String listener, String protocol, String group) {
+    // the same label strings (configuration names, protocol constants) come with every request:
+    // found again by identity in a direct-mapped slot before the three nested maps
+    int slot = (31 * (31 * listener.hashCode() + protocol.hashCode()) + group.hashCode()) & (RECENT - 1);
+    RecentRequest recent = recentRequests[slot];
+    if (recent != null && recent.listener == listener && recent.protocol == protocol && recent.group == group) {
+      return recent.meters;
+    }
+    RequestMeters m = requestMetersByMaps(listener, protocol, group);
+    recentRequests[slot] = new RecentRequest(listener, protocol, group, m);
+    return m;
+  }
+
+  private RequestMeters requestMetersByMaps(String listener, String protocol, String group) {
     ConcurrentHashMap<String, ConcurrentHashMap<String, RequestMeters>> byProtocol = requests.get(listener);
     if (byProtocol == null) {
       byProtocol = requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>());
@@ -246,10 +269,16 @@ public final class MicrometerTelemetry implements Telemetry {
   }
 
   private GroupMeters groupMeters(String group) {
+    int slot = group.hashCode() & (RECENT - 1);
+    RecentGroup recent = recentGroups[slot];
+    if (recent != null && recent.group == group) {
+      return recent.meters;
+    }
     GroupMeters m = groups.get(group);
     if (m == null) {
       m = groups.computeIfAbsent(group, g -> new GroupMeters(registry, g));
     }
+    recentGroups[slot] = new RecentGroup(group, m);
     return m;
   }
 
@@ -376,5 +405,11 @@ public final class MicrometerTelemetry implements Telemetry {
           .tags("group", group, "kind", kind)
           .register(registry);
     }
+  }
+
+  private record RecentRequest(String listener, String protocol, String group, RequestMeters meters) {
+  }
+
+  private record RecentGroup(String group, GroupMeters meters) {
   }
 }
