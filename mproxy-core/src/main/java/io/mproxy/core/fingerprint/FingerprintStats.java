@@ -1,17 +1,36 @@
 package io.mproxy.core.fingerprint;
 
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
+import io.mproxy.core.telemetry.PerThread;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
-/** Running statistics of one query shape: count, RU, a latency histogram, and the shape's id. */
+/**
+ * Running statistics of one query shape: count, RU, a latency histogram, and the shape's id.
+ *
+ * <p>Every completed request of the shape records here, from whichever event loop it ran on, so
+ * the RU total is kept in per-thread cells ({@link PerThread}: each written by one thread with
+ * release stores, summed when read) rather than in an adder all loops update, and the count is
+ * the histogram's (one record each). The mean is a last-writer-wins EWMA published with a
+ * release store (no fence): an estimate for admission, not an account.
+ */
 public final class FingerprintStats {
 
   private static final double EWMA_ALPHA = 0.1;
+  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
+  private static final VarHandle MEAN_RU;
+
+  static {
+    try {
+      MEAN_RU = MethodHandles.lookup().findVarHandle(FingerprintStats.class, "meanRu", double.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final String fingerprint;
   private final String protocol;
-  private final LongAdder count = new LongAdder();
-  private final DoubleAdder ru = new DoubleAdder();
+  /** Per thread: RU charged, written by that thread alone. */
+  private final PerThread<double[]> ru = new PerThread<>(() -> new double[1]);
   private final LogHistogram latencyMicros = new LogHistogram();
   private final String id;
   private final double ruError;
@@ -43,15 +62,15 @@ public final class FingerprintStats {
 
   /** The sketch's rank: own RU plus the inherited bound. */
   double rank() {
-    return ru.sum() + ruError;
+    return ruTotal() + ruError;
   }
 
   void record(double ruCharged, long latencyNanos) {
-    count.increment();
-    ru.add(ruCharged);
+    double[] c = ru.get();
+    DOUBLES.setRelease(c, 0, c[0] + ruCharged);
     latencyMicros.record(latencyNanos / 1_000);
     double m = meanRu;
-    meanRu = m == 0 ? ruCharged : m + EWMA_ALPHA * (ruCharged - m);
+    MEAN_RU.setRelease(this, m == 0 ? ruCharged : m + EWMA_ALPHA * (ruCharged - m));
   }
 
   public String fingerprint() {
@@ -62,12 +81,15 @@ public final class FingerprintStats {
     return protocol;
   }
 
+  /** Executions recorded: the latency histogram's count (each records one value). */
   public long count() {
-    return count.sum();
+    return latencyMicros.count();
   }
 
   public double ruTotal() {
-    return ru.sum();
+    double[] sum = {0};
+    ru.forEach(c -> sum[0] += (double) DOUBLES.getAcquire(c, 0));
+    return sum[0];
   }
 
   /** Recent mean RU per execution (EWMA): the admission estimate for the next one. */

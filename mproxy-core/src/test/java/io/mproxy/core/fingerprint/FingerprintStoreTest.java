@@ -45,6 +45,34 @@ class FingerprintStoreTest {
   }
 
   @Test
+  void recordsFromSeveralThreadsAreAllCounted() throws Exception {
+    FingerprintStore store = new FingerprintStore(10);
+    int threads = 4;
+    int each = 20_000;
+    Thread[] workers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      workers[t] = new Thread(() -> {
+        for (int i = 0; i < each; i++) {
+          store.record("GET ?", "redis", 0.5, 1_000_000);
+        }
+      });
+      workers[t].start();
+    }
+    for (Thread w : workers) {
+      w.join(60_000);
+      assertTrue(!w.isAlive(), "a recording thread did not finish");
+    }
+    FingerprintStats s = store.get("GET ?");
+    assertEquals(threads * each, s.count());
+    assertEquals(threads * each * 0.5, s.ruTotal(), EPS);
+    assertEquals(0.5, s.meanRu(), EPS);
+    assertEquals(1_000, s.latencyMicros(0.5), 200);
+    // a thread that ended keeps its share: a new thread's records add to it
+    store.record("GET ?", "redis", 1, 1_000_000);
+    assertEquals(threads * each * 0.5 + 1, s.ruTotal(), EPS);
+  }
+
+  @Test
   void nullFingerprintsAreNotRecorded() {
     FingerprintStore store = new FingerprintStore(10);
     store.record(null, "redis", 5, 0);
