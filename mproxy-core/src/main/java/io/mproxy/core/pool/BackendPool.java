@@ -144,7 +144,10 @@ public final class BackendPool {
     return variant;
   }
 
-  /** When a connection was last used (for idle eviction): one reading per read batch will do. */
+  /**
+   * The time of a lease, a release or a waiter's arrival, and when a connection was last used (for
+   * idle eviction): one reading per read batch will do ({@link ReadBatch}; a fresh one outside).
+   */
   long nowNanos() {
     return ReadBatch.nanoTime(clock);
   }
@@ -174,7 +177,7 @@ public final class BackendPool {
           if (waiterCount >= MAX_WAITERS) {
             refusal = new PoolExhaustedException(backend.id(), "too many requests waiting for a connection");
           } else {
-            long now = clock.nanoTime();
+            long now = nowNanos();
             enqueue(Waiter.obtain(exclusive, requester, lease, now,
                 now + TimeUnit.MILLISECONDS.toNanos(config.acquireTimeoutMs())));
             maybeOpen(requester, true);
@@ -198,7 +201,7 @@ public final class BackendPool {
     Waiter grants;
     synchronized (this) {
       c.exclusive(false);
-      c.touch(clock.nanoTime());
+      c.touch(nowNanos());
       if (!reusable || !c.usable() || closed || connections.size() > config.maxSize()) {
         connections.remove(c);
         c.ready(false);
@@ -401,7 +404,7 @@ public final class BackendPool {
     }
     if (any != null) {
       any.exclusive(true);
-      any.touch(clock.nanoTime());
+      any.touch(nowNanos());
     }
     return any;
   }
@@ -417,7 +420,7 @@ public final class BackendPool {
       PooledConnection packed = firstOnLoopBelow(requester, depth);
       if (packed != null) {
         packed.reserve();
-        packed.touch(clock.nanoTime());
+        packed.touch(nowNanos());
         return packed;
       }
     }
@@ -443,7 +446,7 @@ public final class BackendPool {
       maybeOpen(requester, false);
     }
     best.reserve();
-    best.touch(clock.nanoTime());
+    best.touch(nowNanos());
     return best;
   }
 

@@ -1,6 +1,7 @@
 package io.mproxy.protocol.postgres;
 
 import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.admission.Ticket;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
@@ -20,6 +21,7 @@ import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -788,7 +790,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true).hints(hints);
+        ReadBatch.nanoTime(listener.clock()), true).hints(hints);
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -796,8 +798,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     spareAdmission = null;
     callback.generation = generation;
     callback.answered = false;
-    listener.gateway().admit(request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, callback);
+    Gateway gateway = listener.gateway();
+    gateway.admit(request, classification(), listener.origin(), listener.cluster().weights(),
+        scheduler, callback, ReadBatch.nanoTime(gateway.clock()));
     if (callback.answered) {
       spareAdmission = callback; // answered within admit(): nobody holds it any more
     }
@@ -837,7 +840,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     waitGeneration++;
     cancelWaitTimer();
     Ticket ticket = current.ticket;
-    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget,
+        ReadBatch.nanoTime(listener.gateway().clock()));
     // a runaway cancel rule stops the query the way a client's CancelRequest does
     ticket.onCancel(cancelHook);
     armHintDeadline(current);
@@ -1014,7 +1018,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (acquireMs <= 0 || waitMs <= 0 || waitTimer != null) {
       return false;
     }
-    long waitedMs = TimeUnit.NANOSECONDS.toMillis(listener.clock().nanoTime() - request.arrivalNanos());
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(ReadBatch.nanoTime(listener.clock()) - request.arrivalNanos());
     // a second of margin: the pool expires its waiters from a periodic sweep
     return waitedMs + acquireMs + 1000 < waitMs;
   }
@@ -1491,7 +1495,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
     }
     Req done = !inflight.isEmpty() && inflight.peek().refusal == null ? inflight.poll() : null;
-    lastActivityNanos = listener.clock().nanoTime();
+    lastActivityNanos = ReadBatch.nanoTime(listener.clock());
     if (txStatus == 'I') {
       writeInTransaction = false;
     }
@@ -1502,7 +1506,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         done.hintTimer = null;
       }
       done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
-          done.bytesIn, done.bytesOut);
+          done.bytesIn, done.bytesOut, ReadBatch.nanoTime(listener.gateway().clock()));
       done.ticket = null;
       spareReq = done; // no timer holds it (cancelled above), nor any queue
     }
