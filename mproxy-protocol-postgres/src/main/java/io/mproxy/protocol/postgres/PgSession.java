@@ -1332,13 +1332,19 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   @Override
   public void message(ByteBuf frame) {
+    message(frame, false);
+  }
+
+  /** A relayed run that ends with its ReadyForQuery is handled as that ReadyForQuery, relaying all of it. */
+  @Override
+  public void message(ByteBuf frame, boolean endsWithReady) {
     if (loop.inEventLoop()) {
       inBackendRead = true;
-      backendMessage(frame);
+      backendMessage(frame, endsWithReady);
       return;
     }
     try {
-      loop.execute(() -> backendMessage(frame));
+      loop.execute(() -> backendMessage(frame, endsWithReady));
     } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
       frame.release();
     }
@@ -1364,12 +1370,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     });
   }
 
-  private void backendMessage(ByteBuf frame) {
+  private void backendMessage(ByteBuf frame, boolean endsWithReady) {
     if (state == State.CLOSED || backend == null) {
       frame.release();
       return;
     }
-    byte type = frame.getByte(frame.readerIndex());
+    // a run with its ReadyForQuery: what the proxy tracks is the ReadyForQuery (the run's
+    // messages are relayed without a look), so it is handled as one, relaying the whole slice
+    byte type = endsWithReady ? PgMessages.READY_FOR_QUERY : frame.getByte(frame.readerIndex());
     if (state == State.PASSTHROUGH_AUTH) {
       passthroughAuthAnswer(type, frame);
       return;
@@ -1480,7 +1488,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void readyForQuery(ByteBuf frame) {
-    txStatus = frame.getByte(frame.readerIndex() + 5);
+    txStatus = frame.getByte(frame.writerIndex() - 1); // the last byte, also after a relayed run
     // Statements whose Parse was skipped by an error are not on the server.
     while (!expects.isEmpty()) {
       Expect e = expects.poll();

@@ -35,6 +35,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   /** Backend message types a client session relays without looking inside: may share a slice. */
   private static final boolean[] RELAYED = new boolean[256];
+  private static final byte READY_FOR_QUERY = 'Z';
 
   static {
     for (char t : new char[] {'D', 'T', 'C', '2', 'n', 't', 's', 'I', 'd', 'c'}) {
@@ -44,6 +45,11 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   private final int maxMessageBytes;
   private Phase phase;
+  /**
+   * The last slice emitted, when it is a relayed run with the ReadyForQuery that ended it; valid
+   * until the next decode, which happens only after that slice has been delivered.
+   */
+  private ByteBuf readyRun;
   /** Set by whoever holds the backend connection (possibly from another event loop). */
   private volatile boolean relayRuns;
 
@@ -75,6 +81,15 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
    */
   public void relayRuns(boolean on) {
     relayRuns = on;
+  }
+
+  /**
+   * Whether {@code msg}, just delivered by this decoder, is a relayed run that ends with the
+   * ReadyForQuery (six bytes: {@code 'Z'}, length 5, status) that followed it. A result and its
+   * ReadyForQuery then take one slice and one delivery instead of two.
+   */
+  public boolean endsWithReady(Object msg) {
+    return msg == readyRun && msg != null;
   }
 
   /** Whether a backend message of this type may be part of a relayed run. */
@@ -158,6 +173,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   }
 
   private void decodeTyped(ByteBuf in, List<Object> out) {
+    readyRun = null;
     int runStart = -1;
     int runEnd = -1;
     int at = in.readerIndex();
@@ -180,6 +196,13 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         break;
       }
       int next = at + length + 1;
+      if (runStart >= 0 && type == READY_FOR_QUERY && length == 5 && relayRuns) {
+        // the run and its ReadyForQuery in one slice; delivered before anything after it, so
+        // that endsWithReady can tell it from the slices before it
+        flushRun(in, out, runStart, next);
+        readyRun = (ByteBuf) out.get(out.size() - 1);
+        return;
+      }
       if (relayRuns && RELAYED[type & 0xff]) {
         if (runStart < 0) {
           runStart = at;
