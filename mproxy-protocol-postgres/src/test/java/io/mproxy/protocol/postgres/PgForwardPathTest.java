@@ -69,4 +69,35 @@ class PgForwardPathTest {
           readings + " clock readings for " + transactions + " transactions");
     }
   }
+
+  /**
+   * The transaction status is read from a ReadyForQuery that arrives in one slice with the result
+   * before it (BEGIN's CommandComplete, a SELECT's rows): a client inside a transaction keeps its
+   * connection, and another client's query waits for the COMMIT. Were the status misread as idle,
+   * the connection would go back to the pool after BEGIN, the second client's query would run
+   * inside the first one's transaction and hold the connection, and the first client's next query
+   * would never be answered (the client's read times out and fails the test).
+   */
+  @Test
+  void aClientInsideATransactionKeepsItsConnection() throws Exception {
+    try (PgMiniProxy proxy = proxy(1, 1);
+        PgTestClient a = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE);
+        PgTestClient b = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE)) {
+      assertEquals('T', a.query("BEGIN").status());
+      String pid = a.query("SELECT pg_backend_pid()").firstColumns().get(0);
+      b.send(new String[] {"SELECT 'b:' || pg_backend_pid() || ':' || (SELECT count(*) FROM pg_stat_activity"
+          + " WHERE pid = pg_backend_pid() AND xact_start IS NOT NULL AND xact_start < statement_timestamp())"});
+      PgTestClient.Answer inTx = a.query("SELECT 2");
+      assertEquals(List.of("2"), inTx.firstColumns());
+      assertEquals('T', inTx.status());
+      assertEquals('I', a.query("COMMIT").status());
+      PgTestClient.Answer other = b.answer();
+      assertNull(other.error());
+      // the same (only) server process, in a transaction of its own, not one begun before it
+      assertEquals(List.of("b:" + pid + ":0"), other.firstColumns());
+      assertEquals('I', other.status());
+    }
+  }
 }

@@ -27,8 +27,11 @@ final class PgTestClient implements Closeable {
   record Message(char type, byte[] body) {
   }
 
-  /** The answer to one simple query: its rows' first columns as text, or the server's error. */
-  record Answer(List<String> firstColumns, String error) {
+  /**
+   * The answer to one simple query: its rows' first columns as text, the server's error (or
+   * null), and the transaction status of its ReadyForQuery ({@code I}, {@code T} or {@code E}).
+   */
+  record Answer(List<String> firstColumns, String error, char status) {
   }
 
   private final Socket socket;
@@ -129,7 +132,7 @@ final class PgTestClient implements Closeable {
         }
         case 'E' -> error = text(m.body());
         case 'Z' -> {
-          return new Answer(rows, error);
+          return new Answer(rows, error, (char) m.body()[0]);
         }
         default -> {
           // RowDescription, CommandComplete, notices
