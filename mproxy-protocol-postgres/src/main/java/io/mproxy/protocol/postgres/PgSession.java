@@ -247,6 +247,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
   private SqlClassification queryClass;
   private String queryText;
+  /**
+   * The text and classification of the Parse that starts the current request, decoded and
+   * classified by {@link #startRequest}: reused when that Parse is forwarded, not decoded again
+   * (the extended protocol's unnamed statement comes with every transaction).
+   */
+  private String parseText;
+  private SqlClassification parseClass;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -667,12 +674,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       pending.poll();
       pendingBytes -= msg.readableBytes();
+      // the message startRequest looked at: the request's first, since nothing of it went out yet
+      boolean first = current.bytesIn == 0;
       current.bytesIn += msg.readableBytes();
       if (type == PgMessages.COPY_DONE || type == PgMessages.COPY_FAIL) {
         copyIn = false;
       }
       try {
-        forward(msg, type);
+        forward(msg, type, first);
       } catch (IllegalArgumentException | IndexOutOfBoundsException malformed) {
         // A message whose fields do not parse (e.g. a Bind without its terminators).
         if (msg.refCnt() > 0) {
@@ -773,6 +782,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
+    parseText = firstType == PgMessages.PARSE ? sql : null;
+    parseClass = firstType == PgMessages.PARSE ? sc : null;
     QueryHints hints = PgSql.hints(scanned);
     if (text != null) {
       text.clear();
@@ -935,17 +946,27 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     return stmt;
   }
 
+  /** The NUL-terminated UTF-8 string at {@code from}, read in place (no duplicate of the buffer). */
+  private static String cstringAt(ByteBuf msg, int from) {
+    int end = from > msg.writerIndex() ? -1 : msg.indexOf(from, msg.writerIndex(), (byte) 0);
+    if (end < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
+    return msg.toString(from, end - from, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** The statement text a request starts with, when the message carries or names one. */
   private String sqlOf(ByteBuf msg) {
-    byte type = msg.getByte(msg.readerIndex());
-    ByteBuf body = msg.duplicate().skipBytes(5);
+    int start = msg.readerIndex();
+    byte type = msg.getByte(start);
     try {
       switch (type) {
         case PgMessages.QUERY:
-          return PgMessages.readCString(body);
-        case PgMessages.PARSE:
-          PgMessages.readCString(body);
-          return PgMessages.readCString(body);
+          return cstringAt(msg, start + 5);
+        case PgMessages.PARSE: {
+          int nameEnd = msg.indexOf(start + 5, msg.writerIndex(), (byte) 0);
+          return nameEnd < 0 ? null : cstringAt(msg, nameEnd + 1);
+        }
         case PgMessages.BIND: {
           PgStatement s = boundStatement(msg);
           return s == null ? null : s.sql();
@@ -1118,7 +1139,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   // ------------------------------------------------------------------ forwarding
 
-  private void forward(ByteBuf msg, byte type) {
+  /** {@code first}: the request's first message, the one {@link #startRequest} classified. */
+  private void forward(ByteBuf msg, byte type, boolean first) {
     if (sessionMode) {
       if (type == PgMessages.QUERY) {
         expects.add(Expect.SYNC);
@@ -1129,7 +1151,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     switch (type) {
-      case PgMessages.PARSE -> parse(msg);
+      case PgMessages.PARSE -> parse(msg, first);
       case PgMessages.BIND -> bind(msg);
       case PgMessages.DESCRIBE -> describe(msg);
       case PgMessages.CLOSE -> closeMessage(msg);
@@ -1182,17 +1204,28 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     LOG.debug("client {}: pinned to its backend connection ({})", ctx.channel().remoteAddress(), why);
   }
 
-  private void parse(ByteBuf msg) {
-    ByteBuf body = msg.duplicate().skipBytes(5);
-    String name = PgMessages.readCString(body);
-    if (name.isEmpty()) {
-      String unnamedSql = PgMessages.readCString(body.duplicate());
-      noteSessionEffects(unnamedSql, adapter.sqlShapes().ofStatement(unnamedSql).classification());
+  private void parse(ByteBuf msg, boolean first) {
+    int start = msg.readerIndex();
+    if (msg.getByte(start + 5) == 0) {
+      // the unnamed statement: its text as startRequest read it when this Parse began the request
+      int sqlEnd = msg.indexOf(start + 6, msg.writerIndex(), (byte) 0);
+      if (sqlEnd < 0) {
+        throw new IllegalArgumentException("string without terminator");
+      }
+      boolean known = first && parseText != null;
+      String unnamedSql = known ? parseText : msg.toString(start + 6, sqlEnd - start - 6, java.nio.charset.StandardCharsets.UTF_8);
+      SqlClassification c = known && parseClass != null ? parseClass
+          : adapter.sqlShapes().ofStatement(unnamedSql).classification();
+      parseText = null;
+      parseClass = null;
+      noteSessionEffects(unnamedSql, c);
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
       return;
     }
+    ByteBuf body = msg.duplicate().skipBytes(5);
+    String name = PgMessages.readCString(body);
     String sql = PgMessages.readCString(body);
     PgStatement stmt = PgStatement.of(name, sql, body);
     msg.release();
