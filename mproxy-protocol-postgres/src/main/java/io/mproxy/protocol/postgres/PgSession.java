@@ -714,8 +714,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * A syntax error is then reported when the statement is first executed.
    */
   private boolean prepareLocally() {
-    if (pending.size() < 2 || pending.peek().getByte(pending.peek().readerIndex()) != PgMessages.PARSE) {
-      return false; // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction
+    ByteBuf head = pending.peek();
+    if (pending.size() < 2 || head.getByte(head.readerIndex()) != PgMessages.PARSE
+        || head.readableBytes() > 5 && head.getByte(head.readerIndex() + 5) == 0) {
+      // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction, and
+      // with the extended protocol a Parse of the unnamed statement (never prepared locally)
+      return false;
     }
     java.util.Iterator<ByteBuf> it = pending.iterator();
     ByteBuf parse = it.next();
