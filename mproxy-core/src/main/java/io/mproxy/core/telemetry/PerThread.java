@@ -3,6 +3,7 @@ package io.mproxy.core.telemetry;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -67,6 +68,18 @@ public final class PerThread<T> {
     for (Object o : items) {
       if (o != null) {
         sum += f.applyAsLong((T) o);
+      }
+    }
+    return sum;
+  }
+
+  /** {@link #sum(ToLongFunction)} of doubles. */
+  @SuppressWarnings("unchecked")
+  public double sumDouble(ToDoubleFunction<? super T> f) {
+    double sum = 0;
+    for (Object o : items) {
+      if (o != null) {
+        sum += f.applyAsDouble((T) o);
       }
     }
     return sum;
