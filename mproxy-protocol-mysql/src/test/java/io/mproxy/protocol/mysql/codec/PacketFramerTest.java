@@ -180,6 +180,21 @@ class PacketFramerTest {
    */
   @Test
   void hostileBytesSplitAnywhereGiveOnlyTheCodecErrorAndLeakNothing() {
+    hostileBytes(false);
+  }
+
+  /**
+   * The same hostile inputs taken in place, as the session takes them: each packet lent through
+   * the view is, at random, written (given away), kept, or neither, then given back; only the
+   * codec errors come out and nothing leaks.
+   */
+  @Test
+  void hostileBytesTakenInPlaceGiveOnlyTheCodecErrorAndLeakNothing() {
+    hostileBytes(true);
+  }
+
+  private static void hostileBytes(boolean inPlace) {
+    MysqlPacket view = MysqlPacket.borrowedView();
     java.util.Random random = new java.util.Random(20261128L);
     byte[] valid = all();
     for (int run = 0; run < 3000; run++) {
@@ -203,9 +218,18 @@ class PacketFramerTest {
           f.add(ALLOC, Unpooled.wrappedBuffer(input, at, n));
           at += n;
           MysqlPacket p;
-          while ((p = f.poll(ALLOC)) != null) {
+          while ((p = inPlace ? f.poll(ALLOC, view) : f.poll(ALLOC)) != null) {
             assertFalse(p.length() > 512, "a packet over the limit came out");
-            p.release();
+            if (p != view) {
+              p.release();
+              continue;
+            }
+            switch (random.nextInt(3)) {
+              case 0 -> p.takeRaw().release();
+              case 1 -> p.keep().release();
+              default -> p.release();
+            }
+            f.giveBack(p);
           }
         }
       } catch (MysqlCodecException e) {
