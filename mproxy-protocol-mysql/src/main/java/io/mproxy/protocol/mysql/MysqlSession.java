@@ -430,6 +430,14 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final PacketFramer framer;
   /** The framer's in-place view of the command being read (see {@link #onBorrowed}). */
   private final MysqlPacket view = MysqlPacket.borrowedView();
+  /** A packet of the read buffer is lent out: a read that arrives meanwhile waits in {@link #deferred}. */
+  private boolean lending;
+  /**
+   * Reads delivered while a packet was lent (a handler in front, such as TLS, firing a read
+   * from within a write): framing them then would move or re-lend the bytes under the lent
+   * packet, so they are framed after it is given back. Null: none.
+   */
+  private ArrayDeque<ByteBuf> deferred;
   private final LeaseWait leaseWait = new LeaseWait();
   /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
   private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
@@ -948,10 +956,21 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       in.release();
       return;
     }
+    if (lending) {
+      if (deferred == null) {
+        deferred = new ArrayDeque<>(2);
+      }
+      deferred.add(in);
+      return;
+    }
     framer.add(context.alloc(), in);
     ReadBatch.begin();
     try {
       while (!closed && phase != Phase.CLOSED) {
+        ByteBuf later;
+        while (deferred != null && (later = deferred.poll()) != null) {
+          framer.add(context.alloc(), later);
+        }
         MysqlPacket packet;
         try {
           packet = framer.poll(context.alloc(), view);
@@ -963,9 +982,11 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
           return;
         }
         if (packet == view) {
+          lending = true;
           try {
             onBorrowed(packet);
           } finally {
+            lending = false;
             framer.giveBack(packet);
           }
         } else {
@@ -2151,6 +2172,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     inbox.forEach(MysqlPacket::release);
     inbox.clear();
+    if (deferred != null) {
+      deferred.forEach(ByteBuf::release);
+      deferred.clear();
+    }
     framer.release();
     out.discard();
     releaseOnClose();

@@ -89,6 +89,19 @@ final class MiniMysqlProxy implements ListenerContext, AutoCloseable {
   /** In front of {@code db}, every client in {@code group} (its name must be the default group's). */
   MiniMysqlProxy(MariaDbServer db, int eventLoops, int poolSize, ResourceGroupConfig group)
       throws InterruptedException {
+    this(db.host(), db.port(), eventLoops, poolSize, group);
+  }
+
+  /**
+   * For sessions tested without a backend (commands the proxy answers itself): the cluster
+   * points at a loopback port nothing is asked to connect to.
+   */
+  static MiniMysqlProxy withoutBackend() throws InterruptedException {
+    return new MiniMysqlProxy("127.0.0.1", 9, 1, 1, ResourceGroupConfig.unlimitedDefault());
+  }
+
+  private MiniMysqlProxy(String backendHost, int backendPort, int eventLoops, int poolSize,
+      ResourceGroupConfig group) throws InterruptedException {
     for (Outcome o : Outcome.values()) {
       outcomes.put(o, new AtomicLong());
     }
@@ -97,7 +110,7 @@ final class MiniMysqlProxy implements ListenerContext, AutoCloseable {
     config = new ListenerConfig("mysql", "mysql", new HostPort("127.0.0.1", 0), "c", auth, 100,
         64 * 1024 * 1024, Map.of());
     ClusterConfig cc = new ClusterConfig("c", "mysql", new Credentials(MariaDbServer.USER, MariaDbServer.PASSWORD),
-        List.of(new BackendConfig(new HostPort(db.host(), db.port()), BackendConfig.Role.PRIMARY)),
+        List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("transaction", 0, poolSize, 50, 60_000, 5_000, 20_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of(MysqlProtocolAdapter.DATABASE, MariaDbServer.DATABASE));
     ProxyConfig pc = new ProxyConfig(ServerSettings.DEFAULT, AdminConfig.DEFAULT, List.of(config),

@@ -45,7 +45,16 @@ final class WireClient implements AutoCloseable {
 
   /** Reads the greeting and logs in. */
   WireClient login(String user, String password) throws IOException {
-    byte[] g = read().payload();
+    writePackets(handshakeResponse(read().payload(), user, password));
+    Packet ok = read();
+    if (ok.header() != 0) {
+      throw new IOException("login refused: " + ok.text());
+    }
+    return this;
+  }
+
+  /** The HandshakeResponse (a wire packet, sequence id 1) to the greeting payload {@code g}. */
+  static byte[] handshakeResponse(byte[] g, String user, String password) {
     int at = 1;
     while (g[at] != 0) {
       at++;
@@ -67,12 +76,7 @@ final class WireClient implements AutoCloseable {
     p.writeBytes(proof);
     p.writeBytes("mysql_native_password".getBytes(StandardCharsets.US_ASCII));
     p.write(0);
-    writePackets(packet(1, p.toByteArray()));
-    Packet ok = read();
-    if (ok.header() != 0) {
-      throw new IOException("login refused: " + ok.text());
-    }
-    return this;
+    return packet(1, p.toByteArray());
   }
 
   /** One wire packet (header and payload). */
