@@ -129,8 +129,7 @@ public final class UsageMeter {
     if (!(ru > 0) || !Double.isFinite(ru)) {
       return;
     }
-    Shard shard = shards.get();
-    add(shard, shard.period(clock.wallMillis() / bucketMillis), tenant, group, fingerprint, ru);
+    add(shards.get().period(clock.wallMillis() / bucketMillis), tenant, group, fingerprint, ru);
   }
 
   /**
@@ -157,22 +156,30 @@ public final class UsageMeter {
       shard.periodFromNanos = endNanos;
       shard.periodUntilNanos = endNanos + Math.min(WALL_RECHECK_NANOS, leftNanos);
     }
-    add(shard, p, tenant, group, fingerprint, ru);
+    add(p, tenant, group, fingerprint, ru);
   }
 
-  private void add(Shard shard, Period p, TenantIdentity tenant, String group, String fingerprint, double ru) {
-    Cell t;
-    if (tenant != null && tenant == shard.lastTenant && p == shard.lastTenantPeriod) {
-      t = shard.lastTenantCell;
-    } else {
-      t = p.cell(Dimension.TENANT, cachedName(tenant), maxKeys);
-      shard.lastTenant = tenant;
-      shard.lastTenantPeriod = p;
-      shard.lastTenantCell = t;
+  private void add(Period p, TenantIdentity tenant, String group, String fingerprint, double ru) {
+    cell(p, Dimension.TENANT, tenant == null ? NONE : tenant).add(ru);
+    cell(p, Dimension.GROUP, group == null ? NONE : group).add(ru);
+    cell(p, Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint).add(ru);
+  }
+
+  /**
+   * The period's cell for {@code key} (a tenant identity or a name), through a one-entry cache
+   * per dimension compared by identity: a thread's requests come in runs from the same session,
+   * group and (interned) fingerprint, so most requests skip the map look-ups.
+   */
+  private Cell cell(Period p, Dimension d, Object key) {
+    int i = d.ordinal();
+    if (p.lastKey[i] == key) {
+      return p.lastCell[i];
     }
-    t.add(ru);
-    p.cell(Dimension.GROUP, group == null ? NONE : group, maxKeys).add(ru);
-    p.cell(Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint, maxKeys).add(ru);
+    String name = key instanceof TenantIdentity ? cachedName((TenantIdentity) key) : (String) key;
+    Cell c = p.cell(d, name, maxKeys);
+    p.lastKey[i] = key;
+    p.lastCell[i] = c;
+    return c;
   }
 
   /**
@@ -322,9 +329,8 @@ public final class UsageMeter {
 
   /**
    * One thread's recording state: the period it records into now (and the monotonic span in
-   * which it stays valid), the oldest period the publisher has not finished, and a one-entry cache of the last tenant's cell (a session's
-   * requests come in runs from the same identity). Fields other than {@code unpublished} are the
-   * owner thread's; {@code unpublished} is the publisher's.
+   * which it stays valid), and the oldest period the publisher has not finished. Fields other
+   * than {@code unpublished} are the owner thread's; {@code unpublished} is the publisher's.
    */
   private static final class Shard {
     Period current = new Period(Long.MIN_VALUE);
@@ -332,9 +338,6 @@ public final class UsageMeter {
     /** The monotonic span in which {@code current} is known to be the wall clock's bucket. */
     long periodFromNanos;
     long periodUntilNanos = periodFromNanos;
-    TenantIdentity lastTenant;
-    Period lastTenantPeriod;
-    Cell lastTenantCell;
 
     Period period(long epoch) {
       Period p = current;
@@ -371,6 +374,9 @@ public final class UsageMeter {
     volatile Cell[] cells = new Cell[8];
     private int size;
     volatile Period next;
+    /** The owner's last key and cell per dimension (see {@code UsageMeter.cell}); never published. */
+    final Object[] lastKey = new Object[DIMENSIONS.length];
+    final Cell[] lastCell = new Cell[DIMENSIONS.length];
 
     Period(long epoch) {
       this.epoch = epoch;

@@ -80,6 +80,28 @@ class UsageMeterTest {
     assertEquals(2, m.report(60_000, 10).totalRequests());
   }
 
+  @Test
+  void runsOfTheSameKeysAreAttributedPerBucketAndEqualNamesShareARow() {
+    TenantIdentity alice = user("alice");
+    for (int i = 0; i < 3; i++) {
+      meter.record(alice, "default", "SELECT ?", 1);
+    }
+    meter.record(alice, new String("default"), new String("SELECT ?"), 1); // equal, not identical
+    meter.record(null, null, null, 5);
+    meter.record(alice, "batch", "SELECT ?", 2);
+    clock.advanceMillis(60_000);
+    meter.record(alice, "default", "SELECT ?", 10); // same keys, next bucket
+    UsageMeter.Report now = meter.report(1, 10);
+    assertEquals(10, now.totalRu(), 1e-9);
+    UsageMeter.Report both = meter.report(120_000, 10);
+    assertEquals(List.of(new UsageMeter.Row("default", 14, 5), new UsageMeter.Row("-", 5, 1),
+        new UsageMeter.Row("batch", 2, 1)), both.rows().get(UsageMeter.Dimension.GROUP));
+    assertEquals(List.of(new UsageMeter.Row("alice@shop on pg", 16, 6), new UsageMeter.Row("-", 5, 1)),
+        both.rows().get(UsageMeter.Dimension.TENANT));
+    assertEquals(List.of(new UsageMeter.Row("SELECT ?", 16, 6), new UsageMeter.Row("-", 5, 1)),
+        both.rows().get(UsageMeter.Dimension.FINGERPRINT));
+  }
+
   /** Counts wall-clock readings of a manual clock. */
   private static final class CountingClock implements io.mproxy.core.time.Clock {
     private final ManualClock inner;
