@@ -194,8 +194,17 @@ public final class ResourceGroup {
    * fingerprint has no history yet, so that a new shape is not admitted at the 1 RU base.
    */
   double meanReadRu() {
-    long n = sum(READS);
-    return n == 0 ? 0 : sumRu(READ_RU) / n;
+    long n = tallies.sum(ResourceGroup::readsOf);
+    return n == 0 ? 0 : tallies.sumDouble(ResourceGroup::readRuOf) / n;
+  }
+
+  // Non-capturing, so meanReadRu (on the admission path) allocates nothing.
+  private static long readsOf(Tally t) {
+    return (long) LONGS.getAcquire(t.counts, READS);
+  }
+
+  private static double readRuOf(Tally t) {
+    return (double) DOUBLES.getAcquire(t.ru, READ_RU);
   }
 
   void recordRead(double ru) {

@@ -1,9 +1,10 @@
 package io.mproxy.core.balance;
 
 import io.mproxy.core.config.BackendConfig;
+import io.mproxy.core.telemetry.PerThread;
 import io.mproxy.core.time.Clock;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One backend server as the balancer sees it: health (with exponential back-off while it is
@@ -15,12 +16,22 @@ public final class Backend {
   public enum Health { UP, DOWN }
 
   private static final long EWMA_TAU_NANOS = 10_000_000_000L;
+  /** How much newer an answer must be than the recorded one to be written (see answeredSince). */
+  private static final long ANSWERED_GRAIN_NANOS = 1_000_000L;
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  /** Indexes of a thread's tally. */
+  private static final int INFLIGHT = 0;
+  private static final int COMPLETED = 1;
 
   private final String id;
   private final BackendConfig config;
   private final Clock clock;
-  private final AtomicInteger inflight = new AtomicInteger();
-  private final LongAdder completed = new LongAdder();
+  /**
+   * Requests started and ended, per recording thread: each event loop writes only its own cells
+   * (a request may start on one loop and end on another, so one cell can go negative), and the
+   * balancer sums them. Every loop used to write one shared atomic and one adder per request.
+   */
+  private final PerThread<long[]> tallies = new PerThread<>(() -> new long[2]);
   private final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
   private final PeakEwma ruRate = new PeakEwma(EWMA_TAU_NANOS);
   private volatile Health health = Health.UP;
@@ -28,7 +39,11 @@ public final class Backend {
   private volatile long retryAtNanos;
   private volatile String lastError;
   private volatile CircuitBreaker circuit;
-  /** When a request last ended on this backend with an answer (not an error), clock nanos. */
+  /**
+   * When a request last ended on this backend with an answer (not an error), clock nanos, to
+   * within {@link #ANSWERED_GRAIN_NANOS}: written only when it moves by more, so the event loops
+   * do not take turns writing it for every request.
+   */
   private volatile long lastAnsweredNanos = Long.MIN_VALUE;
 
   public Backend(BackendConfig config, Clock clock) {
@@ -53,21 +68,34 @@ public final class Backend {
     return health == Health.UP;
   }
 
+  /** Requests started and not yet ended (0 or more; a moment's view across the event loops). */
   public int inflight() {
-    return inflight.get();
+    return (int) Math.max(0, tallies.sum(Backend::inflightOf));
+  }
+
+  private static long inflightOf(long[] t) {
+    return (long) LONGS.getAcquire(t, INFLIGHT);
+  }
+
+  private static long completedOf(long[] t) {
+    return (long) LONGS.getAcquire(t, COMPLETED);
+  }
+
+  private static void add(long[] t, int i, long delta) {
+    LONGS.setRelease(t, i, t[i] + delta);
   }
 
   /**
-   * Whether a request ended with an answer from this backend after {@code sinceNanos}: the
-   * backend is alive whatever a probe says (a probe that timed out meanwhile only met a busy
-   * machine).
+   * Whether a request ended with an answer from this backend after {@code sinceNanos} (answers
+   * in the first millisecond after it may not count): the backend is alive whatever a probe says
+   * (a probe that timed out meanwhile only met a busy machine).
    */
   public boolean answeredSince(long sinceNanos) {
     return lastAnsweredNanos - sinceNanos > 0 && lastAnsweredNanos != Long.MIN_VALUE;
   }
 
   public long completed() {
-    return completed.sum();
+    return tallies.sum(Backend::completedOf);
   }
 
   public String lastError() {
@@ -88,7 +116,7 @@ public final class Backend {
   }
 
   public void started() {
-    inflight.incrementAndGet();
+    add(tallies.get(), INFLIGHT, 1);
   }
 
   public void finished(long latencyNanos, double ru) {
@@ -110,10 +138,14 @@ public final class Backend {
     if (c != null) {
       c.onResult(error, latencyNanos, nowNanos);
     }
-    inflight.decrementAndGet();
-    completed.increment();
+    long[] t = tallies.get();
+    add(t, INFLIGHT, -1);
+    add(t, COMPLETED, 1);
     if (!error) {
-      lastAnsweredNanos = nowNanos;
+      long last = lastAnsweredNanos;
+      if (last == Long.MIN_VALUE || nowNanos - last > ANSWERED_GRAIN_NANOS) {
+        lastAnsweredNanos = nowNanos;
+      }
     }
     latency.observe(latencyNanos, nowNanos);
     ruRate.observe((long) (ru * 1000), nowNanos);
@@ -121,7 +153,7 @@ public final class Backend {
 
   /** Balancer score: lower is better. */
   public double score(io.mproxy.core.config.BalancerConfig.Score kind) {
-    int n = inflight.get();
+    int n = inflight();
     switch (kind) {
       case PEAK_EWMA: {
         double l = latency.valueNanos();
@@ -206,6 +238,6 @@ public final class Backend {
 
   @Override
   public String toString() {
-    return "Backend[" + id + " " + health + " inflight=" + inflight.get() + "]";
+    return "Backend[" + id + " " + health + " inflight=" + inflight() + "]";
   }
 }

@@ -3,6 +3,8 @@ package io.mproxy.core.telemetry;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * One instance of {@code T} per recording thread ({@link ThreadSlots}), for accumulators that
@@ -54,6 +56,33 @@ public final class PerThread<T> {
     next[i] = t;
     items = next;
     return t;
+  }
+
+  /**
+   * The sum of {@code f} over every instance created so far: for readers that need a total on a
+   * request path (pass a non-capturing function, which allocates nothing).
+   */
+  @SuppressWarnings("unchecked")
+  public long sum(ToLongFunction<? super T> f) {
+    long sum = 0;
+    for (Object o : items) {
+      if (o != null) {
+        sum += f.applyAsLong((T) o);
+      }
+    }
+    return sum;
+  }
+
+  /** {@link #sum(ToLongFunction)} of doubles. */
+  @SuppressWarnings("unchecked")
+  public double sumDouble(ToDoubleFunction<? super T> f) {
+    double sum = 0;
+    for (Object o : items) {
+      if (o != null) {
+        sum += f.applyAsDouble((T) o);
+      }
+    }
+    return sum;
   }
 
   /** Every instance created so far, on any thread (for publishing; not on the request path). */

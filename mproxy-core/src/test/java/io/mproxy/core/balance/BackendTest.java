@@ -92,6 +92,51 @@ class BackendTest {
   }
 
   @Test
+  void requestsStartedOnOneThreadAndEndedOnAnotherSumExactly() throws InterruptedException {
+    int perThread = 20_000;
+    Thread starter = new Thread(() -> {
+      for (int i = 0; i < perThread; i++) {
+        backend.started();
+      }
+    });
+    starter.start();
+    starter.join();
+    assertEquals(perThread, backend.inflight());
+    Thread[] enders = new Thread[2];
+    for (int t = 0; t < enders.length; t++) {
+      enders[t] = new Thread(() -> {
+        for (int i = 0; i < perThread / 2; i++) {
+          backend.finished(MS, 1.0, false, clock.nanoTime());
+        }
+      });
+      enders[t].start();
+    }
+    for (Thread t : enders) {
+      t.join();
+    }
+    assertEquals(0, backend.inflight(), "the ending threads' cells are negative, the sum is exact");
+    assertEquals(perThread, backend.completed());
+    backend.started(); // this thread's cell
+    assertEquals(1, backend.inflight());
+    assertEquals(1.0, backend.score(Score.LEAST_INFLIGHT));
+  }
+
+  @Test
+  void answeredSinceMovesInMillisecondsAndNotOnErrors() {
+    long t0 = clock.nanoTime();
+    assertFalse(backend.answeredSince(t0 - 1), "no answer yet");
+    backend.finished(MS, 1.0, false, t0);
+    assertTrue(backend.answeredSince(t0 - 1), "the first answer is always recorded");
+    assertFalse(backend.answeredSince(t0));
+    backend.finished(MS, 1.0, false, t0 + MS / 2);
+    assertFalse(backend.answeredSince(t0), "within a millisecond of the recorded answer: not written");
+    backend.finished(MS, 1.0, true, t0 + 5 * MS);
+    assertFalse(backend.answeredSince(t0), "an error is not an answer");
+    backend.finished(MS, 1.0, false, t0 + 5 * MS);
+    assertTrue(backend.answeredSince(t0 + 4 * MS));
+  }
+
+  @Test
   void peakEwmaScoreIsLatencyTimesLoad() {
     assertEquals(1.0, backend.score(Score.PEAK_EWMA), "no latency yet counts as 1 ns");
     backend.started();

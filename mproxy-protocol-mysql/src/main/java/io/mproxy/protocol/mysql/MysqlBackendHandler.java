@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql;
 
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.protocol.mysql.codec.MysqlCodecException;
 import io.mproxy.protocol.mysql.codec.MysqlPacket;
 import io.mproxy.protocol.mysql.codec.PacketFramer;
@@ -112,7 +113,13 @@ final class MysqlBackendHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    frame(buf);
+    // the answers this read ends (and the commands they let start) take one clock reading
+    ReadBatch.begin();
+    try {
+      frame(buf);
+    } finally {
+      ReadBatch.end();
+    }
   }
 
   /** {@code in} after what is left of earlier reads; takes ownership of {@code in}. */

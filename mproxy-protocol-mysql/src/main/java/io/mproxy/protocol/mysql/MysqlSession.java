@@ -16,6 +16,7 @@ import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.mysql.auth.RsaKeys;
@@ -382,7 +383,14 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       }
       List<ByteBuf> out = batch == null ? List.of() : batch;
       batch = null;
-      ctx.executor().execute(() -> onBackendData(this, out, done));
+      ctx.executor().execute(() -> {
+        ReadBatch.begin();
+        try {
+          onBackendData(this, out, done);
+        } finally {
+          ReadBatch.end();
+        }
+      });
     }
 
     @Override
@@ -420,6 +428,16 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<MysqlPacket> inbox = new ArrayDeque<>();
   /** Frames the client's bytes into packets (no decoder stage in the pipeline). */
   private final PacketFramer framer;
+  /** The framer's in-place view of the command being read (see {@link #onBorrowed}). */
+  private final MysqlPacket view = MysqlPacket.borrowedView();
+  /** A packet of the read buffer is lent out: a read that arrives meanwhile waits in {@link #deferred}. */
+  private boolean lending;
+  /**
+   * Reads delivered while a packet was lent (a handler in front, such as TLS, firing a read
+   * from within a write): framing them then would move or re-lend the bytes under the lent
+   * packet, so they are framed after it is given back. Null: none.
+   */
+  private ArrayDeque<ByteBuf> deferred;
   private final LeaseWait leaseWait = new LeaseWait();
   /** The answer reader of the forwarded command (one runs at a time; internal commands have their own). */
   private final ResponseReader forwardReader = new ResponseReader(ResponseReader.Shape.SINGLE, false);
@@ -924,7 +942,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
 
   /**
    * The client's bytes, framed here rather than by a decoder stage in front (no pipeline hop and
-   * no decoder output list per command); each complete packet is handled as it is taken out.
+   * no decoder output list per command); each complete packet is handled as it is taken out, in
+   * place in the read buffer when it can run at once (see {@link #onBorrowed}). Everything one
+   * read brings takes one clock reading ({@link ReadBatch}).
    */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
@@ -936,20 +956,74 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       in.release();
       return;
     }
-    framer.add(context.alloc(), in);
-    while (!closed && phase != Phase.CLOSED) {
-      MysqlPacket packet;
-      try {
-        packet = framer.poll(context.alloc());
-      } catch (MysqlCodecException e) {
-        protocolError(e.errorCode(), e.getMessage());
-        return;
+    if (lending) {
+      if (deferred == null) {
+        deferred = new ArrayDeque<>(2);
       }
-      if (packet == null) {
-        return;
-      }
-      onPacket(packet);
+      deferred.add(in);
+      return;
     }
+    framer.add(context.alloc(), in);
+    ReadBatch.begin();
+    try {
+      while (!closed && phase != Phase.CLOSED) {
+        ByteBuf later;
+        while (deferred != null && (later = deferred.poll()) != null) {
+          framer.add(context.alloc(), later);
+        }
+        MysqlPacket packet;
+        try {
+          packet = framer.poll(context.alloc(), view);
+        } catch (MysqlCodecException e) {
+          protocolError(e.errorCode(), e.getMessage());
+          return;
+        }
+        if (packet == null) {
+          return;
+        }
+        if (packet == view) {
+          lending = true;
+          try {
+            onBorrowed(packet);
+          } finally {
+            lending = false;
+            framer.giveBack(packet);
+          }
+        } else {
+          onPacket(packet);
+        }
+      }
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  /**
+   * A packet borrowed from the read buffer. A command that can run now (logged in, nothing
+   * running or queued before it) is handled in place: classified, admitted and, when admission
+   * and the connection answer at once, written to the backend straight from the read buffer, with
+   * no packet object of its own. A command that has to wait (for admission's queue, a pool lease,
+   * or the proxy's own commands that bring the connection to the session's state) is kept before
+   * the read buffer is given back; so is every packet that queues behind another command.
+   */
+  private void onBorrowed(MysqlPacket packet) {
+    if (phase != Phase.COMMANDS || busy || draining || !inbox.isEmpty()) {
+      onPacket(packet.keep());
+      return;
+    }
+    draining = true;
+    try {
+      lastActivity = ReadBatch.nanoTime(listener.clock());
+      process(packet);
+    } finally {
+      draining = false;
+      Job job = current;
+      if (job != null && job.packet == packet) {
+        // still waiting: the command outlives the read buffer
+        job.packet = packet.keep();
+      }
+    }
+    drain();
   }
 
   /** One complete packet from the client (owned). */
@@ -973,7 +1047,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     try {
       MysqlPacket p;
       while (!busy && !closed && phase == Phase.COMMANDS && (p = inbox.poll()) != null) {
-        lastActivity = listener.clock().nanoTime();
+        lastActivity = ReadBatch.nanoTime(listener.clock());
         process(p);
       }
     } finally {
@@ -1103,8 +1177,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void query(MysqlPacket packet) {
-    ByteBuf p = packet.payload();
-    String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    String sql = packet.payloadBuffer().toString(packet.payloadIndex() + 1, packet.length() - 1, StandardCharsets.UTF_8);
     StatementInspector.Info info = StatementInspector.inspect(sql);
     SessionEffect effect = info.effect();
     if (effect.killId() >= 0) {
@@ -1133,8 +1206,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private void initDb(MysqlPacket packet) {
-    ByteBuf p = packet.payload();
-    String db = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    String db = packet.payloadBuffer().toString(packet.payloadIndex() + 1, packet.length() - 1, StandardCharsets.UTF_8);
     Job job = job(Mysql.COM_INIT_DB, packet, request(RequestKind.SESSION, "INIT_DB", "COM_INIT_DB", packet), null);
     job.initDb = db;
     forward(job, ResponseReader.Shape.SINGLE);
@@ -1146,8 +1218,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       writeErr(1, 1461, "mproxy: more than " + MAX_STATEMENTS + " prepared statements on one connection");
       return;
     }
-    ByteBuf p = packet.payload();
-    String sql = p.toString(p.readerIndex() + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+    String sql = packet.payloadBuffer().toString(packet.payloadIndex() + 1, packet.length() - 1, StandardCharsets.UTF_8);
     StatementInspector.Info info = StatementInspector.inspect(sql);
     Job job = job(Mysql.COM_STMT_PREPARE, packet, request(RequestKind.READ, "PREPARE", info.fingerprint(),
         packet).hints(hints(sql)), info);
@@ -1252,7 +1323,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   }
 
   private Request request(RequestKind kind, String verb, String fingerprint, MysqlPacket packet) {
-    return new Request(identity(), kind, verb, fingerprint, packet.length(), listener.clock().nanoTime(), true);
+    return new Request(identity(), kind, verb, fingerprint, packet.length(), ReadBatch.nanoTime(listener.clock()), true);
   }
 
   /** The leading {@code mproxy:} / {@code RESOURCE_GROUP} hints of a COM_QUERY or prepared statement's text. */
@@ -1271,8 +1342,9 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       // a prepare's columns, and an execute's when the server sends them (rare once cached)
       job.reader.captureMetadata();
     }
-    listener.gateway().admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, job);
+    io.mproxy.core.admission.Gateway gateway = listener.gateway();
+    gateway.admit(job.request, classification(), listener.origin(), listener.cluster().weights(),
+        scheduler, job, ReadBatch.nanoTime(gateway.clock()));
   }
 
   private static int refusalCode(Refusal refusal) {
@@ -1475,7 +1547,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
   private void dispatch(Job job) {
     MysqlBackend be = job.conn.attachment();
     ByteBuf out = outgoing(job, be);
-    job.ticket.dispatched(job.conn.backend());
+    job.ticket.dispatched(job.conn.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
     // a runaway cancel rule stops the statement the way a client's KILL QUERY does
     job.ticket.onCancel(job);
     if (job.reader == null) {
@@ -1503,7 +1575,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     if (deadline == 0) {
       return timeout;
     }
-    long hinted = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - listener.clock().nanoTime()));
+    long hinted = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - ReadBatch.nanoTime(listener.clock())));
     return timeout > 0 ? Math.min(timeout, hinted) : hinted;
   }
 
@@ -1515,7 +1587,6 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       return packet.takeRaw();
     }
     MysqlBackend.Statement bs = job.serverStatement;
-    ByteBuf raw = packet.raw();
     if (job.command == Mysql.COM_STMT_EXECUTE && be.cacheMetadata) {
       job.backendStatement = bs;
       if (bs.meta != null && !bs.meta.equals(job.stmt.meta)) {
@@ -1529,7 +1600,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
         return rebuilt;
       }
     }
-    raw.setIntLE(raw.readerIndex() + 5, (int) bs.id);
+    packet.payloadBuffer().setIntLE(packet.payloadIndex() + 1, (int) bs.id);
     return packet.takeRaw();
   }
 
@@ -1641,7 +1712,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       pin("open cursor");
     }
     Outcome outcome = job.timedOut ? Outcome.TIMEOUT : ok ? Outcome.OK : Outcome.ERROR;
-    job.ticket.complete(outcome, job.bytesOut);
+    job.ticket.complete(outcome, job.request.bytesIn(), job.bytesOut, ReadBatch.nanoTime(listener.gateway().clock()));
     recycle(job);
     endJob(job);
   }
@@ -1763,7 +1834,7 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
       current = null;
     }
     busy = false;
-    lastActivity = listener.clock().nanoTime();
+    lastActivity = ReadBatch.nanoTime(listener.clock());
     if (closed) {
       releaseOnClose();
       return;
@@ -2101,6 +2172,10 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     }
     inbox.forEach(MysqlPacket::release);
     inbox.clear();
+    if (deferred != null) {
+      deferred.forEach(ByteBuf::release);
+      deferred.clear();
+    }
     framer.release();
     out.discard();
     releaseOnClose();

@@ -176,7 +176,8 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
       if (frame.getByte(frame.readerIndex()) == PgMessages.PARAMETER_STATUS) {
         rememberParameter(frame);
       }
-      sink.message(frame);
+      PgFrameDecoder d = decoder;
+      sink.message(frame, d != null && d.endsWithReady(frame));
     } else if (msg instanceof PgFrameDecoder.SslAnswer a) {
       sink.sslAnswer(a.value());
     } else if (msg instanceof io.mproxy.protocol.postgres.codec.PgDecodeError e) {

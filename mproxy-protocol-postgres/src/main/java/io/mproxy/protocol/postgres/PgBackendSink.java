@@ -8,6 +8,25 @@ interface PgBackendSink {
   /** One whole backend message (type, length, body); the sink owns it. */
   void message(ByteBuf frame);
 
+  /**
+   * A backend message, or (when {@code endsWithReady}) a relayed run whose last six bytes are
+   * the ReadyForQuery that followed it ({@link io.mproxy.protocol.postgres.codec.PgFrameDecoder#endsWithReady}).
+   * This default hands such a run over as the run and the ReadyForQuery, one message each: a
+   * sink that relays runs reads the status from the end instead.
+   */
+  default void message(ByteBuf frame, boolean endsWithReady) {
+    if (!endsWithReady) {
+      message(frame);
+      return;
+    }
+    int z = frame.writerIndex() - 6;
+    ByteBuf run = frame.retainedSlice(frame.readerIndex(), z - frame.readerIndex());
+    ByteBuf ready = frame.retainedSlice(z, 6);
+    frame.release();
+    message(run);
+    message(ready);
+  }
+
   /** The backend's one-byte answer to an SSLRequest. */
   default void sslAnswer(byte answer) {
   }

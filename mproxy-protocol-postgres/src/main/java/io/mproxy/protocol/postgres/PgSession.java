@@ -1,6 +1,7 @@
 package io.mproxy.protocol.postgres;
 
 import io.mproxy.core.admission.AdmissionCallback;
+import io.mproxy.core.admission.Gateway;
 import io.mproxy.core.admission.Ticket;
 import io.mproxy.core.balance.Backend;
 import io.mproxy.core.classify.Classification;
@@ -20,6 +21,7 @@ import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.sql.SqlClassification;
 import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.core.time.Scheduler;
 import io.mproxy.core.wire.WriteCoalescer;
 import io.mproxy.protocol.postgres.codec.PgDecodeError;
@@ -245,6 +247,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   /** The classification of the simple Query that starts the current request, reused when it is forwarded. */
   private SqlClassification queryClass;
   private String queryText;
+  /**
+   * The text and classification of the Parse that starts the current request, decoded and
+   * classified by {@link #startRequest}: reused when that Parse is forwarded, not decoded again
+   * (the extended protocol's unnamed statement comes with every transaction).
+   */
+  private String parseText;
+  private SqlClassification parseClass;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -665,12 +674,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
       pending.poll();
       pendingBytes -= msg.readableBytes();
+      // the message startRequest looked at: the request's first, since nothing of it went out yet
+      boolean first = current.bytesIn == 0;
       current.bytesIn += msg.readableBytes();
       if (type == PgMessages.COPY_DONE || type == PgMessages.COPY_FAIL) {
         copyIn = false;
       }
       try {
-        forward(msg, type);
+        forward(msg, type, first);
       } catch (IllegalArgumentException | IndexOutOfBoundsException malformed) {
         // A message whose fields do not parse (e.g. a Bind without its terminators).
         if (msg.refCnt() > 0) {
@@ -703,8 +714,12 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    * A syntax error is then reported when the statement is first executed.
    */
   private boolean prepareLocally() {
-    if (pending.size() < 2 || pending.peek().getByte(pending.peek().readerIndex()) != PgMessages.PARSE) {
-      return false; // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction
+    ByteBuf head = pending.peek();
+    if (pending.size() < 2 || head.getByte(head.readerIndex()) != PgMessages.PARSE
+        || head.readableBytes() > 5 && head.getByte(head.readerIndex() + 5) == 0) {
+      // checked before the iterator: a Bind/Execute/Sync batch comes here per transaction, and
+      // with the extended protocol a Parse of the unnamed statement (never prepared locally)
+      return false;
     }
     java.util.Iterator<ByteBuf> it = pending.iterator();
     ByteBuf parse = it.next();
@@ -771,6 +786,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
+    parseText = firstType == PgMessages.PARSE ? sql : null;
+    parseClass = firstType == PgMessages.PARSE ? sc : null;
     QueryHints hints = PgSql.hints(scanned);
     if (text != null) {
       text.clear();
@@ -788,7 +805,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         : shape == null ? String.valueOf((char) firstType) : shape.fingerprint();
     String command = sc == null ? fingerprint : sc.verb();
     Request request = new Request(tenant, kind, command, fingerprint, first.readableBytes(),
-        listener.clock().nanoTime(), true).hints(hints);
+        ReadBatch.nanoTime(listener.clock()), true).hints(hints);
     admitting = true;
     long generation = ++waitGeneration;
     pendingRequest = request;
@@ -796,8 +813,9 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     spareAdmission = null;
     callback.generation = generation;
     callback.answered = false;
-    listener.gateway().admit(request, classification(), listener.origin(), listener.cluster().weights(),
-        scheduler, callback);
+    Gateway gateway = listener.gateway();
+    gateway.admit(request, classification(), listener.origin(), listener.cluster().weights(),
+        scheduler, callback, ReadBatch.nanoTime(gateway.clock()));
     if (callback.answered) {
       spareAdmission = callback; // answered within admit(): nobody holds it any more
     }
@@ -837,7 +855,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     waitGeneration++;
     cancelWaitTimer();
     Ticket ticket = current.ticket;
-    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget);
+    ticket.dispatched(lease != null ? lease.backend() : passthroughTarget,
+        ReadBatch.nanoTime(listener.gateway().clock()));
     // a runaway cancel rule stops the query the way a client's CancelRequest does
     ticket.onCancel(cancelHook);
     armHintDeadline(current);
@@ -931,17 +950,27 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     return stmt;
   }
 
+  /** The NUL-terminated UTF-8 string at {@code from}, read in place (no duplicate of the buffer). */
+  private static String cstringAt(ByteBuf msg, int from) {
+    int end = from > msg.writerIndex() ? -1 : msg.indexOf(from, msg.writerIndex(), (byte) 0);
+    if (end < 0) {
+      throw new IllegalArgumentException("string without terminator");
+    }
+    return msg.toString(from, end - from, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** The statement text a request starts with, when the message carries or names one. */
   private String sqlOf(ByteBuf msg) {
-    byte type = msg.getByte(msg.readerIndex());
-    ByteBuf body = msg.duplicate().skipBytes(5);
+    int start = msg.readerIndex();
+    byte type = msg.getByte(start);
     try {
       switch (type) {
         case PgMessages.QUERY:
-          return PgMessages.readCString(body);
-        case PgMessages.PARSE:
-          PgMessages.readCString(body);
-          return PgMessages.readCString(body);
+          return cstringAt(msg, start + 5);
+        case PgMessages.PARSE: {
+          int nameEnd = msg.indexOf(start + 5, msg.writerIndex(), (byte) 0);
+          return nameEnd < 0 ? null : cstringAt(msg, nameEnd + 1);
+        }
         case PgMessages.BIND: {
           PgStatement s = boundStatement(msg);
           return s == null ? null : s.sql();
@@ -1014,7 +1043,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     if (acquireMs <= 0 || waitMs <= 0 || waitTimer != null) {
       return false;
     }
-    long waitedMs = TimeUnit.NANOSECONDS.toMillis(listener.clock().nanoTime() - request.arrivalNanos());
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(ReadBatch.nanoTime(listener.clock()) - request.arrivalNanos());
     // a second of margin: the pool expires its waiters from a periodic sweep
     return waitedMs + acquireMs + 1000 < waitMs;
   }
@@ -1114,7 +1143,8 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   // ------------------------------------------------------------------ forwarding
 
-  private void forward(ByteBuf msg, byte type) {
+  /** {@code first}: the request's first message, the one {@link #startRequest} classified. */
+  private void forward(ByteBuf msg, byte type, boolean first) {
     if (sessionMode) {
       if (type == PgMessages.QUERY) {
         expects.add(Expect.SYNC);
@@ -1125,7 +1155,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     switch (type) {
-      case PgMessages.PARSE -> parse(msg);
+      case PgMessages.PARSE -> parse(msg, first);
       case PgMessages.BIND -> bind(msg);
       case PgMessages.DESCRIBE -> describe(msg);
       case PgMessages.CLOSE -> closeMessage(msg);
@@ -1178,17 +1208,28 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     LOG.debug("client {}: pinned to its backend connection ({})", ctx.channel().remoteAddress(), why);
   }
 
-  private void parse(ByteBuf msg) {
-    ByteBuf body = msg.duplicate().skipBytes(5);
-    String name = PgMessages.readCString(body);
-    if (name.isEmpty()) {
-      String unnamedSql = PgMessages.readCString(body.duplicate());
-      noteSessionEffects(unnamedSql, adapter.sqlShapes().ofStatement(unnamedSql).classification());
+  private void parse(ByteBuf msg, boolean first) {
+    int start = msg.readerIndex();
+    if (msg.getByte(start + 5) == 0) {
+      // the unnamed statement: its text as startRequest read it when this Parse began the request
+      int sqlEnd = msg.indexOf(start + 6, msg.writerIndex(), (byte) 0);
+      if (sqlEnd < 0) {
+        throw new IllegalArgumentException("string without terminator");
+      }
+      boolean known = first && parseText != null;
+      String unnamedSql = known ? parseText : msg.toString(start + 6, sqlEnd - start - 6, java.nio.charset.StandardCharsets.UTF_8);
+      SqlClassification c = known && parseClass != null ? parseClass
+          : adapter.sqlShapes().ofStatement(unnamedSql).classification();
+      parseText = null;
+      parseClass = null;
+      noteSessionEffects(unnamedSql, c);
       expects.add(Expect.PARSE_RELAY);
       parsedNames.add("");
       backendWrite(msg);
       return;
     }
+    ByteBuf body = msg.duplicate().skipBytes(5);
+    String name = PgMessages.readCString(body);
     String sql = PgMessages.readCString(body);
     PgStatement stmt = PgStatement.of(name, sql, body);
     msg.release();
@@ -1328,13 +1369,19 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
 
   @Override
   public void message(ByteBuf frame) {
+    message(frame, false);
+  }
+
+  /** A relayed run that ends with its ReadyForQuery is handled as that ReadyForQuery, relaying all of it. */
+  @Override
+  public void message(ByteBuf frame, boolean endsWithReady) {
     if (loop.inEventLoop()) {
       inBackendRead = true;
-      backendMessage(frame);
+      backendMessage(frame, endsWithReady);
       return;
     }
     try {
-      loop.execute(() -> backendMessage(frame));
+      loop.execute(() -> backendMessage(frame, endsWithReady));
     } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
       frame.release();
     }
@@ -1360,12 +1407,14 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     });
   }
 
-  private void backendMessage(ByteBuf frame) {
+  private void backendMessage(ByteBuf frame, boolean endsWithReady) {
     if (state == State.CLOSED || backend == null) {
       frame.release();
       return;
     }
-    byte type = frame.getByte(frame.readerIndex());
+    // a run with its ReadyForQuery: what the proxy tracks is the ReadyForQuery (the run's
+    // messages are relayed without a look), so it is handled as one, relaying the whole slice
+    byte type = endsWithReady ? PgMessages.READY_FOR_QUERY : frame.getByte(frame.readerIndex());
     if (state == State.PASSTHROUGH_AUTH) {
       passthroughAuthAnswer(type, frame);
       return;
@@ -1476,7 +1525,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   }
 
   private void readyForQuery(ByteBuf frame) {
-    txStatus = frame.getByte(frame.readerIndex() + 5);
+    txStatus = frame.getByte(frame.writerIndex() - 1); // the last byte, also after a relayed run
     // Statements whose Parse was skipped by an error are not on the server.
     while (!expects.isEmpty()) {
       Expect e = expects.poll();
@@ -1491,7 +1540,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       }
     }
     Req done = !inflight.isEmpty() && inflight.peek().refusal == null ? inflight.poll() : null;
-    lastActivityNanos = listener.clock().nanoTime();
+    lastActivityNanos = ReadBatch.nanoTime(listener.clock());
     if (txStatus == 'I') {
       writeInTransaction = false;
     }
@@ -1502,7 +1551,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         done.hintTimer = null;
       }
       done.ticket.complete(done.timedOut ? Outcome.TIMEOUT : done.error ? Outcome.ERROR : Outcome.OK,
-          done.bytesIn, done.bytesOut);
+          done.bytesIn, done.bytesOut, ReadBatch.nanoTime(listener.gateway().clock()));
       done.ticket = null;
       spareReq = done; // no timer holds it (cancelled above), nor any queue
     }

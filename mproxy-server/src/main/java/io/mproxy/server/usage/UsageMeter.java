@@ -50,6 +50,8 @@ public final class UsageMeter {
   }
 
   private static final int MAX_CACHED_NAMES = 10_000;
+  /** How long a thread trusts its cached bucket before it reads the wall clock again. */
+  static final long WALL_RECHECK_NANOS = 1_000_000_000L;
 
   private final Clock clock;
   private final long bucketMillis;
@@ -122,24 +124,62 @@ public final class UsageMeter {
     return name;
   }
 
+  /** Records a request that ended now: reads the wall clock. */
   public void record(TenantIdentity tenant, String group, String fingerprint, double ru) {
     if (!(ru > 0) || !Double.isFinite(ru)) {
       return;
     }
-    Shard shard = shards.get();
-    Period p = shard.period(clock.wallMillis() / bucketMillis);
-    Cell t;
-    if (tenant != null && tenant == shard.lastTenant && p == shard.lastTenantPeriod) {
-      t = shard.lastTenantCell;
-    } else {
-      t = p.cell(Dimension.TENANT, cachedName(tenant), maxKeys);
-      shard.lastTenant = tenant;
-      shard.lastTenantPeriod = p;
-      shard.lastTenantCell = t;
+    add(shards.get().period(clock.wallMillis() / bucketMillis), tenant, group, fingerprint, ru);
+  }
+
+  /**
+   * Records a request that ended at {@code endNanos}, a reading of this meter's clock's
+   * {@link Clock#nanoTime()} taken at its end (the daemon passes the gateway's reading: both are
+   * {@code System.nanoTime()}). The wall clock is read only when the thread's cached bucket may
+   * have ended: at most once per {@link #WALL_RECHECK_NANOS} and at each bucket boundary, instead
+   * of once per request. A step of the wall clock is therefore seen within a second; a request
+   * is never attributed more than that late to the bucket after its own.
+   */
+  public void record(TenantIdentity tenant, String group, String fingerprint, double ru, long endNanos) {
+    if (!(ru > 0) || !Double.isFinite(ru)) {
+      return;
     }
-    t.add(ru);
-    p.cell(Dimension.GROUP, group == null ? NONE : group, maxKeys).add(ru);
-    p.cell(Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint, maxKeys).add(ru);
+    Shard shard = shards.get();
+    Period p;
+    if (endNanos - shard.periodFromNanos >= 0 && endNanos - shard.periodUntilNanos < 0) {
+      p = shard.current;
+    } else {
+      long wall = clock.wallMillis();
+      long epoch = Math.floorDiv(wall, bucketMillis);
+      long leftNanos = ((epoch + 1) * bucketMillis - wall) * 1_000_000L;
+      p = shard.period(epoch);
+      shard.periodFromNanos = endNanos;
+      shard.periodUntilNanos = endNanos + Math.min(WALL_RECHECK_NANOS, leftNanos);
+    }
+    add(p, tenant, group, fingerprint, ru);
+  }
+
+  private void add(Period p, TenantIdentity tenant, String group, String fingerprint, double ru) {
+    cell(p, Dimension.TENANT, tenant == null ? NONE : tenant).add(ru);
+    cell(p, Dimension.GROUP, group == null ? NONE : group).add(ru);
+    cell(p, Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint).add(ru);
+  }
+
+  /**
+   * The period's cell for {@code key} (a tenant identity or a name), through a one-entry cache
+   * per dimension compared by identity: a thread's requests come in runs from the same session,
+   * group and (interned) fingerprint, so most requests skip the map look-ups.
+   */
+  private Cell cell(Period p, Dimension d, Object key) {
+    int i = d.ordinal();
+    if (p.lastKey[i] == key) {
+      return p.lastCell[i];
+    }
+    String name = key instanceof TenantIdentity ? cachedName((TenantIdentity) key) : (String) key;
+    Cell c = p.cell(d, name, maxKeys);
+    p.lastKey[i] = key;
+    p.lastCell[i] = c;
+    return c;
   }
 
   /**
@@ -288,17 +328,16 @@ public final class UsageMeter {
   }
 
   /**
-   * One thread's recording state: the period it records into now, the oldest period the
-   * publisher has not finished, and a one-entry cache of the last tenant's cell (a session's
-   * requests come in runs from the same identity). Fields other than {@code unpublished} are the
-   * owner thread's; {@code unpublished} is the publisher's.
+   * One thread's recording state: the period it records into now (and the monotonic span in
+   * which it stays valid), and the oldest period the publisher has not finished. Fields other
+   * than {@code unpublished} are the owner thread's; {@code unpublished} is the publisher's.
    */
   private static final class Shard {
     Period current = new Period(Long.MIN_VALUE);
     Period unpublished = current;
-    TenantIdentity lastTenant;
-    Period lastTenantPeriod;
-    Cell lastTenantCell;
+    /** The monotonic span in which {@code current} is known to be the wall clock's bucket. */
+    long periodFromNanos;
+    long periodUntilNanos = periodFromNanos;
 
     Period period(long epoch) {
       Period p = current;
@@ -335,6 +374,9 @@ public final class UsageMeter {
     volatile Cell[] cells = new Cell[8];
     private int size;
     volatile Period next;
+    /** The owner's last key and cell per dimension (see {@code UsageMeter.cell}); never published. */
+    final Object[] lastKey = new Object[DIMENSIONS.length];
+    final Cell[] lastCell = new Cell[DIMENSIONS.length];
 
     Period(long epoch) {
       this.epoch = epoch;

@@ -1,10 +1,15 @@
 package io.mproxy.server.usage;
 
-import io.mproxy.core.request.TenantIdentity;
+import io.mproxy.core.request.Outcome;
+import io.mproxy.core.request.Request;
 import io.mproxy.core.telemetry.ForwardingTelemetry;
 import io.mproxy.core.telemetry.Telemetry;
 
-/** Passes everything on and also feeds each request's final RU to a {@link UsageMeter}. */
+/**
+ * Passes everything on and also feeds each request's final RU to a {@link UsageMeter}, with the
+ * end time the gateway already read (so the meter reads the wall clock about once a second per
+ * thread, not once per request).
+ */
 public final class UsageTelemetry extends ForwardingTelemetry {
 
   private final UsageMeter usage;
@@ -15,8 +20,9 @@ public final class UsageTelemetry extends ForwardingTelemetry {
   }
 
   @Override
-  public void requestCharged(TenantIdentity tenant, String group, String fingerprint, double ru) {
-    super.requestCharged(tenant, group, fingerprint, ru);
-    usage.record(tenant, group, fingerprint, ru);
+  public void requestEnded(Request request, String listener, String protocol, String group, Outcome outcome,
+      double ru, long endNanos) {
+    super.requestEnded(request, listener, protocol, group, outcome, ru, endNanos);
+    usage.record(request.tenant(), group, request.fingerprint(), ru, endNanos);
   }
 }

@@ -37,6 +37,93 @@ class UsageMeterTest {
   }
 
   @Test
+  void withTheEndTimeTheWallClockIsReadAboutOncePerSecondPerThread() {
+    CountingClock counting = new CountingClock(clock);
+    UsageMeter m = new UsageMeter(counting, 60_000, 10, 100);
+    long start = clock.nanoTime();
+    for (int i = 0; i < 10_000; i++) {
+      m.record(user("alice"), "default", "SELECT ?", 1, start + i * 10_000L); // 10 µs apart
+    }
+    assertEquals(1, counting.wallReadings, "10,000 requests within 100 ms read the wall clock once");
+    clock.advanceMillis(2_500);
+    for (int i = 0; i < 3; i++) {
+      m.record(user("alice"), "default", "SELECT ?", 1, clock.nanoTime() + i);
+    }
+    assertEquals(2, counting.wallReadings, "past the recheck interval it reads again, once");
+    assertEquals(10_003, m.report(60_000, 10).totalRequests());
+  }
+
+  @Test
+  void withTheEndTimeABucketBoundaryStartsTheNextBucket() {
+    CountingClock counting = new CountingClock(clock);
+    UsageMeter m = new UsageMeter(counting, 60_000, 10, 100);
+    // 100 ms before a bucket boundary
+    long toBoundary = 60_000 - Math.floorMod(clock.wallMillis(), 60_000L) - 100;
+    clock.advanceMillis(toBoundary);
+    m.record(user("alice"), "default", "SELECT ?", 7, clock.nanoTime());
+    clock.advanceMillis(150);
+    m.record(user("alice"), "default", "SELECT ?", 1, clock.nanoTime());
+    assertEquals(2, counting.wallReadings);
+    assertEquals(1, m.report(1, 10).totalRu(), 1e-9, "the later request is in the new bucket alone");
+    assertEquals(8, m.report(120_000, 10).totalRu(), 1e-9);
+  }
+
+  @Test
+  void anEndTimeBeforeTheCachedSpanReadsTheWallClock() {
+    CountingClock counting = new CountingClock(clock);
+    UsageMeter m = new UsageMeter(counting, 60_000, 10, 100);
+    clock.advanceMillis(10);
+    long now = clock.nanoTime();
+    m.record(user("alice"), "default", "SELECT ?", 1, now);
+    m.record(user("alice"), "default", "SELECT ?", 1, now - 5_000_000L);
+    assertEquals(2, counting.wallReadings);
+    assertEquals(2, m.report(60_000, 10).totalRequests());
+  }
+
+  @Test
+  void runsOfTheSameKeysAreAttributedPerBucketAndEqualNamesShareARow() {
+    TenantIdentity alice = user("alice");
+    for (int i = 0; i < 3; i++) {
+      meter.record(alice, "default", "SELECT ?", 1);
+    }
+    meter.record(alice, new String("default"), new String("SELECT ?"), 1); // equal, not identical
+    meter.record(null, null, null, 5);
+    meter.record(alice, "batch", "SELECT ?", 2);
+    clock.advanceMillis(60_000);
+    meter.record(alice, "default", "SELECT ?", 10); // same keys, next bucket
+    UsageMeter.Report now = meter.report(1, 10);
+    assertEquals(10, now.totalRu(), 1e-9);
+    UsageMeter.Report both = meter.report(120_000, 10);
+    assertEquals(List.of(new UsageMeter.Row("default", 14, 5), new UsageMeter.Row("-", 5, 1),
+        new UsageMeter.Row("batch", 2, 1)), both.rows().get(UsageMeter.Dimension.GROUP));
+    assertEquals(List.of(new UsageMeter.Row("alice@shop on pg", 16, 6), new UsageMeter.Row("-", 5, 1)),
+        both.rows().get(UsageMeter.Dimension.TENANT));
+    assertEquals(List.of(new UsageMeter.Row("SELECT ?", 16, 6), new UsageMeter.Row("-", 5, 1)),
+        both.rows().get(UsageMeter.Dimension.FINGERPRINT));
+  }
+
+  /** Counts wall-clock readings of a manual clock. */
+  private static final class CountingClock implements io.mproxy.core.time.Clock {
+    private final ManualClock inner;
+    int wallReadings;
+
+    CountingClock(ManualClock inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public long nanoTime() {
+      return inner.nanoTime();
+    }
+
+    @Override
+    public long wallMillis() {
+      wallReadings++;
+      return inner.wallMillis();
+    }
+  }
+
+  @Test
   void theWindowCoversOnlyRecentBuckets() {
     meter.record(user("alice"), "default", "SELECT ?", 7);
     clock.advanceMillis(3 * 60_000);

@@ -190,6 +190,27 @@ public final class BsonScanner {
     return buf.toString(nameStart, nameLength, StandardCharsets.UTF_8);
   }
 
+  /**
+   * Appends the element's name to {@code sb}: byte by byte (no allocation) when it is ASCII, as
+   * decoded UTF-8 otherwise.
+   */
+  public void appendName(StringBuilder sb) {
+    for (int i = 0; i < nameLength; i++) {
+      if (buf.getByte(nameStart + i) < 0) {
+        sb.append(name());
+        return;
+      }
+    }
+    for (int i = 0; i < nameLength; i++) {
+      sb.append((char) buf.getByte(nameStart + i));
+    }
+  }
+
+  /** Whether the element's name starts with {@code $} (an operator), without allocating. */
+  public boolean nameIsOperator() {
+    return nameLength > 0 && buf.getByte(nameStart) == '$';
+  }
+
   /** Compares the element's name to an ASCII name without allocating. */
   public boolean nameEquals(String ascii) {
     if (ascii.length() != nameLength) {

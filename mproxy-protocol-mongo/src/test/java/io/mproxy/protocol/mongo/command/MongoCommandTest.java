@@ -144,6 +144,25 @@ class MongoCommandTest {
   }
 
   @Test
+  void fingerprintsOfTheSameShapeAreOneStringAndNamesKeepTheirCharacters() {
+    String a = fp("{find: 'users', filter: {age: {$gt: 30}, name: 'ada'}, $db: 'app'}");
+    String b = fp("{find: 'users', filter: {age: {$gt: 31}, name: 'bob'}, $db: 'app'}");
+    assertTrue(a == b, "a shape seen before is handed out as the same string");
+    assertEquals("find users {größe:?,名前:{$in:?}}",
+        fp("{find: 'users', filter: {größe: 1, 名前: {$in: [1]}}, $db: 'app'}"));
+    assertEquals("find users {$and:[{a:?},{b:?}]}", fp("{find: 'users', filter: {$and: [{a: 1}, {b: 2}]}, $db: 'a'}"));
+    assertEquals("find users {tags:?}", fp("{find: 'users', filter: {tags: [1, 2]}, $db: 'a'}"),
+        "an array under a field that is not an operator is a value");
+    assertEquals("aggregate orders [$project,$match]",
+        fp("{aggregate: 'orders', pipeline: [{$project: {a: 1}}, {$match: {s: 1}}], cursor: {}, $db: 'app'}"),
+        "only a leading $match keeps its shape");
+    String longName = "c".repeat(MongoFingerprint.MAX_LENGTH + 10);
+    assertEquals(MongoFingerprint.MAX_LENGTH, fp("{find: '" + longName + "', $db: 'a'}").length());
+    assertEquals("insert users", fp("{insert: 'users', documents: [{_id: 1}], $db: 'a'}"),
+        "the builder is reset between fingerprints");
+  }
+
+  @Test
   void fingerprintOfDeleteInADocumentSequence() {
     MongoFrame body = msg("{delete: 'users', $db: 'a'}");
     try {

@@ -16,12 +16,22 @@ public final class MysqlPacket {
   /** The largest payload of one wire packet; a packet this long is continued by the next. */
   public static final int MAX_CHUNK = 0xFF_FFFF;
 
-  private final ByteBuf raw;
+  private ByteBuf raw;
   /** Null for a single wire packet until {@link #payload()} is asked for (most never are). */
   private ByteBuf payload;
   private final boolean separatePayload;
-  private final int sequenceId;
-  private final int lastSequenceId;
+  private int sequenceId;
+  private int lastSequenceId;
+  /** A framer's reusable in-place view (see the class comment); the fields below are its own. */
+  private final boolean borrowed;
+  /** Borrowed: where the wire packet starts in {@link #raw}, and its size with the header. */
+  private int base;
+  private int size;
+  /** Borrowed: the view holds the read buffer itself (the read was exactly this packet). */
+  private boolean ownsBuffer;
+  /** Borrowed: the bytes were given away ({@link #takeRaw()}) or kept ({@link #keep()}). */
+  private boolean taken;
+  private ByteBufAllocator alloc;
 
   private MysqlPacket(ByteBuf raw, ByteBuf payload, boolean separatePayload, int sequenceId,
       int lastSequenceId) {
@@ -30,6 +40,74 @@ public final class MysqlPacket {
     this.separatePayload = separatePayload;
     this.sequenceId = sequenceId;
     this.lastSequenceId = lastSequenceId;
+    this.borrowed = false;
+  }
+
+  private MysqlPacket() {
+    this.separatePayload = false;
+    this.borrowed = true;
+  }
+
+  /** A reusable view for {@link PacketFramer#poll(ByteBufAllocator, MysqlPacket)}; points at nothing yet. */
+  public static MysqlPacket borrowedView() {
+    return new MysqlPacket();
+  }
+
+  /**
+   * Points this borrowed view at the wire packet of {@code size} bytes at {@code base} in
+   * {@code buf}; {@code owns}: the view holds {@code buf}'s reference (the whole buffer is the
+   * packet) until {@link #unborrow}.
+   */
+  void borrow(ByteBuf buf, int base, int size, boolean owns, ByteBufAllocator alloc) {
+    this.raw = buf;
+    this.base = base;
+    this.size = size;
+    this.ownsBuffer = owns;
+    this.taken = false;
+    this.alloc = alloc;
+    int seq = buf.getUnsignedByte(base + 3);
+    this.sequenceId = seq;
+    this.lastSequenceId = seq;
+  }
+
+  /** The framer's caller is done with this view: it points at nothing again. */
+  void unborrow() {
+    ByteBuf b = raw;
+    raw = null;
+    alloc = null;
+    if (b != null && ownsBuffer && !taken) {
+      b.release();
+    }
+  }
+
+  /** Whether this is a framer's borrowed view, valid only while its caller handles it. */
+  public boolean isBorrowed() {
+    return borrowed;
+  }
+
+  /**
+   * A packet that may be kept: this one when it is an ordinary packet; for a borrowed view, a new
+   * ordinary packet of the same bytes (the read buffer itself when the read was exactly this
+   * packet, else a retained slice of it). The view may not be given away after this.
+   */
+  public MysqlPacket keep() {
+    if (!borrowed) {
+      return this;
+    }
+    ByteBuf b = borrowedBuffer();
+    taken = true;
+    return single(ownsBuffer ? b : b.retainedSlice(base, size));
+  }
+
+  private ByteBuf borrowedBuffer() {
+    ByteBuf b = raw;
+    if (b == null) {
+      throw new IllegalStateException("a borrowed MySQL packet used after the framer took it back");
+    }
+    if (taken) {
+      throw new IllegalStateException("a borrowed MySQL packet given away twice");
+    }
+    return b;
   }
 
   /** Wraps one complete wire packet (header included); takes ownership of {@code frame}. */
@@ -96,6 +174,9 @@ public final class MysqlPacket {
 
   /** The logical payload (a view, made on first use; do not release). */
   public ByteBuf payload() {
+    if (borrowed) {
+      return live().slice(base + 4, size - 4);
+    }
     ByteBuf p = payload;
     if (p == null) {
       p = raw.slice(raw.readerIndex() + 4, raw.readableBytes() - 4);
@@ -110,16 +191,25 @@ public final class MysqlPacket {
    * joined payload for continuation packets.
    */
   public ByteBuf payloadBuffer() {
+    if (borrowed) {
+      return live();
+    }
     return separatePayload ? payload : raw;
   }
 
   /** Where the payload starts in {@link #payloadBuffer()}. */
   public int payloadIndex() {
+    if (borrowed) {
+      return base + 4;
+    }
     return separatePayload ? payload.readerIndex() : raw.readerIndex() + 4;
   }
 
   /** The payload length. */
   public int length() {
+    if (borrowed) {
+      return size - 4;
+    }
     return separatePayload ? payload.readableBytes() : raw.readableBytes() - 4;
   }
 
@@ -134,16 +224,34 @@ public final class MysqlPacket {
 
   /** The wire bytes with headers (a view; do not release). */
   public ByteBuf raw() {
+    if (borrowed) {
+      return live().slice(base, size);
+    }
     return raw;
   }
 
   /** The wire bytes as a new reference, for writing to a channel; the packet stays owned. */
   public ByteBuf retainedRaw() {
+    if (borrowed) {
+      return live().retainedSlice(base, size);
+    }
     return raw.retainedDuplicate();
   }
 
-  /** Gives the wire bytes away (for writing) and ends this packet. */
+  /**
+   * Gives the wire bytes away (for writing) and ends this packet. A borrowed view gives the read
+   * buffer itself when the read was exactly this packet, else a copy of the packet's bytes (the
+   * read buffer stays the framer's); at most once.
+   */
   public ByteBuf takeRaw() {
+    if (borrowed) {
+      ByteBuf b = borrowedBuffer();
+      taken = true;
+      if (ownsBuffer) {
+        return b;
+      }
+      return alloc.ioBuffer(size).writeBytes(b, base, size);
+    }
     if (separatePayload) {
       payload.release();
     }
@@ -151,10 +259,22 @@ public final class MysqlPacket {
   }
 
   public void release() {
+    if (borrowed) {
+      return;   // the framer's bytes until it takes the view back
+    }
     raw.release();
     if (separatePayload) {
       payload.release();
     }
+  }
+
+  /** The borrowed view's buffer while it is lent. */
+  private ByteBuf live() {
+    ByteBuf b = raw;
+    if (b == null) {
+      throw new IllegalStateException("a borrowed MySQL packet used after the framer took it back");
+    }
+    return b;
   }
 
   @Override

@@ -107,6 +107,46 @@ public final class PacketFramer {
   }
 
   /**
+   * The next complete packet in place: {@code view} (a {@link MysqlPacket#borrowedView()}) pointed
+   * at it in the read buffer, valid until {@link #giveBack}; or, for 16 MB continuation packets,
+   * a joined packet owned by the caller; or null until more bytes arrive. A read that is exactly
+   * the packet is held by the view itself (the framer no longer has it); else the framer's
+   * buffer has moved past the packet before the caller sees it, so nothing the caller does with
+   * the view changes the framing.
+   *
+   * @throws MysqlCodecException for a packet over the limit or continuation packets out of order
+   */
+  public MysqlPacket poll(ByteBufAllocator alloc, MysqlPacket view) {
+    ByteBuf buf = cumulation;
+    if (failed || buf == null || buf.readableBytes() < 4 || !continued.isEmpty()) {
+      return poll(alloc);
+    }
+    int at = buf.readerIndex();
+    int len = buf.getUnsignedMediumLE(at);
+    if (len == MysqlPacket.MAX_CHUNK || len > maxPacketBytes) {
+      return poll(alloc);
+    }
+    int size = 4 + len;
+    int readable = buf.readableBytes();
+    if (readable < size) {
+      return null;
+    }
+    if (readable == size) {
+      cumulation = null;
+      view.borrow(buf, at, size, true, alloc);
+    } else {
+      buf.skipBytes(size);
+      view.borrow(buf, at, size, false, alloc);
+    }
+    return view;
+  }
+
+  /** The caller of {@link #poll(ByteBufAllocator, MysqlPacket)} is done with {@code view}. */
+  public void giveBack(MysqlPacket view) {
+    view.unborrow();
+  }
+
+  /**
    * Hands over the bytes received after the last packet taken, which this framer then no longer
    * sees (a TLS ClientHello that came in the same read as the SSLRequest belongs to the TLS
    * handler, not to the MySQL framing).

@@ -180,6 +180,21 @@ class PacketFramerTest {
    */
   @Test
   void hostileBytesSplitAnywhereGiveOnlyTheCodecErrorAndLeakNothing() {
+    hostileBytes(false);
+  }
+
+  /**
+   * The same hostile inputs taken in place, as the session takes them: each packet lent through
+   * the view is, at random, written (given away), kept, or neither, then given back; only the
+   * codec errors come out and nothing leaks.
+   */
+  @Test
+  void hostileBytesTakenInPlaceGiveOnlyTheCodecErrorAndLeakNothing() {
+    hostileBytes(true);
+  }
+
+  private static void hostileBytes(boolean inPlace) {
+    MysqlPacket view = MysqlPacket.borrowedView();
     java.util.Random random = new java.util.Random(20261128L);
     byte[] valid = all();
     for (int run = 0; run < 3000; run++) {
@@ -203,9 +218,18 @@ class PacketFramerTest {
           f.add(ALLOC, Unpooled.wrappedBuffer(input, at, n));
           at += n;
           MysqlPacket p;
-          while ((p = f.poll(ALLOC)) != null) {
+          while ((p = inPlace ? f.poll(ALLOC, view) : f.poll(ALLOC)) != null) {
             assertFalse(p.length() > 512, "a packet over the limit came out");
-            p.release();
+            if (p != view) {
+              p.release();
+              continue;
+            }
+            switch (random.nextInt(3)) {
+              case 0 -> p.takeRaw().release();
+              case 1 -> p.keep().release();
+              default -> p.release();
+            }
+            f.giveBack(p);
           }
         }
       } catch (MysqlCodecException e) {
@@ -216,5 +240,114 @@ class PacketFramerTest {
         f.release();
       }
     }
+  }
+
+  /** Takes every packet through the borrowed view, each as its bytes, keeping none. */
+  private static List<byte[]> drainInPlace(PacketFramer f, MysqlPacket view) {
+    List<byte[]> out = new ArrayList<>();
+    MysqlPacket p;
+    while ((p = f.poll(ALLOC, view)) != null) {
+      if (p == view) {
+        byte[] b = new byte[4 + p.length()];
+        p.payloadBuffer().getBytes(p.payloadIndex() - 4, b);
+        out.add(b);
+        f.giveBack(p);
+      } else {
+        out.add(ByteBufUtil.getBytes(p.raw()));
+        p.release();
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void commandsSplitAnywhereComeOutWholeInPlace() {
+    byte[] all = all();
+    MysqlPacket view = MysqlPacket.borrowedView();
+    for (int a = 0; a <= all.length; a += 3) {
+      for (int b = a; b <= all.length; b += 41) {
+        PacketFramer f = new PacketFramer(1 << 20);
+        List<byte[]> got = new ArrayList<>();
+        f.add(ALLOC, ALLOC.buffer().writeBytes(all, 0, a));
+        got.addAll(drainInPlace(f, view));
+        f.add(ALLOC, ALLOC.buffer().writeBytes(all, a, b - a));
+        got.addAll(drainInPlace(f, view));
+        f.add(ALLOC, ALLOC.buffer().writeBytes(all, b, all.length - b));
+        got.addAll(drainInPlace(f, view));
+        assertEquals(COMMANDS.length, got.size(), "cuts at " + a + ", " + b);
+        for (int i = 0; i < COMMANDS.length; i++) {
+          assertArrayEquals(COMMANDS[i], got.get(i), "command " + i + ", cuts at " + a + ", " + b);
+        }
+        f.release();
+      }
+    }
+  }
+
+  /**
+   * A read that is exactly one packet: the view holds the read buffer; given away it is that
+   * buffer (no copy); kept it becomes a packet of that buffer; neither, it is released when the
+   * view is given back.
+   */
+  @Test
+  void aBorrowedReadThatIsOnePacketIsGivenAwayKeptOrReleasedWhole() {
+    MysqlPacket view = MysqlPacket.borrowedView();
+    PacketFramer f = new PacketFramer(1 << 20);
+    ByteBuf read = ALLOC.buffer().writeBytes(COMMANDS[1]);
+    f.add(ALLOC, read);
+    assertSame(view, f.poll(ALLOC, view));
+    assertEquals(Mysql.COM_STMT_EXECUTE, view.header());
+    ByteBuf sent = view.takeRaw();
+    assertSame(read, sent, "the read buffer itself goes to the backend");
+    assertThrows(IllegalStateException.class, view::takeRaw, "a command written twice");
+    assertThrows(IllegalStateException.class, view::keep, "a command kept after it was written");
+    f.giveBack(view);
+    assertEquals(1, sent.refCnt(), "giving the view back leaves the buffer to whoever took it");
+    sent.release();
+
+    ByteBuf second = ALLOC.buffer().writeBytes(COMMANDS[2]);
+    f.add(ALLOC, second);
+    assertSame(view, f.poll(ALLOC, view));
+    MysqlPacket kept = view.keep();
+    f.giveBack(view);
+    assertThrows(IllegalStateException.class, view::header, "the view used after it was given back");
+    assertArrayEquals(COMMANDS[2], ByteBufUtil.getBytes(kept.raw()));
+    assertEquals(1, second.refCnt());
+    kept.release();
+    assertEquals(0, second.refCnt());
+
+    ByteBuf third = ALLOC.buffer().writeBytes(COMMANDS[0]);
+    f.add(ALLOC, third);
+    assertSame(view, f.poll(ALLOC, view));
+    view.release();   // does nothing: the bytes are the framer's until given back
+    assertEquals(1, third.refCnt());
+    f.giveBack(view);
+    assertEquals(0, third.refCnt(), "a view neither written nor kept releases the read");
+    f.release();
+  }
+
+  /**
+   * Several packets in one read: each is lent in place in turn; one given away is a copy, one
+   * kept a slice that outlives the read, and the framing goes on past both.
+   */
+  @Test
+  void packetsSharingAReadAreCopiedWhenWrittenAndSlicedWhenKept() {
+    MysqlPacket view = MysqlPacket.borrowedView();
+    PacketFramer f = new PacketFramer(1 << 20);
+    f.add(ALLOC, ALLOC.buffer().writeBytes(all()));
+    assertSame(view, f.poll(ALLOC, view));
+    ByteBuf sent = view.takeRaw();
+    f.giveBack(view);
+    assertSame(view, f.poll(ALLOC, view));
+    MysqlPacket kept = view.keep();
+    f.giveBack(view);
+    assertSame(view, f.poll(ALLOC, view));
+    assertArrayEquals(COMMANDS[2], ByteBufUtil.getBytes(view.raw()));
+    f.giveBack(view);
+    assertNull(f.poll(ALLOC, view));
+    assertArrayEquals(COMMANDS[0], ByteBufUtil.getBytes(sent));
+    assertArrayEquals(COMMANDS[1], ByteBufUtil.getBytes(kept.raw()));
+    sent.release();
+    kept.release();
+    f.release();
   }
 }

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.postgres.codec;
 
+import io.mproxy.core.time.ReadBatch;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -19,6 +20,11 @@ import java.util.List;
  * {@link PgDecodeError} and discards all further input: the session answers with an
  * ErrorResponse and closes. Oversized messages are refused from their header, before any of the
  * body is buffered.
+ *
+ * <p>Each read, and the end of a run of reads, is a {@link ReadBatch}: what the session does with
+ * the messages of one read (arrival, admission, dispatch of a request on the client side; the
+ * answer's completion, the lease's release and the next waiter's dispatch on the backend side)
+ * takes one clock reading instead of one per step.
  */
 public final class PgFrameDecoder extends ByteToMessageDecoder {
 
@@ -29,6 +35,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   /** Backend message types a client session relays without looking inside: may share a slice. */
   private static final boolean[] RELAYED = new boolean[256];
+  private static final byte READY_FOR_QUERY = 'Z';
 
   static {
     for (char t : new char[] {'D', 'T', 'C', '2', 'n', 't', 's', 'I', 'd', 'c'}) {
@@ -38,6 +45,11 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   private final int maxMessageBytes;
   private Phase phase;
+  /**
+   * The last slice emitted, when it is a relayed run with the ReadyForQuery that ended it; valid
+   * until the next decode, which happens only after that slice has been delivered.
+   */
+  private ByteBuf readyRun;
   /** Set by whoever holds the backend connection (possibly from another event loop). */
   private volatile boolean relayRuns;
 
@@ -71,6 +83,15 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
     relayRuns = on;
   }
 
+  /**
+   * Whether {@code msg}, just delivered by this decoder, is a relayed run that ends with the
+   * ReadyForQuery (six bytes: {@code 'Z'}, length 5, status) that followed it. A result and its
+   * ReadyForQuery then take one slice and one delivery instead of two.
+   */
+  public boolean endsWithReady(Object msg) {
+    return msg == readyRun && msg != null;
+  }
+
   /** Whether a backend message of this type may be part of a relayed run. */
   public static boolean relayedType(byte type) {
     return RELAYED[type & 0xff];
@@ -83,6 +104,27 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   /** The server's answer to SSLRequest: {@code 'S'} or {@code 'N'} (anything else is an error). */
   public record SslAnswer(byte value) {
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    ReadBatch.begin();
+    try {
+      super.channelRead(ctx, msg); // decodes and delivers the messages synchronously
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    // a client session cuts and forwards its requests here, after the whole batch has arrived
+    ReadBatch.begin();
+    try {
+      super.channelReadComplete(ctx);
+    } finally {
+      ReadBatch.end();
+    }
   }
 
   @Override
@@ -131,6 +173,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   }
 
   private void decodeTyped(ByteBuf in, List<Object> out) {
+    readyRun = null;
     int runStart = -1;
     int runEnd = -1;
     int at = in.readerIndex();
@@ -153,6 +196,13 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         break;
       }
       int next = at + length + 1;
+      if (runStart >= 0 && type == READY_FOR_QUERY && length == 5 && relayRuns) {
+        // the run and its ReadyForQuery in one slice; delivered before anything after it, so
+        // that endsWithReady can tell it from the slices before it
+        flushRun(in, out, runStart, next);
+        readyRun = (ByteBuf) out.get(out.size() - 1);
+        return;
+      }
       if (relayRuns && RELAYED[type & 0xff]) {
         if (runStart < 0) {
           runStart = at;

@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -129,11 +133,28 @@ class PgFrameDecoderTest {
     return t.toString();
   }
 
+  /** Records, as each message is delivered, whether the decoder says it ends with its ReadyForQuery. */
+  private static final class ReadyMarks extends ChannelInboundHandlerAdapter {
+    final PgFrameDecoder decoder;
+    final List<Boolean> marks = new ArrayList<>();
+
+    ReadyMarks(PgFrameDecoder decoder) {
+      this.decoder = decoder;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      marks.add(decoder.endsWithReady(msg));
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   @Test
   void relayedRunsShareOneSliceAndTrackedAnswersStayAlone() {
     PgFrameDecoder decoder = PgFrameDecoder.forBackend(1024);
     decoder.relayRuns(true);
-    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    ReadyMarks marks = new ReadyMarks(decoder);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder, marks);
     ByteBuf in = Unpooled.buffer();
     for (ByteBuf m : new ByteBuf[] {msg('2', ""), msg('T', "rowdesc"), msg('D', "row1"), msg('D', "row2"),
         msg('C', "SELECT 2\0"), msg('Z', "I"), msg('T', "x"), msg('E', "boom"), msg('D', "row3")}) {
@@ -143,19 +164,56 @@ class PgFrameDecoderTest {
     ByteBuf partial = msg('D', "row4");
     in.writeBytes(partial, 0, 7);
     ch.writeInbound(in);
-    String[] expected = {"2TDDC", "Z", "T", "E", "D"};
+    // the ReadyForQuery that ends a run joins its slice, and only that slice says so
+    String[] expected = {"2TDDCZ", "T", "E", "D"};
     for (String e : expected) {
       ByteBuf f = ch.readInbound();
       assertEquals(e, types(f));
       f.release();
     }
     assertNull(ch.readInbound());
+    assertEquals(List.of(true, false, false, false), marks.marks);
     // the partial DataRow completes with the next read, and ends a run on its own
     ch.writeInbound(partial.skipBytes(7));
     ByteBuf f = ch.readInbound();
     assertEquals("D", types(f));
     assertEquals("row4", f.toString(5, 4, StandardCharsets.UTF_8));
     f.release();
+    assertEquals(List.of(true, false, false, false, false), marks.marks);
+    assertTrue(!ch.finish());
+  }
+
+  @Test
+  void aReadyForQueryAfterATrackedAnswerOrAloneIsItsOwnSlice() {
+    PgFrameDecoder decoder = PgFrameDecoder.forBackend(1024);
+    decoder.relayRuns(true);
+    ReadyMarks marks = new ReadyMarks(decoder);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder, marks);
+    ByteBuf in = Unpooled.buffer();
+    for (ByteBuf m : new ByteBuf[] {msg('E', "boom"), msg('Z', "I"), msg('1', ""), msg('Z', "T"),
+        msg('D', "a"), msg('Z', "E"), msg('Z', "I")}) {
+      in.writeBytes(m);
+      m.release();
+    }
+    ch.writeInbound(in);
+    for (String e : new String[] {"E", "Z", "1", "Z", "DZ", "Z"}) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    assertEquals(List.of(false, false, false, false, true, false), marks.marks);
+    // a run whose ReadyForQuery comes in the next read is delivered without it
+    ByteBuf run = msg('D', "b");
+    ch.writeInbound(run);
+    ch.writeInbound(msg('Z', "I"));
+    ByteBuf f = ch.readInbound();
+    assertEquals("D", types(f));
+    f.release();
+    f = ch.readInbound();
+    assertEquals("Z", types(f));
+    f.release();
+    assertEquals(List.of(false, false, false, false, true, false, false, false), marks.marks);
     assertTrue(!ch.finish());
   }
 
