@@ -67,7 +67,7 @@ class ReentrantReadTest {
     try (MiniMysqlProxy proxy = MiniMysqlProxy.withoutBackend()) {
       ReadDuringWrite front = new ReadDuringWrite();
       EmbeddedChannel ch = new EmbeddedChannel(front);
-      new MysqlProtocolAdapter().initClientChannel(ch, proxy);
+      new MysqlProtocolAdapter().initClientChannel(ch, proxy.context());
       ByteBuf greeting = ch.readOutbound();
       assertTrue(greeting != null, "the greeting");
       byte[] g = new byte[greeting.readableBytes() - 4];

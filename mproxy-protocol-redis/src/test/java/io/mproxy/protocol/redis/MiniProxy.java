@@ -1,9 +1,5 @@
 package io.mproxy.protocol.redis;
 
-import io.mproxy.core.admission.Gateway;
-import io.mproxy.core.admission.Origin;
-import io.mproxy.core.cluster.Cluster;
-import io.mproxy.core.config.AdminConfig;
 import io.mproxy.core.config.AuthConfig;
 import io.mproxy.core.config.BackendConfig;
 import io.mproxy.core.config.BalancerConfig;
@@ -13,36 +9,13 @@ import io.mproxy.core.config.HealthConfig;
 import io.mproxy.core.config.HostPort;
 import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.PoolConfig;
-import io.mproxy.core.config.Priority;
-import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
-import io.mproxy.core.config.ServerSettings;
-import io.mproxy.core.fingerprint.FingerprintStore;
 import io.mproxy.core.request.Outcome;
-import io.mproxy.core.spi.ListenerContext;
-import io.mproxy.core.telemetry.Telemetry;
-import io.mproxy.core.time.Clock;
+import io.mproxy.core.testing.LoopbackListener;
 import io.mproxy.core.time.ManualClock;
-import io.mproxy.core.time.ManualScheduler;
-import io.mproxy.core.time.RandomSource;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import java.net.InetSocketAddress;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The Redis listener and cluster wired as the daemon wires them (the protocol adapter's client
@@ -52,137 +25,37 @@ import java.util.concurrent.atomic.AtomicLong;
  * on one loop (replies copied straight to the client) or on two (replies handed across loops).
  * The scheduler is manual, so pool upkeep and health probes never run: connections open on demand.
  */
-final class MiniProxy implements ListenerContext, AutoCloseable {
+final class MiniProxy implements AutoCloseable {
 
-  private final ManualClock manual = new ManualClock();
-  private final AtomicLong clockReadings = new AtomicLong();
-  /** The manual clock, counting how often anything reads its monotonic time. */
-  private final Clock clock = new Clock() {
-    @Override
-    public long nanoTime() {
-      clockReadings.incrementAndGet();
-      return manual.nanoTime();
-    }
-
-    @Override
-    public long wallMillis() {
-      return manual.wallMillis();
-    }
-  };
-  private final ListenerConfig config;
-  private final Gateway gateway;
-  private final Cluster cluster;
-  private final EventLoopGroup loops;
-  private final Channel server;
-  private final Map<Outcome, AtomicLong> outcomes = new EnumMap<>(Outcome.class);
+  private final LoopbackListener listener;
 
   MiniProxy(String backendHost, int backendPort, int eventLoops, int poolSize) throws InterruptedException {
-    for (Outcome o : Outcome.values()) {
-      outcomes.put(o, new AtomicLong());
-    }
-    config = new ListenerConfig("redis", "redis", new HostPort("127.0.0.1", 0), "c",
+    ListenerConfig config = new ListenerConfig("redis", "redis", new HostPort("127.0.0.1", 0), "c",
         AuthConfig.PASSTHROUGH, 100, 64 * 1024 * 1024, Map.of());
     ClusterConfig cc = new ClusterConfig("c", "redis", Credentials.NONE,
         List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("default", 0, poolSize, 50, 60_000, 5_000, 5_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of());
-    ResourceGroupConfig group = new ResourceGroupConfig(ResourceGroupConfig.DEFAULT_GROUP, 1e12, 1e12,
-        Priority.NORMAL, ResourceGroupConfig.OnExhausted.REJECT, 0, 0, 1e12);
-    ProxyConfig pc = new ProxyConfig(ServerSettings.DEFAULT, AdminConfig.DEFAULT, List.of(config),
-        Map.of("c", cc), Map.of(ResourceGroupConfig.DEFAULT_GROUP, group), List.of());
-    gateway = new Gateway(pc, clock, new CountingTelemetry(), new FingerprintStore(100));
-    loops = new MultiThreadIoEventLoopGroup(eventLoops, NioIoHandler.newFactory());
-    Bootstrap backends = new Bootstrap().group(loops).channel(NioSocketChannel.class)
-        .option(ChannelOption.TCP_NODELAY, true);
-    RandomSource random = new RandomSource() {
-      @Override
-      public int nextInt(int bound) {
-        return 0;
-      }
-
-      @Override
-      public double nextDouble() {
-        return 0;
-      }
-    };
-    cluster = new Cluster(cc, new RedisBackendConnector(cc), backends, clock, new ManualScheduler(manual), random);
-    RedisProtocolAdapter adapter = new RedisProtocolAdapter();
-    ListenerContext self = this;
-    server = new ServerBootstrap().group(loops).channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            adapter.initClientChannel(ch, self);
-          }
-        })
-        .bind("127.0.0.1", 0).sync().channel();
+    listener = new LoopbackListener(new RedisProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
+        eventLoops, new ManualClock());
   }
 
   int port() {
-    return ((InetSocketAddress) server.localAddress()).getPort();
+    return listener.port();
   }
 
   /** How many times the proxy has read the monotonic clock so far. */
   long clockReadings() {
-    return clockReadings.get();
+    return listener.clockReadings();
   }
 
   /** Requests that ended with {@code outcome} so far. */
   long completed(Outcome outcome) {
-    return outcomes.get(outcome).get();
-  }
-
-  @Override
-  public ListenerConfig config() {
-    return config;
-  }
-
-  @Override
-  public Origin origin() {
-    return new Origin(config.name(), config.protocol());
-  }
-
-  @Override
-  public Gateway gateway() {
-    return gateway;
-  }
-
-  @Override
-  public Cluster cluster() {
-    return cluster;
-  }
-
-  @Override
-  public Clock clock() {
-    return clock;
+    return listener.completed(outcome);
   }
 
   @Override
   public void close() {
-    server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-    cluster.close();
-    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
-  }
-
-  /** Counts how requests ended; the rest of telemetry is not looked at. */
-  private final class CountingTelemetry implements Telemetry {
-    @Override
-    public void requestCompleted(String listener, String protocol, String group, Outcome outcome,
-        long durationNanos) {
-      outcomes.get(outcome).incrementAndGet();
-    }
-
-    @Override
-    public void ruCharged(String group, boolean write, double ru) {
-    }
-
-    @Override
-    public void shed(String group, Priority priority, io.mproxy.core.request.ShedReason reason) {
-    }
-
-    @Override
-    public void queueWait(String group, Priority priority, long nanos) {
-    }
+    listener.close();
   }
 }
