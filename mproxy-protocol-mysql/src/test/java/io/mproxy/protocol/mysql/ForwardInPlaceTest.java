@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql;
 
+import io.mproxy.core.testing.LoopbackListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,13 +48,13 @@ class ForwardInPlaceTest {
     return Integer.parseInt(db.sql("SELECT COUNT(*) FROM app.t WHERE tag = '" + tag + "'").trim());
   }
 
-  private static WireClient client(MiniMysqlProxy proxy) throws Exception {
+  private static WireClient client(LoopbackListener proxy) throws Exception {
     return new WireClient(proxy.port()).login(MiniMysqlProxy.USER, MiniMysqlProxy.PASSWORD);
   }
 
   @Test
   void aCommandWaitingForTheOnlyPooledConnectionIsKeptAndWrittenOnce() throws Exception {
-    try (MiniMysqlProxy proxy = new MiniMysqlProxy(db, 1, 1);
+    try (LoopbackListener proxy = MiniMysqlProxy.start(db, 1, 1);
         WireClient holder = client(proxy);
         WireClient waiter = client(proxy)) {
       holder.writePackets(WireClient.query("BEGIN"));
@@ -83,7 +84,7 @@ class ForwardInPlaceTest {
     ResourceGroupConfig slow = new ResourceGroupConfig(ResourceGroupConfig.DEFAULT_GROUP, 60, 6, Priority.NORMAL,
         ResourceGroupConfig.OnExhausted.QUEUE, 30_000, 100, 6);
     int inserts = 5;
-    try (MiniMysqlProxy proxy = new MiniMysqlProxy(db, 1, 2, slow);
+    try (LoopbackListener proxy = MiniMysqlProxy.start(db, 1, 2, slow);
         WireClient c = client(proxy)) {
       for (int i = 0; i < inserts; i++) {
         c.writePackets(WireClient.query("INSERT INTO t VALUES ('queue', " + i + ")"));
@@ -99,7 +100,7 @@ class ForwardInPlaceTest {
   @ValueSource(ints = {1, 2})
   void commandsReadInOneBufferAreKeptAndWrittenOnceInOrder(int loops) throws Exception {
     String tag = "pipe" + loops;
-    try (MiniMysqlProxy proxy = new MiniMysqlProxy(db, loops, 1);
+    try (LoopbackListener proxy = MiniMysqlProxy.start(db, loops, 1);
         WireClient c = client(proxy)) {
       long select = c.prepare("SELECT v FROM one WHERE id = 1");
       for (int round = 0; round < 20; round++) {
@@ -134,7 +135,7 @@ class ForwardInPlaceTest {
   @Test
   void aPreparedPointSelectTakesOneClockReadingPerRead() throws Exception {
     int executes = 300;
-    try (MiniMysqlProxy proxy = new MiniMysqlProxy(db, 1, 1);
+    try (LoopbackListener proxy = MiniMysqlProxy.start(db, 1, 1);
         WireClient c = client(proxy)) {
       long id = c.prepare("SELECT v FROM one WHERE id = 1");
       for (int i = 0; i < 20; i++) {

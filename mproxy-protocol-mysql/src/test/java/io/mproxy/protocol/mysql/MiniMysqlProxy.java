@@ -11,8 +11,6 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
-import io.mproxy.core.request.Outcome;
-import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.testing.LoopbackListener;
 import io.mproxy.core.time.Clock;
 import io.mproxy.testkit.MariaDbServer;
@@ -27,7 +25,7 @@ import java.util.Map;
  * proxy takes is counted, so tests can tell how many readings a command costs. The cluster's
  * scheduler is manual, so pool upkeep and health probes never run: connections open on demand.
  */
-final class MiniMysqlProxy implements AutoCloseable {
+final class MiniMysqlProxy {
 
   static final String USER = "client";
   static final String PASSWORD = "client-secret";
@@ -45,28 +43,29 @@ final class MiniMysqlProxy implements AutoCloseable {
     }
   };
 
-  private final LoopbackListener listener;
+  private MiniMysqlProxy() {
+  }
 
   /** In front of {@code db}, with an unlimited default resource group. */
-  MiniMysqlProxy(MariaDbServer db, int eventLoops, int poolSize) throws InterruptedException {
-    this(db, eventLoops, poolSize, ResourceGroupConfig.unlimitedDefault());
+  static LoopbackListener start(MariaDbServer db, int eventLoops, int poolSize) throws InterruptedException {
+    return start(db, eventLoops, poolSize, ResourceGroupConfig.unlimitedDefault());
   }
 
   /** In front of {@code db}, every client in {@code group} (its name must be the default group's). */
-  MiniMysqlProxy(MariaDbServer db, int eventLoops, int poolSize, ResourceGroupConfig group)
+  static LoopbackListener start(MariaDbServer db, int eventLoops, int poolSize, ResourceGroupConfig group)
       throws InterruptedException {
-    this(db.host(), db.port(), eventLoops, poolSize, group);
+    return start(db.host(), db.port(), eventLoops, poolSize, group);
   }
 
   /**
    * For sessions tested without a backend (commands the proxy answers itself): the cluster
    * points at a loopback port nothing is asked to connect to.
    */
-  static MiniMysqlProxy withoutBackend() throws InterruptedException {
-    return new MiniMysqlProxy("127.0.0.1", 9, 1, 1, ResourceGroupConfig.unlimitedDefault());
+  static LoopbackListener withoutBackend() throws InterruptedException {
+    return start("127.0.0.1", 9, 1, 1, ResourceGroupConfig.unlimitedDefault());
   }
 
-  private MiniMysqlProxy(String backendHost, int backendPort, int eventLoops, int poolSize,
+  private static LoopbackListener start(String backendHost, int backendPort, int eventLoops, int poolSize,
       ResourceGroupConfig group) throws InterruptedException {
     AuthConfig auth = new AuthConfig(AuthConfig.Mode.TERMINATE,
         List.of(new AuthConfig.UserConfig(USER, PASSWORD, null)));
@@ -76,40 +75,6 @@ final class MiniMysqlProxy implements AutoCloseable {
         List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("transaction", 0, poolSize, 50, 60_000, 5_000, 20_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of(MysqlProtocolAdapter.DATABASE, MariaDbServer.DATABASE));
-    listener = new LoopbackListener(new MysqlProtocolAdapter(), config, cc, group, eventLoops, SYSTEM);
-  }
-
-  /** The listener, for a session driven on an embedded channel. */
-  ListenerContext context() {
-    return listener;
-  }
-
-  int port() {
-    return listener.port();
-  }
-
-  /** How many times the proxy has read the monotonic clock so far. */
-  long clockReadings() {
-    return listener.clockReadings();
-  }
-
-  /** Requests that ended with {@code outcome} so far. */
-  long completed(Outcome outcome) {
-    return listener.completed(outcome);
-  }
-
-  /** Requests that waited in a resource group's queue so far. */
-  long queueWaits() {
-    return listener.queueWaits();
-  }
-
-  /** Requests waiting for a pooled connection right now, over every pool of the cluster. */
-  int waitingForConnection() {
-    return listener.waitingForConnection();
-  }
-
-  @Override
-  public void close() {
-    listener.close();
+    return new LoopbackListener(new MysqlProtocolAdapter(), config, cc, group, eventLoops, SYSTEM);
   }
 }

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mysql;
 
+import io.mproxy.core.testing.LoopbackListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,10 +65,10 @@ class ReentrantReadTest {
 
   @Test
   void aReadFiredWhileACommandIsLentIsFramedAfterIt() throws Exception {
-    try (MiniMysqlProxy proxy = MiniMysqlProxy.withoutBackend()) {
+    try (LoopbackListener proxy = MiniMysqlProxy.withoutBackend()) {
       ReadDuringWrite front = new ReadDuringWrite();
       EmbeddedChannel ch = new EmbeddedChannel(front);
-      new MysqlProtocolAdapter().initClientChannel(ch, proxy.context());
+      new MysqlProtocolAdapter().initClientChannel(ch, proxy);
       ByteBuf greeting = ch.readOutbound();
       assertTrue(greeting != null, "the greeting");
       byte[] g = new byte[greeting.readableBytes() - 4];

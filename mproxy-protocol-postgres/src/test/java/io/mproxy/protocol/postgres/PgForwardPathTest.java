@@ -1,5 +1,6 @@
 package io.mproxy.protocol.postgres;
 
+import io.mproxy.core.testing.LoopbackListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,8 +34,8 @@ class PgForwardPathTest {
     }
   }
 
-  private static PgMiniProxy proxy(int loops, int poolSize) throws InterruptedException {
-    return new PgMiniProxy(pg.host(), pg.port(), PostgresServer.APP_USER, PostgresServer.APP_DATABASE, loops,
+  private static LoopbackListener proxy(int loops, int poolSize) throws InterruptedException {
+    return PgMiniProxy.start(pg.host(), pg.port(), PostgresServer.APP_USER, PostgresServer.APP_DATABASE, loops,
         poolSize);
   }
 
@@ -48,7 +49,7 @@ class PgForwardPathTest {
   @Test
   void aTransactionReadsTheClockOncePerRead() throws Exception {
     int transactions = 200;
-    try (PgMiniProxy proxy = proxy(1, 1);
+    try (LoopbackListener proxy = proxy(1, 1);
         PgTestClient c = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
             PostgresServer.APP_DATABASE)) {
       for (int i = 0; i < 20; i++) {
@@ -80,7 +81,7 @@ class PgForwardPathTest {
    */
   @Test
   void aClientInsideATransactionKeepsItsConnection() throws Exception {
-    try (PgMiniProxy proxy = proxy(1, 1);
+    try (LoopbackListener proxy = proxy(1, 1);
         PgTestClient a = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
             PostgresServer.APP_DATABASE);
         PgTestClient b = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,

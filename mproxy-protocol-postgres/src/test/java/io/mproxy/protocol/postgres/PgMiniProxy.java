@@ -11,7 +11,6 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
-import io.mproxy.core.request.Outcome;
 import io.mproxy.core.testing.LoopbackListener;
 import io.mproxy.core.time.ManualClock;
 import java.util.List;
@@ -25,19 +24,20 @@ import java.util.Map;
  * often the forward path reads the time; the scheduler is manual, so pool upkeep and health
  * probes never run and connections open on demand.
  */
-final class PgMiniProxy implements AutoCloseable {
+final class PgMiniProxy {
 
   static final String USER = "app";
   static final String PASSWORD = "secret";
 
-  private final LoopbackListener listener;
+  private PgMiniProxy() {
+  }
 
   /**
    * @param backendUser the role the proxy logs in to the server as (its password is
    *     {@link #PASSWORD}), in database {@code database}
    */
-  PgMiniProxy(String backendHost, int backendPort, String backendUser, String database, int eventLoops,
-      int poolSize) throws InterruptedException {
+  static LoopbackListener start(String backendHost, int backendPort, String backendUser, String database,
+      int eventLoops, int poolSize) throws InterruptedException {
     AuthConfig auth = new AuthConfig(AuthConfig.Mode.TERMINATE,
         List.of(new AuthConfig.UserConfig(USER, PASSWORD, null)));
     ListenerConfig config = new ListenerConfig("pg", "postgres", new HostPort("127.0.0.1", 0), "c", auth, 1000,
@@ -46,26 +46,7 @@ final class PgMiniProxy implements AutoCloseable {
         List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("transaction", 0, poolSize, 50, 60_000, 5_000, 5_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of("database", database));
-    listener = new LoopbackListener(new PgProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
+    return new LoopbackListener(new PgProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
         eventLoops, new ManualClock());
-  }
-
-  int port() {
-    return listener.port();
-  }
-
-  /** How many times the proxy has read the monotonic clock so far. */
-  long clockReadings() {
-    return listener.clockReadings();
-  }
-
-  /** Requests that ended with {@code outcome} so far. */
-  long completed(Outcome outcome) {
-    return listener.completed(outcome);
-  }
-
-  @Override
-  public void close() {
-    listener.close();
   }
 }

@@ -1,5 +1,6 @@
 package io.mproxy.protocol.redis;
 
+import io.mproxy.core.testing.LoopbackListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,7 +60,7 @@ class ForwardPathTest {
       throws Exception {
     int clients = 2;
     int commands = 600;
-    try (MiniProxy proxy = new MiniProxy(redis.host(), redis.port(), loops, 1)) {
+    try (LoopbackListener proxy = MiniProxy.start(redis.host(), redis.port(), loops, 1)) {
       ExecutorService threads = Executors.newFixedThreadPool(clients);
       try {
         CountDownLatch go = new CountDownLatch(1);
@@ -122,7 +123,7 @@ class ForwardPathTest {
   @ValueSource(ints = {1, 2})
   void aReplyLargerThanTheReadBufferKeepsItsPlaceInAPipeline(int loops) throws Exception {
     String big = "0123456789abcdef".repeat(3 * 1024 * 1024 / 16 + 7);
-    try (MiniProxy proxy = new MiniProxy(redis.host(), redis.port(), loops, 1);
+    try (LoopbackListener proxy = MiniProxy.start(redis.host(), redis.port(), loops, 1);
         RespSocket s = new RespSocket("127.0.0.1", proxy.port())) {
       s.send(new String[] {"SET", "fp:big", big}, new String[] {"SET", "fp:small", "s"});
       assertEquals("+OK\r\n", s.read());
@@ -149,7 +150,7 @@ class ForwardPathTest {
   @Test
   void commandsAndRepliesReadTogetherShareOneClockReading() throws Exception {
     int commands = 200;
-    try (MiniProxy proxy = new MiniProxy(redis.host(), redis.port(), 1, 1);
+    try (LoopbackListener proxy = MiniProxy.start(redis.host(), redis.port(), 1, 1);
         RespSocket s = new RespSocket("127.0.0.1", proxy.port())) {
       s.send(new String[] {"PING"});
       assertEquals("+PONG\r\n", s.read());
@@ -190,7 +191,7 @@ class ForwardPathTest {
           throw new IllegalStateException("scripted backend: " + e, e);
         }
       });
-      try (MiniProxy proxy = new MiniProxy("127.0.0.1", backend.getLocalPort(), 1, 1);
+      try (LoopbackListener proxy = MiniProxy.start("127.0.0.1", backend.getLocalPort(), 1, 1);
           RespSocket s = new RespSocket("127.0.0.1", proxy.port())) {
         s.send(new String[] {"GET", "a"}, new String[] {"GET", "b"}, new String[] {"GET", "c"});
         for (int i = 0; i < 3; i++) {

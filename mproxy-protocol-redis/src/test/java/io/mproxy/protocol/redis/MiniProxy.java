@@ -11,7 +11,6 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.PoolConfig;
 import io.mproxy.core.config.ResourceGroupConfig;
 import io.mproxy.core.config.RuWeights;
-import io.mproxy.core.request.Outcome;
 import io.mproxy.core.testing.LoopbackListener;
 import io.mproxy.core.time.ManualClock;
 import java.util.List;
@@ -25,37 +24,20 @@ import java.util.Map;
  * on one loop (replies copied straight to the client) or on two (replies handed across loops).
  * The scheduler is manual, so pool upkeep and health probes never run: connections open on demand.
  */
-final class MiniProxy implements AutoCloseable {
+final class MiniProxy {
 
-  private final LoopbackListener listener;
+  private MiniProxy() {
+  }
 
-  MiniProxy(String backendHost, int backendPort, int eventLoops, int poolSize) throws InterruptedException {
+  static LoopbackListener start(String backendHost, int backendPort, int eventLoops, int poolSize)
+      throws InterruptedException {
     ListenerConfig config = new ListenerConfig("redis", "redis", new HostPort("127.0.0.1", 0), "c",
         AuthConfig.PASSTHROUGH, 100, 64 * 1024 * 1024, Map.of());
     ClusterConfig cc = new ClusterConfig("c", "redis", Credentials.NONE,
         List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("default", 0, poolSize, 50, 60_000, 5_000, 5_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of());
-    listener = new LoopbackListener(new RedisProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
+    return new LoopbackListener(new RedisProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
         eventLoops, new ManualClock());
-  }
-
-  int port() {
-    return listener.port();
-  }
-
-  /** How many times the proxy has read the monotonic clock so far. */
-  long clockReadings() {
-    return listener.clockReadings();
-  }
-
-  /** Requests that ended with {@code outcome} so far. */
-  long completed(Outcome outcome) {
-    return listener.completed(outcome);
-  }
-
-  @Override
-  public void close() {
-    listener.close();
   }
 }
