@@ -87,9 +87,11 @@ public final class FingerprintStats {
   }
 
   public double ruTotal() {
-    double[] sum = {0};
-    ru.forEach(c -> sum[0] += (double) DOUBLES.getAcquire(c, 0));
-    return sum[0];
+    return ru.sumDouble(FingerprintStats::ruOf);
+  }
+
+  private static double ruOf(double[] cell) {
+    return (double) DOUBLES.getAcquire(cell, 0);
   }
 
   /** Recent mean RU per execution (EWMA): the admission estimate for the next one. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Per-query-shape statistics with bounded memory: at most {@code maxFingerprints} shapes are
@@ -85,13 +86,13 @@ public final class FingerprintStore {
         return;
       }
       int keep = Math.max(0, maxFingerprints - Math.max(1, maxFingerprints / 10));
-      List<FingerprintStats> all = new ArrayList<>(stats.values());
-      all.sort(Comparator.comparingDouble(FingerprintStats::rank));
+      List<Ranked> all = ranked(FingerprintStats::rank);
+      all.sort(Comparator.comparingDouble(Ranked::value));
       double max = evictedRuMax;
       for (int i = 0; i < all.size() - keep; i++) {
-        FingerprintStats victim = all.get(i);
-        stats.remove(victim.fingerprint(), victim);
-        max = Math.max(max, victim.rank());
+        Ranked victim = all.get(i);
+        stats.remove(victim.stats().fingerprint(), victim.stats());
+        max = Math.max(max, victim.value());
       }
       evictedRuMax = max;
     }
@@ -102,9 +103,29 @@ public final class FingerprintStore {
     if (n <= 0) {
       return List.of();
     }
-    List<FingerprintStats> all = new ArrayList<>(stats.values());
-    all.sort(Comparator.comparingDouble(FingerprintStats::ruTotal).reversed()
-        .thenComparing(FingerprintStats::fingerprint));
-    return all.size() > n ? List.copyOf(all.subList(0, n)) : List.copyOf(all);
+    List<Ranked> all = ranked(FingerprintStats::ruTotal);
+    all.sort(Comparator.comparingDouble(Ranked::value).reversed()
+        .thenComparing(r -> r.stats().fingerprint()));
+    List<FingerprintStats> out = new ArrayList<>(Math.min(n, all.size()));
+    for (int i = 0; i < all.size() && i < n; i++) {
+      out.add(all.get(i).stats());
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Every kept shape with its key read once: the event loops keep adding RU while a sort runs,
+   * and a sort whose keys move under it can throw ("Comparison method violates its general
+   * contract") — on the request path, for a prune.
+   */
+  private List<Ranked> ranked(ToDoubleFunction<FingerprintStats> key) {
+    List<Ranked> all = new ArrayList<>(stats.size());
+    for (FingerprintStats s : stats.values()) {
+      all.add(new Ranked(s, key.applyAsDouble(s)));
+    }
+    return all;
+  }
+
+  private record Ranked(FingerprintStats stats, double value) {
   }
 }

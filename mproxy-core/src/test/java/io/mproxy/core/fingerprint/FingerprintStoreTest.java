@@ -142,4 +142,42 @@ class FingerprintStoreTest {
     assertEquals(16, FingerprintStore.id("x").length());
     assertTrue(!FingerprintStore.id("SELECT 1").equals(FingerprintStore.id("SELECT 2")));
   }
+
+  @Test
+  void rankingWhileOtherThreadsRecordNeverBreaksTheSort() throws InterruptedException {
+    // top() and pruning sort shapes by RU that event loops keep adding to; a sort whose keys
+    // move under it can throw "Comparison method violates its general contract"
+    FingerprintStore store = new FingerprintStore(4_000);
+    for (int i = 0; i < 3_000; i++) {
+      store.record("SELECT " + i, "postgres", 1 + i % 7, 1_000);
+    }
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread[] writers = new Thread[2];
+    for (int w = 0; w < writers.length; w++) {
+      int seed = w;
+      writers[w] = new Thread(() -> {
+        java.util.Random r = new java.util.Random(seed);
+        while (!stop.get()) {
+          store.record("SELECT " + r.nextInt(3_000), "postgres", r.nextInt(50), 1_000);
+        }
+      });
+      writers[w].start();
+    }
+    try {
+      for (int round = 0; round < 200; round++) {
+        List<FingerprintStats> top = store.top(3_000);
+        assertEquals(3_000, top.size());
+      }
+      // past capacity, a new shape prunes (sorting by rank) on the recording thread
+      for (int i = 0; i < 3_000; i++) {
+        store.record("UPDATE " + i, "postgres", 1, 1_000);
+      }
+      assertTrue(store.size() <= 4_000, "pruned: " + store.size());
+    } finally {
+      stop.set(true);
+      for (Thread w : writers) {
+        w.join();
+      }
+    }
+  }
 }
