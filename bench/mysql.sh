@@ -58,8 +58,9 @@ usage: bench/mysql.sh [options]
                         the JIT is still compiling after that, which shows in mproxy's CPU per query)
   --threads LIST        sysbench thread counts (default $threads_list)
   --tests LIST          sysbench tests (default $tests)
-  --targets LIST        subset of direct,baseline,mproxy,haproxy (default: all installed, plus
-                        baseline with --baseline)
+  --targets LIST        subset of direct,baseline,mproxy,mproxy-uring,haproxy (default: all
+                        installed but mproxy-uring, plus baseline with --baseline); mproxy-uring is
+                        this checkout's mproxy with server.transport: io_uring
   --baseline DIR        another checkout of mproxy whose bin/mproxy runs as target "baseline"
                         (same config), for before/after comparisons in one interleaved run
   --status              print MariaDB's global status deltas per query for every run
@@ -124,10 +125,10 @@ IFS=, read -r -a thread_counts <<<"$threads_list"
 IFS=, read -r -a test_list <<<"$tests"
 for t in "${target_list[@]}"; do
   case $t in
-    direct|mproxy) ;;
+    direct|mproxy|mproxy-uring) ;;
     baseline) [[ -n $baseline ]] || die "target baseline needs --baseline DIR" ;;
     haproxy) command -v haproxy >/dev/null || die "haproxy is not installed (apt-get install -y haproxy)" ;;
-    *) die "unknown target '$t' (expected: direct, baseline, mproxy, haproxy)" ;;
+    *) die "unknown target '$t' (expected: direct, baseline, mproxy, mproxy-uring, haproxy)" ;;
   esac
 done
 if [[ -n $baseline ]]; then
@@ -212,12 +213,12 @@ sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 pr
 
 # ---------------------------------------------------------------------------- mproxy
 
-start_mproxy() {   # start_mproxy TARGET ROOT [POOL]: bin/mproxy of checkout ROOT as target TARGET
-  local name=$1 home=$2 size=${3:-$pool} port admin
+start_mproxy() {   # start_mproxy TARGET ROOT [POOL [TRANSPORT]]: bin/mproxy of checkout ROOT as target TARGET
+  local name=$1 home=$2 size=${3:-$pool} transport=${4:-} port admin
   port="$(free_port)"
   admin="$(free_port)"
   cat >"$work/$name.yaml" <<YAML
-server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads }
+server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads${transport:+, transport: $transport} }
 admin: { bind: 127.0.0.1:$admin }
 listeners:
   - name: mysql
@@ -283,6 +284,7 @@ CFG
 for t in "${target_list[@]}"; do
   case $t in
     mproxy) start_mproxy mproxy "$root" ;;
+    mproxy-uring) start_mproxy mproxy-uring "$root" "$pool" io_uring ;;
     baseline) start_mproxy baseline "$baseline" "${baseline_pool:-$pool}" ;;
     haproxy) start_haproxy ;;
   esac
@@ -353,7 +355,7 @@ run_one() {
     status_deltas "$work/status-before" "$work/status-after" "$log" >"$log.status"
     sed 's/^/    /' "$log.status" >&2
   fi
-  if ((alloc)) && [[ $target == mproxy || $target == baseline ]]; then
+  if ((alloc)) && [[ $target == mproxy* || $target == baseline ]]; then
     local queries
     queries="$(sed -nE 's/^ *queries: +([0-9]+) .*/\1/p' "$log")"
     sleep 1.2   # one more allocation sample after the run
