@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ShapeInternerTest {
@@ -55,5 +56,40 @@ class ShapeInternerTest {
   @Test
   void slotCountIsValidated() {
     assertThrows(IllegalArgumentException.class, () -> new ShapeInterner(0));
+  }
+
+  @Test
+  void theHashOfCharactersIsTheHashOfTheirString() {
+    Random random = new Random(28);
+    for (int round = 0; round < 20_000; round++) {
+      char[] chars = new char[random.nextInt(48)];
+      for (int i = 0; i < chars.length; i++) {
+        chars[i] = random.nextInt(4) == 0 ? (char) random.nextInt(0x10000) : (char) (0x20 + random.nextInt(0x5f));
+      }
+      int length = chars.length == 0 ? 0 : random.nextInt(chars.length + 1);
+      assertEquals(new String(chars, 0, length).hashCode(), ShapeInterner.hash(chars, length),
+          "length " + length);
+    }
+  }
+
+  @Test
+  void equalHashDifferentCharactersAreNotConfused() {
+    ShapeInterner interner = new ShapeInterner(1);
+    // "Aa" and "BB" have the same hash and length
+    assertEquals("Aa", interner.intern("Aa".toCharArray(), 2));
+    assertEquals("BB", interner.intern("BB".toCharArray(), 2));
+    assertEquals("Aa", interner.intern("Aa".toCharArray(), 2));
+  }
+
+  @Test
+  void aSlotKeepsItsOwnCopyOfTheCallersCharacters() {
+    ShapeInterner interner = new ShapeInterner(1);
+    char[] scratch = "GET a".toCharArray();
+    String a = interner.intern(scratch, scratch.length);
+    // the caller reuses its buffer for the next text
+    scratch[4] = 'b';
+    assertSame(a, interner.intern(new StringBuilder("GET a")));
+    assertSame(a, interner.intern("GET a".toCharArray(), 5));
+    assertEquals("GET b", interner.intern(scratch, scratch.length));
   }
 }

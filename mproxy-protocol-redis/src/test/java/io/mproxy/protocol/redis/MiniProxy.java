@@ -31,13 +31,19 @@ final class MiniProxy {
 
   static LoopbackListener start(String backendHost, int backendPort, int eventLoops, int poolSize)
       throws InterruptedException {
+    return start(backendHost, backendPort, eventLoops, poolSize, new RedisProtocolAdapter());
+  }
+
+  /** The same with another adapter (one that wraps the Redis adapter, to watch its channels). */
+  static LoopbackListener start(String backendHost, int backendPort, int eventLoops, int poolSize,
+      io.mproxy.core.spi.ProtocolAdapter adapter) throws InterruptedException {
     ListenerConfig config = new ListenerConfig("redis", "redis", new HostPort("127.0.0.1", 0), "c",
         AuthConfig.PASSTHROUGH, 100, 64 * 1024 * 1024, Map.of());
     ClusterConfig cc = new ClusterConfig("c", "redis", Credentials.NONE,
         List.of(new BackendConfig(new HostPort(backendHost, backendPort), BackendConfig.Role.PRIMARY)),
         BalancerConfig.DEFAULT, new PoolConfig("default", 0, poolSize, 50, 60_000, 5_000, 5_000),
         RuWeights.DEFAULT, HealthConfig.DEFAULT, Map.of());
-    return new LoopbackListener(new RedisProtocolAdapter(), config, cc, ResourceGroupConfig.unlimitedDefault(),
+    return new LoopbackListener(adapter, config, cc, ResourceGroupConfig.unlimitedDefault(),
         eventLoops, new ManualClock());
   }
 }

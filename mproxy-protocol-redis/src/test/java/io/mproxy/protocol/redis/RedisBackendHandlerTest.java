@@ -139,6 +139,73 @@ class RedisBackendHandlerTest {
     b.close();
   }
 
+  @Test
+  void theCommandsOfOneTickLeaveInOneWriteAndOneFlush() {
+    Backend b = new Backend(MAX);
+    int[] writes = {0};
+    int[] flushes = {0};
+    b.channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg,
+          io.netty.channel.ChannelPromise promise) {
+        writes[0]++;
+        ctx.write(msg, promise);
+      }
+
+      @Override
+      public void flush(io.netty.channel.ChannelHandlerContext ctx) {
+        flushes[0]++;
+        ctx.flush();
+      }
+    });
+    // sixteen commands borrowed from one client read buffer, and one the session owns, as a read
+    // of several clients' pipelines hands them over
+    StringBuilder expected = new StringBuilder();
+    ByteBuf clientRead = Unpooled.buffer();
+    for (int i = 0; i < 16; i++) {
+      String cmd = "*2\r\n$3\r\nGET\r\n$" + String.valueOf(i).length() + "\r\n" + i + "\r\n";
+      expected.append(cmd);
+      clientRead.writeCharSequence(cmd, StandardCharsets.US_ASCII);
+    }
+    List<RecordingSink> sinks = new ArrayList<>();
+    int at = 0;
+    for (int i = 0; i < 16; i++) {
+      int length = ("*2\r\n$3\r\nGET\r\n$" + String.valueOf(i).length() + "\r\n" + i + "\r\n").length();
+      RecordingSink s = new RecordingSink();
+      sinks.add(s);
+      b.handler.sendCopy(clientRead, at, length, s);
+      at += length;
+    }
+    String ping = "*1\r\n$4\r\nPING\r\n";
+    expected.append(ping);
+    RecordingSink last = new RecordingSink();
+    sinks.add(last);
+    b.handler.send(Unpooled.copiedBuffer(ping, StandardCharsets.US_ASCII), last);
+    clientRead.release();
+    assertEquals(0, flushes[0], "nothing is flushed before the tick ends");
+    b.channel.runPendingTasks();
+    assertEquals(1, flushes[0], "one flush for the tick");
+    assertEquals(1, writes[0], "one buffer for the tick");
+    ByteBuf written = b.channel.readOutbound();
+    try {
+      assertEquals(expected.toString(), written.toString(StandardCharsets.US_ASCII));
+    } finally {
+      written.release();
+    }
+    StringBuilder replies = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      replies.append("$1\r\nv\r\n");
+    }
+    replies.append("+PONG\r\n");
+    byte[] all = replies.toString().getBytes(StandardCharsets.US_ASCII);
+    b.read(all, 0, all.length);
+    for (RecordingSink s : sinks) {
+      assertTrue(s.last, "every command got its reply");
+    }
+    assertEquals(List.of("+PONG\r\n"), last.replies);
+    b.close();
+  }
+
   /** A backend connection's inbound pipeline as the connector builds it. */
   private static final class Backend {
     final RedisBackendHandler handler = new RedisBackendHandler();
