@@ -9,6 +9,7 @@ import io.mproxy.core.config.ListenerConfig;
 import io.mproxy.core.config.ProxyConfig;
 import io.mproxy.core.fingerprint.FingerprintStore;
 import io.mproxy.core.spi.ProtocolAdapter;
+import io.mproxy.core.telemetry.SlottedThreadFactory;
 import io.mproxy.core.telemetry.Telemetry;
 import io.mproxy.gossip.FleetNode;
 import io.mproxy.gossip.FleetShares;
@@ -80,7 +81,8 @@ public final class ProxyServer implements RuntimeView, AutoCloseable {
     int threads = config.server().ioThreads() > 0 ? config.server().ioThreads()
         : Runtime.getRuntime().availableProcessors();
     this.transport = Transport.select(config.server().transport());
-    this.workers = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+    this.workers = new MultiThreadIoEventLoopGroup(threads,
+        new SlottedThreadFactory(MultiThreadIoEventLoopGroup.class), transport.ioHandlerFactory());
     this.serverChannelClass = transport.serverChannel();
     this.backendBootstrap = new Bootstrap().group(workers).channel(transport.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)

@@ -34,8 +34,15 @@ public final class ThreadSlots {
   private ThreadSlots() {
   }
 
-  /** The calling thread's slot (assigned on first use). */
+  /**
+   * The calling thread's slot (assigned on first use): a field read on a thread of
+   * {@link SlottedThreadFactory} (the daemon's event loops), a thread-local look-up on any other.
+   */
   public static int current() {
+    if (Thread.currentThread() instanceof SlottedThreadFactory.Slotted t) {
+      int slot = t.slot;
+      return slot >= 0 ? slot : (t.slot = assign(t));
+    }
     return CURRENT.get()[0];
   }
 
