@@ -65,6 +65,7 @@ public final class Cluster implements AutoCloseable {
     for (BackendConfig bc : config.backends()) {
       Backend b = new Backend(bc, clock);
       b.circuit(config.circuit());
+      b.trackRuRate(scoresByRuRate(config));
       all.add(b);
       if (bc.role() == BackendConfig.Role.PRIMARY) {
         prim.add(b);
@@ -73,6 +74,10 @@ public final class Cluster implements AutoCloseable {
     this.backends = List.copyOf(all);
     this.primaries = prim.isEmpty() ? this.backends : List.copyOf(prim);
     this.selector = new P2cSelector(config.balancer().score(), random);
+  }
+
+  private static boolean scoresByRuRate(ClusterConfig c) {
+    return c.balancer().score() == io.mproxy.core.config.BalancerConfig.Score.RU_RATE;
   }
 
   /** Opens the {@code min_idle} connections and starts pool upkeep and health probes. */
@@ -126,6 +131,7 @@ public final class Cluster implements AutoCloseable {
     this.selector = new P2cSelector(next.balancer().score(), random);
     for (Backend b : backends) {
       b.circuit(next.circuit());
+      b.trackRuRate(scoresByRuRate(next));
     }
     budgets.values().forEach(b -> b.limit(next.pool().maxSize()));
     for (Map<String, BackendPool> byVariant : pools.values()) {

@@ -86,6 +86,32 @@ class ClusterTest {
   }
 
   @Test
+  void theRuRateAverageIsFedOnlyWhileTheBalancerScoresByIt() {
+    ClusterConfig base = config(List.of(P1, P2));
+    Cluster cluster = cluster(base);
+    Backend b = cluster.backends().get(0);
+    b.started();
+    b.finished(1_000_000, 5.0, false, clock.nanoTime());
+    assertEquals(0, b.score(BalancerConfig.Score.RU_RATE), "least_inflight: no RU-rate average is kept");
+
+    cluster.reconfigure(withScore(base, BalancerConfig.Score.RU_RATE));
+    b.started();
+    b.finished(1_000_000, 5.0, false, clock.nanoTime());
+    assertEquals(5_000, b.score(BalancerConfig.Score.RU_RATE), 1e-9, "ru_rate: the average follows the requests");
+
+    cluster.reconfigure(withScore(base, BalancerConfig.Score.PEAK_EWMA));
+    b.started();
+    b.finished(1_000_000, 50.0, false, clock.nanoTime());
+    assertEquals(5_000, b.score(BalancerConfig.Score.RU_RATE), 1e-9, "peak_ewma: the RU-rate average is left as it was");
+    assertEquals(1_000_000, b.latencyEwmaNanos(), 1e-9, "the latency average is always fed");
+  }
+
+  private static ClusterConfig withScore(ClusterConfig b, BalancerConfig.Score score) {
+    return new ClusterConfig(b.name(), b.protocol(), b.credentials(), b.backends(), new BalancerConfig("p2c", score),
+        b.pool(), b.ru(), b.health(), b.options());
+  }
+
+  @Test
   void backendsCredentialsOptionsProtocolOrProbeIntervalNeedARebuild() {
     ClusterConfig base = config(List.of(P1, P2));
     Cluster cluster = cluster(base);
