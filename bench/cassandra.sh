@@ -6,6 +6,8 @@
 #   bench/cassandra.sh                                  # 3 rounds of 10 s, 32 requests in flight
 #   bench/cassandra.sh --rounds 5 --seconds 20 --concurrency 64 --rows 100000
 #   bench/cassandra.sh --in-process                     # mproxy inside the load generator's JVM
+#   bench/cassandra.sh --warmup 30 --baseline-jar /tmp/base/mproxy-server/target/mproxy-server-0.1.0-all.jar
+#                       # a longer warm-up, and a second mproxy from another build measured in the same rounds (A/B)
 #
 # Builds mproxy's shaded jar (bin/mproxy) and mproxy-server's test classes (no install), then
 # runs io.mproxy.server.it.cassandra.CqlBench: it starts one Cassandra 5.0.6 node in its own JVM
@@ -21,7 +23,7 @@ cd "$root"
 
 for arg in "$@"; do
   case $arg in
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 

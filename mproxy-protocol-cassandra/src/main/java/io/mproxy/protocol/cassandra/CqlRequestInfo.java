@@ -13,9 +13,9 @@ import java.util.Set;
 
 /**
  * A QUERY, PREPARE, EXECUTE or BATCH as the core chain sees it, read from the frame body without
- * consuming it: the statement (for text), the prepared id (EXECUTE), the kind and fingerprint.
- * EXECUTE takes kind and fingerprint of the statement the proxy saw prepared; an id it never saw
- * is metered as a read with the id as fingerprint.
+ * consuming it: the statement (for text), the kind and fingerprint. EXECUTE takes the info the
+ * proxy worked out once when it saw the statement prepared (the text is not parsed again per
+ * request); an id it never saw is metered as a read with the id as fingerprint.
  *
  * <p>Hints: the leading {@code /* mproxy: … *}{@code /} or {@code /*+ RESOURCE_GROUP(x) *}{@code /}
  * comments of a QUERY's or PREPARE's text, of the prepared text for every EXECUTE of its id, of
@@ -23,7 +23,7 @@ import java.util.Set;
  * ({@code k=v} text), which wins over comments when present.
  */
 record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlStatement statement,
-    String query, byte[] preparedId, String keyspace, QueryHints hints) {
+    String query, String keyspace, QueryHints hints) {
 
   private static final int MAX_BATCH_FINGERPRINT = 1024;
   /** The custom payload key whose value is hint text ({@code priority=low timeout_ms=500}). */
@@ -48,7 +48,7 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
       case CqlOpcode.QUERY: {
         String q = CqlWire.readLongString(b);
         CqlStatement s = CqlStatement.of(q);
-        return new CqlRequestInfo(s.verb().isEmpty() ? "QUERY" : s.verb(), s.kind(), s.fingerprint(), s, q, null, null,
+        return new CqlRequestInfo(s.verb().isEmpty() ? "QUERY" : s.verb(), s.kind(), s.fingerprint(), s, q, null,
             hintsOf(q));
       }
       case CqlOpcode.PREPARE: {
@@ -58,19 +58,17 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
         if (frame.version() >= 5 && b.readableBytes() >= 4 && (b.readInt() & 0x01) != 0) {
           keyspace = CqlWire.readString(b);
         }
-        return new CqlRequestInfo("PREPARE", RequestKind.READ, "PREPARE " + s.fingerprint(), s, q, null, keyspace,
+        return new CqlRequestInfo("PREPARE", RequestKind.READ, "PREPARE " + s.fingerprint(), s, q, keyspace,
             hintsOf(q));
       }
       case CqlOpcode.EXECUTE: {
         byte[] id = CqlWire.readShortBytes(b);
         PreparedStatements.Entry e = prepared.get(id);
         if (e == null) {
-          return new CqlRequestInfo("EXECUTE", RequestKind.READ, "EXECUTE " + hex(id), null, null, id, null,
+          return new CqlRequestInfo("EXECUTE", RequestKind.READ, "EXECUTE " + hex(id), null, null, null,
               QueryHints.NONE);
         }
-        CqlStatement s = CqlStatement.of(e.query());
-        return new CqlRequestInfo(s.verb().isEmpty() ? "EXECUTE" : s.verb(), s.kind(), s.fingerprint(), s, e.query(), id,
-            null, e.hints());
+        return e.execute(); // read once when the statement was prepared, not again per EXECUTE
       }
       case CqlOpcode.BATCH:
         return batch(b, frame.version(), prepared);
@@ -81,7 +79,13 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
 
   /** The same request with other hints (the custom payload's win over the statement text's). */
   CqlRequestInfo withHints(QueryHints h) {
-    return new CqlRequestInfo(command, kind, fingerprint, statement, query, preparedId, keyspace, h);
+    return new CqlRequestInfo(command, kind, fingerprint, statement, query, keyspace, h);
+  }
+
+  /** What every EXECUTE of a prepared {@code query} is, worked out once when it is prepared. */
+  static CqlRequestInfo execute(CqlStatement s, String query, QueryHints hints) {
+    return new CqlRequestInfo(s.verb().isEmpty() ? "EXECUTE" : s.verb(), s.kind(), s.fingerprint(), s, query, null,
+        hints);
   }
 
   /** The hints in the comments before a statement's first token (CQL comments as SQL's). */
@@ -104,7 +108,7 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
       } else {
         byte[] id = CqlWire.readShortBytes(b);
         PreparedStatements.Entry e = prepared.get(id);
-        shapes.add(e != null ? CqlStatement.fingerprint(e.query()) : "EXECUTE " + hex(id));
+        shapes.add(e != null ? e.statement().fingerprint() : "EXECUTE " + hex(id));
         h = e != null ? e.hints() : QueryHints.NONE;
       }
       if (hints == QueryHints.NONE) {
@@ -123,7 +127,7 @@ record CqlRequestInfo(String command, RequestKind kind, String fingerprint, CqlS
       }
       fp.append(fp.length() > 6 ? "; " : "").append(s);
     }
-    return new CqlRequestInfo("BATCH", RequestKind.WRITE, fp.toString(), null, null, null, null, hints);
+    return new CqlRequestInfo("BATCH", RequestKind.WRITE, fp.toString(), null, null, null, hints);
   }
 
   static String hex(byte[] id) {

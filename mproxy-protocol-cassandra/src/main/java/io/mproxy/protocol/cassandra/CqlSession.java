@@ -275,8 +275,14 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- statements
 
-  /** One client request on its way: the frame (kept for a retry) and what admission granted. */
-  private final class Pending {
+  /**
+   * One client request on its way: the frame (kept for a retry), what admission granted, and the
+   * backend connection it was sent on. It is its own admission callback and response sink (no
+   * further objects per request); a response read on this client's own event loop, the usual
+   * case since the pool prefers connections of the requester's loop, is handled at once, without
+   * a task through the loop's queue.
+   */
+  private final class Pending implements AdmissionCallback, ResponseSink {
     final CqlFrame frame;
     final CqlRequestInfo info;
     final CqlVariant variant;
@@ -286,11 +292,65 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
     boolean timedOut;
     /** The hinted timeout_ms timer, cancelled when the request ends first. */
     Scheduler.Cancellable timer;
+    /** The connection the request was last sent on, until its answer or failure comes back. */
+    PooledConnection conn;
 
     Pending(CqlFrame frame, CqlRequestInfo info, CqlVariant variant) {
       this.frame = frame;
       this.info = info;
       this.variant = variant;
+    }
+
+    @Override
+    public void admitted(Ticket granted) {
+      ticket = granted;
+      armDeadline(this);
+      dispatch(this, null);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      finish(this, CqlMessages.error(ctx.alloc(), version, frame.stream(), CqlMessages.OVERLOADED,
+          refusal.message()), null, 0);
+    }
+
+    @Override
+    public void response(CqlFrame response) {
+      if (ctx.executor().inEventLoop()) {
+        answered(response);
+      } else {
+        ctx.executor().execute(() -> answered(response));
+      }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      if (ctx.executor().inEventLoop()) {
+        lost(cause);
+      } else {
+        ctx.executor().execute(() -> lost(cause));
+      }
+    }
+
+    private void answered(CqlFrame response) {
+      PooledConnection c = conn;
+      conn = null;
+      c.done();
+      onResponse(this, c, response);
+    }
+
+    private void lost(Throwable cause) {
+      conn.done();
+      conn = null;
+      if (cause instanceof CqlBackendHandler.StreamsExhaustedException) {
+        finish(this, CqlMessages.error(ctx.alloc(), version, frame.stream(), CqlMessages.OVERLOADED,
+            "mproxy: rejected group=" + ticket.group() + " reason=queue_full (" + cause.getMessage() + ")"),
+            Outcome.REJECTED, 0);
+      } else {
+        finish(this, CqlMessages.error(ctx.alloc(), version, frame.stream(), CqlMessages.SERVER_ERROR,
+            "mproxy: error group=" + ticket.group()
+                + " reason=backend_unavailable (connection to the backend lost)"), Outcome.ERROR, 0);
+      }
     }
   }
 
@@ -326,21 +386,7 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       ctx.channel().config().setAutoRead(false);
     }
     Cluster cluster = listener.cluster();
-    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
-        new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            p.ticket = ticket;
-            armDeadline(p);
-            dispatch(p, null);
-          }
-
-          @Override
-          public void refused(Refusal refusal) {
-            finish(p, CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.OVERLOADED,
-                refusal.message()), null, 0);
-          }
-        });
+    listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler, p);
   }
 
   /** Sends {@code p} to a backend: the chosen one, or {@code on} (a retry after re-preparing). */
@@ -383,32 +429,9 @@ final class CqlSession extends ChannelInboundHandlerAdapter {
       return;
     }
     p.ticket.dispatched(conn.backend());
+    p.conn = conn;
     CqlBackendHandler handler = conn.attachment();
-    handler.send(p.frame.withBody(p.frame.body().retainedDuplicate()), new ResponseSink() {
-      @Override
-      public void response(CqlFrame frame) {
-        ctx.executor().execute(() -> {
-          conn.done();
-          onResponse(p, conn, frame);
-        });
-      }
-
-      @Override
-      public void failed(Throwable cause) {
-        ctx.executor().execute(() -> {
-          conn.done();
-          if (cause instanceof CqlBackendHandler.StreamsExhaustedException) {
-            finish(p, CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.OVERLOADED,
-                "mproxy: rejected group=" + p.ticket.group() + " reason=queue_full (" + cause.getMessage() + ")"),
-                Outcome.REJECTED, 0);
-          } else {
-            finish(p, CqlMessages.error(ctx.alloc(), version, p.frame.stream(), CqlMessages.SERVER_ERROR,
-                "mproxy: error group=" + p.ticket.group()
-                    + " reason=backend_unavailable (connection to the backend lost)"), Outcome.ERROR, 0);
-          }
-        });
-      }
-    });
+    handler.send(p.frame.withBody(p.frame.body().retainedDuplicate()), p);
   }
 
   private void onResponse(Pending p, PooledConnection conn, CqlFrame response) {

@@ -14,13 +14,17 @@ import java.util.Map;
 final class PreparedStatements {
 
   /**
-   * One prepared statement: how to prepare it again, and the hints in its text, which every
-   * EXECUTE of it carries.
+   * One prepared statement: how to prepare it again, and what every EXECUTE of it is (kind,
+   * fingerprint, the hints in its text), read from the text once here rather than per request.
    */
-  record Entry(String keyspace, String query, QueryHints hints) {
+  record Entry(String keyspace, String query, QueryHints hints, CqlStatement statement, CqlRequestInfo execute) {
 
     Entry(String keyspace, String query) {
-      this(keyspace, query, CqlRequestInfo.hintsOf(query));
+      this(keyspace, query, CqlRequestInfo.hintsOf(query), CqlStatement.of(query));
+    }
+
+    private Entry(String keyspace, String query, QueryHints hints, CqlStatement statement) {
+      this(keyspace, query, hints, statement, CqlRequestInfo.execute(statement, query, hints));
     }
   }
 

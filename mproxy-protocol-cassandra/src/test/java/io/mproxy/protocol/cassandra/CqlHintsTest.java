@@ -79,6 +79,30 @@ class CqlHintsTest {
   }
 
   @Test
+  void executeReusesWhatItsPrepareWorkedOut() {
+    byte[] id = {4, 2};
+    PreparedStatements.Entry entry = new PreparedStatements.Entry(null, "SELECT v FROM ks.t WHERE k = ?");
+    prepared.put(id, entry);
+    for (int i = 0; i < 2; i++) {
+      ByteBuf exec = Unpooled.buffer();
+      CqlWire.writeShortBytes(exec, id);
+      exec.writeShort(1).writeByte(0);
+      CqlFrame f = frame(CqlOpcode.EXECUTE, false, null, exec);
+      try {
+        CqlRequestInfo info = CqlRequestInfo.of(f, prepared);
+        // the statement text is read once, when prepared: every EXECUTE gets that same info
+        assertSame(entry.execute(), info);
+        assertSame(entry.statement(), info.statement());
+        assertEquals("SELECT", info.command());
+        assertEquals(io.mproxy.core.request.RequestKind.READ, info.kind());
+        assertEquals(CqlStatement.fingerprint("SELECT v FROM ks.t WHERE k = ?"), info.fingerprint());
+      } finally {
+        f.release();
+      }
+    }
+  }
+
+  @Test
   void batchTakesItsFirstHintedStatement() {
     byte[] id = {5};
     prepared.put(id, new PreparedStatements.Entry(null, "/* mproxy: group=writes */ INSERT INTO ks.t (k) VALUES (?)"));

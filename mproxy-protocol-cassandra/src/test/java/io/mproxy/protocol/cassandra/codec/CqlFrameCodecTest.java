@@ -99,6 +99,36 @@ class CqlFrameCodecTest {
   }
 
   @Test
+  void envelopesWrittenBetweenFlushesTravelInOneSegment() {
+    EmbeddedChannel enc = new EmbeddedChannel(new CqlFrameEncoder());
+    ((CqlFrameEncoder) enc.pipeline().first()).switchToSegments();
+    byte[] large = new byte[5000];
+    new Random(7).nextBytes(large);
+    for (int stream = 1; stream <= 3; stream++) {
+      enc.write(new CqlFrame(5, true, 0, stream, CqlOpcode.RESULT, Unpooled.wrappedBuffer(new byte[] {(byte) stream})),
+          enc.voidPromise());
+    }
+    enc.write(new CqlFrame(5, true, 0, 4, CqlOpcode.RESULT, Unpooled.wrappedBuffer(large)), enc.voidPromise());
+    enc.write(new CqlFrame(5, true, 0, 5, CqlOpcode.RESULT, Unpooled.wrappedBuffer(new byte[] {5})), enc.voidPromise());
+    enc.flush();
+    byte[] wire = drainOutbound(enc);
+    assertFalse(enc.finish());
+    // streams 1-3 in one segment, the large body in a segment of its own, stream 5 in a third
+    // (void promises, as the session and the backend handler write)
+    assertEquals(3 * (9 + 1) + (9 + 5000) + (9 + 1) + 3 * 10, wire.length);
+    assertEquals(3 * (9 + 1), (wire[0] & 0xFF | (wire[1] & 0xFF) << 8 | (wire[2] & 0x01) << 16));
+    CqlFrameDecoder decoder = new CqlFrameDecoder(true, MAX);
+    decoder.switchToSegments();
+    EmbeddedChannel dec = new EmbeddedChannel(decoder);
+    List<CqlFrame> frames = feed(dec, wire, wire.length);
+    assertEquals(List.of(1, 2, 3, 4, 5), frames.stream().map(CqlFrame::stream).toList(), "in the order written");
+    assertArrayEquals(new byte[] {2}, ByteBufUtil.getBytes(frames.get(1).body()));
+    assertArrayEquals(large, ByteBufUtil.getBytes(frames.get(3).body()));
+    frames.forEach(CqlFrame::release);
+    assertFalse(dec.finish());
+  }
+
+  @Test
   void severalEnvelopesInOneSegment() {
     byte[] two = concat(request(5, 1, CqlOpcode.OPTIONS, new byte[0]), request(5, 2, CqlOpcode.QUERY, new byte[] {1, 2}));
     ByteBuf seg = Unpooled.buffer();

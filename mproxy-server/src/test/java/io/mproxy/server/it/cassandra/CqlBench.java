@@ -52,31 +52,51 @@ public final class CqlBench {
     int seconds = 10;
     int concurrency = 32;
     int rows = 10_000;
+    int warmup = -1;
     boolean inProcess = false;
+    Path baselineJar = null;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
         case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
         case "--concurrency" -> concurrency = Integer.parseInt(args[i + 1]);
         case "--rows" -> rows = Integer.parseInt(args[i + 1]);
+        case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
+        case "--baseline-jar" -> baselineJar = Path.of(args[i + 1]).toAbsolutePath();
         case "--in-process" -> {
           inProcess = true;
           i--;
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (expected --rounds N --seconds S --concurrency C --rows R [--in-process])");
+            + " (expected --rounds N --seconds S --concurrency C --rows R [--warmup S] [--baseline-jar JAR]"
+            + " [--in-process])");
       }
     }
     System.out.printf("load average before: %s; cores: %d%n", loadAverage(), Runtime.getRuntime().availableProcessors());
     CassandraServer node = CassandraServer.shared();
     System.out.printf("node up in %d ms, RSS %d KiB, pid %d%n", node.startMillis(), node.rssKib(), node.pid());
-    Proxy proxy = inProcess ? inProcess(node) : ownProcess(node);
+    if (warmup < 0) {
+      warmup = Math.max(1, seconds / 2);
+    }
+    Proxy proxy = inProcess ? inProcess(node) : ownProcess(node, null);
     System.out.printf("mproxy %s on port %d%n", proxy.pid() == 0 ? "in this JVM" : "pid " + proxy.pid(), proxy.port());
+    Proxy base = baselineJar == null ? null : ownProcess(node, baselineJar);
+    if (base != null) {
+      System.out.printf("base (%s) pid %d on port %d%n", baselineJar, base.pid(), base.port());
+    }
+    Map<String, Proxy> proxies = new LinkedHashMap<>();
+    proxies.put("mproxy", proxy);
+    if (base != null) {
+      proxies.put("base", base);
+    }
     try (AutoCloseable stopProxy = proxy.stop();
+        AutoCloseable stopBase = base == null ? () -> { } : base.stop();
         CqlSession direct = session(new InetSocketAddress(node.host(), node.port()), CassandraServer.SUPERUSER,
             CassandraServer.SUPERUSER_PASSWORD);
         CqlSession viaProxy = session(new InetSocketAddress("127.0.0.1", proxy.port()), CassandraProxy.USER,
-            CassandraProxy.PASSWORD)) {
+            CassandraProxy.PASSWORD);
+        CqlSession viaBase = base == null ? null : session(new InetSocketAddress("127.0.0.1", base.port()),
+            CassandraProxy.USER, CassandraProxy.PASSWORD)) {
       direct.execute(SimpleStatement.newInstance("CREATE KEYSPACE IF NOT EXISTS bench WITH replication ="
           + " {'class': 'SimpleStrategy', 'replication_factor': 1}").setTimeout(CassandraProxy.REQUEST_TIMEOUT));
       direct.execute(SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS bench.kv (k int PRIMARY KEY, v text)")
@@ -92,23 +112,29 @@ public final class CqlBench {
       Map<String, CqlSession> targets = new LinkedHashMap<>();
       targets.put("direct", direct);
       targets.put("mproxy", viaProxy);
+      if (viaBase != null) {
+        targets.put("base", viaBase);
+      }
       List<Run> runs = new ArrayList<>();
       for (String workload : List.of("read", "write")) {
         for (Map.Entry<String, CqlSession> t : targets.entrySet()) {
-          measure(workload, t.getKey(), t.getValue(), -1, Math.max(1, seconds / 2), concurrency, rows, 0, 0);
+          measure(workload, t.getKey(), t.getValue(), -1, warmup, concurrency, rows, 0, 0);
         }
         for (int round = 0; round < rounds; round++) {
           List<String> order = new ArrayList<>(targets.keySet());
-          if (round % 2 == 1) {
+          java.util.Collections.rotate(order, round);
+          if (round / order.size() % 2 == 1) {
             java.util.Collections.reverse(order);
           }
           for (String name : order) {
+            Proxy through = proxies.get(name);
             Run r = measure(workload, name, targets.get(name), round, seconds, concurrency, rows,
-                name.equals("mproxy") ? proxy.pid() : 0, node.pid());
+                through == null ? 0 : through.pid(), node.pid());
             runs.add(r);
             System.out.printf("round %d %-5s %-6s %10.0f ops/s  p50 %8.0f us  p99 %8.0f us  errors %d"
-                + "  proxy CPU %6.1f us/op  node CPU %6.1f us/op%n", round, workload, name, r.opsPerSec(),
-                r.p50Micros(), r.p99Micros(), r.errors(), r.proxyCpuMicrosPerOp(), r.nodeCpuMicrosPerOp());
+                + "  proxy CPU %6.1f us/op  node CPU %6.1f us/op  load %s%n", round, workload, name, r.opsPerSec(),
+                r.p50Micros(), r.p99Micros(), r.errors(), r.proxyCpuMicrosPerOp(), r.nodeCpuMicrosPerOp(),
+                loadAverage());
           }
         }
       }
@@ -129,7 +155,7 @@ public final class CqlBench {
               median(mine.stream().mapToDouble(Run::opsPerSec).toArray()),
               median(mine.stream().mapToDouble(Run::p50Micros).toArray()),
               median(mine.stream().mapToDouble(Run::p99Micros).toArray()), median(ratios),
-              name.equals("mproxy") && proxy.pid() != 0
+              proxies.containsKey(name) && proxies.get(name).pid() != 0
                   ? String.format("%.1f", median(mine.stream().mapToDouble(Run::proxyCpuMicrosPerOp).toArray())) : "-",
               median(mine.stream().mapToDouble(Run::nodeCpuMicrosPerOp).toArray()));
         }
@@ -148,7 +174,7 @@ public final class CqlBench {
    * mproxy as its own process: {@code bin/mproxy run} (the shaded jar, built by the script
    * beforehand) with a configuration like the in-process one; stopped with SIGTERM at the end.
    */
-  private static Proxy ownProcess(CassandraServer node) throws Exception {
+  private static Proxy ownProcess(CassandraServer node, Path jar) throws Exception {
     Path root = Path.of(System.getProperty("mproxy.root", ".")).toAbsolutePath();
     Path dir = Files.createTempDirectory("mproxy-cql-bench-");
     int port = FreePort.loopback();
@@ -175,8 +201,22 @@ public final class CqlBench {
         + "  default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }\n";
     Path config = dir.resolve("mproxy.yaml");
     Files.writeString(config, yaml);
-    ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/mproxy").toString(), "run", "--config", config.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("mproxy.log").toFile());
+    List<String> command = new ArrayList<>();
+    if (jar == null) {
+      command.add(root.resolve("bin/mproxy").toString());
+    } else {
+      // the same JVM options bin/mproxy gives the daemon, for a like-for-like A/B
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("-XX:+AlwaysPreTouch");
+      String opts = System.getenv("MPROXY_JAVA_OPTS");
+      if (opts != null && !opts.isBlank()) {
+        command.addAll(List.of(opts.trim().split(" +")));
+      }
+      command.add("-jar");
+      command.add(jar.toString());
+    }
+    command.addAll(List.of("run", "--config", config.toString()));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("mproxy.log").toFile());
     Process process = ChildProcesses.start(pb);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     HttpClient http = HttpClient.newHttpClient();

@@ -181,6 +181,45 @@ class DriverThroughProxyTest {
     }
   }
 
+  /**
+   * A burst from one client packs onto one backend connection per event loop (as a driver uses
+   * one connection per node) instead of opening every connection max_size allows: the requests
+   * stay on their client's loop and reach the node together.
+   */
+  @Test
+  void aBurstPacksOntoOneBackendConnectionPerEventLoop() throws Exception {
+    String yaml = CassandraProxy.yaml(node.address(), "{ watch_config: false, shutdown_grace_ms: 5000, io_threads: 2 }",
+        4, "", "", "", "");
+    try (ProxyFixture proxy = ProxyFixture.startYaml(yaml, CassandraProxy.LISTENER);
+        CqlSession s = CassandraProxy.session(proxy, CassandraProxy.USER, CassandraProxy.PASSWORD, "V5", null)) {
+      createKeyspace(s, "pack");
+      s.execute(SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS pack.kv (k int PRIMARY KEY, v int)")
+          .setTimeout(CassandraProxy.REQUEST_TIMEOUT));
+      PreparedStatement insert = s.prepare("INSERT INTO pack.kv (k, v) VALUES (?, ?)");
+      PreparedStatement select = s.prepare("SELECT v FROM pack.kv WHERE k = ?");
+      for (int round = 0; round < 5; round++) {
+        List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          writes.add(s.executeAsync(insert.bind(i, i + round)).toCompletableFuture());
+        }
+        for (CompletableFuture<AsyncResultSet> w : writes) {
+          w.get(60, TimeUnit.SECONDS);
+        }
+        List<CompletableFuture<AsyncResultSet>> reads = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          reads.add(s.executeAsync(select.bind(i)).toCompletableFuture());
+        }
+        for (int i = 0; i < 300; i++) {
+          assertEquals(i + round, reads.get(i).get(60, TimeUnit.SECONDS).one().getInt(0), "row " + i);
+        }
+      }
+      var pool = proxy.status().path("clusters").get(0).path("backends").get(0).path("pool");
+      int open = pool.path("idle").asInt() + pool.path("active").asInt() + pool.path("opening").asInt();
+      assertTrue(open <= 2, "bursts of 300 from one client with max_size 4 and two event loops: at most one"
+          + " connection per loop, not one per burst of load: " + pool);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"V4", "V5"})
   void largeValuesSpanSegmentsBothWays(String version) {
