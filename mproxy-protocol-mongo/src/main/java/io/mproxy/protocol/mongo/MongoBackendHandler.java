@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mongo;
 
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.OpCode;
 import io.mproxy.protocol.mongo.codec.OpMsg;
@@ -70,8 +71,21 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /**
+   * One read's replies take one clock reading (see {@link ReadBatch}): the lease's release and the
+   * request's completion when the client lives on this loop.
+   */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
+    ReadBatch.begin();
+    try {
+      read(context, msg);
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  private void read(ChannelHandlerContext context, Object msg) {
     if (!(msg instanceof MongoFrame frame)) {
       ReferenceCountUtil.release(msg);
       return;

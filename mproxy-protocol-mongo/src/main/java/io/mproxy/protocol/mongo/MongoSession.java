@@ -16,6 +16,7 @@ import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoCodecException;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
@@ -119,8 +120,21 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- inbound
 
+  /**
+   * One read's messages take one clock reading (see {@link ReadBatch}): the request's arrival,
+   * its admission, the pool lease and the dispatch of a command that goes out at once.
+   */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
+    ReadBatch.begin();
+    try {
+      read(context, msg);
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  private void read(ChannelHandlerContext context, Object msg) {
     if (!(msg instanceof MongoFrame frame)) {
       ReferenceCountUtil.release(msg);
       return;
@@ -281,7 +295,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true)
+        MongoFingerprint.of(frame, msg, cmd), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
         .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
@@ -298,7 +312,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
           public void refused(Refusal refusal) {
             op.refused(refusal);
           }
-        });
+        }, ReadBatch.nanoTime(listener.gateway().clock()));
   }
 
   /** One forwarded command from admission to its last reply. Lives on the client's loop. */
@@ -406,7 +420,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       if (cmd.startTransaction() && cmd.lsid() != null) {
         connector().directory().transactionStarted(cmd.lsid(), connection.backend());
       }
-      ticket.dispatched(connection.backend());
+      ticket.dispatched(connection.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
       armHintDeadline();
       ticket.onCancel(() -> ctx.executor().execute(this::cancelByRule));
       MongoBackendHandler handler = connection.attachment();
@@ -447,7 +461,14 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       if (ctx.executor().inEventLoop()) {
         onReply(reply, last);
       } else {
-        ctx.executor().execute(() -> onReply(reply, last));
+        ctx.executor().execute(() -> {
+          ReadBatch.begin();
+          try {
+            onReply(reply, last);
+          } finally {
+            ReadBatch.end();
+          }
+        });
       }
     }
 
@@ -566,7 +587,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         deadlineTimer = null;
       }
       conn.pool().release(conn, reusable);
-      ticket.complete(outcome, bytesOut);
+      ticket.complete(outcome, ticket.request().bytesIn(), bytesOut, ReadBatch.nanoTime(listener.gateway().clock()));
       opDone();
     }
   }
