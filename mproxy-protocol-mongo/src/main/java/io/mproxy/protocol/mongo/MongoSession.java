@@ -95,6 +95,10 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private boolean busy;
   /** The forwarded operation in flight, if any (at most one at a time). */
   private Operation current;
+  /** Admission's and the pool's answers for {@link #current}: one object per connection, not per operation. */
+  private final Callbacks callbacks = new Callbacks();
+  /** A runaway rule's cancel hook for {@link #current} (from core's tick thread: hops to the loop). */
+  private final Runnable cancelHook = () -> ctx.executor().execute(this::cancelCurrentByRule);
   private boolean draining;
   private boolean closing;
   private boolean closed;
@@ -302,17 +306,42 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     current = op;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
-        new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            op.admitted(ticket);
-          }
+        callbacks, ReadBatch.nanoTime(listener.gateway().clock()));
+  }
 
-          @Override
-          public void refused(Refusal refusal) {
-            op.refused(refusal);
-          }
-        }, ReadBatch.nanoTime(listener.gateway().clock()));
+  /**
+   * Admission's answer and the pool's lease for the operation in flight. A connection has at most
+   * one operation at a time, and it stays {@link #current} until both have answered (it ends only
+   * after them), so one object per connection serves every operation.
+   */
+  private final class Callbacks implements AdmissionCallback, BackendPool.Lease {
+    @Override
+    public void admitted(Ticket ticket) {
+      current.admitted(ticket);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      current.refused(refusal);
+    }
+
+    @Override
+    public void granted(PooledConnection connection) {
+      current.dispatch(connection);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      current.fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
+    }
+  }
+
+  /** A runaway rule asked to cancel a request of this connection: the one in flight, if still so. */
+  private void cancelCurrentByRule() {
+    Operation op = current;
+    if (op != null && op.ticket != null && op.ticket.cancelRequested()) {
+      op.cancelByRule();
+    }
   }
 
   /** One forwarded command from admission to its last reply. Lives on the client's loop. */
@@ -368,31 +397,21 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       BackendPool pool = listener.cluster().pool(backend, Cluster.DEFAULT_VARIANT);
       try {
-        pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-          @Override
-          public void granted(PooledConnection connection) {
-            dispatch(connection);
-          }
-
-          @Override
-          public void failed(Throwable cause) {
-            fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
-          }
-        });
+        pool.acquire(true, (EventLoop) ctx.executor(), callbacks);
       } catch (RuntimeException e) {
         LOG.warn("session {}: leasing a backend connection failed", connectionId, e);
         fail("internal error");
       }
     }
 
-    private void fail(String why) {
+    void fail(String why) {
       frame.release();
       ticket.complete(Outcome.ERROR, 0);
       replyLocal(requestId, noReply, MongoErrors.backendUnavailable(ticket.group(), why));
       opDone();
     }
 
-    private void dispatch(PooledConnection connection) {
+    void dispatch(PooledConnection connection) {
       if (closed) {
         frame.release();
         connection.pool().release(connection, true);
@@ -422,7 +441,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       ticket.dispatched(connection.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
       armHintDeadline();
-      ticket.onCancel(() -> ctx.executor().execute(this::cancelByRule));
+      ticket.onCancel(cancelHook);
       MongoBackendHandler handler = connection.attachment();
       handler.send(out, true, this);
     }
@@ -447,7 +466,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
      * (11601), the error killOp produces, and its connection stays usable. An exhaust stream
      * already half sent is left to finish: it could not be answered in order.
      */
-    private void cancelByRule() {
+    void cancelByRule() {
       if (ended || repliedAny || closed || current != this) {
         return;
       }
