@@ -513,7 +513,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
           reply.release();
         } else {
           repliedAny = true;
-          ctx.writeAndFlush(toClient(reply));
+          // no promise per reply: a failed write reaches exceptionCaught, which closes the client
+          ctx.writeAndFlush(toClient(reply), ctx.voidPromise());
         }
       }
       if (last) {
@@ -700,6 +701,12 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       int requestId = root instanceof MongoCodecException mce ? mce.requestId() : 0;
       protocolError(requestId, String.valueOf(root.getMessage()));
+      return;
+    }
+    if (cause instanceof java.io.IOException) {
+      // the client's connection failed (reset, broken pipe), on a read or on a reply's write
+      LOG.debug("session {}: connection failed: {}", connectionId, cause.toString());
+      context.close();
       return;
     }
     LOG.warn("session {}: closing after an unexpected error", connectionId, cause);
