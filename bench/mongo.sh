@@ -4,13 +4,16 @@
 #   bench/mongo.sh                      # 3 rounds, 16 client threads, 5000 ops per thread
 #   bench/mongo.sh -r 5 -c 64 -n 2000   # more rounds, more clients, fewer ops each
 #   bench/mongo.sh --ops find           # only point finds
+#   bench/mongo.sh --base /tmp/base-x   # also a second mproxy built from that checkout (A/B)
 #
 # The backend is mongo-java-server (in its own JVM; no mongod is packaged for Debian), the load
 # generator is the official sync driver (MongoLoad in mproxy-server's test classes, a fresh JVM
 # per run with an untimed warm-up of --warmup ops per thread), mproxy runs from bin/mproxy with
 # a pool of --pool backend connections. Each round runs every (target, op) once, the target order
 # rotating per round; the table gives the median throughput and latency per target and op, and
-# the median of the per-round throughput ratios mproxy/direct. Everything it started is stopped
+# the median of the per-round throughput ratios mproxy/direct, and mproxy's CPU time (user +
+# system from /proc, over the timed phase only) per operation. The load average is printed before
+# and after (absolute numbers mean little on a shared machine). Everything it started is stopped
 # on exit. JVM options for mproxy: MPROXY_JAVA_OPTS (default -Xmx1g -XX:MaxDirectMemorySize=1g).
 # Resident memory of the backend and mproxy before and after every run goes to rss.log in the
 # work directory; if either process dies, the script says how (exit status or signal), shows
@@ -27,6 +30,9 @@ pool=8
 op_list="find,insert"
 out=""
 keep=0
+base=""
+profile=""
+profiler=${ASYNC_PROFILER:-/tmp/ap/linux-x64/libasyncProfiler.so}
 
 usage() {
   cat <<USAGE
@@ -39,6 +45,11 @@ usage: bench/mongo.sh [options]
   --ops-list LIST    comma-separated subset of find,insert (default $op_list)
   --out FILE         also write every run as CSV to FILE
   --keep             keep the work directory (configs, logs) after exit
+  --base DIR         also run DIR/bin/mproxy (another checkout, e.g. the commit before a change)
+                     as target "base", interleaved with the others in every round
+  --profile ARGS     attach async-profiler (\$ASYNC_PROFILER, default $profiler) to each mproxy
+                     for each of its runs, e.g. --profile event=cpu,interval=250us or event=alloc;
+                     collapsed stacks go to the work directory (kept), one file per run
 USAGE
 }
 
@@ -57,6 +68,8 @@ while (($#)); do
     --ops-list) op_list=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --profile) profile=${2:?}; keep=1; shift 2 ;;
+    --base) base=$(cd "${2:?}" && pwd); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -143,6 +156,9 @@ echo "bench/mongo.sh: building the load tool (test classes of mproxy-server) ...
     -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >"$work/build.log" 2>&1) \
   || die "build failed, see $work/build.log"
 "$root/bin/mproxy" version >"$work/mproxy-build.log" 2>&1 || die "bin/mproxy did not build (see $work/mproxy-build.log)"
+if [[ -n $base ]]; then
+  "$base/bin/mproxy" version >"$work/base-build.log" 2>&1 || die "$base/bin/mproxy did not build (see $work/base-build.log)"
+fi
 cp="$root/mproxy-server/target/test-classes:$root/mproxy-server/target/classes:$(cat "$work/cp.txt")"
 load_main=io.mproxy.server.it.mongo.bench.MongoLoad
 
@@ -156,13 +172,13 @@ for _ in $(seq 1 300); do
 done
 grep -q '^ready' "$work/backend.log" || die "backend did not start (see $work/backend.log)"
 
-proxy_port=$(free_port)
-admin_port=$(free_port)
-cat >"$work/mproxy.yaml" <<YAML
+# Writes the daemon config for one mproxy: LISTEN_PORT ADMIN_PORT FILE.
+write_config() {
+  cat >"$3" <<YAML
 server: { watch_config: false, shutdown_grace_ms: 2000 }
-admin: { bind: 127.0.0.1:$admin_port }
+admin: { bind: 127.0.0.1:$2 }
 listeners:
-  - { name: mongo, protocol: mongodb, bind: 127.0.0.1:$proxy_port, cluster: mongo-bench }
+  - { name: mongo, protocol: mongodb, bind: 127.0.0.1:$1, cluster: mongo-bench }
 clusters:
   mongo-bench:
     protocol: mongodb
@@ -174,49 +190,94 @@ clusters:
 resource_groups:
   default: { ru_per_sec: 1000000000, burst: 1000000000 }
 YAML
+}
+
+proxy_port=$(free_port)
+write_config "$proxy_port" "$(free_port)" "$work/mproxy.yaml"
 "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
-pids+=($!)
+mproxy_pid=$!
+pids+=($mproxy_pid)
 names+=(mproxy)
 wait_port "$proxy_port" mproxy
+targets=(direct mproxy)
+if [[ -n $base ]]; then
+  base_port=$(free_port)
+  write_config "$base_port" "$(free_port)" "$work/base.yaml"
+  "$base/bin/mproxy" run --config "$work/base.yaml" >"$work/base.log" 2>&1 &
+  base_pid=$!
+  pids+=($base_pid)
+  names+=(base)
+  wait_port "$base_port" "base mproxy"
+  targets=(direct base mproxy)
+fi
 
 IFS=, read -r -a op_names <<<"$op_list"
-targets=(direct mproxy)
 csv="$work/runs.csv"
-echo "round,target,op,clients,ops_per_sec,p50_us,p99_us,errors" >"$csv"
+echo "round,target,op,clients,ops_per_sec,p50_us,p99_us,errors,mproxy_cpu_us_per_op" >"$csv"
+# One untimed run of every op through every mproxy first: a fresh daemon compiles its hot path
+# during its first runs, and that CPU (hundreds of µs per operation) would land in round 1.
+for op in "${op_names[@]}"; do
+  for target in "${targets[@]}"; do
+    [[ $target == direct ]] && continue
+    port=$proxy_port
+    [[ $target == base ]] && port=$base_port
+    java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$warmup" "$warmup" \
+      >>"$work/warmup.log" 2>&1 || die "warm-up of $target failed (see $work/warmup.log)"
+  done
+done
+echo "bench/mongo.sh: before: $(uptime)" >&2
 for ((round = 1; round <= rounds; round++)); do
-  order=("${targets[@]}")
-  ((round % 2 == 0)) && order=(mproxy direct)
+  # the order rotates by one target per round, so no target always runs first or last
+  order=()
+  for ((i = 0; i < ${#targets[@]}; i++)); do
+    order+=("${targets[$(((i + round - 1) % ${#targets[@]}))]}")
+  done
   for op in "${op_names[@]}"; do
     for target in "${order[@]}"; do
       port=$backend_port
       [[ $target == mproxy ]] && port=$proxy_port
+      [[ $target == base ]] && port=$base_port
       check_alive
       sample_rss
-      line=$(java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$ops" "$warmup" 2>>"$work/load.log" | tail -n 1)
+      cpu_pid=0
+      [[ $target == mproxy ]] && cpu_pid=$mproxy_pid
+      [[ $target == base ]] && cpu_pid=$base_pid
+      if [[ -n $profile && $cpu_pid != 0 ]]; then
+        # (the quotes keep jcmd from reading the agent's "key=value" options as its own)
+        pfile="$work/profile-$target-$op-r$round.collapsed"
+        jcmd "$cpu_pid" JVMTI.agent_load "$profiler" "\"start,$profile,file=$pfile,collapsed\"" >>"$work/profile.log" 2>&1
+      fi
+      line=$(java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$ops" "$warmup" "$cpu_pid" \
+        2>>"$work/load.log" | tail -n 1)
       sample_rss
+      if [[ -n $profile && $cpu_pid != 0 ]]; then
+        jcmd "$cpu_pid" JVMTI.agent_load "$profiler" "\"stop,file=$pfile,collapsed\"" >>"$work/profile.log" 2>&1
+      fi
       [[ -n $line ]] || check_alive
-      read -r tput p50 p99 errors <<<"$line"
-      [[ -n ${errors:-} ]] || die "load run printed nothing (see $work/load.log)"
-      echo "round $round: $target $op: $tput ops/s, p50 ${p50} us, p99 ${p99} us, errors $errors" >&2
-      echo "$round,$target,$op,$clients,$tput,$p50,$p99,$errors" >>"$csv"
+      read -r tput p50 p99 errors cpu <<<"$line"
+      [[ -n ${cpu:-} ]] || die "load run printed nothing (see $work/load.log)"
+      echo "round $round: $target $op: $tput ops/s, p50 ${p50} us, p99 ${p99} us, errors $errors," \
+        "mproxy CPU ${cpu} us/op" >&2
+      echo "$round,$target,$op,$clients,$tput,$p50,$p99,$errors,$cpu" >>"$csv"
     done
   done
 done
 [[ -n $out ]] && cp "$csv" "$out"
+echo "bench/mongo.sh: after: $(uptime)" >&2
 
 python3 - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 ops = sorted({r["op"] for r in rows})
 clients = rows[0]["clients"] if rows else "?"
-print(f"| op | target | clients | ops/s (median) | p50 µs | p99 µs | ratio to direct (median of rounds) | errors |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+print(f"| op | target | clients | ops/s (median) | p50 µs | p99 µs | ratio to direct (median of rounds) | mproxy CPU µs/op | errors |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for op in ops:
     by_round = {}
     for r in rows:
         if r["op"] == op:
             by_round.setdefault(r["round"], {})[r["target"]] = float(r["ops_per_sec"])
-    for target in ("direct", "mproxy"):
+    for target in ("direct", "base", "mproxy"):
         mine = [r for r in rows if r["op"] == op and r["target"] == target]
         if not mine:
             continue
@@ -226,5 +287,7 @@ for op in ops:
         errors = sum(int(r["errors"]) for r in mine)
         ratios = [v[target] / v["direct"] for v in by_round.values() if target in v and "direct" in v]
         ratio = f"{statistics.median(ratios):.2f}" if ratios else "-"
-        print(f"| {op} | {target} | {clients} | {tput:,.0f} | {p50:.0f} | {p99:.0f} | {ratio} | {errors} |")
+        cpus = [float(r["mproxy_cpu_us_per_op"]) for r in mine if r["mproxy_cpu_us_per_op"] != "-"]
+        cpu = f"{statistics.median(cpus):.1f}" if cpus else "-"
+        print(f"| {op} | {target} | {clients} | {tput:,.0f} | {p50:.0f} | {p99:.0f} | {ratio} | {cpu} | {errors} |")
 PY

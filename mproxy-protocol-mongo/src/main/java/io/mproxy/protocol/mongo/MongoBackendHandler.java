@@ -1,5 +1,6 @@
 package io.mproxy.protocol.mongo;
 
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.OpCode;
 import io.mproxy.protocol.mongo.codec.OpMsg;
@@ -24,10 +25,12 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(MongoBackendHandler.class);
 
-  private record Pending(int requestId, ReplySink sink) {
-  }
-
-  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  /** The sinks of the requests in flight, oldest first; their request ids in {@link #ids}, same order. */
+  private final ArrayDeque<ReplySink> pending = new ArrayDeque<>();
+  /** A ring of the request ids of {@link #pending} (no object per request): {@link #idCount} from {@link #idHead}. */
+  private int[] ids = new int[4];
+  private int idHead;
+  private int idCount;
   private ChannelHandlerContext ctx;
   private Throwable closedCause;
 
@@ -57,7 +60,8 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
     }
     int requestId = message.getIntLE(message.readerIndex() + 4);
     if (expectReply) {
-      pending.add(new Pending(requestId, sink));
+      pending.add(sink);
+      pushId(requestId);
       ctx.writeAndFlush(message, ctx.voidPromise());
       return;
     }
@@ -70,16 +74,29 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /**
+   * One read's replies take one clock reading (see {@link ReadBatch}): the lease's release and the
+   * request's completion when the client lives on this loop.
+   */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
+    ReadBatch.begin();
+    try {
+      read(context, msg);
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  private void read(ChannelHandlerContext context, Object msg) {
     if (!(msg instanceof MongoFrame frame)) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    Pending head = pending.peek();
-    if (head == null || frame.responseTo() != head.requestId()) {
+    ReplySink head = pending.peek();
+    if (head == null || frame.responseTo() != ids[idHead]) {
       LOG.warn("backend connection {}: reply {} answers no request in flight (expected responseTo={}); closing",
-          context.channel(), frame, head == null ? "none" : head.requestId());
+          context.channel(), frame, head == null ? "none" : ids[idHead]);
       frame.release();
       context.close();
       return;
@@ -88,8 +105,27 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
         && (OpMsg.flagsOf(frame.content()) & OpMsg.MORE_TO_COME) != 0;
     if (!more) {
       pending.poll();
+      popId();
     }
-    head.sink().reply(frame, !more);
+    head.reply(frame, !more);
+  }
+
+  private void pushId(int id) {
+    if (idCount == ids.length) {
+      int[] grown = new int[ids.length * 2];
+      for (int i = 0; i < idCount; i++) {
+        grown[i] = ids[(idHead + i) % ids.length];
+      }
+      ids = grown;
+      idHead = 0;
+    }
+    ids[(idHead + idCount) % ids.length] = id;
+    idCount++;
+  }
+
+  private void popId() {
+    idHead = (idHead + 1) % ids.length;
+    idCount--;
   }
 
   @Override
@@ -109,9 +145,10 @@ final class MongoBackendHandler extends ChannelInboundHandlerAdapter {
     if (closedCause == null) {
       closedCause = cause;
     }
-    Pending p;
+    idCount = 0;
+    ReplySink p;
     while ((p = pending.poll()) != null) {
-      p.sink().failed(cause);
+      p.failed(cause);
     }
   }
 }

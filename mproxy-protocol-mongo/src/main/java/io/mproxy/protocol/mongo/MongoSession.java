@@ -16,6 +16,7 @@ import io.mproxy.core.request.RequestKind;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.spi.ListenerContext;
 import io.mproxy.core.time.EventLoopScheduler;
+import io.mproxy.core.time.ReadBatch;
 import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoCodecException;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
@@ -94,6 +95,10 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private boolean busy;
   /** The forwarded operation in flight, if any (at most one at a time). */
   private Operation current;
+  /** Admission's and the pool's answers for {@link #current}: one object per connection, not per operation. */
+  private final Callbacks callbacks = new Callbacks();
+  /** A runaway rule's cancel hook for {@link #current} (from core's tick thread: hops to the loop). */
+  private final Runnable cancelHook = () -> ctx.executor().execute(this::cancelCurrentByRule);
   private boolean draining;
   private boolean closing;
   private boolean closed;
@@ -119,8 +124,21 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- inbound
 
+  /**
+   * One read's messages take one clock reading (see {@link ReadBatch}): the request's arrival,
+   * its admission, the pool lease and the dispatch of a command that goes out at once.
+   */
   @Override
   public void channelRead(ChannelHandlerContext context, Object msg) {
+    ReadBatch.begin();
+    try {
+      read(context, msg);
+    } finally {
+      ReadBatch.end();
+    }
+  }
+
+  private void read(ChannelHandlerContext context, Object msg) {
     if (!(msg instanceof MongoFrame frame)) {
       ReferenceCountUtil.release(msg);
       return;
@@ -281,24 +299,49 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd), frame.size(), listener.clock().nanoTime(), true)
+        MongoFingerprint.of(frame, msg, cmd), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
         .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
     current = op;
     Cluster cluster = listener.cluster();
     listener.gateway().admit(request, classification(), listener.origin(), cluster.weights(), scheduler,
-        new AdmissionCallback() {
-          @Override
-          public void admitted(Ticket ticket) {
-            op.admitted(ticket);
-          }
+        callbacks, ReadBatch.nanoTime(listener.gateway().clock()));
+  }
 
-          @Override
-          public void refused(Refusal refusal) {
-            op.refused(refusal);
-          }
-        });
+  /**
+   * Admission's answer and the pool's lease for the operation in flight. A connection has at most
+   * one operation at a time, and it stays {@link #current} until both have answered (it ends only
+   * after them), so one object per connection serves every operation.
+   */
+  private final class Callbacks implements AdmissionCallback, BackendPool.Lease {
+    @Override
+    public void admitted(Ticket ticket) {
+      current.admitted(ticket);
+    }
+
+    @Override
+    public void refused(Refusal refusal) {
+      current.refused(refusal);
+    }
+
+    @Override
+    public void granted(PooledConnection connection) {
+      current.dispatch(connection);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      current.fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
+    }
+  }
+
+  /** A runaway rule asked to cancel a request of this connection: the one in flight, if still so. */
+  private void cancelCurrentByRule() {
+    Operation op = current;
+    if (op != null && op.ticket != null && op.ticket.cancelRequested()) {
+      op.cancelByRule();
+    }
   }
 
   /** One forwarded command from admission to its last reply. Lives on the client's loop. */
@@ -354,31 +397,21 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       BackendPool pool = listener.cluster().pool(backend, Cluster.DEFAULT_VARIANT);
       try {
-        pool.acquire(true, (EventLoop) ctx.executor(), new BackendPool.Lease() {
-          @Override
-          public void granted(PooledConnection connection) {
-            dispatch(connection);
-          }
-
-          @Override
-          public void failed(Throwable cause) {
-            fail(cause instanceof PoolException pe ? pe.reason() : "connection failed");
-          }
-        });
+        pool.acquire(true, (EventLoop) ctx.executor(), callbacks);
       } catch (RuntimeException e) {
         LOG.warn("session {}: leasing a backend connection failed", connectionId, e);
         fail("internal error");
       }
     }
 
-    private void fail(String why) {
+    void fail(String why) {
       frame.release();
       ticket.complete(Outcome.ERROR, 0);
       replyLocal(requestId, noReply, MongoErrors.backendUnavailable(ticket.group(), why));
       opDone();
     }
 
-    private void dispatch(PooledConnection connection) {
+    void dispatch(PooledConnection connection) {
       if (closed) {
         frame.release();
         connection.pool().release(connection, true);
@@ -406,9 +439,9 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       if (cmd.startTransaction() && cmd.lsid() != null) {
         connector().directory().transactionStarted(cmd.lsid(), connection.backend());
       }
-      ticket.dispatched(connection.backend());
+      ticket.dispatched(connection.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
       armHintDeadline();
-      ticket.onCancel(() -> ctx.executor().execute(this::cancelByRule));
+      ticket.onCancel(cancelHook);
       MongoBackendHandler handler = connection.attachment();
       handler.send(out, true, this);
     }
@@ -433,7 +466,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
      * (11601), the error killOp produces, and its connection stays usable. An exhaust stream
      * already half sent is left to finish: it could not be answered in order.
      */
-    private void cancelByRule() {
+    void cancelByRule() {
       if (ended || repliedAny || closed || current != this) {
         return;
       }
@@ -447,7 +480,14 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       if (ctx.executor().inEventLoop()) {
         onReply(reply, last);
       } else {
-        ctx.executor().execute(() -> onReply(reply, last));
+        ctx.executor().execute(() -> {
+          ReadBatch.begin();
+          try {
+            onReply(reply, last);
+          } finally {
+            ReadBatch.end();
+          }
+        });
       }
     }
 
@@ -473,7 +513,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
           reply.release();
         } else {
           repliedAny = true;
-          ctx.writeAndFlush(toClient(reply));
+          // no promise per reply: a failed write reaches exceptionCaught, which closes the client
+          ctx.writeAndFlush(toClient(reply), ctx.voidPromise());
         }
       }
       if (last) {
@@ -566,7 +607,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
         deadlineTimer = null;
       }
       conn.pool().release(conn, reusable);
-      ticket.complete(outcome, bytesOut);
+      ticket.complete(outcome, ticket.request().bytesIn(), bytesOut, ReadBatch.nanoTime(listener.gateway().clock()));
       opDone();
     }
   }
@@ -660,6 +701,12 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       }
       int requestId = root instanceof MongoCodecException mce ? mce.requestId() : 0;
       protocolError(requestId, String.valueOf(root.getMessage()));
+      return;
+    }
+    if (cause instanceof java.io.IOException) {
+      // the client's connection failed (reset, broken pipe), on a read or on a reply's write
+      LOG.debug("session {}: connection failed: {}", connectionId, cause.toString());
+      context.close();
       return;
     }
     LOG.warn("session {}: closing after an unexpected error", connectionId, cause);

@@ -22,11 +22,14 @@ import org.bson.Document;
  * The load tool behind {@code bench/mongo.sh} (not a test): {@code serve} runs a
  * mongo-java-server backend with a preloaded collection; {@code load} drives point finds or
  * inserts with the official sync driver from N threads and prints one line,
- * {@code ops_per_sec p50_us p99_us errors}, measured after an untimed warm-up.
+ * {@code ops_per_sec p50_us p99_us errors cpu_us_per_op}, measured after an untimed warm-up.
+ * With {@code CPU_PID}, the last column is that process's CPU time (user + system, from
+ * {@code /proc/PID/stat}) over exactly the timed phase divided by the operations in it, in µs;
+ * without it, {@code -}.
  *
  * <pre>
  *   MongoLoad serve PORT [DOCS]
- *   MongoLoad load PORT find|insert THREADS OPS_PER_THREAD [WARMUP_PER_THREAD]
+ *   MongoLoad load PORT find|insert THREADS OPS_PER_THREAD [WARMUP_PER_THREAD [CPU_PID]]
  * </pre>
  */
 public final class MongoLoad {
@@ -47,7 +50,7 @@ public final class MongoLoad {
     }
     if (args.length >= 5 && args[0].equals("load")) {
       load(Integer.parseInt(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-          args.length > 5 ? Integer.parseInt(args[5]) : 2_000);
+          args.length > 5 ? Integer.parseInt(args[5]) : 2_000, args.length > 6 ? Long.parseLong(args[6]) : 0);
       return;
     }
     System.err.println("usage: MongoLoad serve PORT [DOCS] | load PORT find|insert THREADS OPS [WARMUP]");
@@ -78,8 +81,8 @@ public final class MongoLoad {
     Thread.currentThread().join();
   }
 
-  private static void load(int port, String op, int threads, int opsPerThread, int warmupPerThread)
-      throws InterruptedException {
+  private static void load(int port, String op, int threads, int opsPerThread, int warmupPerThread,
+      long cpuPid) throws InterruptedException, java.io.IOException {
     MongoClientSettings settings = MongoClientSettings.builder()
         .applyConnectionString(new ConnectionString("mongodb://" + MongoServer.HOST + ":" + port))
         .applyToConnectionPoolSettings(p -> p.maxSize(threads).minSize(threads))
@@ -135,14 +138,18 @@ public final class MongoLoad {
         w.start();
       }
       warmedUp.await();
+      long cpuBefore = cpuTicks(cpuPid);
       start[0] = System.nanoTime();
       go.countDown();
       done.await();
       long elapsed = System.nanoTime() - start[0];
+      long cpuAfter = cpuTicks(cpuPid);
       long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
       double opsPerSec = all.length / (elapsed / 1e9);
-      System.out.printf("%.1f %.1f %.1f %d%n", opsPerSec, all[all.length / 2] / 1e3,
-          all[(int) Math.min(all.length - 1, Math.round(all.length * 0.99))] / 1e3, errors.get());
+      String cpu = cpuPid == 0 ? "-"
+          : String.format("%.1f", (cpuAfter - cpuBefore) * 1e6 / CLOCK_TICKS_PER_SEC / all.length);
+      System.out.printf("%.1f %.1f %.1f %d %s%n", opsPerSec, all[all.length / 2] / 1e3,
+          all[(int) Math.min(all.length - 1, Math.round(all.length * 0.99))] / 1e3, errors.get(), cpu);
     }
   }
 
@@ -158,6 +165,20 @@ public final class MongoLoad {
     } else {
       throw new IllegalArgumentException("op: " + op + " (expected: find or insert)");
     }
+  }
+
+  /** {@code getconf CLK_TCK} on Linux: the unit of utime and stime in {@code /proc/PID/stat}. */
+  static final double CLOCK_TICKS_PER_SEC = 100;
+
+  /** utime + stime of process {@code pid} in clock ticks (fields 14 and 15 of /proc/PID/stat); 0 for pid 0. */
+  static long cpuTicks(long pid) throws java.io.IOException {
+    if (pid == 0) {
+      return 0;
+    }
+    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+    // the command name (field 2) is in parentheses and may hold spaces: count from after it
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   static List<Integer> range(int n) {
