@@ -193,15 +193,18 @@ case $script in
   tpcb-like) script_args=() ;;
   *) die "--script: '$script' (expected: select-only, tpcb-like)" ;;
 esac
-max_connections=${max_connections:-$((largest + 3 * pool + 10))}
-[[ $max_connections =~ ^[0-9]+$ ]] || die "--max-connections: '$max_connections' (expected: an integer)"
-((max_connections > pool + 5)) || die "--max-connections $max_connections leaves no room for a pool of $pool"
 
 if [[ -z $targets ]]; then
   targets=direct,mproxy,pgbouncer
   [[ -n $baseline ]] && targets=direct,baseline,mproxy,pgbouncer
 fi
 IFS=, read -r -a target_list <<<"$targets"
+# every pooling target (each mproxy, PgBouncer) holds its pool open, and direct runs need their clients too
+pooled=0
+for t in "${target_list[@]}"; do if [[ $t != direct ]]; then pooled=$((pooled + 1)); fi; done
+max_connections=${max_connections:-$((largest + (pooled > 3 ? pooled : 3) * pool + 10))}
+[[ $max_connections =~ ^[0-9]+$ ]] || die "--max-connections: '$max_connections' (expected: an integer)"
+((max_connections > pool + 5)) || die "--max-connections $max_connections leaves no room for a pool of $pool"
 for t in "${target_list[@]}"; do
   case $t in
     direct|mproxy|mproxy-uring|pgbouncer) ;;
