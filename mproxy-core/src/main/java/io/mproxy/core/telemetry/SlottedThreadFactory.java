@@ -7,12 +7,13 @@ import io.netty.util.concurrent.FastThreadLocalThread;
  * Netty's thread factory, making threads that carry their {@link ThreadSlots} slot in a field.
  * The daemon's event loops record into per-thread accumulators about a dozen times per request;
  * for them {@link ThreadSlots#current} is a field read instead of a thread-local look-up. Threads
- * are named as Netty's default factory names them for {@code poolType}.
+ * are named and prioritised as Netty's event-loop groups make them for {@code poolType}.
  */
 public final class SlottedThreadFactory extends DefaultThreadFactory {
 
+  /** Named and prioritised as Netty's event-loop groups make their own threads (priority 10). */
   public SlottedThreadFactory(Class<?> poolType) {
-    super(poolType);
+    super(poolType, Thread.MAX_PRIORITY);
   }
 
   @Override

@@ -79,9 +79,10 @@ class ThreadSlotsTest {
   }
 
   @Test
-  void threadsAreNamedAsNettysDefaultFactoryNamesThem() {
+  void threadsAreNamedAndPrioritisedAsNettysEventLoopFactoryMakesThem() {
     Thread t = factory.newThread(() -> { });
     assertInstanceOf(SlottedThreadFactory.Slotted.class, t);
+    assertEquals(Thread.MAX_PRIORITY, t.getPriority(), "as MultithreadEventLoopGroup's own factory");
     assertTrue(t.getName().startsWith(DefaultThreadFactory.toPoolName(ThreadSlotsTest.class) + "-"), t.getName());
   }
 
