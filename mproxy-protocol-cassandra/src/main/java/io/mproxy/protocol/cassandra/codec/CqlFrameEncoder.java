@@ -135,8 +135,7 @@ public final class CqlFrameEncoder extends ChannelOutboundHandlerAdapter {
       return;
     }
     int length = s.writerIndex() - CqlFrameDecoder.SEGMENT_HEADER_BYTES;
-    s.setMediumLE(0, length | 1 << 17);
-    s.setMediumLE(3, Crc.crc24(s, 0, 3));
+    putSegmentHeader(s, length, true);
     int crc = Crc.crc32(s, CqlFrameDecoder.SEGMENT_HEADER_BYTES, length);
     s.writeIntLE(crc);
     ctx.write(s, p);
@@ -221,10 +220,15 @@ public final class CqlFrameEncoder extends ChannelOutboundHandlerAdapter {
 
   private ByteBuf segmentHeader(int length, boolean selfContained) {
     ByteBuf h = ctx.alloc().buffer(CqlFrameDecoder.SEGMENT_HEADER_BYTES);
-    int bits = length | (selfContained ? 1 << 17 : 0);
-    h.writeMediumLE(bits);
-    h.writeMediumLE(Crc.crc24(h, 0, 3));
+    h.writerIndex(CqlFrameDecoder.SEGMENT_HEADER_BYTES);
+    putSegmentHeader(h, length, selfContained);
     return h;
+  }
+
+  /** The 6-byte header of an uncompressed-layout segment into {@code buf}'s first bytes: 3 bytes little-endian, then their CRC24. */
+  private static void putSegmentHeader(ByteBuf buf, int length, boolean selfContained) {
+    buf.setMediumLE(0, length | (selfContained ? 1 << 17 : 0));
+    buf.setMediumLE(3, Crc.crc24(buf, 0, 3));
   }
 
   /** The 8-byte header of a compressed-layout segment: 5 bytes little-endian, then their CRC24. */
