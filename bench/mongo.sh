@@ -192,22 +192,22 @@ resource_groups:
 YAML
 }
 
-proxy_port=$(free_port)
-write_config "$proxy_port" "$(free_port)" "$work/mproxy.yaml"
-"$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
-mproxy_pid=$!
-pids+=($mproxy_pid)
-names+=(mproxy)
-wait_port "$proxy_port" mproxy
+declare -A pid_of=([direct]=0) port_of=([direct]=$backend_port)
+start_daemon() {   # start_daemon NAME CHECKOUT: that checkout's bin/mproxy as target NAME on a free port
+  local name=$1 home=$2 port
+  port=$(free_port)
+  write_config "$port" "$(free_port)" "$work/$name.yaml"
+  "$home/bin/mproxy" run --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+  pid_of[$name]=$!
+  port_of[$name]=$port
+  pids+=($!)
+  names+=("$name")
+  wait_port "$port" "$name mproxy"
+}
+start_daemon mproxy "$root"
 targets=(direct mproxy)
 if [[ -n $base ]]; then
-  base_port=$(free_port)
-  write_config "$base_port" "$(free_port)" "$work/base.yaml"
-  "$base/bin/mproxy" run --config "$work/base.yaml" >"$work/base.log" 2>&1 &
-  base_pid=$!
-  pids+=($base_pid)
-  names+=(base)
-  wait_port "$base_port" "base mproxy"
+  start_daemon base "$base"
   targets=(direct base mproxy)
 fi
 
@@ -219,8 +219,7 @@ echo "round,target,op,clients,ops_per_sec,p50_us,p99_us,errors,mproxy_cpu_us_per
 for op in "${op_names[@]}"; do
   for target in "${targets[@]}"; do
     [[ $target == direct ]] && continue
-    port=$proxy_port
-    [[ $target == base ]] && port=$base_port
+    port=${port_of[$target]}
     java -Xmx512m -cp "$cp" "$load_main" load "$port" "$op" "$clients" "$warmup" "$warmup" \
       >>"$work/warmup.log" 2>&1 || die "warm-up of $target failed (see $work/warmup.log)"
   done
@@ -234,14 +233,10 @@ for ((round = 1; round <= rounds; round++)); do
   done
   for op in "${op_names[@]}"; do
     for target in "${order[@]}"; do
-      port=$backend_port
-      [[ $target == mproxy ]] && port=$proxy_port
-      [[ $target == base ]] && port=$base_port
+      port=${port_of[$target]}
       check_alive
       sample_rss
-      cpu_pid=0
-      [[ $target == mproxy ]] && cpu_pid=$mproxy_pid
-      [[ $target == base ]] && cpu_pid=$base_pid
+      cpu_pid=${pid_of[$target]}
       if [[ -n $profile && $cpu_pid != 0 ]]; then
         # (the quotes keep jcmd from reading the agent's "key=value" options as its own)
         pfile="$work/profile-$target-$op-r$round.collapsed"
