@@ -8,6 +8,7 @@
 #   bench/mysql.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
 #   bench/mysql.sh --status ...                      # also MariaDB's SHOW GLOBAL STATUS deltas per query
 #   bench/mysql.sh --baseline . --baseline-pool 16 --targets direct,baseline,mproxy   # pool sizes, interleaved
+#   bench/mysql.sh --baseline . --baseline-io-threads 1 --targets direct,baseline,mproxy   # event loops, interleaved
 #
 # Starts its own MariaDB (Debian mariadbd, private datadir, free loopback port), loads the sysbench
 # tables once, starts mproxy (bin/mproxy run; transaction pooling, --pool backend connections) and
@@ -47,6 +48,7 @@ sites=0
 warmup=""
 baseline=""
 baseline_pool=""
+baseline_io_threads=""
 db_status=0
 
 usage() {
@@ -67,6 +69,8 @@ usage: bench/mysql.sh [options]
   --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
   --baseline-pool N     the baseline's pool size instead of --pool (e.g. --baseline . to compare pool
                         sizes of one build in one interleaved run)
+  --baseline-io-threads N  the baseline's server.io_threads instead of --io-threads (e.g. --baseline .
+                        to compare event-loop counts of one build in one interleaved run)
   --io-threads N        mproxy event loops (server.io_threads; default 0: one per core)
   --table-size N        rows per table (default $table_size, $tables tables)
   --out FILE            also write every run as CSV to FILE
@@ -98,6 +102,7 @@ while (($#)); do
     --sites) sites=${2:?}; shift 2 ;;
     --baseline) baseline=${2:?}; shift 2 ;;
     --baseline-pool) baseline_pool=${2:?}; shift 2 ;;
+    --baseline-io-threads) baseline_io_threads=${2:?}; shift 2 ;;
     --status) db_status=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -213,12 +218,12 @@ sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 pr
 
 # ---------------------------------------------------------------------------- mproxy
 
-start_mproxy() {   # start_mproxy TARGET ROOT [POOL [TRANSPORT]]: bin/mproxy of checkout ROOT as target TARGET
-  local name=$1 home=$2 size=${3:-$pool} transport=${4:-} port admin
+start_mproxy() {   # start_mproxy TARGET ROOT [POOL [TRANSPORT [IO_THREADS]]]: bin/mproxy of checkout ROOT as target TARGET
+  local name=$1 home=$2 size=${3:-$pool} transport=${4:-} loops=${5:-$io_threads} port admin
   port="$(free_port)"
   admin="$(free_port)"
   cat >"$work/$name.yaml" <<YAML
-server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $io_threads${transport:+, transport: $transport} }
+server: { watch_config: false, shutdown_grace_ms: 2000, io_threads: $loops${transport:+, transport: $transport} }
 admin: { bind: 127.0.0.1:$admin }
 listeners:
   - name: mysql
@@ -285,7 +290,7 @@ for t in "${target_list[@]}"; do
   case $t in
     mproxy) start_mproxy mproxy "$root" ;;
     mproxy-uring) start_mproxy mproxy-uring "$root" "$pool" io_uring ;;
-    baseline) start_mproxy baseline "$baseline" "${baseline_pool:-$pool}" ;;
+    baseline) start_mproxy baseline "$baseline" "${baseline_pool:-$pool}" "" "${baseline_io_threads:-$io_threads}" ;;
     haproxy) start_haproxy ;;
   esac
 done
@@ -412,7 +417,7 @@ done
 
 [[ -n $out ]] && cp "$csv" "$out"
 
-python3 - "$csv" "$seconds" "$rounds" "$pool${baseline_pool:+ (baseline: $baseline_pool)}" "$io_threads" <<'PY'
+python3 - "$csv" "$seconds" "$rounds" "$pool${baseline_pool:+ (baseline: $baseline_pool)}" "$io_threads${baseline_io_threads:+ (baseline: $baseline_io_threads)}" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 seconds, rounds, pool, io = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
