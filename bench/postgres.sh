@@ -17,9 +17,11 @@
 # SECONDS` against each target round-robin (the order rotates every round) for every query mode and
 # client count, then prints the median TPS per cell, the median of its per-round ratios to direct,
 # and the CPU each proxy and PostgreSQL spent per transaction (utime+stime from /proc/PID/stat;
-# PostgreSQL's includes its backends, live ones and reaped ones). A run that fails (e.g. -M prepared
-# through PgBouncer 1.18 in transaction mode, which does not keep prepared statements) is recorded
-# as failed with pgbench's first error. Everything it started is stopped on exit. JVM options for
+# PostgreSQL's includes its backends, live ones and reaped ones), and how much of mproxy's was its
+# JVM's JIT compiler threads (from /proc/PID/task/*/stat: compilation still running in the
+# measured rounds is start-up cost, not the cost of a transaction at steady state). A run that
+# fails (e.g. -M prepared through PgBouncer 1.18 in transaction mode, which does not keep prepared
+# statements) is recorded as failed with pgbench's first error. Everything it started is stopped on exit. JVM options for
 # mproxy: MPROXY_JAVA_OPTS.
 set -euo pipefail
 
@@ -113,7 +115,9 @@ median() {
 }
 
 # CSV columns: 1 round, 2 mode, 3 clients, 4 target, 5 tps, 6 transactions, 7 failed,
-# 8 proxy_us_per_tx, 9 postgres_us_per_tx, 10 status (ok, or the first error line)
+# 8 proxy_us_per_tx, 9 postgres_us_per_tx, 10 status (ok, or the first error line, commas replaced),
+# 11 proxy_jit_us_per_tx (of column 8: the JVM's JIT compiler threads; empty for PgBouncer and in
+# files written before session 11)
 col() {   # col MODE CLIENTS TARGET FIELD -> median over the successful rounds
   awk -F, -v m="$1" -v c="$2" -v t="$3" -v f="$4" \
     'NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" && $f != "" { print $f }' "$results" | median
@@ -128,7 +132,7 @@ ratio() {   # ratio MODE CLIENTS TARGET [REFERENCE] -> median over the rounds of
 
 failures() {   # failures MODE CLIENTS TARGET -> "N/M: first error" when some runs failed
   awk -F, -v m="$1" -v c="$2" -v t="$3" '
-    NR > 1 && $2 == m && $3 == c && $4 == t { n++; if ($10 != "ok") { bad++; if (msg == "") { msg = $10; for (i = 11; i <= NF; i++) msg = msg "," $i } } }
+    NR > 1 && $2 == m && $3 == c && $4 == t { n++; if ($10 != "ok") { bad++; if (msg == "") msg = $10 } }
     END { if (bad) printf "%d/%d failed: %s", bad, n, msg }' "$results"
 }
 
@@ -139,9 +143,9 @@ print_table() {
   mapfile -t target_list < <(awk -F, 'NR > 1 && !seen[$4]++ { print $4 }' "$results")
   echo "TPS and CPU: medians over the successful rounds; ratios: median over the rounds of target TPS / direct (or PgBouncer) TPS in that round"
   echo
-  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | proxy CPU µs/tx | PostgreSQL CPU µs/tx | failures |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-  local c m t tps r rb pus gus fail
+  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | proxy CPU µs/tx | of which JIT | PostgreSQL CPU µs/tx | failures |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  local c m t tps r rb pus jus gus fail
   for c in "${clients[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
@@ -149,12 +153,13 @@ print_table() {
         r="$(ratio "$m" "$c" "$t")"
         rb="$(ratio "$m" "$c" "$t" pgbouncer)"
         pus="$(col "$m" "$c" "$t" 8)"
+        jus="$(col "$m" "$c" "$t" 11)"
         gus="$(col "$m" "$c" "$t" 9)"
         fail="$(failures "$m" "$c" "$t")"
-        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v p="$pus" -v g="$gus" -v f="$fail" \
+        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v p="$pus" -v j="$jus" -v g="$gus" -v f="$fail" \
           'function num(x, fmt) { return (x == "nan" || x == "") ? "-" : sprintf(fmt, x) }
-           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
-                   num(rb, "%.2f"), num(p, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
+           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
+                   num(rb, "%.2f"), num(p, "%.1f"), num(j, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
       done
     done
   done
@@ -309,6 +314,11 @@ cpu_ticks() {   # utime + stime of one process (all threads): fields 14 and 15 o
   stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
   stat="${stat##*) }"
   awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+jit_ticks() {   # utime + stime of a JVM's JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"…)
+  { cat /proc/"$1"/task/[0-9]*/stat 2>/dev/null || true; } \
+    | awk '/\(C[12] CompilerThre/ { sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
 }
 
 postgres_ticks() {
@@ -473,18 +483,18 @@ done
 # ---------------------------------------------------------------------------- runs
 
 results="$work/results.csv"
-header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status"
+header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status,proxy_jit_us_per_tx"
 
 # run_one ROUND MODE CLIENTS TARGET SECONDS: one pgbench run; appends a line to results.csv.
 run_one() {
   local round=$1 mode=$2 clients=$3 target=$4 secs=$5
   local port=${port_of[$target]} pid=${pid_of[$target]:-}
-  local p0=0 p1=0 g0 g1 log="$work/pgbench-last.log" status=ok
-  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")"
+  local p0=0 p1=0 j0=0 j1=0 g0 g1 log="$work/pgbench-last.log" status=ok
+  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")"
   g0="$(postgres_ticks "$postmaster_pid")"
   PGPASSWORD=secret pgbench -h 127.0.0.1 -p "$port" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -T "$secs" app >"$log" 2>&1 || status=failed
-  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")"
+  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")"
   g1="$(postgres_ticks "$postmaster_pid")"
   local tps txns failed
   tps="$(awk '/^tps = / { print $3; exit }' "$log")"
@@ -497,14 +507,15 @@ run_one() {
     cp "$log" "$work/pgbench-failed-$round-$mode-$clients-$target.log"
     status=${status//,/;}
   fi
-  local proxy_us="" pg_us=""
+  local proxy_us="" pg_us="" jit_us=""
   if [[ $status == ok ]]; then
     [[ -n $pid ]] && proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    [[ -n $pid && $target != pgbouncer ]] && jit_us="$(awk -v d=$((j1 - j0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
     pg_us="$(awk -v d=$((g1 - g0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
   fi
-  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status" >>"$results"
-  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx  postgres %6s us/tx  %s\n' \
-    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${pg_us:--}" "$status" >&2
+  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us" >>"$results"
+  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s)  postgres %6s us/tx  %s\n' \
+    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${jit_us:--}" "${pg_us:--}" "$status" >&2
 }
 
 echo "$header" >"$results"
