@@ -50,6 +50,8 @@ public class MongoScanBenchmark {
 
   private MongoFrame request;
   private MongoFrame reply;
+  /** The connection's scanner, as {@code MongoSession} keeps one. */
+  private final BsonScanner scanner = new BsonScanner();
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -80,15 +82,16 @@ public class MongoScanBenchmark {
   @Benchmark
   public void request(Blackhole bh) {
     OpMsg msg = OpMsg.parse(request);
-    BsonScanner.validate(request.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength(), MAX_BSON_DEPTH);
-    MongoCommand cmd = MongoCommand.scan(request, msg);
+    BsonScanner body = scanner.reset(request.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength())
+        .validate(MAX_BSON_DEPTH);
+    MongoCommand cmd = MongoCommand.scan(request, msg, body);
     bh.consume(cmd);
-    bh.consume(MongoFingerprint.of(request, msg, cmd));
+    bh.consume(MongoFingerprint.of(request, msg, cmd, scanner));
   }
 
   /** What the reply path reads of a backend's answer: ok and the cursor it leaves. */
   @Benchmark
   public ReplyScan reply() {
-    return ReplyScan.of(reply);
+    return ReplyScan.of(reply, scanner);
   }
 }
