@@ -270,6 +270,17 @@ public final class BsonScanner {
     return buf.toString(valueStart + 4, valueLength - 5, StandardCharsets.UTF_8);
   }
 
+  /** The element's name, as the shared string {@code interner} keeps for its bytes. */
+  public String name(Utf8Interner interner) {
+    return interner.intern(buf, nameStart, nameLength);
+  }
+
+  /** The value of a string element, as the shared string {@code interner} keeps for its bytes. */
+  public String stringValue(Utf8Interner interner) {
+    requireType(STRING);
+    return interner.intern(buf, valueStart + 4, valueLength - 5);
+  }
+
   /** A string value, or null when the element is not a string. */
   public String stringOrNull() {
     return type == STRING ? stringValue() : null;

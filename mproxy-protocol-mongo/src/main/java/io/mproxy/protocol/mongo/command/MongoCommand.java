@@ -4,6 +4,7 @@ import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoCodecException;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.OpMsg;
+import io.mproxy.protocol.mongo.codec.Utf8Interner;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -42,6 +43,12 @@ public final class MongoCommand {
   private MongoCommand() {
   }
 
+  /**
+   * Command names, databases and collections as shared strings: a handful of distinct ones per
+   * deployment, read from every command.
+   */
+  private static final Utf8Interner NAMES = new Utf8Interner(1024);
+
   /** Scans the body of {@code msg}; bad BSON raises {@link MongoCodecException}. */
   public static MongoCommand scan(MongoFrame frame, OpMsg msg) {
     return scan(frame, msg, msg.body(frame));
@@ -58,7 +65,7 @@ public final class MongoCommand {
     while (s.next()) {
       if (first) {
         first = false;
-        c.name = s.name();
+        c.name = s.name(NAMES);
         c.firstValue(s);
         continue;
       }
@@ -80,7 +87,7 @@ public final class MongoCommand {
 
   private void firstValue(BsonScanner s) {
     if (s.isString()) {
-      collection = s.stringValue();
+      collection = s.stringValue(NAMES);
     }
     if (name.equals("getMore") && s.isNumber()) {
       cursorId = s.longValue();
@@ -112,7 +119,7 @@ public final class MongoCommand {
 
   private void field(BsonScanner s) {
     if (s.nameEquals("$db")) {
-      database = s.isString() ? s.stringValue() : null;
+      database = s.isString() ? s.stringValue(NAMES) : null;
     } else if (s.nameEquals("lsid") && s.type() == BsonScanner.DOCUMENT) {
       lsidDocument = s.valueStart();
     } else if (s.nameEquals("txnNumber") && s.isNumber()) {
@@ -132,7 +139,7 @@ public final class MongoCommand {
     } else if (s.nameEquals("$readPreference") && s.type() == BsonScanner.DOCUMENT) {
       long back = s.enter();
       if (s.find("mode")) {
-        readPreference = s.isString() ? s.stringValue() : null;
+        readPreference = s.isString() ? s.stringValue(NAMES) : null;
       }
       s.exit(back);
     } else if (s.nameEquals("cursors") && name.equals("killCursors") && s.type() == BsonScanner.ARRAY) {

@@ -213,6 +213,17 @@ class MongoCommandTest {
   }
 
   @Test
+  void namesDatabasesAndCollectionsAreSharedStrings() {
+    MongoCommand a = scan("{find: 'users', filter: {_id: 1}, $db: 'app', $readPreference: {mode: 'secondary'}}");
+    MongoCommand b = scan("{find: 'users', filter: {_id: 2}, $db: 'app', $readPreference: {mode: 'secondary'}}");
+    assertEquals("find", a.name());
+    assertTrue(a.name() == b.name() && a.database() == b.database() && a.collection() == b.collection()
+        && a.readPreference() == b.readPreference(), "the second command reuses the first one's strings");
+    MongoCommand c = scan("{find: 'Größe', $db: 'app'}");
+    assertEquals("Größe", c.collection(), "UTF-8 names decode as before");
+  }
+
+  @Test
   void nestedFieldsDoNotHideTheFieldsAfterThem() {
     MongoCommand c = scan("{aggregate: 'o', pipeline: [{$match: {a: {b: 1}}}, {$merge: {into: 'x'}}],"
         + " comment: {mproxy: {priority: 'low'}, other: {deep: {er: 1}}}, $readPreference: {mode: 'nearest', tags: [{}]},"
