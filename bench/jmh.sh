@@ -17,7 +17,7 @@ defaults="${JMH_DEFAULTS:--f 1 -wi 3 -i 5 -w 1s -r 1s -prof gc}"
 
 stale() {
   [[ ! -f $jar ]] && return 0
-  [[ -n $(find "$root/pom.xml" "$root/mproxy-bench" "$root/mproxy-core" "$root/mproxy-protocol-redis" \
+  [[ -n $(find "$root/pom.xml" "$root/mproxy-bench" "$root/mproxy-core" "$root/mproxy-protocol-redis" "$root/mproxy-protocol-mongo" \
             \( -name target -prune \) -o -type f \( -path '*/src/main/*' -o -name pom.xml \) \
             -newer "$jar" -print -quit) ]]
 }

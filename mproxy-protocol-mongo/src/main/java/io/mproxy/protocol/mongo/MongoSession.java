@@ -97,6 +97,11 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
   private Operation current;
   /** Admission's and the pool's answers for {@link #current}: one object per connection, not per operation. */
   private final Callbacks callbacks = new Callbacks();
+  /**
+   * The one scanner this connection reads its commands and their replies with, re-aimed at each
+   * message (everything here runs on the client's loop, one message at a time).
+   */
+  private final BsonScanner scanner = new BsonScanner();
   /** A runaway rule's cancel hook for {@link #current} (from core's tick thread: hops to the loop). */
   private final Runnable cancelHook = () -> ctx.executor().execute(this::cancelCurrentByRule);
   private boolean draining;
@@ -238,8 +243,9 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     MongoCommand cmd;
     try {
       msg = OpMsg.parse(frame);
-      BsonScanner.validate(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength(), MAX_BSON_DEPTH);
-      cmd = MongoCommand.scan(frame, msg);
+      BsonScanner body = scanner.reset(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength())
+          .validate(MAX_BSON_DEPTH);
+      cmd = MongoCommand.scan(frame, msg, body);
     } catch (MongoCodecException e) {
       frame.release();
       protocolError(frame.requestId(), e.getMessage());
@@ -299,7 +305,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
+        MongoFingerprint.of(frame, msg, cmd, scanner), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
         .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;
@@ -505,7 +511,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
       if (reply != null) {
         bytesOut += reply.size();
         if (last) {
-          ReplyScan scan = ReplyScan.of(reply);
+          ReplyScan scan = ReplyScan.of(reply, scanner);
           ok = scan.ok();
           track(scan);
         }

@@ -17,6 +17,11 @@ final class ReplyScan {
 
   /** The reply could not be read (not an OP_MSG, bad BSON): treated as a failed command. */
   static final ReplyScan UNREADABLE = new ReplyScan(false, 0, false, null);
+  /** The common answers, shared: they carry no cursor left open, so nothing of their own. */
+  private static final ReplyScan OK = new ReplyScan(true, 0, false, null);
+  private static final ReplyScan OK_CURSOR_DONE = new ReplyScan(true, 0, true, null);
+  private static final ReplyScan FAILED = new ReplyScan(false, 0, false, null);
+  private static final ReplyScan FAILED_CURSOR_DONE = new ReplyScan(false, 0, true, null);
 
   private final boolean ok;
   private final long cursorId;
@@ -31,12 +36,17 @@ final class ReplyScan {
   }
 
   static ReplyScan of(MongoFrame reply) {
+    return of(reply, new BsonScanner());
+  }
+
+  /** The scan of {@code reply}, read with {@code scanner} (a connection reuses one; it is re-aimed at the body). */
+  static ReplyScan of(MongoFrame reply, BsonScanner scanner) {
     if (reply.opCode() != OpCode.OP_MSG) {
       return UNREADABLE;
     }
     try {
       OpMsg msg = OpMsg.parse(reply);
-      BsonScanner s = msg.body(reply);
+      BsonScanner s = scanner.reset(reply.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength());
       boolean ok = false;
       long cursorId = 0;
       boolean hasCursor = false;
@@ -46,20 +56,24 @@ final class ReplyScan {
         if (s.nameEquals("ok")) {
           ok = s.truthy();
         } else if (s.nameEquals("cursor") && s.type() == BsonScanner.DOCUMENT) {
-          BsonScanner c = s.nested();
-          while (c.next()) {
-            if (c.nameEquals("id") && c.isNumber()) {
-              cursorId = c.longValue();
+          long back = s.enter();
+          while (s.next()) {
+            if (s.nameEquals("id") && s.isNumber()) {
+              cursorId = s.longValue();
               hasCursor = true;
-            } else if (c.nameEquals("ns") && c.isString()) {
-              nsValue = c.valueStart();
-              nsLength = c.valueLength();
+            } else if (s.nameEquals("ns") && s.isString()) {
+              nsValue = s.valueStart();
+              nsLength = s.valueLength();
             }
           }
+          s.exit(back);
         }
       }
+      if (cursorId == 0) {
+        return ok ? (hasCursor ? OK_CURSOR_DONE : OK) : (hasCursor ? FAILED_CURSOR_DONE : FAILED);
+      }
       // the namespace only matters for a cursor left open; most replies close theirs at once
-      String ns = cursorId != 0 && nsValue >= 0
+      String ns = nsValue >= 0
           ? reply.content().toString(nsValue + 4, nsLength - 5, StandardCharsets.UTF_8) : null;
       return new ReplyScan(ok, cursorId, hasCursor, ns);
     } catch (MongoCodecException e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.MongoReplies;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,10 +13,13 @@ import org.junit.jupiter.api.Test;
 
 class ReplyScanTest {
 
+  /** One scanner for every reply of the class, re-aimed each time, as a session keeps one. */
+  private static final BsonScanner SCANNER = new BsonScanner();
+
   private static ReplyScan scan(String json) {
     MongoFrame f = new MongoFrame(MongoReplies.opMsg(ByteBufAllocator.DEFAULT, 1, 2, 0, BsonDocument.parse(json)));
     try {
-      return ReplyScan.of(f);
+      return ReplyScan.of(f, SCANNER);
     } finally {
       f.release();
     }
@@ -48,5 +52,17 @@ class ReplyScanTest {
     } finally {
       legacy.release();
     }
+  }
+
+  @Test
+  void fieldsAfterTheCursorDocumentAreStillRead() {
+    ReplyScan failed = scan("{cursor: {id: {$numberLong: '0'}, ns: 'a.b', firstBatch: []}, ok: 0, errmsg: 'x'}");
+    assertFalse(failed.ok(), "ok comes after the cursor document the scan descended into");
+    assertTrue(failed.hasCursor());
+    ReplyScan open = scan("{cursor: {firstBatch: [{a: {b: 1}}], id: {$numberLong: '5'}, ns: 'a.b'}, ok: 1}");
+    assertTrue(open.ok());
+    assertEquals(5, open.cursorId());
+    assertEquals("a.b", open.namespace());
+    assertTrue(scan("{ok: 1}") == scan("{ok: 1.0, n: 0}"), "a plain success is one shared answer");
   }
 }

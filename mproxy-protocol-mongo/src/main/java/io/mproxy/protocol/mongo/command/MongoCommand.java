@@ -4,6 +4,7 @@ import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoCodecException;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.OpMsg;
+import io.mproxy.protocol.mongo.codec.Utf8Interner;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -42,15 +43,29 @@ public final class MongoCommand {
   private MongoCommand() {
   }
 
+  /**
+   * Command names, databases and collections as shared strings: a handful of distinct ones per
+   * deployment, read from every command.
+   */
+  private static final Utf8Interner NAMES = new Utf8Interner(1024);
+
   /** Scans the body of {@code msg}; bad BSON raises {@link MongoCodecException}. */
   public static MongoCommand scan(MongoFrame frame, OpMsg msg) {
+    return scan(frame, msg, msg.body(frame));
+  }
+
+  /**
+   * Scans the body of {@code msg} with {@code body}, a scanner aimed at it (a connection reuses
+   * one); bad BSON raises {@link MongoCodecException}.
+   */
+  public static MongoCommand scan(MongoFrame frame, OpMsg msg, BsonScanner body) {
     MongoCommand c = new MongoCommand();
-    BsonScanner s = msg.body(frame);
+    BsonScanner s = body;
     boolean first = true;
     while (s.next()) {
       if (first) {
         first = false;
-        c.name = s.name();
+        c.name = s.name(NAMES);
         c.firstValue(s);
         continue;
       }
@@ -72,7 +87,7 @@ public final class MongoCommand {
 
   private void firstValue(BsonScanner s) {
     if (s.isString()) {
-      collection = s.stringValue();
+      collection = s.stringValue(NAMES);
     }
     if (name.equals("getMore") && s.isNumber()) {
       cursorId = s.longValue();
@@ -90,7 +105,8 @@ public final class MongoCommand {
     if (!comment.find("mproxy") || comment.type() != BsonScanner.DOCUMENT) {
       return null;
     }
-    BsonScanner h = comment.nested();
+    BsonScanner h = comment;
+    h.enter();
     StringBuilder text = new StringBuilder("mproxy:");
     for (int n = 0; n < MAX_HINT_FIELDS && h.next(); n++) {
       String value = h.isString() ? h.stringValue() : h.isNumber() ? Long.toString(h.longValue()) : null;
@@ -103,7 +119,7 @@ public final class MongoCommand {
 
   private void field(BsonScanner s) {
     if (s.nameEquals("$db")) {
-      database = s.stringOrNull();
+      database = s.isString() ? s.stringValue(NAMES) : null;
     } else if (s.nameEquals("lsid") && s.type() == BsonScanner.DOCUMENT) {
       lsidDocument = s.valueStart();
     } else if (s.nameEquals("txnNumber") && s.isNumber()) {
@@ -113,35 +129,47 @@ public final class MongoCommand {
     } else if (s.nameEquals("autocommit") && s.type() == BsonScanner.BOOLEAN) {
       autocommitFalse = !s.booleanValue();
     } else if (s.nameEquals("comment")) {
-      comment = s.type() == BsonScanner.DOCUMENT ? hintDocument(s.nested()) : s.stringOrNull();
+      if (s.type() == BsonScanner.DOCUMENT) {
+        long back = s.enter();
+        comment = hintDocument(s);
+        s.exit(back);
+      } else {
+        comment = s.stringOrNull();
+      }
     } else if (s.nameEquals("$readPreference") && s.type() == BsonScanner.DOCUMENT) {
-      BsonScanner r = s.nested();
-      if (r.find("mode")) {
-        readPreference = r.stringOrNull();
+      long back = s.enter();
+      if (s.find("mode")) {
+        readPreference = s.isString() ? s.stringValue(NAMES) : null;
       }
+      s.exit(back);
     } else if (s.nameEquals("cursors") && name.equals("killCursors") && s.type() == BsonScanner.ARRAY) {
-      BsonScanner a = s.nested();
-      if (a.next() && a.isNumber()) {
-        cursorId = a.longValue();
+      long back = s.enter();
+      if (s.next() && s.isNumber()) {
+        cursorId = s.longValue();
       }
+      s.exit(back);
     } else if (s.nameEquals("collection") && name.equals("getMore")) {
       collection = s.stringOrNull();
     } else if (s.nameEquals("maxTimeMS")) {
       maxTimeMs = true;
       maxTimeMsValue = s.isNumber() ? Math.max(0, s.longValue()) : 0;
     } else if (s.nameEquals("pipeline") && s.type() == BsonScanner.ARRAY) {
-      writeStage = hasWriteStage(s.nested());
+      long back = s.enter();
+      writeStage = hasWriteStage(s);
+      s.exit(back);
     }
   }
 
+  /** Whether the last stage of the entered pipeline array is {@code $out} or {@code $merge}. */
   private static boolean hasWriteStage(BsonScanner pipeline) {
     boolean write = false;
     while (pipeline.next()) {
       if (pipeline.type() == BsonScanner.DOCUMENT) {
-        BsonScanner stage = pipeline.nested();
-        if (stage.next()) {
-          write = stage.nameEquals("$out") || stage.nameEquals("$merge");
+        long back = pipeline.enter();
+        if (pipeline.next()) {
+          write = pipeline.nameEquals("$out") || pipeline.nameEquals("$merge");
         }
+        pipeline.exit(back);
       }
     }
     return write;

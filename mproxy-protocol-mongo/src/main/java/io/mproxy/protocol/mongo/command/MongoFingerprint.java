@@ -34,6 +34,11 @@ public final class MongoFingerprint {
   }
 
   public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
+    return of(frame, msg, cmd, new BsonScanner());
+  }
+
+  /** The shape of {@code cmd}, read with {@code scanner} (a connection reuses one; it is re-aimed at the body). */
+  public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd, BsonScanner scanner) {
     StringBuilder sb = BUILDER.get();
     sb.setLength(0);
     sb.append(cmd.name());
@@ -44,24 +49,28 @@ public final class MongoFingerprint {
     if (filterKey == null && !cmd.name().equals("aggregate")) {
       return cap(sb);
     }
-    BsonScanner body = msg.body(frame);
+    BsonScanner body = scanner.reset(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength());
     body.next();
     boolean found = false;
     while (body.next()) {
       if (cmd.name().equals("aggregate") && body.nameEquals("pipeline") && body.isDocument()) {
         sb.append(' ');
-        pipeline(body.nested(), sb);
+        long back = body.enter();
+        pipeline(body, sb);
+        body.exit(back);
         found = true;
       } else if (filterKey != null && body.nameEquals(filterKey) && body.isDocument()) {
         sb.append(' ');
+        long back = body.enter();
         if (filterKey.equals("updates") || filterKey.equals("deletes")) {
-          BsonScanner arr = body.nested();
-          if (arr.next() && arr.type() == BsonScanner.DOCUMENT) {
-            firstQ(arr.nested(), sb);
+          if (body.next() && body.type() == BsonScanner.DOCUMENT) {
+            body.enter();
+            firstQ(body, sb);
           }
         } else {
-          shape(body.nested(), sb, 0, true);
+          shape(body, sb, 0, true);
         }
+        body.exit(back);
         found = true;
       }
     }
@@ -88,9 +97,11 @@ public final class MongoFingerprint {
     }
   }
 
+  /** The shape of {@code q} in the entered statement document. */
   private static void firstQ(BsonScanner statement, StringBuilder sb) {
     if (statement.find("q") && statement.isDocument()) {
-      shape(statement.nested(), sb, 0, true);
+      statement.enter();
+      shape(statement, sb, 0, true);
     }
   }
 
@@ -101,18 +112,21 @@ public final class MongoFingerprint {
       if (stages.type() != BsonScanner.DOCUMENT) {
         continue;
       }
-      BsonScanner stage = stages.nested();
-      if (!stage.next()) {
+      long back = stages.enter();
+      if (!stages.next()) {
+        stages.exit(back);
         continue;
       }
       if (!firstStage) {
         sb.append(',');
       }
-      boolean match = stage.nameEquals("$match");
-      stage.appendName(sb);
-      if (firstStage && match && stage.type() == BsonScanner.DOCUMENT) {
-        shape(stage.nested(), sb, 0, true);
+      boolean match = stages.nameEquals("$match");
+      stages.appendName(sb);
+      if (firstStage && match && stages.type() == BsonScanner.DOCUMENT) {
+        stages.enter();
+        shape(stages, sb, 0, true);
       }
+      stages.exit(back);
       firstStage = false;
     }
     sb.append(']');
@@ -143,10 +157,14 @@ public final class MongoFingerprint {
         sb.append(':');
       }
       if (doc.type() == BsonScanner.DOCUMENT) {
-        shape(doc.nested(), sb, depth + 1, true);
+        long back = doc.enter();
+        shape(doc, sb, depth + 1, true);
+        doc.exit(back);
       } else if (doc.type() == BsonScanner.ARRAY && isDoc && doc.nameIsOperator()
           && !doc.nameEquals("$in") && !doc.nameEquals("$nin") && !doc.nameEquals("$all")) {
-        shape(doc.nested(), sb, depth + 1, false);
+        long back = doc.enter();
+        shape(doc, sb, depth + 1, false);
+        doc.exit(back);
       } else {
         sb.append('?');
       }

@@ -90,6 +90,62 @@ class BsonScannerTest {
     assertThrows(MongoCodecException.class, () -> scanAll(badAfterNested), "the element after the nested ones");
   }
 
+  @Test
+  void enterAndExitWalkNestedDocumentsInPlace() {
+    ByteBuf b = Unpooled.wrappedBuffer(Messages.bson("{a: {b: {c: 1, c2: 2}, d: 'x'}, e: [7, 8], f: true}"));
+    BsonScanner s = new BsonScanner().reset(b, 0, b.writerIndex());
+    assertTrue(s.next());
+    long outer = s.enter();
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("b"));
+    long inner = s.enter();
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("c"), "left after one element of b");
+    s.exit(inner);
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("d"), "exit resumes after b, however little of it was read");
+    assertFalse(s.next(), "the end of a");
+    s.exit(outer);
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("e"));
+    long array = s.enter();
+    assertTrue(s.next());
+    assertEquals(7, s.longValue());
+    assertTrue(s.next());
+    assertEquals(8, s.longValue());
+    assertFalse(s.next());
+    s.exit(array);
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("f"));
+    assertFalse(s.next());
+    assertThrows(MongoCodecException.class, () -> {
+      BsonScanner t = new BsonScanner().reset(b, 0, b.writerIndex());
+      t.find("f");
+      t.enter();
+    }, "a boolean cannot be entered");
+  }
+
+  @Test
+  void aResetScannerValidatesAndIsReadyToWalkAgain() {
+    ByteBuf first = Unpooled.wrappedBuffer(Messages.bson("{x: {y: [1, {z: 'w'}]}, q: 1}"));
+    ByteBuf second = Unpooled.wrappedBuffer(Messages.bson("{n: 'two'}"));
+    BsonScanner s = new BsonScanner();
+    s.reset(first, 0, first.writerIndex()).validate(10);
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("x"), "validation leaves the scanner at the first element");
+    assertTrue(s.next());
+    assertTrue(s.nameEquals("q"));
+    s.reset(second, 0, second.writerIndex());
+    assertTrue(s.find("n"));
+    assertEquals("two", s.stringValue());
+    assertEquals(second.writerIndex(), s.length());
+    assertThrows(MongoCodecException.class, () -> s.reset(first, 0, 10).validate(10),
+        "a document longer than its limit");
+    String deep = "{a: ".repeat(20) + "1" + "}".repeat(20);
+    ByteBuf d = Unpooled.wrappedBuffer(Messages.bson(deep));
+    assertThrows(MongoCodecException.class, () -> s.reset(d, 0, d.writerIndex()).validate(10));
+  }
+
   private static int indexOf(byte[] in, byte[] what) {
     outer:
     for (int i = 0; i + what.length <= in.length; i++) {

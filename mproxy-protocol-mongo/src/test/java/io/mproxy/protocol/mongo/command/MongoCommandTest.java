@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.request.RequestKind;
+import io.mproxy.protocol.mongo.codec.BsonScanner;
 import io.mproxy.protocol.mongo.codec.MongoCodecException;
 import io.mproxy.protocol.mongo.codec.MongoFrame;
 import io.mproxy.protocol.mongo.codec.MongoReplies;
@@ -22,10 +23,13 @@ class MongoCommandTest {
     return new MongoFrame(MongoReplies.opMsg(ByteBufAllocator.DEFAULT, 1, 0, 0, BsonDocument.parse(json)));
   }
 
+  /** One scanner for every command of the class, re-aimed each time, as a session keeps one. */
+  private static final BsonScanner SCANNER = new BsonScanner();
+
   static MongoCommand scan(String json) {
     MongoFrame f = msg(json);
     try {
-      return MongoCommand.scan(f, OpMsg.parse(f));
+      return scanWithSharedScanner(f, OpMsg.parse(f));
     } finally {
       f.release();
     }
@@ -189,13 +193,44 @@ class MongoCommandTest {
     }
   }
 
+  /** Validation, the command scan and the fingerprint with one reused scanner, as {@code MongoSession} does. */
+  private static MongoCommand scanWithSharedScanner(MongoFrame f, OpMsg m) {
+    BsonScanner body = SCANNER.reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()).validate(100);
+    return MongoCommand.scan(f, m, body);
+  }
+
   private static String fp(String json) {
     MongoFrame f = msg(json);
     try {
       OpMsg m = OpMsg.parse(f);
-      return MongoFingerprint.of(f, m, MongoCommand.scan(f, m));
+      String shared = MongoFingerprint.of(f, m, scanWithSharedScanner(f, m), SCANNER);
+      assertEquals(MongoFingerprint.of(f, m, MongoCommand.scan(f, m)), shared,
+          "a reused scanner reads the same shape as a fresh one");
+      return shared;
     } finally {
       f.release();
     }
+  }
+
+  @Test
+  void namesDatabasesAndCollectionsAreSharedStrings() {
+    MongoCommand a = scan("{find: 'users', filter: {_id: 1}, $db: 'app', $readPreference: {mode: 'secondary'}}");
+    MongoCommand b = scan("{find: 'users', filter: {_id: 2}, $db: 'app', $readPreference: {mode: 'secondary'}}");
+    assertEquals("find", a.name());
+    assertTrue(a.name() == b.name() && a.database() == b.database() && a.collection() == b.collection()
+        && a.readPreference() == b.readPreference(), "the second command reuses the first one's strings");
+    MongoCommand c = scan("{find: 'Größe', $db: 'app'}");
+    assertEquals("Größe", c.collection(), "UTF-8 names decode as before");
+  }
+
+  @Test
+  void nestedFieldsDoNotHideTheFieldsAfterThem() {
+    MongoCommand c = scan("{aggregate: 'o', pipeline: [{$match: {a: {b: 1}}}, {$merge: {into: 'x'}}],"
+        + " comment: {mproxy: {priority: 'low'}, other: {deep: {er: 1}}}, $readPreference: {mode: 'nearest', tags: [{}]},"
+        + " cursor: {}, $db: 'app'}");
+    assertTrue(c.writeStage());
+    assertEquals("mproxy: priority=low", c.comment());
+    assertEquals("nearest", c.readPreference());
+    assertEquals("app", c.database(), "$db after three nested documents is still read");
   }
 }

@@ -1,0 +1,58 @@
+package io.mproxy.protocol.mongo.codec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class Utf8InternerTest {
+
+  private static String intern(Utf8Interner interner, String text) {
+    ByteBuf b = Unpooled.buffer();
+    try {
+      b.writeBytes("xx".getBytes(StandardCharsets.UTF_8));
+      int at = b.writerIndex();
+      int n = b.writeCharSequence(text, StandardCharsets.UTF_8);
+      b.writeByte(0);
+      return interner.intern(b, at, n);
+    } finally {
+      b.release();
+    }
+  }
+
+  @Test
+  void theSameBytesGiveTheSameString() {
+    Utf8Interner interner = new Utf8Interner(64);
+    String first = intern(interner, "users");
+    assertEquals("users", first);
+    assertSame(first, intern(interner, "users"));
+    assertEquals("orders", intern(interner, "orders"));
+    assertEquals("名前", intern(interner, "名前"));
+    assertSame(intern(interner, "名前"), intern(interner, "名前"));
+    assertEquals("", intern(interner, ""));
+  }
+
+  @Test
+  void aCollisionReplacesTheSlotAndBothTextsStayCorrect() {
+    Utf8Interner one = new Utf8Interner(1); // every text shares the single slot
+    assertEquals("a", intern(one, "a"));
+    assertEquals("b", intern(one, "b"));
+    assertEquals("a", intern(one, "a"));
+    // "Aa" and "BB" have the same String hash: the bytes decide
+    assertEquals("Aa", intern(one, "Aa"));
+    assertEquals("BB", intern(one, "BB"));
+  }
+
+  @Test
+  void longTextsAreDecodedButNotKept() {
+    Utf8Interner interner = new Utf8Interner(64);
+    String text = "c".repeat(Utf8Interner.MAX_BYTES + 1);
+    String a = intern(interner, text);
+    assertEquals(text, a);
+    assertNotSame(a, intern(interner, text));
+  }
+}
