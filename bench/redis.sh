@@ -7,6 +7,7 @@
 #   bench/redis.sh --targets direct,mproxy,mproxy-io1   # also mproxy with server.io_threads: 1
 #   bench/redis.sh --targets direct,mproxy,mproxy-uring # also mproxy with server.transport: io_uring
 #   bench/redis.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
+#   bench/redis.sh -P 0 --syscalls --targets direct,mproxy,nutcracker      # also system calls per request
 #
 # Starts its own redis-server, mproxy (bin/mproxy run), nutcracker and haproxy (TCP mode) when
 # installed, all on free ports of 127.0.0.1; runs `redis-benchmark -t get,set` against each
@@ -27,6 +28,7 @@ warmup=""
 baseline=""
 targets=""
 keep=0
+syscalls=0
 out=""
 table=""
 
@@ -47,6 +49,9 @@ usage: bench/redis.sh [options]
   --baseline DIR       another checkout of mproxy (e.g. a git archive of an older commit)
                        whose bin/mproxy runs as target "baseline", for before/after tables
   --out FILE           also write every run as CSV to FILE
+  --syscalls           after the rounds, one more unpipelined GET run (-n, -c) per target under
+                       perf stat -e 'syscalls:sys_enter_*' -p PID (needs perf and root): every
+                       system call the proxy's process made (redis-server's for direct), per request
   --keep               keep the work directory (configs, logs) after exit
   --table FILE         only print the table of a CSV written by --out, and exit
 USAGE
@@ -67,6 +72,7 @@ while (($#)); do
     --targets) targets=${2:?}; shift 2 ;;
     --baseline) baseline=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
+    --syscalls) syscalls=1; shift ;;
     --keep) keep=1; shift ;;
     --table) table=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -83,6 +89,11 @@ for cmd in redis-server redis-cli redis-benchmark curl java awk sort; do
   [[ -n $table ]] && break
   command -v "$cmd" >/dev/null || die "$cmd is not installed (Debian/Ubuntu: apt-get install -y redis-server redis-tools curl default-jdk-headless)"
 done
+if ((syscalls)) && [[ -z $table ]]; then
+  command -v perf >/dev/null || die "--syscalls needs perf (Debian: apt-get install -y linux-perf)"
+  perf stat -e 'syscalls:sys_enter_read' -- true >/dev/null 2>&1 \
+    || die "--syscalls: perf cannot count the syscalls tracepoints here (run as root, or lower kernel.perf_event_paranoid)"
+fi
 
 if [[ -z $targets ]]; then
   targets=direct
@@ -279,10 +290,11 @@ YAML
   "$home/bin/mproxy" run --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
   local pid=$!
   started_pids+=("$pid")
-  local deadline=$((SECONDS + 60))
+  # pre-touching the heap (bin/mproxy run) takes minutes when the machine is busy
+  local deadline=$((SECONDS + 300))
   until curl -sf -o /dev/null "http://127.0.0.1:$admin/healthz"; do
     alive "$pid" || { tail -n 30 "$work/$name.log" >&2; die "$name exited during start-up"; }
-    ((SECONDS < deadline)) || { tail -n 30 "$work/$name.log" >&2; die "$name: /healthz not 200 within 60 s"; }
+    ((SECONDS < deadline)) || { tail -n 30 "$work/$name.log" >&2; die "$name: /healthz not 200 within 300 s"; }
     sleep 0.2
   done
   redis-cli -p "$port" ping 2>/dev/null | grep -q PONG \
@@ -405,6 +417,21 @@ load() {
   cut -d' ' -f1-3 /proc/loadavg
 }
 
+# syscalls_of TARGET: one unpipelined GET run under perf stat; prints the process's system calls
+# per request, all kinds together and each kind of at least 0.001 per request, most frequent first.
+# perf's counts are exact; tracing slows each call a little, so this run's throughput is not shown.
+syscalls_of() {
+  local t=$1 pid=${pid_of[$1]:-$redis_pid} f="$work/syscalls-$1.csv"
+  perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$f" -- \
+    redis-benchmark -h 127.0.0.1 -p "${port_of[$t]}" -t get -n "$requests" -c "$clients" -q >/dev/null 2>"$work/rb.err" \
+    || { cat "$work/rb.err" "$f" >&2; die "perf stat failed against $t"; }
+  awk -F, -v n="$requests" '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
+    | sort -k1,1nr \
+    | awk -v n="$requests" -v t="$t" '
+        { total += $1; if ($1 / n >= 0.001) parts = parts sprintf(", %s %.3f", $2, $1 / n) }
+        END { printf "  %-12s %6.3f per request%s\n", t, total / n, parts }'
+}
+
 echo "bench/redis.sh: $(nproc) cores, load $(load); targets: ${target_list[*]}; redis-server on $redis_port" >&2
 if ((warmup > 0)); then
   echo "bench/redis.sh: warm-up (JIT, pools): one untimed run of $warmup requests per test, target and mode" >&2
@@ -434,6 +461,14 @@ echo "bench/redis.sh: done (load $(load))" >&2
 echo
 echo "redis-benchmark -t get,set -n $requests -c $clients; $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
 print_table
+
+if ((syscalls)); then
+  echo
+  echo "system calls per request: one unpipelined GET run of $requests requests, -c $clients, per target (load $(load))"
+  for t in "${target_list[@]}"; do
+    syscalls_of "$t"
+  done
+fi
 
 if [[ -n $out ]]; then
   cp "$results" "$out"
