@@ -16,6 +16,7 @@ import io.mproxy.core.request.ShedReason;
 import io.mproxy.core.request.TenantIdentity;
 import io.mproxy.core.ru.RuCost;
 import io.mproxy.core.telemetry.Telemetry;
+import io.mproxy.core.telemetry.ThreadSlots;
 import io.mproxy.core.time.Clock;
 import io.mproxy.core.time.Scheduler;
 import java.util.concurrent.TimeUnit;
@@ -283,10 +284,11 @@ public final class Gateway {
       mean = group.meanReadRu();
     }
     double estimate = RuCost.estimate(weights, request.kind().chargedAsWrite(), request.bytesIn(), mean);
-    group.countAsked(estimate);
+    // RU asked is counted on every path below: with the charge and the admission when granted
     Runaway.Verdict runawayVerdict = runaway.atAdmission(request, estimate, now);
     if (runawayVerdict != null) {
       if (runawayVerdict.action() != io.mproxy.core.config.RunawayRule.Action.DEMOTE) {
+        group.countAsked(estimate);
         callback.refused(refuse(request, group, origin, ShedReason.RUNAWAY, runawayVerdict.retryAfterMs(),
             "runaway rule " + runawayVerdict.rule().name()));
         return;
@@ -298,6 +300,7 @@ public final class Gateway {
     Codel shedBy = shedding(group, request.priority());
     if (shedBy != null) {
       if (!shadow) {
+        group.countAsked(estimate);
         callback.refused(refuse(request, group, origin, ShedReason.CODEL, shedBy.intervalMs(), null));
         return;
       }
@@ -306,15 +309,24 @@ public final class Gateway {
     boolean queueMode = gc.onExhausted() == ResourceGroupConfig.OnExhausted.QUEUE;
     boolean queueSlot = queueMode && group.tryEnqueue();
     long maxWait = queueSlot ? TimeUnit.MILLISECONDS.toNanos(gc.maxQueueMs()) : 0;
-    long r = group.bucket().acquire(estimate, maxWait, now);
+    int slot = ThreadSlots.current();
+    long r = group.bucket().acquire(estimate, maxWait, now, slot);
     if (r == TokenBucket.GRANTED) {
       if (queueSlot) {
         group.dequeue();
       }
-      group.countCharged(estimate);
-      pass(new Ticket(this, request, group, origin, weights, estimate, now), waitScheduler, callback, now);
+      Ticket ticket = new Ticket(this, request, group, origin, weights, estimate, now);
+      if (gate == null) {
+        // no priority gate to pass: admitted now, counted with the estimate in one look-up
+        group.countGranted(estimate, true, slot);
+        callback.admitted(ticket);
+        return;
+      }
+      group.countGranted(estimate, false, slot);
+      pass(ticket, waitScheduler, callback, now);
       return;
     }
+    group.countAsked(estimate);
     if (r > 0) {
       group.countCharged(estimate);
       long enqueued = now;

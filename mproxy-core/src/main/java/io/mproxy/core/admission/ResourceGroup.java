@@ -208,7 +208,10 @@ public final class ResourceGroup {
   }
 
   void recordRead(double ru) {
-    Tally t = tallies.get();
+    recordRead(tallies.get(), ru);
+  }
+
+  private static void recordRead(Tally t, double ru) {
     addRu(t, READ_RU, ru);
     LONGS.setRelease(t.counts, READS, t.counts[READS] + 1);
   }
@@ -249,6 +252,38 @@ public final class ResourceGroup {
   /** Counts RU the bucket has already taken (an admission estimate) in the charged total. */
   void countCharged(double ru) {
     addRu(tallies.get(), RU_CHARGED, ru);
+  }
+
+  /**
+   * An estimate the bucket granted at once, on the calling thread's {@code slot}
+   * ({@link ThreadSlots#current()}): asked and charged, and counted as admitted when
+   * {@code admitted} (no priority gate to pass) — the three totals with one look-up of the
+   * thread's cells instead of three.
+   */
+  void countGranted(double estimate, boolean admitted, int slot) {
+    Tally t = tallies.get(slot);
+    double[] r = t.ru;
+    DOUBLES.setRelease(r, RU_ASKED, r[RU_ASKED] + estimate);
+    DOUBLES.setRelease(r, RU_CHARGED, r[RU_CHARGED] + estimate);
+    if (admitted) {
+      long[] c = t.counts;
+      LONGS.setRelease(c, ADMITTED, c[ADMITTED] + 1);
+    }
+  }
+
+  /**
+   * Settles a request that ended on the calling thread's {@code slot}: {@code delta} goes to the
+   * bucket and the charged total (as {@link #charge(double, long)}), and when {@code read} (a
+   * read that reached a backend) its {@code readRu} feeds the read mean (as {@link #recordRead}),
+   * with one look-up of the thread's cells and of its bucket credit.
+   */
+  void settle(double delta, boolean read, double readRu, long nowNanos, int slot) {
+    bucket.settle(delta, nowNanos, slot);
+    Tally t = tallies.get(slot);
+    if (read) {
+      recordRead(t, readRu);
+    }
+    addRu(t, RU_CHARGED, delta);
   }
 
   /** Starts metering a request dispatched at {@code nowNanos}; returns the tick it started in. */

@@ -5,6 +5,7 @@ import io.mproxy.core.config.RuWeights;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.core.request.Request;
 import io.mproxy.core.ru.RuCost;
+import io.mproxy.core.telemetry.ThreadSlots;
 
 /**
  * An admitted request's permit. Admission charged an estimate; {@link #dispatched} starts the
@@ -167,6 +168,7 @@ public final class Ticket {
     double finalRu = 0;
     double charged = estimate;
     long latencyNanos = 0;
+    boolean read = false;
     if (dispatched) {
       long dispatchNanos = mark;
       double latencyWeight = latencyWeight();
@@ -175,11 +177,9 @@ public final class Ticket {
       finalRu = RuCost.bytesPart(weights, write, bytesIn, bytesOut) + latencyWeight * latencyMs;
       charged += group.endInflight(latencyWeight, dispatchNanos, startTick);
       backend.finished(latencyNanos, finalRu, outcome == Outcome.ERROR || outcome == Outcome.TIMEOUT, now);
-      if (!write) {
-        group.recordRead(finalRu);
-      }
+      read = !write;
     }
-    group.charge(finalRu - charged, now);
+    group.settle(finalRu - charged, read, finalRu, now, ThreadSlots.current());
     gateway.completed(this, outcome, finalRu, latencyNanos, now);
     releaseGate(now);
   }

@@ -1,6 +1,7 @@
 package io.mproxy.core.admission;
 
 import io.mproxy.core.telemetry.PerThread;
+import io.mproxy.core.telemetry.ThreadSlots;
 import io.mproxy.core.time.Clock;
 
 /**
@@ -108,8 +109,17 @@ public final class TokenBucket {
    * nothing.
    */
   public long acquire(double cost, long maxWaitNanos, long nowNanos) {
+    return leaseBatch > 0 ? acquire(cost, maxWaitNanos, nowNanos, ThreadSlots.current())
+        : acquireShared(null, cost, maxWaitNanos, nowNanos);
+  }
+
+  /**
+   * {@link #acquire(double, long, long)} by the thread whose {@link ThreadSlots#current()} is
+   * {@code slot} (admission looks its slot up once for everything it counts).
+   */
+  long acquire(double cost, long maxWaitNanos, long nowNanos, int slot) {
     if (leaseBatch > 0) {
-      Lease l = leases.get();
+      Lease l = leases.get(slot);
       double c = l.credit;
       if (c >= cost && l.generation == leaseGeneration) {
         l.credit = c - cost;
@@ -154,9 +164,18 @@ public final class TokenBucket {
 
   /** {@link #settle(double)} at {@code nowNanos}, a clock reading the caller already took. */
   public void settle(double delta, long nowNanos) {
+    if (leaseBatch > 0) {
+      settle(delta, nowNanos, ThreadSlots.current());
+      return;
+    }
+    settleShared(null, delta, nowNanos);
+  }
+
+  /** {@link #settle(double, long)} by the thread whose {@link ThreadSlots#current()} is {@code slot}. */
+  void settle(double delta, long nowNanos, int slot) {
     double batch = leaseBatch;
     if (batch > 0) {
-      Lease l = leases.get();
+      Lease l = leases.get(slot);
       double c = l.credit - delta;
       if (c >= 0 && c <= 2 * batch && l.generation == leaseGeneration) {
         l.credit = c;

@@ -481,6 +481,45 @@ class GatewayTest {
   }
 
   @Test
+  void everyPathCountsItsDemandChargeAndAdmissionOnce() throws Exception {
+    // leasing on (rate and burst high enough), one slot per thread: admitted here, settled elsewhere
+    Gateway gw = gateway(List.of(), reject("fast", 1e6, 1e6, 1e6), queue("q", 4, 1, 1_000, 1, 10));
+    ResourceGroup fast = gw.groups().get("fast");
+    Ticket a = admit(gw, "fast", read("fp")).ticket();
+    Ticket b = admit(gw, "fast", request(RequestKind.WRITE, "w", 100, true)).ticket();
+    assertEquals(2, fast.admittedTotal());
+    assertEquals(a.estimate() + b.estimate(), fast.ruAskedTotal(), EPS);
+    assertEquals(a.estimate() + b.estimate(), fast.ruChargedTotal(), EPS);
+    a.dispatched(backend);
+    b.dispatched(backend);
+    clock.advanceMillis(4);
+    Thread other = new Thread(() -> {
+      a.complete(Outcome.OK, 1024); // 1 + 1 + 0.5 * 4 = 4 RU
+      b.complete(Outcome.OK, 0); // 6 + 100 / 4096 + 2
+    });
+    other.start();
+    other.join(10_000);
+    assertTrue(!other.isAlive());
+    double writeRu = 6 + 100.0 / 4096 + 2;
+    assertEquals(4.0 + writeRu, fast.ruChargedTotal(), 1e-9, "settled to the real cost on the other thread");
+    assertEquals(4.0, fast.meanReadRu(), EPS, "the read, and only the read, feeds the read mean");
+
+    ResourceGroup q = gw.groups().get("q");
+    Ticket first = admit(gw, "q", read(null)).ticket();
+    Answer waiting = admit(gw, "q", read(null));
+    Answer full = admit(gw, "q", read(null));
+    assertNotNull(full.refusal());
+    double e = first.estimate();
+    assertEquals(3 * e, q.ruAskedTotal(), EPS, "granted, queued and refused: each asked once");
+    assertEquals(2 * e, q.ruChargedTotal(), EPS, "the queued one charged when it reserved");
+    assertEquals(1, q.admittedTotal(), "the queued one not yet");
+    scheduler.advanceMillis(1_000);
+    assertNotNull(waiting.ticket());
+    assertEquals(2, q.admittedTotal());
+    assertEquals(3 * e, q.ruAskedTotal(), EPS);
+  }
+
+  @Test
   void aShareLimitsAdmissionToItsRate() {
     Gateway gw = gateway(List.of(), reject("g", 100, 100, 100));
     ResourceGroup g = gw.groups().get("g");

@@ -55,4 +55,37 @@ class ResourceGroupTalliesTest {
     g.countAdmitted(); // and this thread adds to the dead threads' totals
     assertEquals(n + 1, g.admittedTotal());
   }
+
+  @Test
+  void grantedAndSettledInOneLookUpAddUpExactlyAcrossThreads() throws Exception {
+    ManualClock clock = new ManualClock();
+    // a leased bucket: each thread spends and refunds its own credit
+    ResourceGroup g = new ResourceGroup(
+        new ResourceGroupConfig("g", 1e6, 1e6, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1e6), clock);
+    int threads = 4;
+    int perThread = 25_000;
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread w = new Thread(() -> {
+        int slot = io.mproxy.core.telemetry.ThreadSlots.current();
+        for (int i = 0; i < perThread; i++) {
+          assertEquals(TokenBucket.GRANTED, g.bucket().acquire(2.0, 0, 0, slot));
+          g.countGranted(2.0, i % 2 == 0, slot);
+          g.settle(-1.0, i % 4 == 0, 3.0, 0, slot);
+        }
+      });
+      workers.add(w);
+      w.start();
+    }
+    for (Thread w : workers) {
+      w.join(60_000);
+      assertFalse(w.isAlive(), "worker did not finish");
+    }
+    long n = (long) threads * perThread;
+    assertEquals(n / 2, g.admittedTotal(), "admitted only when the caller says so");
+    assertEquals(n * 2.0, g.ruAskedTotal(), 0.0);
+    assertEquals(n * 1.0, g.ruChargedTotal(), 0.0, "2 granted, 1 refunded");
+    assertEquals(3.0, g.meanReadRu(), 0.0);
+    assertEquals(1e6 - n, g.bucket().tokens(), 1e-3, "what the bucket holds, credit included");
+  }
 }
