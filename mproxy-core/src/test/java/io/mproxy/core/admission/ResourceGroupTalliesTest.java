@@ -9,6 +9,7 @@ import io.mproxy.core.config.ResourceGroupConfig.OnExhausted;
 import io.mproxy.core.time.ManualClock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The group's per-thread totals add up exactly across threads, including threads that ended. */
@@ -21,29 +22,20 @@ class ResourceGroupTalliesTest {
         new ResourceGroupConfig("g", 1e12, 1e12, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1e12), clock);
     int threads = 4;
     int perThread = 25_000;
-    List<Thread> workers = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      Thread w = new Thread(() -> {
-        for (int i = 0; i < perThread; i++) {
-          g.countAdmitted();
-          g.countAsked(0.5);
-          g.countCharged(0.25);
-          g.charge(0.25, 0);
-          g.recordRead(2.0);
-          if (i % 5 == 0) {
-            g.countRejected();
-            g.countWouldReject();
-            g.countWouldShed();
-          }
+    onThreads(threads, () -> {
+      for (int i = 0; i < perThread; i++) {
+        g.countAdmitted();
+        g.countAsked(0.5);
+        g.countCharged(0.25);
+        g.charge(0.25, 0);
+        g.recordRead(2.0);
+        if (i % 5 == 0) {
+          g.countRejected();
+          g.countWouldReject();
+          g.countWouldShed();
         }
-      });
-      workers.add(w);
-      w.start();
-    }
-    for (Thread w : workers) {
-      w.join(60_000);
-      assertFalse(w.isAlive(), "worker did not finish");
-    }
+      }
+    });
     long n = (long) threads * perThread;
     assertEquals(n, g.admittedTotal());
     assertEquals(n / 5, g.rejectedTotal());
@@ -64,14 +56,32 @@ class ResourceGroupTalliesTest {
         new ResourceGroupConfig("g", 1e6, 1e6, Priority.NORMAL, OnExhausted.REJECT, 0, 0, 1e6), clock);
     int threads = 4;
     int perThread = 25_000;
+    onThreads(threads, () -> {
+      int slot = io.mproxy.core.telemetry.ThreadSlots.current();
+      for (int i = 0; i < perThread; i++) {
+        assertEquals(TokenBucket.GRANTED, g.bucket().acquire(2.0, 0, 0, slot));
+        g.countGranted(2.0, i % 2 == 0, slot);
+        g.settle(-1.0, i % 4 == 0, 3.0, 0, slot);
+      }
+    });
+    long n = (long) threads * perThread;
+    assertEquals(n / 2, g.admittedTotal(), "admitted only when the caller says so");
+    assertEquals(n * 2.0, g.ruAskedTotal(), 0.0);
+    assertEquals(n * 1.0, g.ruChargedTotal(), 0.0, "2 granted, 1 refunded");
+    assertEquals(3.0, g.meanReadRu(), 0.0);
+    assertEquals(1e6 - n, g.bucket().tokens(), 1e-3, "what the bucket holds, credit included");
+  }
+
+  /** Runs {@code body} on {@code threads} new threads at once and waits; a failure on any fails the test. */
+  private static void onThreads(int threads, Runnable body) throws InterruptedException {
+    AtomicReference<Throwable> failure = new AtomicReference<>();
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       Thread w = new Thread(() -> {
-        int slot = io.mproxy.core.telemetry.ThreadSlots.current();
-        for (int i = 0; i < perThread; i++) {
-          assertEquals(TokenBucket.GRANTED, g.bucket().acquire(2.0, 0, 0, slot));
-          g.countGranted(2.0, i % 2 == 0, slot);
-          g.settle(-1.0, i % 4 == 0, 3.0, 0, slot);
+        try {
+          body.run();
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
         }
       });
       workers.add(w);
@@ -81,11 +91,8 @@ class ResourceGroupTalliesTest {
       w.join(60_000);
       assertFalse(w.isAlive(), "worker did not finish");
     }
-    long n = (long) threads * perThread;
-    assertEquals(n / 2, g.admittedTotal(), "admitted only when the caller says so");
-    assertEquals(n * 2.0, g.ruAskedTotal(), 0.0);
-    assertEquals(n * 1.0, g.ruChargedTotal(), 0.0, "2 granted, 1 refunded");
-    assertEquals(3.0, g.meanReadRu(), 0.0);
-    assertEquals(1e6 - n, g.bucket().tokens(), 1e-3, "what the bucket holds, credit included");
+    if (failure.get() != null) {
+      throw new AssertionError("a worker failed", failure.get());
+    }
   }
 }
