@@ -35,10 +35,6 @@ final class ReplyScan {
     this.namespace = namespace;
   }
 
-  static ReplyScan of(MongoFrame reply) {
-    return of(reply, new BsonScanner());
-  }
-
   /** The scan of {@code reply}, read with {@code scanner} (a connection reuses one; it is re-aimed at the body). */
   static ReplyScan of(MongoFrame reply, BsonScanner scanner) {
     if (reply.opCode() != OpCode.OP_MSG) {

@@ -47,7 +47,7 @@ class ReplyScanTest {
     assertFalse(write.hasCursor());
     MongoFrame legacy = new MongoFrame(MongoReplies.opReply(ByteBufAllocator.DEFAULT, 1, 0, BsonDocument.parse("{ok: 1}")));
     try {
-      assertFalse(ReplyScan.of(legacy).ok(), "only OP_MSG replies are read");
+      assertFalse(ReplyScan.of(legacy, SCANNER).ok(), "only OP_MSG replies are read");
       assertEquals(1, ReplyScan.document(legacy).getInt32("ok").getValue());
     } finally {
       legacy.release();

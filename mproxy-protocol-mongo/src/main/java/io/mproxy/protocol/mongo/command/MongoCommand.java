@@ -49,11 +49,6 @@ public final class MongoCommand {
    */
   private static final Utf8Interner NAMES = new Utf8Interner(1024);
 
-  /** Scans the body of {@code msg}; bad BSON raises {@link MongoCodecException}. */
-  public static MongoCommand scan(MongoFrame frame, OpMsg msg) {
-    return scan(frame, msg, msg.body(frame));
-  }
-
   /**
    * Scans the body of {@code msg} with {@code body}, a scanner aimed at it (a connection reuses
    * one); bad BSON raises {@link MongoCodecException}.

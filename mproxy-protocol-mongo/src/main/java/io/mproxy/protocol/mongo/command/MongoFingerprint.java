@@ -33,10 +33,6 @@ public final class MongoFingerprint {
   private MongoFingerprint() {
   }
 
-  public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
-    return of(frame, msg, cmd, new BsonScanner());
-  }
-
   /** The shape of {@code cmd}, read with {@code scanner} (a connection reuses one; it is re-aimed at the body). */
   public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd, BsonScanner scanner) {
     StringBuilder sb = BUILDER.get();
