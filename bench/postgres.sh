@@ -21,8 +21,8 @@
 # JVM's JIT compiler threads (from /proc/PID/task/*/stat: compilation still running in the
 # measured rounds is start-up cost, not the cost of a transaction at steady state). A run that
 # fails (e.g. -M prepared through PgBouncer 1.18 in transaction mode, which does not keep prepared
-# statements) is recorded as failed with pgbench's first error. Everything it started is stopped on exit. JVM options for
-# mproxy: MPROXY_JAVA_OPTS.
+# statements) is recorded as failed with pgbench's first error. Everything it started is stopped
+# on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
 set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"

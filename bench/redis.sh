@@ -425,7 +425,7 @@ syscalls_of() {
   perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$f" -- \
     redis-benchmark -h 127.0.0.1 -p "${port_of[$t]}" -t get -n "$requests" -c "$clients" -q >/dev/null 2>"$work/rb.err" \
     || { cat "$work/rb.err" "$f" >&2; die "perf stat failed against $t"; }
-  awk -F, -v n="$requests" '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
+  awk -F, '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
     | sort -k1,1nr \
     | awk -v n="$requests" -v t="$t" '
         { total += $1; if ($1 / n >= 0.001) parts = parts sprintf(", %s %.3f", $2, $1 / n) }

@@ -53,7 +53,7 @@ public final class MongoLoad {
           args.length > 5 ? Integer.parseInt(args[5]) : 2_000, args.length > 6 ? Long.parseLong(args[6]) : 0);
       return;
     }
-    System.err.println("usage: MongoLoad serve PORT [DOCS] | load PORT find|insert THREADS OPS [WARMUP]");
+    System.err.println("usage: MongoLoad serve PORT [DOCS] | load PORT find|insert THREADS OPS [WARMUP [CPU_PID]]");
     System.exit(2);
   }
 
