@@ -167,19 +167,37 @@ public final class UsageMeter {
 
   /**
    * The period's cell for {@code key} (a tenant identity or a name), through a one-entry cache
-   * per dimension compared by identity: a thread's requests come in runs from the same session,
-   * group and (interned) fingerprint, so most requests skip the map look-ups.
+   * per dimension: a thread's requests come in runs from the same group and (interned)
+   * fingerprint, compared by identity. Tenants are compared by value too: every session holds
+   * its own identity object, and an event loop serving many sessions of one tenant interleaves
+   * them, so an identity-only cache would miss on nearly every request.
    */
   private Cell cell(Period p, Dimension d, Object key) {
     int i = d.ordinal();
-    if (p.lastKey[i] == key) {
+    Object last = p.lastKey[i];
+    if (last == key) {
       return p.lastCell[i];
     }
-    String name = key instanceof TenantIdentity ? cachedName((TenantIdentity) key) : (String) key;
-    Cell c = p.cell(d, name, maxKeys);
+    if (key instanceof TenantIdentity t) {
+      if (t.equals(last)) {
+        p.lastKey[i] = key;
+        return p.lastCell[i];
+      }
+      return remember(p, i, key, p.cell(d, cachedName(t), maxKeys));
+    }
+    return remember(p, i, key, p.cell(d, (String) key, maxKeys));
+  }
+
+  private Cell remember(Period p, int i, Object key, Cell c) {
+    p.lookUps++;
     p.lastKey[i] = key;
     p.lastCell[i] = c;
     return c;
+  }
+
+  /** Map look-ups of cells the calling thread made in its current period (for tests). */
+  long cellLookUps() {
+    return shards.get().current.lookUps;
   }
 
   /**
@@ -377,6 +395,8 @@ public final class UsageMeter {
     /** The owner's last key and cell per dimension (see {@code UsageMeter.cell}); never published. */
     final Object[] lastKey = new Object[DIMENSIONS.length];
     final Cell[] lastCell = new Cell[DIMENSIONS.length];
+    /** How often the owner missed that cache; read by tests only. */
+    long lookUps;
 
     Period(long epoch) {
       this.epoch = epoch;

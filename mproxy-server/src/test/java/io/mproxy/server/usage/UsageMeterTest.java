@@ -37,6 +37,28 @@ class UsageMeterTest {
   }
 
   @Test
+  void sessionsOfOneTenantInterleavedShareTheCachedCellsAndOthersStillGetTheirOwn() {
+    // fifty sessions of one tenant, each with its own identity object, served in turns as one
+    // event loop serves them: after the first request no map look-up is needed
+    TenantIdentity[] sessions = new TenantIdentity[50];
+    for (int i = 0; i < sessions.length; i++) {
+      sessions[i] = user("alice");
+    }
+    for (int round = 0; round < 20; round++) {
+      for (TenantIdentity s : sessions) {
+        meter.record(s, "default", "GET key:?", 1);
+      }
+    }
+    assertEquals(3, meter.cellLookUps(), "one look-up per dimension for 1,000 requests of one tenant");
+    meter.record(user("bob"), "default", "GET key:?", 5);
+    meter.record(sessions[7], "default", "GET key:?", 2);
+    assertEquals(5, meter.cellLookUps(), "a different tenant misses, and so does the one after it");
+    UsageMeter.Report r = meter.report(60_000, 10);
+    assertEquals(List.of(new UsageMeter.Row("alice@shop on pg", 1_002, 1_001), new UsageMeter.Row("bob@shop on pg", 5, 1)),
+        r.rows().get(UsageMeter.Dimension.TENANT));
+  }
+
+  @Test
   void withTheEndTimeTheWallClockIsReadAboutOncePerSecondPerThread() {
     CountingClock counting = new CountingClock(clock);
     UsageMeter m = new UsageMeter(counting, 60_000, 10, 100);
