@@ -7,9 +7,10 @@ Opens N connections to 127.0.0.1:PORT one after another and brings each to an id
   mysql     the handshake and mysql_native_password as user bench / bench (an auth switch is
             followed), until the server's OK
   redis     PING, until +PONG
+  mongodb   isMaster (OP_MSG; mongo-java-server has no hello), until its ok: 1
 Then writes "idle N" to fd 3 and waits for a line on stdin; then sends one request on every
-connection (SELECT 1; SELECT 1; INCR idle:answered) and writes "answered K" to fd 3, K being the
-connections whose answer was the expected one.
+connection (SELECT 1; SELECT 1; INCR idle:answered; a find on bench.idle) and writes
+"answered K" to fd 3, K being the connections whose answer was the expected one.
 """
 import base64
 import hashlib
@@ -190,9 +191,58 @@ class Redis:
         return self.line(s).startswith(b":")
 
 
+class Mongodb:
+    # ok: 1 as a double (servers) or an int32 (mproxy's own handshake answer)
+    OK = (b"\x01ok\x00" + struct.pack("<d", 1.0), b"\x10ok\x00" + struct.pack("<i", 1))
+
+    def __init__(self):
+        self.request_id = 0
+
+    @staticmethod
+    def document(*elements):
+        body = b"".join(elements) + b"\0"
+        return struct.pack("<i", len(body) + 4) + body
+
+    @staticmethod
+    def int32(name, value):
+        return b"\x10" + name + b"\0" + struct.pack("<i", value)
+
+    @staticmethod
+    def string(name, value):
+        return b"\x02" + name + b"\0" + struct.pack("<i", len(value) + 1) + value + b"\0"
+
+    def command(self, s, doc):
+        self.request_id += 1
+        body = struct.pack("<I", 0) + b"\0" + doc
+        s.sendall(struct.pack("<iiii", len(body) + 16, self.request_id, 0, 2013) + body)
+
+    @staticmethod
+    def reply(s):
+        head = recv_exact(s, 16)
+        return recv_exact(s, struct.unpack("<i", head[:4])[0] - 16)
+
+    def login(self, port):
+        s = connect(port)
+        self.command(s, self.document(self.int32(b"isMaster", 1), self.string(b"$db", b"admin")))
+        body = self.reply(s)
+        if not self.ok(body):
+            raise RuntimeError("isMaster answered %r" % body[:120])
+        return s
+
+    def send_query(self, s):
+        self.command(s, self.document(self.string(b"find", b"idle"), self.int32(b"limit", 1),
+                                      self.string(b"$db", b"bench")))
+
+    def answered(self, s):
+        return self.ok(self.reply(s))
+
+    def ok(self, body):
+        return any(ok in body for ok in self.OK)
+
+
 def main():
     protocol, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    client = {"postgres": Postgres, "mysql": Mysql, "redis": Redis}[protocol]()
+    client = {"postgres": Postgres, "mysql": Mysql, "redis": Redis, "mongodb": Mongodb}[protocol]()
     socks = [client.login(port) for _ in range(n)]
     report = os.fdopen(3, "w")
     report.write("idle %d\n" % len(socks))

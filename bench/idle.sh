@@ -4,18 +4,20 @@
 #   bench/idle.sh                                   # PostgreSQL: 5,000 clients through mproxy and PgBouncer
 #   bench/idle.sh --protocol mysql -n 5000          # MySQL (MariaDB) through mproxy
 #   bench/idle.sh --protocol redis -n 10000         # Redis through mproxy and nutcracker
+#   bench/idle.sh --protocol mongodb                # MongoDB (mongo-java-server) through mproxy
 #   bench/idle.sh -n 10000 --targets mproxy
 #
 # Starts its own server (Debian packages, private data directory, free loopback port):
-# PostgreSQL with SCRAM, MariaDB, or redis-server. Then for each target in turn (mproxy: bin/mproxy
+# PostgreSQL with SCRAM, MariaDB, redis-server, or mongo-java-server in its own JVM (bench/mongo.sh's
+# MongoLoad serve, built from mproxy-server's test classes). Then for each target in turn (mproxy: bin/mproxy
 # run of this checkout; postgres and mysql in transaction pooling over a pool of 20 with client
 # authentication terminated at the proxy, SCRAM-SHA-256 and mysql_native_password; the peers:
 # PgBouncer with the same pool and auth_type, nutcracker with one server connection) the python3
 # clients of bench/idle-clients.py open N connections one after another and log each in (until
-# ReadyForQuery, the login's OK, or PING's PONG), so every client is a live session, not a bare
+# ReadyForQuery, the login's OK, PING's PONG, or isMaster's ok: 1), so every client is a live session, not a bare
 # socket. With all N idle it reads the target's memory: for mproxy the Java heap in use after a
 # forced GC (jcmd GC.heap_info) and the resident set (VmRSS), for a peer its resident set; then
-# every connection sends one request (SELECT 1, or INCR) and the answers are counted (all N must
+# every connection sends one request (SELECT 1, INCR, or a find) and the answers are counted (all N must
 # answer: the sessions are live and, for the pooled protocols, multiplexed over the pool of 20).
 # Prints (after - before) / N per target. MPROXY_JAVA_OPTS adds JVM options (default -Xms512m
 # -Xmx512m: the whole heap is committed and pre-touched at start, so the RSS difference is what
@@ -42,7 +44,8 @@ case $protocol in
   postgres) peer=pgbouncer; server_tools=(psql setpriv) ;;
   mysql) peer=; server_tools=(mariadbd mariadb-install-db mariadb) ;;
   redis) peer=nutcracker; server_tools=(redis-server redis-cli) ;;
-  *) die "--protocol: '$protocol' (expected: postgres, mysql, redis)" ;;
+  mongodb) peer=; server_tools=() ;;
+  *) die "--protocol: '$protocol' (expected: postgres, mysql, redis, mongodb)" ;;
 esac
 targets=${targets:-mproxy${peer:+,$peer}}
 IFS=, read -r -a target_list <<<"$targets"
@@ -146,6 +149,16 @@ start_server_redis() {
   stop_server="redis-cli -p $server_port shutdown nosave"
   wait_answers "$server_port" 10 || die "redis-server does not answer on $server_port"
 }
+start_server_mongodb() {
+  echo "bench/idle.sh: building mongo-java-server's launcher (test classes of mproxy-server) ..." >&2
+  (cd "$root" && ./mvnw -q -B -pl mproxy-server -am test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >"$work/mongo-build.log" 2>&1) \
+    || { tail -n 30 "$work/mongo-build.log" >&2; die "the build failed"; }
+  java -Xmx1g -cp "$root/mproxy-server/target/test-classes:$root/mproxy-server/target/classes:$(cat "$work/cp.txt")" \
+    io.mproxy.server.it.mongo.bench.MongoLoad serve "$server_port" 10 >"$work/mongo.log" 2>&1 &
+  started_pids+=("$!")
+  wait_answers "$server_port" 60 || { tail -n 20 "$work/mongo.log" >&2; die "mongo-java-server does not answer"; }
+}
 
 # ---------------------------------------------------------------------------- the targets
 
@@ -188,6 +201,16 @@ clusters:
     pool: { min_idle: 4, max_size: 8 }
 YAML
     ;;
+    mongodb) cat <<YAML
+listeners:
+  - { name: mongo, protocol: mongodb, bind: 127.0.0.1:$1, cluster: c, max_client_connections: $((clients + 100)) }
+clusters:
+  c:
+    protocol: mongodb
+    backends: [ { address: 127.0.0.1:$server_port, role: primary } ]
+    pool: { min_idle: $pool, max_size: $pool }
+YAML
+    ;;
   esac
   echo "resource_groups:"
   echo "  default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }"
@@ -202,7 +225,7 @@ start_mproxy() {
   MPROXY_JAVA_OPTS="${MPROXY_JAVA_OPTS:--Xms512m -Xmx512m}" "$root/bin/mproxy" run --config "$work/mproxy.yaml" >"$work/mproxy.log" 2>&1 &
   started_pids+=($!)
   for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$admin/healthz" && break; sleep 0.2; done
-  wait_answers "$target_port" 30 || { tail -n 30 "$work/mproxy.log" >&2; die "mproxy does not answer"; }
+  wait_answers "$target_port" 30 || { tail -n 30 "$work/mproxy.log" >&2; python3 "$root/bench/idle-clients.py" "$protocol" "$target_port" 1 3>/dev/null </dev/null || true; die "mproxy does not answer"; }
   target_pid="$(pgrep -f -n -- "--config $work/mproxy.yaml")"
 }
 
