@@ -27,6 +27,8 @@ public final class SqlScanner {
   private int start;
   private int end;
   private boolean hint;
+  /** For a {@link SqlTokenType#WORD}: the hash of its upper-cased characters, as {@link WordSet} hashes. */
+  private int wordHash;
 
   public SqlScanner(SqlDialect dialect, CharSequence sql) {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
@@ -143,6 +145,11 @@ public final class SqlScanner {
       }
     }
     return true;
+  }
+
+  /** The current {@link SqlTokenType#WORD}'s upper-case hash (computed while scanning it). */
+  int wordHash() {
+    return wordHash;
   }
 
   /** A position to come back to with {@link #reset(long)}. */
@@ -494,10 +501,17 @@ public final class SqlScanner {
       }
     }
     type = SqlTokenType.WORD;
+    int h = c;
     pos++;
-    while (pos < length && isWordPart(chars[pos])) {
+    while (pos < length) {
+      char w = chars[pos];
+      if (!isWordPart(w)) {
+        break;
+      }
+      h = 31 * h + asciiUpper(w);
       pos++;
     }
+    wordHash = h;
   }
 
   /** A run of operator characters, never swallowing a comment start; a trailing + or - is split off. */

@@ -56,10 +56,7 @@ final class WordSet {
       return null;
     }
     char[] chars = scanner.chars();
-    int h = 0;
-    for (int i = start, end = start + len; i < end; i++) {
-      h = 31 * h + SqlScanner.asciiUpper(chars[i]);
-    }
+    int h = scanner.wordHash();
     for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
       String w = table[slot];
       if (w == null) {
