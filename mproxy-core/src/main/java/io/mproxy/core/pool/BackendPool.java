@@ -471,19 +471,27 @@ public final class BackendPool {
     if (c.idleStack != null || c.exclusive() || c.outstanding() != 0) {
       return;
     }
+    if (c.homeStack != null) {
+      c.homeStack.push(c);
+      return;
+    }
     EventLoop loop = c.channel().eventLoop();
     IdleStack[] stacks = idle;
+    IdleStack home = null;
     for (IdleStack s : stacks) {
       if (s.loop() == loop) {
-        s.push(c);
-        return;
+        home = s;
+        break;
       }
     }
-    IdleStack s = new IdleStack(loop);
-    IdleStack[] grown = java.util.Arrays.copyOf(stacks, stacks.length + 1);
-    grown[stacks.length] = s;
-    idle = grown;
-    s.push(c);
+    if (home == null) {
+      home = new IdleStack(loop);
+      IdleStack[] grown = java.util.Arrays.copyOf(stacks, stacks.length + 1);
+      grown[stacks.length] = home;
+      idle = grown;
+    }
+    c.homeStack = home;
+    home.push(c);
   }
 
   /** Must hold the monitor: takes {@code c} out of its idle stack, if it is in one. */
