@@ -91,6 +91,19 @@ public final class BackendPool {
   private final BackendConnector connector;
   private final Clock clock;
   private final List<PooledConnection> connections = new ArrayList<>();
+  /**
+   * The idle connections of each event loop (one stack per loop that has had one), so an
+   * exclusive lease takes one without walking {@link #connections}. A connection freed under the
+   * monitor (opened, released, a probe done) is pushed; one leased, reserved, probed, reaped or
+   * closed is taken out.
+   */
+  private IdleStack[] idle = new IdleStack[0];
+  /**
+   * Whether a shared request was ever served: a shared connection becomes idle when its last
+   * request is done, outside the monitor and without being pushed, so such a pool's exclusive
+   * leases walk the list as before.
+   */
+  private boolean sharedUse;
   /** Connections still in their protocol handshake: not yet in {@link #connections}, closed with the pool. */
   private final java.util.Set<Channel> handshaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Requests waiting for a connection, oldest first: an intrusive list (no node per wait, O(1) removal). */
@@ -204,6 +217,7 @@ public final class BackendPool {
       c.touch(nowNanos());
       if (!reusable || !c.usable() || closed || connections.size() > config.maxSize()) {
         connections.remove(c);
+        unlinkIdle(c);
         c.ready(false);
         c.channel().close();
         grants = null;
@@ -217,6 +231,7 @@ public final class BackendPool {
       } else if (head != null && head.exclusive) {
         grants = grantReleased(c);
       } else {
+        pushIdle(c);
         grants = serveWaiters();
       }
     }
@@ -252,6 +267,7 @@ public final class BackendPool {
         boolean idle = pc.ready() && !pc.exclusive() && pc.outstanding() == 0;
         if (idle && live > c.minIdle() && now - pc.lastUsedNanos() >= idleLimit) {
           it.remove();
+          unlinkIdle(pc);
           pc.ready(false);
           reaped.add(pc);
           live--;
@@ -291,6 +307,7 @@ public final class BackendPool {
         }
         if (!pc.exclusive() && pc.outstanding() == 0) {
           candidate = pc;
+          unlinkIdle(pc);
           // Held like an exclusive lease while the probe runs, so no request shares the wire
           // with it (protocols without multiplexing could not tell the answers apart).
           pc.exclusive(true);
@@ -343,6 +360,9 @@ public final class BackendPool {
       failed = drainWaiters();
       all = new ArrayList<>(connections);
       connections.clear();
+      for (IdleStack s : idle) {
+        s.clear();
+      }
     }
     for (Waiter w : failed) {
       w.fail(new PoolClosedException(backend.id()));
@@ -388,9 +408,45 @@ public final class BackendPool {
   /**
    * An idle connection for an exclusive lease, preferring one on the requester's own event loop:
    * then every message between client and server stays on one thread, with no wake-up of
-   * another loop per message.
+   * another loop per message. Otherwise one on any loop; the most recently freed of a loop first.
    */
   private PooledConnection takeIdle(EventLoop requester) {
+    PooledConnection c = sharedUse ? scanIdle(requester) : popIdle(requester);
+    if (c != null) {
+      c.exclusive(true);
+      c.touch(nowNanos());
+    }
+    return c;
+  }
+
+  /** Must hold the monitor: the top of the requester's loop's idle stack, else of any loop's. */
+  private PooledConnection popIdle(EventLoop requester) {
+    IdleStack[] stacks = idle;
+    if (requester != null) {
+      for (IdleStack s : stacks) {
+        if (s.loop() == requester) {
+          PooledConnection c = s.pop();
+          if (c != null) {
+            return c;
+          }
+          break;
+        }
+      }
+    }
+    for (IdleStack s : stacks) {
+      PooledConnection c = s.pop();
+      if (c != null) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Must hold the monitor: the first idle connection in list order on the requester's loop, else
+   * the first on any (a pool with shared use, whose idle connections are not all stacked).
+   */
+  private PooledConnection scanIdle(EventLoop requester) {
     PooledConnection any = null;
     for (int i = 0, n = connections.size(); i < n; i++) { // indexed: no iterator per lease
       PooledConnection pc = connections.get(i);
@@ -405,10 +461,45 @@ public final class BackendPool {
       }
     }
     if (any != null) {
-      any.exclusive(true);
-      any.touch(nowNanos());
+      unlinkIdle(any);
     }
     return any;
+  }
+
+  /** Must hold the monitor: stacks {@code c}, just freed, on its loop's idle stack. */
+  private void pushIdle(PooledConnection c) {
+    if (c.idleStack != null || c.exclusive() || c.outstanding() != 0) {
+      return;
+    }
+    if (c.homeStack != null) {
+      c.homeStack.push(c);
+      return;
+    }
+    EventLoop loop = c.channel().eventLoop();
+    IdleStack[] stacks = idle;
+    IdleStack home = null;
+    for (IdleStack s : stacks) {
+      if (s.loop() == loop) {
+        home = s;
+        break;
+      }
+    }
+    if (home == null) {
+      home = new IdleStack(loop);
+      IdleStack[] grown = java.util.Arrays.copyOf(stacks, stacks.length + 1);
+      grown[stacks.length] = home;
+      idle = grown;
+    }
+    c.homeStack = home;
+    home.push(c);
+  }
+
+  /** Must hold the monitor: takes {@code c} out of its idle stack, if it is in one. */
+  private static void unlinkIdle(PooledConnection c) {
+    IdleStack s = c.idleStack;
+    if (s != null) {
+      s.remove(c);
+    }
   }
 
   /**
@@ -421,6 +512,8 @@ public final class BackendPool {
     if (depth > 0 && requester != null) {
       PooledConnection packed = firstOnLoopBelow(requester, depth);
       if (packed != null) {
+        sharedUse = true;
+        unlinkIdle(packed);
         packed.reserve();
         packed.touch(nowNanos());
         return packed;
@@ -447,6 +540,8 @@ public final class BackendPool {
     if (minOutstanding > 0 && opening == 0) {
       maybeOpen(requester, false);
     }
+    sharedUse = true;
+    unlinkIdle(best);
     best.reserve();
     best.touch(nowNanos());
     return best;
@@ -507,6 +602,7 @@ public final class BackendPool {
         PooledConnection pc = it.next();
         if (pc.ready() && !pc.exclusive() && pc.outstanding() == 0) {
           it.remove();
+          unlinkIdle(pc);
           pc.ready(false);
           victim = pc;
           break;
@@ -653,6 +749,7 @@ public final class BackendPool {
       } else {
         pc.ready(true);
         connections.add(pc);
+        pushIdle(pc);
         grants = serveWaiters();
       }
     }
@@ -714,6 +811,7 @@ public final class BackendPool {
     synchronized (this) {
       pc.ready(false);
       connections.remove(pc);
+      unlinkIdle(pc);
     }
   }
 

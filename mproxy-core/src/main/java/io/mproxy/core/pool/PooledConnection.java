@@ -19,6 +19,12 @@ public final class PooledConnection {
   private volatile boolean ready;
   private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
   private volatile long lastUsedNanos;
+  /** The pool's idle stack this connection is in, and its neighbours there (under the pool's monitor). */
+  IdleStack idleStack;
+  /** The idle stack of this connection's event loop, once it has been in it (the loop never changes). */
+  IdleStack homeStack;
+  PooledConnection idleAbove;
+  PooledConnection idleBelow;
 
   PooledConnection(BackendPool pool, Channel channel, String variant, long nowNanos) {
     this.pool = pool;

@@ -44,7 +44,7 @@ public final class SqlFingerprint {
       b.retarget(dialect, sql, shapes);
       return b.build();
     } finally {
-      b.retarget(dialect, "", null); // holds no reference to the caller's text
+      b.release(); // holds no reference to the caller's text
       b.busy = false;
     }
   }
@@ -59,13 +59,26 @@ public final class SqlFingerprint {
 
   private enum Out { NONE, OPEN, CLOSE, DOT, COMMA, SEMI, WORD, KEYWORD, LITERAL, OPERATOR }
 
-  /** One fingerprint computation: scanner, output and the kind of the last emitted token. */
+  /**
+   * One fingerprint computation: scanner, output and the kind of the last emitted token. The text
+   * is read from a copy in a char array and the output written to one, with no per-character call.
+   */
   private static final class Builder {
 
+    /**
+     * Output past this is cut off anyway ({@link #finish()} keeps {@link #MAX_LENGTH} characters
+     * and only needs to know that there were more), so it is not stored.
+     */
+    private static final int OUT_CAPACITY = MAX_LENGTH + 1;
+    /** A reused input array above this many characters is dropped after use, not kept per thread. */
+    private static final int KEPT_INPUT = 16 * 1024;
+    private static final char[] NO_CHARS = new char[0];
+
     private SqlScanner scanner;
-    private CharSequence sql;
+    private char[] in;
     private boolean lowerIdentifiers;
-    private final StringBuilder out;
+    private final char[] out = new char[OUT_CAPACITY];
+    private int outLength;
     private ShapeInterner shapes;
     private Out last = Out.NONE;
     private String lastKeyword;
@@ -75,28 +88,41 @@ public final class SqlFingerprint {
     Builder(SqlDialect dialect, CharSequence sql, ShapeInterner shapes) {
       this.shapes = shapes;
       this.scanner = new SqlScanner(dialect, Objects.requireNonNull(sql, "sql"));
-      this.sql = sql;
+      this.in = scanner.chars();
       this.lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
-      this.out = new StringBuilder(Math.min(sql.length(), MAX_LENGTH) + 16);
     }
 
-    /** Resets the builder for another text; the output buffer keeps its capacity. */
+    /** Resets the builder for another text; the input array is reused when large enough. */
     void retarget(SqlDialect dialect, CharSequence text, ShapeInterner interner) {
+      int n = text.length();
+      if (in.length < n) {
+        in = new char[Math.max(n, Math.min(KEPT_INPUT, in.length * 2))];
+      }
+      SqlScanner.copy(text, in);
       if (scanner.dialect() == dialect) {
-        scanner.retarget(text);
+        scanner.retarget(text, in);
       } else {
         scanner = new SqlScanner(dialect, text);
+        in = scanner.chars();
       }
-      sql = text;
       shapes = interner;
       lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
-      out.setLength(0);
+      outLength = 0;
       last = Out.NONE;
       lastKeyword = null;
     }
 
+    /** Drops the reference to the last text (and a large input array). */
+    void release() {
+      if (in.length > KEPT_INPUT) {
+        in = NO_CHARS;
+      }
+      scanner.retarget("", in);
+      shapes = null;
+    }
+
     String build() {
-      while (out.length() <= MAX_LENGTH && scanner.next()) {
+      while (outLength <= MAX_LENGTH && scanner.next()) {
         token();
       }
       return finish();
@@ -149,7 +175,7 @@ public final class SqlFingerprint {
     }
 
     private void punctuation() {
-      char c = sql.charAt(scanner.start());
+      char c = in[scanner.start()];
       switch (c) {
         case '(', '[' -> emitSource(Out.OPEN);
         case ')', ']' -> emitSource(Out.CLOSE);
@@ -247,14 +273,19 @@ public final class SqlFingerprint {
 
     private void emitIdentifier() {
       space(Out.WORD, ' ');
+      int start = scanner.start();
+      int n = Math.min(scanner.end() - start, OUT_CAPACITY - outLength);
       if (lowerIdentifiers) {
-        for (int i = scanner.start(); i < scanner.end(); i++) {
-          char c = sql.charAt(i);
-          out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+        char[] o = out;
+        int at = outLength;
+        for (int i = 0; i < n; i++) {
+          char c = in[start + i];
+          o[at + i] = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
         }
       } else {
-        out.append(sql, scanner.start(), scanner.end());
+        System.arraycopy(in, start, out, outLength, n);
       }
+      outLength += n;
       last = Out.WORD;
     }
 
@@ -263,20 +294,24 @@ public final class SqlFingerprint {
     }
 
     private void emitRange(int start, int end, Out kind) {
-      space(kind, sql.charAt(start));
-      out.append(sql, start, end);
+      space(kind, in[start]);
+      int n = Math.min(end - start, OUT_CAPACITY - outLength);
+      System.arraycopy(in, start, out, outLength, n);
+      outLength += n;
       last = kind;
     }
 
     private void emit(String text, Out kind) {
       space(kind, text.charAt(0));
-      out.append(text);
+      int n = Math.min(text.length(), OUT_CAPACITY - outLength);
+      text.getChars(0, n, out, outLength);
+      outLength += n;
       last = kind;
     }
 
     private void space(Out kind, char first) {
-      if (needsSpace(kind, first)) {
-        out.append(' ');
+      if (needsSpace(kind, first) && outLength < OUT_CAPACITY) {
+        out[outLength++] = ' ';
       }
     }
 
@@ -304,21 +339,18 @@ public final class SqlFingerprint {
     }
 
     private String finish() {
-      boolean truncated = out.length() > MAX_LENGTH;
-      if (truncated) {
+      if (outLength > MAX_LENGTH) {
         int cut = MAX_LENGTH;
-        if (Character.isHighSurrogate(out.charAt(cut - 1))) {
+        if (Character.isHighSurrogate(out[cut - 1])) {
           cut--;
         }
-        out.setLength(cut);
-        return out.append(TRUNCATION_MARKER).toString();
+        return new String(out, 0, cut) + TRUNCATION_MARKER;
       }
-      int len = out.length();
-      while (len > 0 && (out.charAt(len - 1) == ';' || out.charAt(len - 1) == ' ')) {
+      int len = outLength;
+      while (len > 0 && (out[len - 1] == ';' || out[len - 1] == ' ')) {
         len--;
       }
-      out.setLength(len);
-      return shapes == null ? out.toString() : shapes.intern(out);
+      return shapes == null ? new String(out, 0, len) : shapes.intern(out, len);
     }
   }
 }

@@ -17,6 +17,8 @@ public final class SqlScanner {
 
   private final SqlDialect dialect;
   private CharSequence sql;
+  /** The text's characters: {@code chars[0, length)} (an array read is cheaper than charAt). */
+  private char[] chars;
   private int length;
 
   private int pos;
@@ -25,17 +27,27 @@ public final class SqlScanner {
   private int start;
   private int end;
   private boolean hint;
+  /** For a {@link SqlTokenType#WORD}: the hash of its upper-cased characters, as {@link WordSet} hashes. */
+  private int wordHash;
 
   public SqlScanner(SqlDialect dialect, CharSequence sql) {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.sql = Objects.requireNonNull(sql, "sql");
     this.length = sql.length();
+    this.chars = copy(sql, new char[length]);
   }
 
-  /** Starts over on another text (a reused scanner allocates nothing per statement). */
-  void retarget(CharSequence text) {
+  /**
+   * Starts over on another text whose characters the caller has already copied into
+   * {@code textChars[0, text.length())} (a reused scanner and array allocate nothing per statement).
+   */
+  void retarget(CharSequence text, char[] textChars) {
     this.sql = Objects.requireNonNull(text, "sql");
     this.length = text.length();
+    if (textChars.length < length) {
+      throw new IllegalArgumentException("the array holds " + textChars.length + " of " + length + " characters");
+    }
+    this.chars = textChars;
     pos = 0;
     inExecutableComment = false;
     type = null;
@@ -49,6 +61,24 @@ public final class SqlScanner {
 
   public CharSequence input() {
     return sql;
+  }
+
+  /** The input's characters, valid in {@code [0, input().length())}; not to be written. */
+  char[] chars() {
+    return chars;
+  }
+
+  /** Copies {@code text} into {@code into}, which holds at least {@code text.length()} characters. */
+  static char[] copy(CharSequence text, char[] into) {
+    int n = text.length();
+    if (text instanceof String s) {
+      s.getChars(0, n, into, 0);
+    } else {
+      for (int i = 0; i < n; i++) {
+        into[i] = text.charAt(i);
+      }
+    }
+    return into;
   }
 
   /** Advances to the next token; false (and no current token) at the end of the input. */
@@ -95,12 +125,12 @@ public final class SqlScanner {
 
   /** The current token's text (allocates; prefer the comparison methods on hot paths). */
   public String text() {
-    return sql.subSequence(start, end).toString();
+    return new String(chars, start, end - start);
   }
 
   /** Whether the current token is the single character {@code c} (punctuation or operator). */
   public boolean is(char c) {
-    return type != null && end - start == 1 && sql.charAt(start) == c
+    return type != null && end - start == 1 && chars[start] == c
         && (type == SqlTokenType.PUNCTUATION || type == SqlTokenType.OPERATOR);
   }
 
@@ -110,11 +140,16 @@ public final class SqlScanner {
       return false;
     }
     for (int i = 0; i < upper.length(); i++) {
-      if (asciiUpper(sql.charAt(start + i)) != upper.charAt(i)) {
+      if (asciiUpper(chars[start + i]) != upper.charAt(i)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** The current {@link SqlTokenType#WORD}'s upper-case hash (computed while scanning it). */
+  int wordHash() {
+    return wordHash;
   }
 
   /** A position to come back to with {@link #reset(long)}. */
@@ -136,10 +171,10 @@ public final class SqlScanner {
 
   private void skipWhitespace() {
     while (pos < length) {
-      char c = sql.charAt(pos);
+      char c = chars[pos];
       if (c <= ' ') {
         pos++;
-      } else if (inExecutableComment && c == '*' && pos + 1 < length && sql.charAt(pos + 1) == '/') {
+      } else if (inExecutableComment && c == '*' && pos + 1 < length && chars[pos + 1] == '/') {
         inExecutableComment = false;
         pos += 2;
       } else {
@@ -149,8 +184,8 @@ public final class SqlScanner {
   }
 
   private void scanToken() {
-    char c = sql.charAt(pos);
-    char n = pos + 1 < length ? sql.charAt(pos + 1) : 0;
+    char c = chars[pos];
+    char n = pos + 1 < length ? chars[pos + 1] : 0;
     switch (c) {
       case '\'' -> quoted(SqlTokenType.STRING, '\'', dialect.backslashEscapesInStrings());
       case '"' -> {
@@ -235,11 +270,11 @@ public final class SqlScanner {
     type = t;
     pos++;
     while (pos < length) {
-      char c = sql.charAt(pos++);
+      char c = chars[pos++];
       if (backslash && c == '\\') {
         pos++;
       } else if (c == quote) {
-        if (pos < length && sql.charAt(pos) == quote) {
+        if (pos < length && chars[pos] == quote) {
           pos++;
         } else {
           break;
@@ -253,12 +288,12 @@ public final class SqlScanner {
     if (!dialect.dashCommentNeedsSpace()) {
       return true;
     }
-    return pos + 2 >= length || sql.charAt(pos + 2) <= ' ';
+    return pos + 2 >= length || chars[pos + 2] <= ' ';
   }
 
   private void lineComment() {
     type = SqlTokenType.COMMENT;
-    while (pos < length && sql.charAt(pos) != '\n' && sql.charAt(pos) != '\r') {
+    while (pos < length && chars[pos] != '\n' && chars[pos] != '\r') {
       pos++;
     }
   }
@@ -273,8 +308,8 @@ public final class SqlScanner {
     pos += 2;
     int depth = 1;
     while (pos < length) {
-      char c = sql.charAt(pos);
-      char n = pos + 1 < length ? sql.charAt(pos + 1) : 0;
+      char c = chars[pos];
+      char n = pos + 1 < length ? chars[pos + 1] : 0;
       if (c == '*' && n == '/') {
         pos += 2;
         if (--depth == 0) {
@@ -292,20 +327,20 @@ public final class SqlScanner {
   /** {@code /*!} or {@code /*M!}: MySQL and MariaDB execute what is inside. */
   private boolean isExecutableCommentStart() {
     int p = pos + 2;
-    if (p < length && sql.charAt(p) == 'M') {
+    if (p < length && chars[p] == 'M') {
       p++;
     }
-    return p < length && sql.charAt(p) == '!';
+    return p < length && chars[p] == '!';
   }
 
   /** Skips the opening marker and version; the body is then scanned as ordinary tokens. */
   private void enterExecutableComment() {
     pos += 2;
-    if (sql.charAt(pos) == 'M') {
+    if (chars[pos] == 'M') {
       pos++;
     }
     pos++;
-    while (pos < length && isDigit(sql.charAt(pos))) {
+    while (pos < length && isDigit(chars[pos])) {
       pos++;
     }
     inExecutableComment = true;
@@ -313,10 +348,10 @@ public final class SqlScanner {
   }
 
   private boolean isHintStart(int p) {
-    if (p < length && sql.charAt(p) == '+') {
+    if (p < length && chars[p] == '+') {
       return true;
     }
-    while (p < length && sql.charAt(p) <= ' ') {
+    while (p < length && chars[p] <= ' ') {
       p++;
     }
     String word = "MPROXY";
@@ -324,7 +359,7 @@ public final class SqlScanner {
       return false;
     }
     for (int i = 0; i < word.length(); i++) {
-      if (asciiUpper(sql.charAt(p + i)) != word.charAt(i)) {
+      if (asciiUpper(chars[p + i]) != word.charAt(i)) {
         return false;
       }
     }
@@ -332,11 +367,11 @@ public final class SqlScanner {
   }
 
   private void dollar() {
-    char n = pos + 1 < length ? sql.charAt(pos + 1) : 0;
+    char n = pos + 1 < length ? chars[pos + 1] : 0;
     if (isDigit(n)) {
       type = SqlTokenType.PARAMETER;
       pos++;
-      while (pos < length && isDigit(sql.charAt(pos))) {
+      while (pos < length && isDigit(chars[pos])) {
         pos++;
       }
       return;
@@ -354,16 +389,16 @@ public final class SqlScanner {
   /** If a dollar-quote tag {@code $tag$} starts at {@code p}, the index after it; else -1. */
   private int dollarTagEnd(int p) {
     int q = p + 1;
-    if (q < length && sql.charAt(q) == '$') {
+    if (q < length && chars[q] == '$') {
       return q + 1;
     }
-    if (q >= length || !isWordStart(sql.charAt(q))) {
+    if (q >= length || !isWordStart(chars[q])) {
       return -1;
     }
-    while (q < length && isWordPart(sql.charAt(q)) && sql.charAt(q) != '$') {
+    while (q < length && isWordPart(chars[q]) && chars[q] != '$') {
       q++;
     }
-    return q < length && sql.charAt(q) == '$' ? q + 1 : -1;
+    return q < length && chars[q] == '$' ? q + 1 : -1;
   }
 
   private void dollarQuoted(int tagEnd) {
@@ -372,7 +407,7 @@ public final class SqlScanner {
     int tagStart = pos;
     pos = tagEnd;
     while (pos < length) {
-      if (sql.charAt(pos) == '$' && regionEquals(tagStart, pos, tagLength)) {
+      if (chars[pos] == '$' && regionEquals(tagStart, pos, tagLength)) {
         pos += tagLength;
         return;
       }
@@ -385,7 +420,7 @@ public final class SqlScanner {
       return false;
     }
     for (int i = 0; i < len; i++) {
-      if (sql.charAt(a + i) != sql.charAt(b + i)) {
+      if (chars[a + i] != chars[b + i]) {
         return false;
       }
     }
@@ -395,11 +430,11 @@ public final class SqlScanner {
   private void variable() {
     type = SqlTokenType.VARIABLE;
     pos++;
-    if (pos < length && sql.charAt(pos) == '@') {
+    if (pos < length && chars[pos] == '@') {
       pos++;
     }
     if (pos < length) {
-      char c = sql.charAt(pos);
+      char c = chars[pos];
       if (c == '\'' || c == '"' || c == '`') {
         int at = start;
         quoted(SqlTokenType.VARIABLE, c, c != '`');
@@ -407,35 +442,35 @@ public final class SqlScanner {
         return;
       }
     }
-    while (pos < length && isWordPart(sql.charAt(pos))) {
+    while (pos < length && isWordPart(chars[pos])) {
       pos++;
     }
   }
 
   private void number() {
     type = SqlTokenType.NUMBER;
-    char c = sql.charAt(pos);
-    char n = pos + 1 < length ? sql.charAt(pos + 1) : 0;
+    char c = chars[pos];
+    char n = pos + 1 < length ? chars[pos + 1] : 0;
     if (c == '0' && (n == 'x' || n == 'X' || n == 'b' || n == 'B' || n == 'o' || n == 'O')
-        && pos + 2 < length && Character.digit(sql.charAt(pos + 2), 16) >= 0) {
+        && pos + 2 < length && Character.digit(chars[pos + 2], 16) >= 0) {
       pos += 2;
-      while (pos < length && (Character.digit(sql.charAt(pos), 16) >= 0 || sql.charAt(pos) == '_')) {
+      while (pos < length && (Character.digit(chars[pos], 16) >= 0 || chars[pos] == '_')) {
         pos++;
       }
       return;
     }
     digits();
-    if (pos < length && sql.charAt(pos) == '.'
-        && !(pos + 1 < length && sql.charAt(pos + 1) == '.')) {
+    if (pos < length && chars[pos] == '.'
+        && !(pos + 1 < length && chars[pos + 1] == '.')) {
       pos++;
       digits();
     }
-    if (pos < length && (sql.charAt(pos) == 'e' || sql.charAt(pos) == 'E')) {
+    if (pos < length && (chars[pos] == 'e' || chars[pos] == 'E')) {
       int p = pos + 1;
-      if (p < length && (sql.charAt(p) == '+' || sql.charAt(p) == '-')) {
+      if (p < length && (chars[p] == '+' || chars[p] == '-')) {
         p++;
       }
-      if (p < length && isDigit(sql.charAt(p))) {
+      if (p < length && isDigit(chars[p])) {
         pos = p;
         digits();
       }
@@ -443,14 +478,14 @@ public final class SqlScanner {
   }
 
   private void digits() {
-    while (pos < length && (isDigit(sql.charAt(pos)) || sql.charAt(pos) == '_')) {
+    while (pos < length && (isDigit(chars[pos]) || chars[pos] == '_')) {
       pos++;
     }
   }
 
   private void wordOrPrefixedString() {
-    char c = asciiUpper(sql.charAt(pos));
-    char n = pos + 1 < length ? sql.charAt(pos + 1) : 0;
+    char c = asciiUpper(chars[pos]);
+    char n = pos + 1 < length ? chars[pos + 1] : 0;
     if (n == '\'' && (c == 'X' || c == 'B' || c == 'N' || c == 'E')) {
       boolean backslash = dialect.backslashEscapesInStrings() || (c == 'E' && dialect == SqlDialect.POSTGRES);
       pos++;
@@ -458,7 +493,7 @@ public final class SqlScanner {
       return;
     }
     if (c == 'U' && n == '&' && pos + 2 < length && dialect == SqlDialect.POSTGRES) {
-      char q = sql.charAt(pos + 2);
+      char q = chars[pos + 2];
       if (q == '\'' || q == '"') {
         pos += 2;
         quoted(q == '\'' ? SqlTokenType.STRING : SqlTokenType.QUOTED_IDENTIFIER, q, false);
@@ -466,28 +501,35 @@ public final class SqlScanner {
       }
     }
     type = SqlTokenType.WORD;
+    int h = c;
     pos++;
-    while (pos < length && isWordPart(sql.charAt(pos))) {
+    while (pos < length) {
+      char w = chars[pos];
+      if (!isWordPart(w)) {
+        break;
+      }
+      h = 31 * h + asciiUpper(w);
       pos++;
     }
+    wordHash = h;
   }
 
   /** A run of operator characters, never swallowing a comment start; a trailing + or - is split off. */
   private void operator() {
     type = SqlTokenType.OPERATOR;
     int p = pos + 1;
-    while (p < length && isOperatorChar(sql.charAt(p)) && !startsComment(p)) {
+    while (p < length && isOperatorChar(chars[p]) && !startsComment(p)) {
       p++;
     }
-    while (p - pos > 1 && (sql.charAt(p - 1) == '+' || sql.charAt(p - 1) == '-')) {
+    while (p - pos > 1 && (chars[p - 1] == '+' || chars[p - 1] == '-')) {
       p--;
     }
     pos = p;
   }
 
   private boolean startsComment(int p) {
-    char c = sql.charAt(p);
-    char n = p + 1 < length ? sql.charAt(p + 1) : 0;
+    char c = chars[p];
+    char n = p + 1 < length ? chars[p + 1] : 0;
     return (c == '-' && n == '-') || (c == '/' && n == '*') || (c == '#' && dialect.hashComments())
         || (inExecutableComment && c == '*' && n == '/');
   }

@@ -50,7 +50,34 @@ final class WordSet {
     if (scanner.type() != SqlTokenType.WORD) {
       return null;
     }
-    return find(scanner.input(), scanner.start(), scanner.end());
+    int start = scanner.start();
+    int len = scanner.end() - start;
+    if (len <= 0 || len > maxLength) {
+      return null;
+    }
+    char[] chars = scanner.chars();
+    int h = scanner.wordHash();
+    for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
+      String w = table[slot];
+      if (w == null) {
+        return null;
+      }
+      if (matches(w, chars, start, len)) {
+        return w;
+      }
+    }
+  }
+
+  private static boolean matches(String w, char[] chars, int start, int len) {
+    if (w.length() != len) {
+      return false;
+    }
+    for (int i = 0; i < len; i++) {
+      if (SqlScanner.asciiUpper(chars[start + i]) != w.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean matches(String w, CharSequence s, int start, int len) {

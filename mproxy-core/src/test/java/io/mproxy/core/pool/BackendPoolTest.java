@@ -259,6 +259,117 @@ class BackendPoolTest {
     }
   }
 
+  /**
+   * The idle connection a lease gets is one on the requester's loop while there is one, however
+   * recently a connection of another loop was freed; only when its loop has none idle does it get
+   * another loop's, at once.
+   */
+  @Test
+  void anExclusiveLeaseTakesAnIdleConnectionOnItsOwnLoopBeforeOneFreedLaterElsewhere() {
+    MultiThreadIoEventLoopGroup two = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    try {
+      EventLoop a = two.next();
+      EventLoop b = two.next();
+      BackendPool pool = new BackendPool(backend, "test", config(4, 4, 100, 5_000), HEALTH,
+          new Bootstrap().group(two).channel(NioSocketChannel.class), connector, new ManualClock());
+      pools.add(pool);
+      warm(pool, 4);
+      List<PooledConnection> onA = new ArrayList<>();
+      List<PooledConnection> onB = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Leases l = new Leases();
+        pool.acquire(true, null, l);
+        (l.only().channel().eventLoop() == a ? onA : onB).add(l.only());
+      }
+      assertEquals(2, onA.size(), "two connections on each loop");
+      // loop A's connections freed first, loop B's last: the most recently freed are B's
+      onA.forEach(c -> pool.release(c, true));
+      onB.forEach(c -> pool.release(c, true));
+
+      for (int i = 0; i < 2; i++) {
+        Leases l = new Leases();
+        pool.acquire(true, a, l);
+        assertSame(a, l.only().channel().eventLoop(), "lease " + i + " on loop A while an A connection is idle");
+      }
+      Leases third = new Leases();
+      pool.acquire(true, a, third);
+      assertEquals(1, third.granted.size(), "no A connection left idle: a B one, granted at once");
+      assertSame(b, third.only().channel().eventLoop());
+      Leases onItsLoop = new Leases();
+      pool.acquire(true, b, onItsLoop);
+      assertSame(b, onItsLoop.only().channel().eventLoop());
+      assertEquals(new BackendPool.PoolStats(0, 4, 0, 0), pool.stats());
+    } finally {
+      pools.forEach(BackendPool::close);
+      two.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * After many leases and releases on both loops, the connections those leases kept using stay
+   * and the ones left idle past idle_timeout are closed; the pool then hands out exactly the
+   * ones left, and opens anew when they are leased.
+   */
+  @Test
+  void manyLeaseCyclesKeepTheUsedConnectionsAndIdleTimeoutReapsTheRest() {
+    MultiThreadIoEventLoopGroup two = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    try {
+      EventLoop a = two.next();
+      EventLoop b = two.next();
+      ManualClock manual = new ManualClock();
+      BackendPool pool = new BackendPool(backend, "test", new PoolConfig("test", 0, 4, 100, 1_000, 2_000, 5_000),
+          HEALTH, new Bootstrap().group(two).channel(NioSocketChannel.class), connector, manual);
+      pools.add(pool);
+      List<Leases> opened = new ArrayList<>();
+      for (EventLoop loop : List.of(a, b, a, b)) {
+        Leases l = new Leases();
+        pool.acquire(true, loop, l);
+        opened.add(l);
+      }
+      Eventually.assertWithin(WITHIN, () -> opened.forEach(l -> assertEquals(1, l.granted.size())));
+      opened.forEach(l -> pool.release(l.only(), true));
+      assertEquals(4, pool.stats().idle());
+
+      manual.advanceMillis(900);
+      HashSet<PooledConnection> used = new HashSet<>();
+      for (int i = 0; i < 2_000; i++) {
+        EventLoop loop = i % 2 == 0 ? a : b;
+        Leases l = new Leases();
+        pool.acquire(true, loop, l);
+        PooledConnection c = l.only();
+        assertSame(loop, c.channel().eventLoop());
+        used.add(c);
+        pool.release(c, true);
+      }
+      assertEquals(2, used.size(), "the same connection of each loop, freed last, leased again");
+      assertEquals(new BackendPool.PoolStats(4, 0, 0, 0), pool.stats());
+
+      manual.advanceMillis(600); // the two unused connections idle 1,500 ms, the used ones 600
+      pool.maintain();
+      assertEquals(new BackendPool.PoolStats(2, 0, 0, 0), pool.stats(), "the two left idle are reaped");
+      Eventually.assertWithin(WITHIN, () -> assertEquals(2, server.open()));
+
+      List<PooledConnection> after = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        Leases l = new Leases();
+        pool.acquire(true, a, l);
+        assertEquals(1, l.granted.size(), "granted at once");
+        assertTrue(l.only().usable());
+        after.add(l.only());
+      }
+      assertEquals(used, new HashSet<>(after), "the connections still open are the ones used");
+      Leases more = new Leases();
+      pool.acquire(true, a, more);
+      assertEquals(0, more.granted.size(), "none idle: this lease waits for a new connection");
+      Eventually.assertWithin(WITHIN, () -> assertEquals(1, more.granted.size()));
+      assertFalse(used.contains(more.only()));
+      assertEquals(5, connector.connected());
+    } finally {
+      pools.forEach(BackendPool::close);
+      two.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static int countOn(List<Leases> leases, EventLoop loop) {
     int n = 0;
     for (Leases l : leases) {

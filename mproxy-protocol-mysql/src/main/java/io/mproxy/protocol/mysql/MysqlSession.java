@@ -1942,8 +1942,19 @@ final class MysqlSession extends ChannelInboundHandlerAdapter {
     PooledConnection conn = lease;
     lease = null;
     unwatch(conn, this);
-    conn.channel().config().setAutoRead(true);
+    resumeReading(conn.channel());
     conn.pool().release(conn, reusable && conn.usable());
+  }
+
+  /**
+   * Lets the next holder of a backend connection read from it again (writability may have paused
+   * it): a volatile read when it was not paused, rather than the setter's atomic exchange per
+   * release.
+   */
+  private static void resumeReading(io.netty.channel.Channel backendChannel) {
+    if (!backendChannel.config().isAutoRead()) {
+      backendChannel.config().setAutoRead(true);
+    }
   }
 
   private void onLeaseClosed(PooledConnection conn) {

@@ -1137,7 +1137,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       return;
     }
     b.idle();
-    b.context().channel().config().setAutoRead(true);
+    // (paused only when this client stopped being writable: a volatile read, not the setter's
+    // atomic exchange, on every release)
+    if (!b.context().channel().config().isAutoRead()) {
+      b.context().channel().config().setAutoRead(true);
+    }
     c.pool().release(c, reusable && !b.isClosed());
   }
 
