@@ -464,26 +464,28 @@ public final class BsonScanner {
 
   /**
    * Descends into the current document or array value: {@link #next} then walks its elements,
-   * and returns false at its end. {@link #exit} with the returned mark comes back to the element
-   * after it. Between the two, the current element is the nested one's.
+   * and returns false at its end. {@link #exit} with the returned mark comes back to the
+   * entered element. Between the two, the current element is the nested one's.
    */
   public long enter() {
     if (!isDocument()) {
       throw new MongoCodecException("BSON element '" + name() + "' is not a document");
     }
-    long mark = ((long) (valueStart + valueLength) << 32) | (end & 0xFFFFFFFFL);
+    long mark = ((long) (nameStart - 1) << 32) | (end & 0xFFFFFFFFL);
     end = valueStart + valueLength;
     pos = valueStart + 4;
     return mark;
   }
 
   /**
-   * Returns from a document {@link #enter entered} with {@code mark}: the next {@link #next}
-   * reads the element after it, however far the nested walk got.
+   * Returns from a document {@link #enter entered} with {@code mark}: the entered element is
+   * the current one again (so more than one reader can look at it in one walk), and the next
+   * {@link #next} reads the element after it, however far the nested walk got.
    */
   public void exit(long mark) {
     pos = (int) (mark >>> 32);
     end = (int) mark;
+    next(); // reads the entered element again: it was read whole before, so it cannot fail
   }
 
   /** Moves to the element called {@code name}; false (at the end) when there is none. */
@@ -494,6 +496,35 @@ public final class BsonScanner {
       }
     }
     return false;
+  }
+
+  /**
+   * Checks the current element's value, when it is a document or an array, as {@link #validate}
+   * checks a whole document with {@code depthLeft} levels left below it, and stays on the
+   * element: a caller that validates each element this way as it walks the top level checks the
+   * whole document in the same pass as its own reading, and meets the same first error.
+   */
+  public void validateValue(int depthLeft) {
+    if (!isDocument()) {
+      return;
+    }
+    byte t = type;
+    int ns = nameStart;
+    int nl = nameLength;
+    int vs = valueStart;
+    int vl = valueLength;
+    int after = pos;
+    int outerEnd = end;
+    end = vs + vl;
+    pos = vs + 4;
+    validateRest(depthLeft);
+    end = outerEnd;
+    pos = after;
+    type = t;
+    nameStart = ns;
+    nameLength = nl;
+    valueStart = vs;
+    valueLength = vl;
   }
 
   /** Checks every element of the document, recursively, without keeping anything. */

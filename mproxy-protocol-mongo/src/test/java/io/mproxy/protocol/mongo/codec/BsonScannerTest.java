@@ -102,6 +102,7 @@ class BsonScannerTest {
     assertTrue(s.next());
     assertTrue(s.nameEquals("c"), "left after one element of b");
     s.exit(inner);
+    assertTrue(s.nameEquals("b") && s.isDocument(), "exit makes the entered element current again");
     assertTrue(s.next());
     assertTrue(s.nameEquals("d"), "exit resumes after b, however little of it was read");
     assertFalse(s.next(), "the end of a");
