@@ -204,6 +204,39 @@ class BsonScannerTest {
     assertTrue(a.truthy());
   }
 
+  @Test
+  void namesOfEveryLengthAtEveryAlignmentEndAtTheirTerminator() {
+    BsonScanner reused = new BsonScanner();
+    String[] alphabets = {"n", "\u0001", "\u00ff", "\u0080\u0001", "é名", "\u007f"};
+    for (String alphabet : alphabets) {
+      for (int length = 0; length <= 20; length++) {
+        StringBuilder name = new StringBuilder();
+        while (name.length() < length) {
+          name.append(alphabet.charAt(name.length() % alphabet.length()));
+        }
+        org.bson.BsonDocument d = new org.bson.BsonDocument(name.toString(), new org.bson.BsonInt32(length))
+            .append("re", new org.bson.BsonRegularExpression(name.toString(), "i"))
+            .append(name + "2", new org.bson.BsonString(name.toString()));
+        byte[] doc = io.mproxy.protocol.mongo.codec.MongoReplies.encode(d);
+        for (int shift = 0; shift < 8; shift++) {
+          ByteBuf b = Unpooled.wrappedBuffer(Messages.concat(new byte[shift], doc));
+          reused.reset(b, shift, b.writerIndex());
+          assertTrue(reused.copied());
+          assertEquals(walk(BsonScanner.of(b, shift, b.writerIndex())), walk(reused), name + " at " + shift);
+          reused.reset(b, shift, b.writerIndex());
+          assertTrue(reused.next());
+          assertEquals(name.toString(), reused.name());
+          assertEquals(length, reused.longValue());
+          assertTrue(reused.next());
+          assertTrue(reused.nameEquals("re"), "the regex's two strings end where they do");
+          assertTrue(reused.next());
+          assertEquals(name + "2", reused.name());
+          assertFalse(reused.next());
+        }
+      }
+    }
+  }
+
   /** {@code {pad: 'xxx…', tail: {k: 'v'}, last: 'end'}} of exactly {@code size} bytes. */
   private static byte[] documentOfSize(int size) {
     int overhead = Messages.bson("{pad: '', tail: {k: 'v'}, last: 'end'}").length;
