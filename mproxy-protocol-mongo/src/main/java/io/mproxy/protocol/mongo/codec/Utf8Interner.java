@@ -83,14 +83,29 @@ public final class Utf8Interner {
     }
     int slot = (h ^ (h >>> 16)) & mask;
     Entry cached = slots[slot];
-    if (cached != null && cached.hash == h
-        && Arrays.equals(cached.bytes, 0, cached.bytes.length, bytes, index, index + length)) {
+    if (cached != null && cached.hash == h && sameBytes(cached.bytes, bytes, index, length)) {
       return cached.text;
     }
     byte[] kept = Arrays.copyOfRange(bytes, index, index + length);
     String made = new String(kept, StandardCharsets.UTF_8);
     slots[slot] = new Entry(made, kept, h);
     return made;
+  }
+
+  /**
+   * A plain loop: the names compared here are a few bytes long, where {@code Arrays.equals}'s
+   * range checks and vectorized {@code mismatch} cost more than the comparison.
+   */
+  private static boolean sameBytes(byte[] cached, byte[] bytes, int index, int length) {
+    if (cached.length != length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (cached[i] != bytes[index + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean sameBytes(byte[] cached, ByteBuf buf, int index, int length) {
