@@ -82,11 +82,10 @@ public class MongoScanBenchmark {
   @Benchmark
   public void request(Blackhole bh) {
     OpMsg msg = OpMsg.parse(request);
-    BsonScanner body = scanner.reset(request.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength())
-        .validate(MAX_BSON_DEPTH);
-    MongoCommand cmd = MongoCommand.scan(request, msg, body);
+    BsonScanner body = scanner.reset(request.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength());
+    MongoCommand cmd = MongoCommand.scan(request, msg, body, MAX_BSON_DEPTH);
     bh.consume(cmd);
-    bh.consume(MongoFingerprint.of(request, msg, cmd, scanner));
+    bh.consume(MongoFingerprint.of(cmd));
   }
 
   /** What the reply path reads of a backend's answer: ok and the cursor it leaves. */

@@ -243,9 +243,8 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
     MongoCommand cmd;
     try {
       msg = OpMsg.parse(frame);
-      BsonScanner body = scanner.reset(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength())
-          .validate(MAX_BSON_DEPTH);
-      cmd = MongoCommand.scan(frame, msg, body);
+      BsonScanner body = scanner.reset(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength());
+      cmd = MongoCommand.scan(frame, msg, body, MAX_BSON_DEPTH);
     } catch (MongoCodecException e) {
       frame.release();
       protocolError(frame.requestId(), e.getMessage());
@@ -305,7 +304,7 @@ final class MongoSession extends ChannelInboundHandlerAdapter {
 
   private void forward(MongoFrame frame, OpMsg msg, MongoCommand cmd) {
     Request request = new Request(identity(cmd.database()), MongoCommands.kind(cmd), cmd.name(),
-        MongoFingerprint.of(frame, msg, cmd, scanner), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
+        MongoFingerprint.of(cmd), frame.size(), ReadBatch.nanoTime(listener.clock()), true)
         .hints(io.mproxy.core.hint.HintParser.fromDirective(cmd.comment(), true));
     Operation op = new Operation(frame, msg, cmd);
     busy = true;

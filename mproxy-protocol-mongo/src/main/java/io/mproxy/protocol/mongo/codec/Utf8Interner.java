@@ -2,6 +2,7 @@ package io.mproxy.protocol.mongo.codec;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Hands out one shared {@link String} per distinct run of UTF-8 bytes read from a message, so
@@ -66,6 +67,45 @@ public final class Utf8Interner {
     String made = new String(bytes, StandardCharsets.UTF_8);
     slots[slot] = new Entry(made, bytes, h);
     return made;
+  }
+
+  /**
+   * The string the {@code length} UTF-8 bytes at {@code index} of {@code bytes} decode to: the
+   * same strings as {@link #intern(ByteBuf, int, int)} hands out for the same bytes.
+   */
+  public String intern(byte[] bytes, int index, int length) {
+    if (length > MAX_BYTES) {
+      return new String(bytes, index, length, StandardCharsets.UTF_8);
+    }
+    int h = 0;
+    for (int i = index, to = index + length; i < to; i++) {
+      h = 31 * h + bytes[i];
+    }
+    int slot = (h ^ (h >>> 16)) & mask;
+    Entry cached = slots[slot];
+    if (cached != null && cached.hash == h && sameBytes(cached.bytes, bytes, index, length)) {
+      return cached.text;
+    }
+    byte[] kept = Arrays.copyOfRange(bytes, index, index + length);
+    String made = new String(kept, StandardCharsets.UTF_8);
+    slots[slot] = new Entry(made, kept, h);
+    return made;
+  }
+
+  /**
+   * A plain loop: the names compared here are a few bytes long, where {@code Arrays.equals}'s
+   * range checks and vectorized {@code mismatch} cost more than the comparison.
+   */
+  private static boolean sameBytes(byte[] cached, byte[] bytes, int index, int length) {
+    if (cached.length != length) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      if (cached[i] != bytes[index + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean sameBytes(byte[] cached, ByteBuf buf, int index, int length) {

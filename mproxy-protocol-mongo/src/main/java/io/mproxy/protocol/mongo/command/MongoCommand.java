@@ -13,7 +13,9 @@ import java.util.Locale;
  * What routing, classification and metering need of one OP_MSG command, read from its body in
  * one pass without decoding the rest: the command name (the body's first key), its target
  * ({@code $db} and the collection), the session and transaction fields, the cursor a
- * {@code getMore}/{@code killCursors} addresses, the read preference, and {@code comment}.
+ * {@code getMore}/{@code killCursors} addresses, the read preference, {@code comment}, and the
+ * {@link MongoFingerprint fingerprint}. The same pass validates the body: the top level is
+ * walked once, not once to validate, once to scan and once to fingerprint.
  */
 public final class MongoCommand {
 
@@ -39,6 +41,8 @@ public final class MongoCommand {
   private boolean writeStage;
   private boolean maxTimeMs;
   private long maxTimeMsValue;
+  /** The fingerprint built in the scan, or null for a command whose shape is its name and collection. */
+  private String shape;
 
   private MongoCommand() {
   }
@@ -50,24 +54,45 @@ public final class MongoCommand {
   private static final Utf8Interner NAMES = new Utf8Interner(1024);
 
   /**
-   * Scans the body of {@code msg} with {@code body}, a scanner aimed at it (a connection reuses
-   * one); bad BSON raises {@link MongoCodecException}.
+   * Validates and scans the body of {@code msg} with {@code body}, a scanner aimed at it (a
+   * connection reuses one), in one walk of its top level: each element's nested documents are
+   * validated (at most {@code maxDepth} levels in all) before anything reads it, so bad BSON
+   * raises the same {@link MongoCodecException} as validating the whole body first would.
    */
-  public static MongoCommand scan(MongoFrame frame, OpMsg msg, BsonScanner body) {
+  public static MongoCommand scan(MongoFrame frame, OpMsg msg, BsonScanner body, int maxDepth) {
+    if (maxDepth <= 0) {
+      throw new MongoCodecException("BSON nested too deeply");
+    }
     MongoCommand c = new MongoCommand();
     BsonScanner s = body;
     boolean first = true;
+    StringBuilder shape = null;
+    String filterKey = null;
+    boolean aggregate = false;
+    boolean shaped = false;
     while (s.next()) {
+      s.validateValue(maxDepth - 1);
       if (first) {
         first = false;
         c.name = s.name(NAMES);
         c.firstValue(s);
+        filterKey = MongoFingerprint.filterKey(c.name);
+        aggregate = c.name.equals("aggregate");
+        if (filterKey != null || aggregate) {
+          shape = MongoFingerprint.begin(c);
+        }
         continue;
       }
       c.field(s);
+      if (shape != null) {
+        shaped |= MongoFingerprint.element(s, shape, filterKey, aggregate);
+      }
     }
     if (first) {
       throw new MongoCodecException("OP_MSG body is an empty document", frame.requestId());
+    }
+    if (shape != null) {
+      c.shape = MongoFingerprint.finish(frame, msg, shape, filterKey, shaped);
     }
     if (c.lsidDocument >= 0 && (c.startTransaction || c.autocommitFalse)) {
       c.lsid = lsidHex(BsonScanner.of(frame.content(), c.lsidDocument));
@@ -168,6 +193,11 @@ public final class MongoCommand {
       }
     }
     return write;
+  }
+
+  /** The fingerprint the scan built, or null when it is the name and collection alone. */
+  String shape() {
+    return shape;
   }
 
   /** The command's name as sent, e.g. {@code find}, {@code isMaster}. */

@@ -33,43 +33,66 @@ public final class MongoFingerprint {
   private MongoFingerprint() {
   }
 
-  /** The shape of {@code cmd}, read with {@code scanner} (a connection reuses one; it is re-aimed at the body). */
-  public static String of(MongoFrame frame, OpMsg msg, MongoCommand cmd, BsonScanner scanner) {
+  /**
+   * The shape of {@code cmd}: the one its {@link MongoCommand#scan scan} built from the body, or
+   * for a command without a filter its name and collection.
+   */
+  public static String of(MongoCommand cmd) {
+    String built = cmd.shape();
+    if (built != null) {
+      return built;
+    }
+    return cap(begin(cmd));
+  }
+
+  /**
+   * Starts the shape of a command whose body has one ({@link #filterKey} or an aggregate), in
+   * the thread's builder, while its scan walks the body: the name and collection.
+   */
+  static StringBuilder begin(MongoCommand cmd) {
     StringBuilder sb = BUILDER.get();
     sb.setLength(0);
     sb.append(cmd.name());
     if (cmd.collection() != null) {
       sb.append(' ').append(cmd.collection());
     }
-    String filterKey = filterKey(cmd.name());
-    if (filterKey == null && !cmd.name().equals("aggregate")) {
-      return cap(sb);
+    return sb;
+  }
+
+  /**
+   * Adds the current top-level element of the body to the shape when it is the one that decides
+   * the command's cost; the scanner is left on the element. True when it was.
+   */
+  static boolean element(BsonScanner body, StringBuilder sb, String filterKey, boolean aggregate) {
+    if (aggregate && body.nameEquals("pipeline") && body.isDocument()) {
+      sb.append(' ');
+      long back = body.enter();
+      pipeline(body, sb);
+      body.exit(back);
+      return true;
     }
-    BsonScanner body = scanner.reset(frame.content(), msg.bodyStart(), msg.bodyStart() + msg.bodyLength());
-    body.next();
-    boolean found = false;
-    while (body.next()) {
-      if (cmd.name().equals("aggregate") && body.nameEquals("pipeline") && body.isDocument()) {
-        sb.append(' ');
-        long back = body.enter();
-        pipeline(body, sb);
-        body.exit(back);
-        found = true;
-      } else if (filterKey != null && body.nameEquals(filterKey) && body.isDocument()) {
-        sb.append(' ');
-        long back = body.enter();
-        if (filterKey.equals("updates") || filterKey.equals("deletes")) {
-          if (body.next() && body.type() == BsonScanner.DOCUMENT) {
-            body.enter();
-            firstQ(body, sb);
-          }
-        } else {
-          shape(body, sb, 0, true);
+    if (filterKey != null && body.nameEquals(filterKey) && body.isDocument()) {
+      sb.append(' ');
+      long back = body.enter();
+      if (filterKey.equals("updates") || filterKey.equals("deletes")) {
+        if (body.next() && body.type() == BsonScanner.DOCUMENT) {
+          body.enter();
+          firstQ(body, sb);
         }
-        body.exit(back);
-        found = true;
+      } else {
+        shape(body, sb, 0, true);
       }
+      body.exit(back);
+      return true;
     }
+    return false;
+  }
+
+  /**
+   * Ends a shape {@link #begin begun} in a scan: an update's or delete's statements sent as a
+   * document sequence instead of in the body, then the shared string.
+   */
+  static String finish(MongoFrame frame, OpMsg msg, StringBuilder sb, String filterKey, boolean found) {
     if (!found && filterKey != null && (filterKey.equals("updates") || filterKey.equals("deletes"))) {
       for (OpMsg.Sequence seq : msg.sequences()) {
         if (seq.identifier().equals(filterKey) && seq.documentsStart() < seq.documentsEnd()) {
@@ -81,7 +104,8 @@ public final class MongoFingerprint {
     return cap(sb);
   }
 
-  private static String filterKey(String name) {
+  /** The body field whose shape is the command's, or null (an aggregate's pipeline is read apart). */
+  static String filterKey(String name) {
     switch (name) {
       case "find": return "filter";
       case "count":

@@ -48,6 +48,23 @@ class Utf8InternerTest {
   }
 
   @Test
+  void anArrayAndABufferOfTheSameBytesShareOneString() {
+    Utf8Interner interner = new Utf8Interner(64);
+    byte[] bytes = "..名前.users".getBytes(StandardCharsets.UTF_8);
+    String fromArray = interner.intern(bytes, 2, 6);
+    assertEquals("名前", fromArray);
+    assertSame(fromArray, intern(interner, "名前"), "the buffer's bytes find the array's entry");
+    assertSame(intern(interner, "users"), interner.intern(bytes, 9, 5), "and the other way round");
+    Utf8Interner one = new Utf8Interner(1);
+    assertEquals("Aa", one.intern("xAa".getBytes(StandardCharsets.UTF_8), 1, 2));
+    assertEquals("BB", one.intern("xBB".getBytes(StandardCharsets.UTF_8), 1, 2), "equal hashes: the bytes decide");
+    String longText = "c".repeat(Utf8Interner.MAX_BYTES + 1);
+    byte[] longBytes = longText.getBytes(StandardCharsets.UTF_8);
+    assertEquals(longText, interner.intern(longBytes, 0, longBytes.length));
+    assertNotSame(interner.intern(longBytes, 0, longBytes.length), interner.intern(longBytes, 0, longBytes.length));
+  }
+
+  @Test
   void longTextsAreDecodedButNotKept() {
     Utf8Interner interner = new Utf8Interner(64);
     String text = "c".repeat(Utf8Interner.MAX_BYTES + 1);

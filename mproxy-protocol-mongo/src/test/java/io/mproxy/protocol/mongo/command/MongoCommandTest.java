@@ -29,10 +29,25 @@ class MongoCommandTest {
   static MongoCommand scan(String json) {
     MongoFrame f = msg(json);
     try {
-      return scanWithSharedScanner(f, OpMsg.parse(f));
+      OpMsg m = OpMsg.parse(f);
+      MongoCommand shared = scanWithSharedScanner(f, m);
+      assertEquals(describe(scanInPlace(f, m)), describe(shared),
+          "a reused scanner reading its copy reads what a fresh one reads in place");
+      return shared;
     } finally {
       f.release();
     }
+  }
+
+  /** Everything a scan reads, fingerprint included. */
+  static String describe(MongoCommand c) {
+    return c + " comment=" + c.comment() + " readPreference=" + c.readPreference() + " maxTimeMS="
+        + c.hasMaxTimeMs() + "/" + c.maxTimeMsValue() + " writeStage=" + c.writeStage() + " startTransaction="
+        + c.startTransaction() + " inTransaction=" + c.inTransaction() + " shape=" + MongoFingerprint.of(c);
+  }
+
+  private static MongoCommand scanInPlace(MongoFrame f, OpMsg m) {
+    return MongoCommand.scan(f, m, BsonScanner.of(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()), 100);
   }
 
   @Test
@@ -123,7 +138,8 @@ class MongoCommandTest {
   void emptyBodyIsAnError() {
     MongoFrame f = msg("{}");
     try {
-      assertThrows(MongoCodecException.class, () -> scanWithSharedScanner(f, OpMsg.parse(f)));
+      MongoCodecException e = assertThrows(MongoCodecException.class, () -> scanWithSharedScanner(f, OpMsg.parse(f)));
+      assertEquals("OP_MSG body is an empty document", e.getMessage());
     } finally {
       f.release();
     }
@@ -184,7 +200,7 @@ class MongoCommandTest {
       try {
         OpMsg m = OpMsg.parse(f);
         assertEquals(List.of("deletes"), m.sequences().stream().map(OpMsg.Sequence::identifier).toList());
-        assertEquals("delete users {email:?}", MongoFingerprint.of(f, m, scanWithSharedScanner(f, m), SCANNER));
+        assertEquals("delete users {email:?}", MongoFingerprint.of(scanWithSharedScanner(f, m)));
       } finally {
         f.release();
       }
@@ -193,25 +209,115 @@ class MongoCommandTest {
     }
   }
 
-  /** Validation, the command scan and the fingerprint with one reused scanner, as {@code MongoSession} does. */
+  /** Validation, the command scan and the fingerprint in one walk with one reused scanner, as {@code MongoSession} does. */
   private static MongoCommand scanWithSharedScanner(MongoFrame f, OpMsg m) {
-    BsonScanner body = SCANNER.reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()).validate(100);
-    return MongoCommand.scan(f, m, body);
+    BsonScanner body = SCANNER.reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength());
+    return MongoCommand.scan(f, m, body, 100);
   }
 
   private static String fp(String json) {
     MongoFrame f = msg(json);
     try {
       OpMsg m = OpMsg.parse(f);
-      String shared = MongoFingerprint.of(f, m, scanWithSharedScanner(f, m), SCANNER);
-      BsonScanner fresh = new BsonScanner();
-      MongoCommand again = MongoCommand.scan(f, m, fresh.reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()));
-      assertEquals(MongoFingerprint.of(f, m, again, fresh), shared,
-          "a reused scanner reads the same shape as a fresh one");
+      String shared = MongoFingerprint.of(scanWithSharedScanner(f, m));
+      MongoCommand again = MongoCommand.scan(f, m, new BsonScanner().reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()), 100);
+      assertEquals(MongoFingerprint.of(again), shared, "a reused scanner reads the same shape as a fresh one");
+      assertEquals(MongoFingerprint.of(scanInPlace(f, m)), shared, "a copied body reads the same shape as the buffer in place");
       return shared;
     } finally {
       f.release();
     }
+  }
+
+  @Test
+  void readersOfTheSameElementDoNotDisturbEachOther() {
+    MongoCommand agg = scan("{aggregate: 'o', pipeline: [{$match: {$db: 'x', a: 1}}, {$out: 'v'}], $db: 'app'}");
+    assertTrue(agg.writeStage(), "the command scan read the pipeline");
+    assertEquals("aggregate o [$match{$db:?,a:?},$out]", MongoFingerprint.of(agg), "and so did the fingerprint");
+    assertEquals("app", agg.database(), "$db inside the pipeline is not the command's");
+    MongoCommand find = scan("{find: 'u', filter: {comment: 'c', $db: 'evil', lsid: {id: 1}}, $db: 'app'}");
+    assertEquals("app", find.database(), "fields inside the filter are not the command's");
+    assertNull(find.comment());
+    assertEquals("find u {comment:?,$db:?,lsid:{id:?}}", MongoFingerprint.of(find));
+    MongoCommand upd = scan("{update: 'u', updates: [{q: {a: 1}, u: {$set: {b: 1}}}], comment: 'after', $db: 'app'}");
+    assertEquals("update u {a:?}", MongoFingerprint.of(upd));
+    assertEquals("after", upd.comment(), "a field after a statement list is read");
+  }
+
+  @Test
+  void theOneWalkMeetsTheFirstErrorThatValidatingFirstMeets() {
+    String[] bodies = {
+        "{find: {x: {y: 'one'}}, filter: {a: 1}, $db: 'app'}",
+        "{find: 'u', filter: {a: {b: 'two'}}, comment: {mproxy: {priority: 'three'}}, $db: 'app'}",
+        "{aggregate: 'u', pipeline: [{$match: {k: 'four'}}], cursor: {}, $db: 'five'}",
+    };
+    for (String json : bodies) {
+      for (String word : new String[] {"one", "two", "three", "four", "five"}) {
+        byte[] good = MongoReplies.encode(BsonDocument.parse(json));
+        int at = indexOf(good, word.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        if (at < 0) {
+          continue;
+        }
+        for (byte[] bad : new byte[][] {with(good, at - 4, (byte) 0x7f), with(good, at - 4 - 2, (byte) 0x33),
+            with(good, at + word.length(), (byte) 'x')}) {
+          assertSameVerdict(bad, 100);
+        }
+      }
+      assertSameVerdict(MongoReplies.encode(BsonDocument.parse(json)), 100);
+    }
+    String deep = "{find: 'u', filter: " + "{a: ".repeat(5) + "1" + "}".repeat(5) + ", $db: 'app'}";
+    byte[] d = MongoReplies.encode(BsonDocument.parse(deep));
+    assertEquals("ok", assertSameVerdict(d, 6), "six levels with six allowed");
+    assertTrue(assertSameVerdict(d, 5).contains("too deeply"), "six levels with five allowed");
+    assertTrue(assertSameVerdict(d, 1).contains("too deeply"));
+  }
+
+  /** The one walk's verdict on {@code body} (the error's message, or "ok"), checked against validating it first. */
+  private static String assertSameVerdict(byte[] body, int maxDepth) {
+    String expected;
+    try {
+      BsonScanner.validate(io.netty.buffer.Unpooled.wrappedBuffer(body), 0, body.length, maxDepth);
+      expected = "ok";
+    } catch (MongoCodecException e) {
+      expected = e.getMessage();
+    }
+    int length = 16 + 4 + 1 + body.length;
+    io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer(length);
+    b.writeIntLE(length).writeIntLE(3).writeIntLE(0).writeIntLE(2013).writeIntLE(0).writeByte(0).writeBytes(body);
+    MongoFrame f = new MongoFrame(b);
+    try {
+      OpMsg m = OpMsg.parse(f);
+      String actual;
+      try {
+        MongoCommand.scan(f, m, SCANNER.reset(f.content(), m.bodyStart(), m.bodyStart() + m.bodyLength()), maxDepth);
+        actual = "ok";
+      } catch (MongoCodecException e) {
+        actual = e.getMessage();
+      }
+      assertEquals(expected, actual);
+      return actual;
+    } finally {
+      f.release();
+    }
+  }
+
+  private static byte[] with(byte[] bytes, int at, byte value) {
+    byte[] copy = bytes.clone();
+    copy[at] = value;
+    return copy;
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (in[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   @Test
