@@ -107,6 +107,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
   private boolean watching;
   private boolean monitor;
   private ReplyMode replyMode = ReplyMode.ON;
+  /**
+   * The last command description {@link #route} found {@linkplain Route#ORDINARY ordinary} for
+   * any arguments: the same one again is routed without looking at its name.
+   */
+  private CommandInfo ordinaryInfo;
   /** Set by {@code MPROXY HINT}: the hints every following command carries. */
   private QueryHints connectionHints = QueryHints.NONE;
 
@@ -218,7 +223,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
       return;
     }
     CommandInfo info = COMMANDS.lookup(cmd);
-    Route route = route(name, cmd, info);
+    Route route = info == ordinaryInfo ? Route.ORDINARY : route(name, cmd, info);
     if (route.refusal != null) {
       cmd.release();
       reply(newSlot(), RedisReplies.error(route.refusal));
@@ -252,7 +257,12 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
 
   /** Where a command goes and what it does to the session's state. */
   private static final class Route {
-    /** Most commands: shared, never written to (a {@code Route} is not changed once returned). */
+    /**
+     * Most commands: shared, expecting one reply unless the session's reply mode or MONITOR says
+     * otherwise, no pub/sub; never written to (a {@code Route} is not changed once returned).
+     */
+    static final Route ORDINARY = new Route();
+    /** Shared and stateless, but an unsubscribe command: its subscriptions count its replies. */
     static final Route PLAIN = new Route();
     /** Names that change the session's state or how it is routed (besides blocking/subscribe). */
     static final Set<String> STATEFUL =
@@ -268,7 +278,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     boolean blocking = info.isBlocking(cmd);
     boolean subscribe = Subscriptions.isSubscribe(name);
     if (!blocking && !subscribe && !Route.STATEFUL.contains(name)) {
-      return Route.PLAIN;
+      if (Subscriptions.isSubscriptionCommand(name)) {
+        return Route.PLAIN;
+      }
+      if (!info.hasBlockOption()) {
+        // whether it blocks does not depend on its arguments: the next one is known by identity
+        ordinaryInfo = info;
+      }
+      return Route.ORDINARY;
     }
     Route r = new Route();
     r.waitsByDesign = blocking || subscribe || name.equals("MONITOR");
@@ -412,19 +429,25 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     RespFrame cmd = job.cmd;
     Route route = job.route;
     Ticket ticket = job.ticket;
-    String name = cmd.commandName();
-    int expected = expectedReplies(name, cmd);
-    boolean pubsubDuring = subscriptions.active() || Subscriptions.isSubscribe(name);
-    if (Subscriptions.isSubscriptionCommand(name)) {
-      expected = expected == 0 ? 0 : subscriptions.apply(cmd);
-    }
-    boolean pubsubAfter = subscriptions.active();
-    boolean monitorAfter = name.equals("MONITOR");
-    if (route.stateChange != null) {
-      route.stateChange.run();
-    }
-    if (monitorAfter) {
-      monitor = true;
+    int expected = 1;
+    boolean pubsubDuring = false;
+    boolean pubsubAfter = false;
+    boolean monitorAfter = false;
+    if (route != Route.ORDINARY || monitor || replyMode != ReplyMode.ON || subscriptions.active()) {
+      String name = cmd.commandName();
+      expected = expectedReplies(name, cmd);
+      pubsubDuring = subscriptions.active() || Subscriptions.isSubscribe(name);
+      if (Subscriptions.isSubscriptionCommand(name)) {
+        expected = expected == 0 ? 0 : subscriptions.apply(cmd);
+      }
+      pubsubAfter = subscriptions.active();
+      monitorAfter = name.equals("MONITOR");
+      if (route.stateChange != null) {
+        route.stateChange.run();
+      }
+      if (monitorAfter) {
+        monitor = true;
+      }
     }
     if (viaShared) {
       sharedOutstanding++;

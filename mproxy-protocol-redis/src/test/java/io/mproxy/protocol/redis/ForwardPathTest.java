@@ -141,6 +141,46 @@ class ForwardPathTest {
   }
 
   /**
+   * An ordinary command seen before (routed by its description alone) must still follow the
+   * session's state: no reply awaited under {@code CLIENT REPLY OFF} or for the one
+   * {@code CLIENT REPLY SKIP} skips, and in subscribed mode its reply and the messages after it
+   * are told apart. If GET, SET or PING took the ordinary path regardless, the replies would
+   * shift by one or the message would be dropped as an unexpected reply.
+   */
+  @Test
+  void ordinaryCommandsSeenBeforeStillFollowReplyModeAndSubscriptions() throws Exception {
+    try (LoopbackListener proxy = MiniProxy.start(redis.host(), redis.port(), 1, 1);
+        RespSocket s = new RespSocket("127.0.0.1", proxy.port())) {
+      s.send(new String[] {"SET", "fp:mode", "m"}, new String[] {"GET", "fp:mode"}, new String[] {"PING"});
+      assertEquals("+OK\r\n", s.read());
+      assertEquals(bulk("m"), s.read());
+      assertEquals("+PONG\r\n", s.read());
+      s.send(new String[] {"CLIENT", "REPLY", "OFF"}, new String[] {"GET", "fp:mode"},
+          new String[] {"SET", "fp:mode", "off"}, new String[] {"CLIENT", "REPLY", "ON"},
+          new String[] {"GET", "fp:mode"}, new String[] {"ECHO", "after-off"});
+      assertEquals("+OK\r\n", s.read());
+      assertEquals(bulk("off"), s.read());
+      assertEquals(bulk("after-off"), s.read());
+      // every command answered or silenced: none still waits for a reply that was never sent
+      assertEquals(9, proxy.completed(Outcome.OK));
+      s.send(new String[] {"CLIENT", "REPLY", "SKIP"}, new String[] {"SET", "fp:mode", "skip"},
+          new String[] {"GET", "fp:mode"}, new String[] {"ECHO", "after-skip"});
+      assertEquals(bulk("skip"), s.read());
+      assertEquals(bulk("after-skip"), s.read());
+      assertEquals(13, proxy.completed(Outcome.OK));
+      s.send(new String[] {"SUBSCRIBE", "fp:channel"}, new String[] {"PING"});
+      assertEquals("*3\r\n$9\r\nsubscribe\r\n$10\r\nfp:channel\r\n:1\r\n", s.read());
+      assertEquals("*2\r\n$4\r\npong\r\n$0\r\n\r\n", s.read());
+      assertEquals("1", redis.cli("PUBLISH", "fp:channel", "hello"));
+      assertEquals("*3\r\n$7\r\nmessage\r\n$10\r\nfp:channel\r\n$5\r\nhello\r\n", s.read());
+      s.send(new String[] {"PING"});
+      assertEquals("*2\r\n$4\r\npong\r\n$0\r\n\r\n", s.read());
+      assertEquals("1", redis.cli("PUBLISH", "fp:channel", "again"));
+      assertEquals("*3\r\n$7\r\nmessage\r\n$10\r\nfp:channel\r\n$5\r\nagain\r\n", s.read());
+    }
+  }
+
+  /**
    * Pipelined commands that arrive in one read, and replies that arrive in one read, share one
    * clock reading (core ReadBatch) instead of taking one each for arrival, admission, dispatch
    * and completion. Reading the clock per step cost about four readings per command; with the

@@ -4,6 +4,9 @@ import io.mproxy.core.fingerprint.ShapeInterner;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -19,6 +22,14 @@ import java.util.Arrays;
  * is at most 200 characters. No regular expressions: this runs for every request, so it is built
  * in a per-thread buffer and the same shape comes back as the same string (no garbage per request
  * once a shape has been seen).
+ *
+ * <p>A command with one key of at most {@link #MEMO_KEY_BYTES} bytes is first looked up in a
+ * per-thread memo of the last such command per slot: the same command with a key of the same
+ * length, the same bytes wherever that key had no decimal digit and a digit wherever it had one,
+ * has the same fingerprint (the rules treat every digit alike and copy every other byte they
+ * keep), so it is answered with eight bytes compared at a time instead of a scan and an intern.
+ * Where the pattern keeps changing (hex hashes, random names), the slot is refilled at every
+ * eighth miss only, so that such keys pay for the comparison and not for the memo's upkeep.
  */
 public final class RedisFingerprint {
 
@@ -37,6 +48,16 @@ public final class RedisFingerprint {
 
   /** Keys up to this long are copied into the scratch at once; longer ones are read in place. */
   static final int MAX_KEY_BYTES = 1024;
+  /** Keys up to this long (one per command) are looked up in the thread's memo first. */
+  static final int MEMO_KEY_BYTES = 64;
+  private static final int MEMO_WORDS = MEMO_KEY_BYTES / Long.BYTES;
+  /** Entries of a thread's memo (a power of two), direct-mapped by command and key length. */
+  static final int MEMO_SLOTS = 64;
+  /** A slot missed by its own command and key length is refilled at every this-many-th miss. */
+  private static final int MEMO_REFILL = 8;
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long HIGH_BITS = 0x8080808080808080L;
   /** Names up to this long fit the scratch ({@link RespFrame#commandName()} cuts at 64). */
   private static final int MAX_NAME_CHARS = 128;
   private static final byte ALNUM = 1;
@@ -70,6 +91,18 @@ public final class RedisFingerprint {
      * long, the last of which may be as long as a key.
      */
     final char[] out = new char[MAX_NAME_CHARS + MAX_LENGTH + 2 + MAX_KEY_BYTES];
+    /** Per memo slot: the command it was made for (null: none), its key's length, its fingerprint. */
+    final CommandInfo[] memoInfo = new CommandInfo[MEMO_SLOTS];
+    final int[] memoLength = new int[MEMO_SLOTS];
+    final String[] memoShape = new String[MEMO_SLOTS];
+    /** Misses of the slot's command and key length since the slot was filled. */
+    final int[] memoMisses = new int[MEMO_SLOTS];
+    /** Per slot, {@link #MEMO_WORDS} words each: 0xff in the bytes of the key that were digits. */
+    final long[] memoDigits = new long[MEMO_SLOTS * MEMO_WORDS];
+    /** 0xff in the key's other bytes (none past its end). */
+    final long[] memoOthers = new long[MEMO_SLOTS * MEMO_WORDS];
+    /** The key's other bytes, digits and bytes past its end zero. */
+    final long[] memoBytes = new long[MEMO_SLOTS * MEMO_WORDS];
   }
 
   private RedisFingerprint() {
@@ -89,6 +122,9 @@ public final class RedisFingerprint {
     int[] keys = info.keyPositions(cmd);
     if (keys.length == 0) {
       return name;
+    }
+    if (keys.length == 1 && cmd.argLength(keys[0]) <= MEMO_KEY_BYTES && name.length() <= MAX_NAME_CHARS) {
+      return ofOneShortKey(SCRATCH.get(), cmd, info, keys[0]);
     }
     int examined = Math.min(keys.length, MAX_KEYS_EXAMINED);
     if (name.length() > MAX_NAME_CHARS || anyLongerThan(cmd, keys, examined, MAX_KEY_BYTES)) {
@@ -125,6 +161,83 @@ public final class RedisFingerprint {
       out[n++] = ELLIPSIS;
     }
     return SHAPES.intern(out, n);
+  }
+
+  /**
+   * A command whose only key is at most {@link #MEMO_KEY_BYTES} long: from the thread's memo when
+   * its slot holds the same command with a key of the same pattern (see the class comment), else
+   * shaped and remembered.
+   */
+  private static String ofOneShortKey(Scratch scratch, RespFrame cmd, CommandInfo info, int key) {
+    int length = cmd.argLength(key);
+    byte[] in = scratch.in;
+    cmd.content().getBytes(cmd.argOffset(key), in, 0, length);
+    int h = info.name().hashCode() * 0x9E3779B9 + length * 0x85EBCA6B;
+    int slot = (h ^ (h >>> 16)) & (MEMO_SLOTS - 1);
+    int words = (length + Long.BYTES - 1) / Long.BYTES;
+    int base = slot * MEMO_WORDS;
+    boolean sameCommand = scratch.memoInfo[slot] == info && scratch.memoLength[slot] == length;
+    if (sameCommand && samePattern(scratch, in, base, words)) {
+      return scratch.memoShape[slot];
+    }
+    String name = info.name();
+    char[] out = scratch.out;
+    name.getChars(0, name.length(), out, 0);
+    int n = name.length();
+    out[n++] = ' ';
+    n = appendShape(in, length, out, n);
+    if (n > MAX_LENGTH) {
+      n = MAX_LENGTH - 1;
+      out[n++] = ELLIPSIS;
+    }
+    String shape = SHAPES.intern(out, n);
+    if (sameCommand && (++scratch.memoMisses[slot] & (MEMO_REFILL - 1)) != 0) {
+      // keys of this command and length whose pattern varies (hashes, random names): the slot is
+      // refilled at every MEMO_REFILL-th such miss only, so that they pay little for the memo
+      return shape;
+    }
+    scratch.memoMisses[slot] = 0;
+    for (int w = 0; w < words; w++) {
+      int rest = length - w * Long.BYTES;
+      long valid = rest >= Long.BYTES ? -1L : (1L << (rest * Byte.SIZE)) - 1;
+      long word = (long) LONGS.get(in, w * Long.BYTES);
+      long digits = digitBytes(word) & valid;
+      long others = valid & ~digits;
+      scratch.memoDigits[base + w] = digits;
+      scratch.memoOthers[base + w] = others;
+      scratch.memoBytes[base + w] = word & others;
+    }
+    scratch.memoInfo[slot] = info;
+    scratch.memoLength[slot] = length;
+    scratch.memoShape[slot] = shape;
+    return shape;
+  }
+
+  /**
+   * Whether the key in {@code in} (of the slot's length) has the same bytes as the slot's key
+   * wherever that had no digit, and a digit wherever it had one.
+   */
+  private static boolean samePattern(Scratch scratch, byte[] in, int base, int words) {
+    for (int w = 0; w < words; w++) {
+      long word = (long) LONGS.get(in, w * Long.BYTES);
+      long digits = scratch.memoDigits[base + w];
+      if ((word & scratch.memoOthers[base + w]) != scratch.memoBytes[base + w]
+          || (digitBytes(word) & digits) != digits) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** 0xff in each byte of {@code word} that is an ASCII digit, 0 in the others. */
+  static long digitBytes(long word) {
+    long x = word ^ 0x3030303030303030L;
+    // per byte, non-zero unless the high nibble is 0 and the low one at most 9 (no carries: <= 0x15)
+    long off = (x & 0xF0F0F0F0F0F0F0F0L)
+        | (((x & 0x0F0F0F0F0F0F0F0FL) + 0x0606060606060606L) & 0x1010101010101010L);
+    // per byte, the high bit set when the byte is non-zero (no carries: <= 0x7f + 0x7f)
+    long nonZero = (((off & ~HIGH_BITS) + ~HIGH_BITS) | off) & HIGH_BITS;
+    return ((~nonZero & HIGH_BITS) >>> 7) * 0xFF;
   }
 
   private static boolean anyLongerThan(RespFrame cmd, int[] keys, int examined, int limit) {
