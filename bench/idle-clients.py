@@ -8,8 +8,11 @@ Opens N connections to 127.0.0.1:PORT one after another and brings each to an id
             followed), until the server's OK
   redis     PING, until +PONG
   mongodb   isMaster (OP_MSG; mongo-java-server has no hello), until its ok: 1
+  cassandra STARTUP (native protocol v4) and, when asked, PLAIN as user app / app-secret, until
+            READY or AUTH_SUCCESS
 Then writes "idle N" to fd 3 and waits for a line on stdin; then sends one request on every
-connection (SELECT 1; SELECT 1; INCR idle:answered; a find on bench.idle) and writes
+connection (SELECT 1; SELECT 1; INCR idle:answered; a find on bench.idle; SELECT release_version
+FROM system.local) and writes
 "answered K" to fd 3, K being the connections whose answer was the expected one.
 """
 import base64
@@ -240,9 +243,49 @@ class Mongodb:
         return any(ok in body for ok in self.OK)
 
 
+class Cassandra:
+    # native protocol v4: version, flags, stream, opcode, body length
+    STARTUP, READY, AUTHENTICATE, QUERY, RESULT, AUTH_RESPONSE, AUTH_SUCCESS = 0x01, 0x02, 0x03, 0x07, 0x08, 0x0F, 0x10
+    USER, PASSWORD = b"app", b"app-secret"
+
+    @staticmethod
+    def frame(s, opcode, body):
+        s.sendall(struct.pack(">BBhBi", 0x04, 0, 1, opcode, len(body)) + body)
+
+    @staticmethod
+    def reply(s):
+        _, _, _, opcode, size = struct.unpack(">BBhBi", recv_exact(s, 9))
+        return opcode, recv_exact(s, size)
+
+    @staticmethod
+    def string(value):
+        return struct.pack(">H", len(value)) + value
+
+    def login(self, port):
+        s = connect(port)
+        self.frame(s, self.STARTUP, struct.pack(">H", 1) + self.string(b"CQL_VERSION") + self.string(b"3.0.0"))
+        opcode, body = self.reply(s)
+        if opcode == self.AUTHENTICATE:
+            token = b"\0" + self.USER + b"\0" + self.PASSWORD
+            self.frame(s, self.AUTH_RESPONSE, struct.pack(">i", len(token)) + token)
+            opcode, body = self.reply(s)
+            if opcode != self.AUTH_SUCCESS:
+                raise RuntimeError("AUTH_RESPONSE answered opcode %d: %r" % (opcode, body[:120]))
+        elif opcode != self.READY:
+            raise RuntimeError("STARTUP answered opcode %d: %r" % (opcode, body[:120]))
+        return s
+
+    def send_query(self, s):
+        query = b"SELECT release_version FROM system.local"
+        self.frame(s, self.QUERY, struct.pack(">i", len(query)) + query + struct.pack(">HB", 0x0001, 0))
+
+    def answered(self, s):
+        return self.reply(s)[0] == self.RESULT
+
+
 def main():
     protocol, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    client = {"postgres": Postgres, "mysql": Mysql, "redis": Redis, "mongodb": Mongodb}[protocol]()
+    client = {"postgres": Postgres, "mysql": Mysql, "redis": Redis, "mongodb": Mongodb, "cassandra": Cassandra}[protocol]()
     socks = [client.login(port) for _ in range(n)]
     report = os.fdopen(3, "w")
     report.write("idle %d\n" % len(socks))

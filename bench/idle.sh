@@ -5,19 +5,22 @@
 #   bench/idle.sh --protocol mysql -n 5000          # MySQL (MariaDB) through mproxy
 #   bench/idle.sh --protocol redis -n 10000         # Redis through mproxy and nutcracker
 #   bench/idle.sh --protocol mongodb                # MongoDB (mongo-java-server) through mproxy
+#   bench/idle.sh --protocol cassandra -n 2000      # Cassandra (the testkit's node) through mproxy
 #   bench/idle.sh -n 10000 --targets mproxy
 #
 # Starts its own server (Debian packages, private data directory, free loopback port):
-# PostgreSQL with SCRAM, MariaDB, redis-server, or mongo-java-server in its own JVM (bench/mongo.sh's
-# MongoLoad serve, built from mproxy-server's test classes). Then for each target in turn (mproxy: bin/mproxy
+# PostgreSQL with SCRAM, MariaDB, redis-server, mongo-java-server in its own JVM (bench/mongo.sh's
+# MongoLoad serve, built from mproxy-server's test classes), or a Cassandra 5 node (the testkit's,
+# through mproxy-server's test class CqlServe; 20-90 s and ~1 GB). Then for each target in turn (mproxy: bin/mproxy
 # run of this checkout; postgres and mysql in transaction pooling over a pool of 20 with client
-# authentication terminated at the proxy, SCRAM-SHA-256 and mysql_native_password; the peers:
+# authentication terminated at the proxy, SCRAM-SHA-256 and mysql_native_password, and Cassandra
+# multiplexed over 4 connections with PLAIN terminated at the proxy; the peers:
 # PgBouncer with the same pool and auth_type, nutcracker with one server connection) the python3
 # clients of bench/idle-clients.py open N connections one after another and log each in (until
-# ReadyForQuery, the login's OK, PING's PONG, or isMaster's ok: 1), so every client is a live session, not a bare
+# ReadyForQuery, the login's OK, PING's PONG, isMaster's ok: 1, or AUTH_SUCCESS), so every client is a live session, not a bare
 # socket. With all N idle it reads the target's memory: for mproxy the Java heap in use after a
 # forced GC (jcmd GC.heap_info) and the resident set (VmRSS), for a peer its resident set; then
-# every connection sends one request (SELECT 1, INCR, or a find) and the answers are counted (all N must
+# every connection sends one request (SELECT 1, INCR, a find, or a system.local query) and the answers are counted (all N must
 # answer: the sessions are live and, for the pooled protocols, multiplexed over the pool of 20).
 # Prints (after - before) / N per target. MPROXY_JAVA_OPTS adds JVM options (default -Xms512m
 # -Xmx512m: the whole heap is committed and pre-touched at start, so the RSS difference is what
@@ -34,7 +37,7 @@ while (($#)); do
     --protocol) protocol=${2:?}; shift 2 ;;
     -n) clients=${2:?}; shift 2 ;;
     --targets) targets=${2:?}; shift 2 ;;
-    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,27p "$0"; exit 0 ;;
     *) echo "bench/idle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,8 +47,8 @@ case $protocol in
   postgres) peer=pgbouncer; server_tools=(psql setpriv) ;;
   mysql) peer=; server_tools=(mariadbd mariadb-install-db mariadb) ;;
   redis) peer=nutcracker; server_tools=(redis-server redis-cli) ;;
-  mongodb) peer=; server_tools=() ;;
-  *) die "--protocol: '$protocol' (expected: postgres, mysql, redis, mongodb)" ;;
+  mongodb|cassandra) peer=; server_tools=() ;;
+  *) die "--protocol: '$protocol' (expected: postgres, mysql, redis, mongodb, cassandra)" ;;
 esac
 targets=${targets:-mproxy${peer:+,$peer}}
 IFS=, read -r -a target_list <<<"$targets"
@@ -159,6 +162,22 @@ start_server_mongodb() {
   started_pids+=("$!")
   wait_answers "$server_port" 60 || { tail -n 20 "$work/mongo.log" >&2; die "mongo-java-server does not answer"; }
 }
+start_server_cassandra() {
+  echo "bench/idle.sh: building the Cassandra launcher (test classes of mproxy-server) ..." >&2
+  (cd "$root" && ./mvnw -q -B -pl mproxy-server -am test-compile dependency:build-classpath \
+      -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >"$work/cassandra-build.log" 2>&1) \
+    || { tail -n 30 "$work/cassandra-build.log" >&2; die "the build failed"; }
+  (cd "$root" && exec java -Xmx256m -cp "$root/mproxy-server/target/test-classes:$root/mproxy-server/target/classes:$(cat "$work/cp.txt")" \
+    io.mproxy.server.it.cassandra.CqlServe >"$work/cassandra.log" 2>&1) &
+  started_pids+=("$!")
+  local deadline=$((SECONDS + 300))
+  until grep -q '^ready ' "$work/cassandra.log" 2>/dev/null; do
+    ((SECONDS < deadline)) && kill -0 "${started_pids[-1]}" 2>/dev/null \
+      || { tail -n 30 "$work/cassandra.log" >&2; die "the Cassandra node did not start"; }
+    sleep 1
+  done
+  server_port=$(sed -n 's/^ready .*:\([0-9]*\)$/\1/p' "$work/cassandra.log")
+}
 
 # ---------------------------------------------------------------------------- the targets
 
@@ -209,6 +228,18 @@ clusters:
     protocol: mongodb
     backends: [ { address: 127.0.0.1:$server_port, role: primary } ]
     pool: { min_idle: $pool, max_size: $pool }
+YAML
+    ;;
+    cassandra) cat <<YAML
+listeners:
+  - { name: cql, protocol: cassandra, bind: 127.0.0.1:$1, cluster: c, max_client_connections: $((clients + 100)),
+      auth: { mode: terminate, users: [ { name: app, password: app-secret } ] } }
+clusters:
+  c:
+    protocol: cassandra
+    credentials: { user: cassandra, password: cassandra }
+    backends: [ { address: 127.0.0.1:$server_port, role: primary } ]
+    pool: { mode: multiplex, min_idle: 1, max_size: 4, acquire_timeout_ms: 20000 }
 YAML
     ;;
   esac
