@@ -73,6 +73,15 @@ public final class SqlShapes {
     return shape;
   }
 
+  /**
+   * The fingerprint of {@code sql} alone (no classification), the same shared string as {@link
+   * #ofQuery} gives for an equal shape: for callers that remember what they learn per shape. The text
+   * may be a view of a network buffer: it is not kept.
+   */
+  public String fingerprint(CharSequence sql) {
+    return SqlFingerprint.of(dialect, sql, fingerprints);
+  }
+
   /** Shapes remembered now (both maps); for tests and status. */
   public int size() {
     return byText.size() + byFingerprint.size();
