@@ -118,10 +118,19 @@ final class SessionFunctions {
         || containsIgnoreCase(sql, "ROW_COUNT");
   }
 
+  /**
+   * Whether {@code s} holds {@code upper} (upper-case ASCII) at some index where {@link
+   * String#regionMatches(boolean, int, String, int, int)} ignoring case matches it. The region is
+   * compared only where the first character can match: either ASCII case of it, or any non-ASCII
+   * character (some fold to ASCII letters), so most of the text costs one comparison per character.
+   */
   static boolean containsIgnoreCase(String s, String upper) {
     int n = upper.length();
+    char first = upper.charAt(0);
+    char firstLower = Character.toLowerCase(first);
     for (int i = 0, last = s.length() - n; i <= last; i++) {
-      if (s.regionMatches(true, i, upper, 0, n)) {
+      char c = s.charAt(i);
+      if ((c == first || c == firstLower || c >= 0x80) && s.regionMatches(true, i, upper, 0, n)) {
         return true;
       }
     }
