@@ -120,17 +120,28 @@ final class SessionFunctions {
 
   /**
    * Whether {@code s} holds {@code upper} (upper-case ASCII) at some index where {@link
-   * String#regionMatches(boolean, int, String, int, int)} ignoring case matches it. The region is
-   * compared only where the first character can match: either ASCII case of it, or any non-ASCII
-   * character (some fold to ASCII letters), so most of the text costs one comparison per character.
+   * String#regionMatches(boolean, int, String, int, int)} ignoring case matches it. ASCII characters
+   * are compared here (a letter in either case, anything else as it is); at an index where a
+   * non-ASCII character comes up (some fold to ASCII letters) the region is left to regionMatches.
+   * Most indexes cost one comparison and no call.
    */
   static boolean containsIgnoreCase(String s, String upper) {
     int n = upper.length();
-    char first = upper.charAt(0);
-    char firstLower = Character.toLowerCase(first);
     for (int i = 0, last = s.length() - n; i <= last; i++) {
-      char c = s.charAt(i);
-      if ((c == first || c == firstLower || c >= 0x80) && s.regionMatches(true, i, upper, 0, n)) {
+      int j = 0;
+      while (j < n) {
+        char c = s.charAt(i + j);
+        char u = upper.charAt(j);
+        if (c == u || (u >= 'A' && u <= 'Z' && c == (char) (u + 32))) {
+          j++;
+        } else if (c >= 0x80) {
+          j = s.regionMatches(true, i, upper, 0, n) ? n : -1;
+          break;
+        } else {
+          break;
+        }
+      }
+      if (j == n) {
         return true;
       }
     }
