@@ -45,7 +45,8 @@ final class StatementInspector {
 
   static Info inspect(String sql) {
     String fingerprint = SHAPES.fingerprint(sql);
-    boolean whole = !fingerprint.endsWith(SqlFingerprint.TRUNCATION_MARKER);
+    // a truncated fingerprint is longer than MAX_LENGTH (its marker is added past it), a whole one never
+    boolean whole = fingerprint.length() <= SqlFingerprint.MAX_LENGTH;
     if (whole) {
       Info known = BY_FINGERPRINT.get(fingerprint);
       if (known != null) {

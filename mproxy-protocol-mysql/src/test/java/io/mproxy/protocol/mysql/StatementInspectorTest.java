@@ -95,6 +95,20 @@ class StatementInspectorTest {
     assertEquals("SET SESSION sql_mode = 'B'", of("SET sql_mode = 'B'").effect().assignments().get(0).sql());
   }
 
+  @Test
+  void aTruncatedFingerprintIsNotTrustedForWhatFollowsTheCut() {
+    StringBuilder columns = new StringBuilder("SELECT c0");
+    for (int i = 1; i < 400; i++) {
+      columns.append(", c").append(i);
+    }
+    StatementInspector.Info plain = of(columns + " FROM t WHERE a = 1");
+    assertTrue(plain.fingerprint().endsWith(SqlFingerprint.TRUNCATION_MARKER), plain.fingerprint());
+    assertNull(plain.effect().pinReason());
+    StatementInspector.Info variable = of(columns + " FROM t WHERE a = @v");
+    assertEquals(plain.fingerprint(), variable.fingerprint());
+    assertNotNull(variable.effect().pinReason());
+  }
+
   /** Pieces of MySQL statements, joined at random: the remembered answer must be what reading the text gives. */
   private static final String[] PIECES = {
       "SELECT", "select", "c", "FROM", "sbtest1", "WHERE", "id", "=", "42", "7", "'x'", "\"y\"", ";", ",",
