@@ -58,8 +58,9 @@ public final class SqlShapes {
    */
   public Shape ofQuery(CharSequence sql) {
     String fingerprint = SqlFingerprint.of(dialect, sql, fingerprints);
-    if (fingerprint.endsWith(SqlFingerprint.TRUNCATION_MARKER)) {
-      // A truncated fingerprint does not cover the whole text: classify the text itself.
+    if (fingerprint.length() > SqlFingerprint.MAX_LENGTH) {
+      // A truncated fingerprint (the marker is added past MAX_LENGTH) does not cover the whole
+      // text: classify the text itself.
       return new Shape(SqlClassifier.classify(dialect, sql.toString()), fingerprint);
     }
     Shape shape = byFingerprint.get(fingerprint);
