@@ -339,6 +339,16 @@ public final class SqlFingerprint {
     private void emitRange(int start, int end, Out kind) {
       space(kind, in[start]);
       int at = outLength;
+      if (end - start == 1 && at < OUT_CAPACITY) {
+        // punctuation and one-character operators, the most frequent tokens: no copy or hash loop
+        char c = in[start];
+        out[at] = c;
+        outLength = at + 1;
+        outHash = 31 * outHash + c;
+        keep(c);
+        last = kind;
+        return;
+      }
       int n = Math.min(end - start, OUT_CAPACITY - at);
       System.arraycopy(in, start, out, at, n);
       wrote(at, n);
