@@ -6,6 +6,7 @@
 #   bench/mysql.sh -r 5 -t 30 --threads 16,64,128
 #   bench/mysql.sh --tests oltp_point_select --targets direct,mproxy
 #   bench/mysql.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
+#   bench/mysql.sh --ps-mode disable ...             # text protocol (COM_QUERY) instead of prepared statements
 #   bench/mysql.sh --status ...                      # also MariaDB's SHOW GLOBAL STATUS deltas per query
 #   bench/mysql.sh --baseline . --baseline-pool 16 --targets direct,baseline,mproxy   # pool sizes, interleaved
 #   bench/mysql.sh --baseline . --baseline-io-threads 1 --targets direct,baseline,mproxy   # event loops, interleaved
@@ -50,6 +51,7 @@ baseline=""
 baseline_pool=""
 baseline_io_threads=""
 db_status=0
+ps_mode=auto
 
 usage() {
   cat <<USAGE
@@ -66,6 +68,9 @@ usage: bench/mysql.sh [options]
   --baseline DIR        another checkout of mproxy whose bin/mproxy runs as target "baseline"
                         (same config), for before/after comparisons in one interleaved run
   --status              print MariaDB's global status deltas per query for every run
+  --ps-mode MODE        sysbench's --db-ps-mode: auto (default: prepared statements, COM_STMT_EXECUTE
+                        per query) or disable (text protocol: one COM_QUERY per query, which mproxy
+                        inspects and fingerprints)
   --pool N              mproxy backend connections (pool max_size = min_idle; default $pool)
   --baseline-pool N     the baseline's pool size instead of --pool (e.g. --baseline . to compare pool
                         sizes of one build in one interleaved run)
@@ -104,6 +109,7 @@ while (($#)); do
     --baseline-pool) baseline_pool=${2:?}; shift 2 ;;
     --baseline-io-threads) baseline_io_threads=${2:?}; shift 2 ;;
     --status) db_status=1; shift ;;
+    --ps-mode) ps_mode=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -211,7 +217,7 @@ mariadb --no-defaults -S "$work/db/mariadb.sock" -uroot -e "
   CREATE DATABASE sbtest; FLUSH PRIVILEGES;"
 
 sb_common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=bench --mysql-password=bench
-  --mysql-db=sbtest --tables="$tables" --table-size="$table_size")
+  --mysql-db=sbtest --tables="$tables" --table-size="$table_size" --db-ps-mode="$ps_mode")
 echo "loading $tables x $table_size rows ..." >&2
 sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$db_port" --threads=4 prepare >"$work/prepare.log" 2>&1 \
   || { tail -n 20 "$work/prepare.log" >&2; die "sysbench prepare failed"; }

@@ -77,7 +77,23 @@ public final class ShapeInterner {
     if (length < 0 || length > chars.length) {
       throw new IndexOutOfBoundsException("length " + length + " of " + chars.length);
     }
-    int h = hash(chars, length);
+    return lookUp(chars, length, hash(chars, length));
+  }
+
+  /**
+   * {@link #intern(char[], int)} for a caller that hashed its text while writing it: {@code hash}
+   * must be {@link String#hashCode()} of {@code chars[0, length)} (the slots are shared with the
+   * other methods, so another hash of the same text would miss them). The text is still compared on
+   * a hit, so a wrong hash costs a new string, never a wrong one.
+   */
+  public String intern(char[] chars, int length, int hash) {
+    if (length < 0 || length > chars.length) {
+      throw new IndexOutOfBoundsException("length " + length + " of " + chars.length);
+    }
+    return lookUp(chars, length, hash);
+  }
+
+  private String lookUp(char[] chars, int length, int h) {
     int slot = (h ^ (h >>> 16)) & mask;
     Entry cached = slots[slot];
     if (cached != null && cached.hash == h && cached.chars.length == length

@@ -57,6 +57,37 @@ public final class SqlFingerprint {
   private static final ThreadLocal<Builder> REUSED =
       ThreadLocal.withInitial(() -> new Builder(SqlDialect.POSTGRES, "", null));
 
+  /** 31 to the powers 0 to 31: appending a string of that length to a hash multiplies it by one of these. */
+  private static final int[] POWERS_OF_31 = new int[32];
+
+  static {
+    int p = 1;
+    for (int i = 0; i < POWERS_OF_31.length; i++) {
+      POWERS_OF_31[i] = p;
+      p *= 31;
+    }
+  }
+
+  /**
+   * {@code h} extended by {@code chars[from, to)} as {@link String#hashCode()} extends a prefix's
+   * hash, four characters a step (weighed independently of the running hash, so each step waits for
+   * one multiplication, not four).
+   */
+  static int extendHash(int h, char[] chars, int from, int to) {
+    int i = from;
+    for (; i + 4 <= to; i += 4) {
+      h = P4 * h + (P3 * chars[i] + P2 * chars[i + 1] + 31 * chars[i + 2] + chars[i + 3]);
+    }
+    for (; i < to; i++) {
+      h = 31 * h + chars[i];
+    }
+    return h;
+  }
+
+  private static final int P2 = 31 * 31;
+  private static final int P3 = P2 * 31;
+  private static final int P4 = P3 * 31;
+
   private enum Out { NONE, OPEN, CLOSE, DOT, COMMA, SEMI, WORD, KEYWORD, LITERAL, OPERATOR }
 
   /**
@@ -79,6 +110,15 @@ public final class SqlFingerprint {
     private boolean lowerIdentifiers;
     private final char[] out = new char[OUT_CAPACITY];
     private int outLength;
+    /**
+     * {@link String#hashCode()} of {@code out[0, outLength)}, kept as the output is written so the
+     * interner does not read it again; meaningless once the output is cut at {@link #OUT_CAPACITY}
+     * (a truncated fingerprint is not interned).
+     */
+    private int outHash;
+    /** The output's length and hash up to its last character that is neither ';' nor ' ' (what {@link #finish()} keeps). */
+    private int keptLength;
+    private int keptHash;
     private ShapeInterner shapes;
     private Out last = Out.NONE;
     private String lastKeyword;
@@ -108,6 +148,9 @@ public final class SqlFingerprint {
       shapes = interner;
       lowerIdentifiers = dialect.foldsIdentifiersToLowerCase();
       outLength = 0;
+      outHash = 0;
+      keptLength = 0;
+      keptHash = 0;
       last = Out.NONE;
       lastKeyword = null;
     }
@@ -275,17 +318,17 @@ public final class SqlFingerprint {
       space(Out.WORD, ' ');
       int start = scanner.start();
       int n = Math.min(scanner.end() - start, OUT_CAPACITY - outLength);
+      int at = outLength;
       if (lowerIdentifiers) {
         char[] o = out;
-        int at = outLength;
         for (int i = 0; i < n; i++) {
           char c = in[start + i];
           o[at + i] = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
         }
       } else {
-        System.arraycopy(in, start, out, outLength, n);
+        System.arraycopy(in, start, out, at, n);
       }
-      outLength += n;
+      wrote(at, n);
       last = Out.WORD;
     }
 
@@ -295,23 +338,61 @@ public final class SqlFingerprint {
 
     private void emitRange(int start, int end, Out kind) {
       space(kind, in[start]);
-      int n = Math.min(end - start, OUT_CAPACITY - outLength);
-      System.arraycopy(in, start, out, outLength, n);
-      outLength += n;
+      int at = outLength;
+      if (end - start == 1 && at < OUT_CAPACITY) {
+        // punctuation and one-character operators, the most frequent tokens: no copy or hash loop
+        char c = in[start];
+        out[at] = c;
+        outLength = at + 1;
+        outHash = 31 * outHash + c;
+        keep(c);
+        last = kind;
+        return;
+      }
+      int n = Math.min(end - start, OUT_CAPACITY - at);
+      System.arraycopy(in, start, out, at, n);
+      wrote(at, n);
       last = kind;
     }
 
     private void emit(String text, Out kind) {
       space(kind, text.charAt(0));
-      int n = Math.min(text.length(), OUT_CAPACITY - outLength);
+      int length = text.length();
+      int n = Math.min(length, OUT_CAPACITY - outLength);
       text.getChars(0, n, out, outLength);
       outLength += n;
+      if (n == length && length < POWERS_OF_31.length) {
+        // the string's own (cached) hash: a keyword or a constant costs one step, not one per character
+        outHash = outHash * POWERS_OF_31[length] + text.hashCode();
+        keep(text.charAt(length - 1));
+      } else {
+        outHash = extendHash(outHash, out, outLength - n, outLength);
+        keep(out[outLength - 1]);
+      }
       last = kind;
     }
 
     private void space(Out kind, char first) {
       if (needsSpace(kind, first) && outLength < OUT_CAPACITY) {
         out[outLength++] = ' ';
+        outHash = 31 * outHash + ' ';
+      }
+    }
+
+    /** Hashes {@code out[at, at + n)}, just written, into {@link #outHash}. */
+    private void wrote(int at, int n) {
+      outLength = at + n;
+      if (n > 0) {
+        outHash = extendHash(outHash, out, at, outLength);
+        keep(out[outLength - 1]);
+      }
+    }
+
+    /** After a write ending with {@code lastChar}: remembers the output as kept when that is not trimmed. */
+    private void keep(char lastChar) {
+      if (lastChar != ';' && lastChar != ' ') {
+        keptLength = outLength;
+        keptHash = outHash;
       }
     }
 
@@ -350,7 +431,11 @@ public final class SqlFingerprint {
       while (len > 0 && (out[len - 1] == ';' || out[len - 1] == ' ')) {
         len--;
       }
-      return shapes == null ? new String(out, 0, len) : shapes.intern(out, len);
+      if (shapes == null) {
+        return new String(out, 0, len);
+      }
+      // keptLength < len only when a token ended in ';' or ' ' after other characters: hash again
+      return len == keptLength ? shapes.intern(out, len, keptHash) : shapes.intern(out, len);
     }
   }
 }

@@ -58,8 +58,9 @@ public final class SqlShapes {
    */
   public Shape ofQuery(CharSequence sql) {
     String fingerprint = SqlFingerprint.of(dialect, sql, fingerprints);
-    if (fingerprint.endsWith(SqlFingerprint.TRUNCATION_MARKER)) {
-      // A truncated fingerprint does not cover the whole text: classify the text itself.
+    if (fingerprint.length() > SqlFingerprint.MAX_LENGTH) {
+      // A truncated fingerprint (the marker is added past MAX_LENGTH) does not cover the whole
+      // text: classify the text itself.
       return new Shape(SqlClassifier.classify(dialect, sql.toString()), fingerprint);
     }
     Shape shape = byFingerprint.get(fingerprint);
@@ -71,6 +72,15 @@ public final class SqlShapes {
       byFingerprint.put(fingerprint, shape);
     }
     return shape;
+  }
+
+  /**
+   * The fingerprint of {@code sql} alone (no classification), the same shared string as {@link
+   * #ofQuery} gives for an equal shape: for callers that remember what they learn per shape. The text
+   * may be a view of a network buffer: it is not kept.
+   */
+  public String fingerprint(CharSequence sql) {
+    return SqlFingerprint.of(dialect, sql, fingerprints);
   }
 
   /** Shapes remembered now (both maps); for tests and status. */

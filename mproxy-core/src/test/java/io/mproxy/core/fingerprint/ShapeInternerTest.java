@@ -54,6 +54,20 @@ class ShapeInternerTest {
   }
 
   @Test
+  void aHashGivenByTheCallerFindsTheSameSlotsAndAWrongOneNeverAWrongString() {
+    ShapeInterner interner = new ShapeInterner(64);
+    String text = interner.intern("SELECT ? FROM t");
+    char[] scratch = "SELECT ? FROM t WHERE".toCharArray();
+    assertSame(text, interner.intern(scratch, 15, "SELECT ? FROM t".hashCode()));
+    // a wrong hash misses (a new string), but the string is the text's
+    String missed = interner.intern(scratch, 15, 12345);
+    assertEquals("SELECT ? FROM t", missed);
+    String other = interner.intern("SELECT".toCharArray(), 6, "SELECT".hashCode());
+    assertSame(other, interner.intern(new StringBuilder("SELECT")));
+    assertThrows(IndexOutOfBoundsException.class, () -> interner.intern(scratch, scratch.length + 1, 0));
+  }
+
+  @Test
   void slotCountIsValidated() {
     assertThrows(IllegalArgumentException.class, () -> new ShapeInterner(0));
   }

@@ -118,10 +118,30 @@ final class SessionFunctions {
         || containsIgnoreCase(sql, "ROW_COUNT");
   }
 
+  /**
+   * Whether {@code s} holds {@code upper} (upper-case ASCII) at some index where {@link
+   * String#regionMatches(boolean, int, String, int, int)} ignoring case matches it. ASCII characters
+   * are compared here (a letter in either case, anything else as it is); at an index where a
+   * non-ASCII character comes up (some fold to ASCII letters) the region is left to regionMatches.
+   * Most indexes cost one comparison and no call.
+   */
   static boolean containsIgnoreCase(String s, String upper) {
     int n = upper.length();
     for (int i = 0, last = s.length() - n; i <= last; i++) {
-      if (s.regionMatches(true, i, upper, 0, n)) {
+      int j = 0;
+      while (j < n) {
+        char c = s.charAt(i + j);
+        char u = upper.charAt(j);
+        if (c == u || (u >= 'A' && u <= 'Z' && c == (char) (u + 32))) {
+          j++;
+        } else if (c >= 0x80) {
+          j = s.regionMatches(true, i, upper, 0, n) ? n : -1;
+          break;
+        } else {
+          break;
+        }
+      }
+      if (j == n) {
         return true;
       }
     }

@@ -6,10 +6,12 @@ import io.mproxy.core.sql.SqlClassifier;
 import io.mproxy.core.sql.SqlDialect;
 import io.mproxy.core.sql.SqlFingerprint;
 import io.mproxy.core.sql.SqlScanner;
+import io.mproxy.core.sql.SqlShapes;
 import io.mproxy.core.sql.SqlTokenType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads just enough of a MySQL statement to meter and pool it: its kind and statement count
@@ -17,6 +19,13 @@ import java.util.Locale;
  * normalized, ProxySQL-style), and its {@link SessionEffect}: replayable SETs, USE, KILL, or state
  * that pins the session to its connection. The effect rules are MySQL's own and read the tokens of
  * core's {@link SqlScanner}.
+ *
+ * <p>Texts with literals inline differ every time, but what is learned from one does not depend on
+ * its literals, except for the statements whose effect carries a value ({@code SET}, {@code USE},
+ * {@code KILL}): so a text is fingerprinted first (one scan into reused arrays) and the rest is
+ * looked up by its fingerprint; only a new shape, a truncated fingerprint or one of those statements
+ * is read in full. The fingerprint keeps every token but literals in order (words verbatim, variables,
+ * punctuation), and only those tokens decide the effect and the classification.
  */
 final class StatementInspector {
 
@@ -24,10 +33,34 @@ final class StatementInspector {
   record Info(RequestKind kind, String verb, String fingerprint, int statements, SessionEffect effect) {
   }
 
+  /** Shapes remembered before the memo is emptied to refill with what is current (as {@link SqlShapes} does). */
+  private static final int CAPACITY = 10_000;
+  /** Interns the fingerprints, so a repeated shape is one shared string (a cheap key). */
+  private static final SqlShapes SHAPES = new SqlShapes(SqlDialect.MYSQL, CAPACITY);
+  /** What every text of a fingerprint gives; shared by every session (the values are immutable). */
+  private static final ConcurrentHashMap<String, Info> BY_FINGERPRINT = new ConcurrentHashMap<>();
+
   private StatementInspector() {
   }
 
   static Info inspect(String sql) {
+    String fingerprint = SHAPES.fingerprint(sql);
+    // a truncated fingerprint is longer than MAX_LENGTH (its marker is added past it), a whole one never
+    boolean whole = fingerprint.length() <= SqlFingerprint.MAX_LENGTH;
+    if (whole) {
+      Info known = BY_FINGERPRINT.get(fingerprint);
+      if (known != null) {
+        return known;
+      }
+    }
+    return read(sql, fingerprint, whole);
+  }
+
+  /**
+   * Reads all of {@code sql} (classifier and tokens), whose fingerprint is {@code fingerprint}, and
+   * remembers the result for the fingerprint when {@code remember} and it holds for every text of it.
+   */
+  static Info read(String sql, String fingerprint, boolean remember) {
     SqlClassification c = SqlClassifier.classify(SqlDialect.MYSQL, sql);
     List<Token> tokens = tokenize(sql);
     String verb = tokens.isEmpty() ? "" : tokens.get(0).upper();
@@ -37,8 +70,28 @@ final class StatementInspector {
         && !verb.equals("KILL")) {
       effect = SessionEffect.pin("session state (" + c.verb() + ")");
     }
-    return new Info(c.kind(), c.verb().isEmpty() ? verb : c.verb(), SqlFingerprint.of(SqlDialect.MYSQL, sql),
-        statements, effect);
+    Info info = new Info(c.kind(), c.verb().isEmpty() ? verb : c.verb(), fingerprint, statements, effect);
+    if (remember && sameForEveryText(c, verb)) {
+      if (BY_FINGERPRINT.size() >= CAPACITY) {
+        BY_FINGERPRINT.clear();
+      }
+      BY_FINGERPRINT.put(fingerprint, info);
+    }
+    return info;
+  }
+
+  /**
+   * Whether every text of this one's fingerprint gives its {@link Info}: not when the effect carries
+   * a value of the text ({@code SET}, {@code USE}, {@code KILL}), nor when the classifier found no
+   * verb.
+   */
+  private static boolean sameForEveryText(SqlClassification c, String verb) {
+    if (verb.equals("SET") || verb.equals("USE") || verb.equals("KILL")) {
+      return false;
+    }
+    // an empty verb: the first token (a literal?), or no statement at all, whose fingerprint ("")
+    // is also that of a lone ";"
+    return !c.verb().isEmpty();
   }
 
   // ------------------------------------------------------------------ tokens

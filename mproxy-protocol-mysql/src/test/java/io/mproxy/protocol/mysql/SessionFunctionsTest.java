@@ -1,8 +1,11 @@
 package io.mproxy.protocol.mysql;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class SessionFunctionsTest {
@@ -47,5 +50,34 @@ class SessionFunctionsTest {
   void lastInsertIdIsUnsigned() {
     assertEquals("SELECT 18446744073709551615 AS `LAST_INSERT_ID()`",
         SessionFunctions.rewrite("SELECT LAST_INSERT_ID()", new SessionFunctions.Values(1, -1L, 0), true));
+  }
+
+  @Test
+  void containsIgnoreCaseFindsWhatRegionMatchesFinds() {
+    assertTrue(SessionFunctions.containsIgnoreCase("select sql_calc_found_rows a", "SQL_CALC_FOUND_ROWS"));
+    assertFalse(SessionFunctions.containsIgnoreCase("select sql_calc_found_row", "SQL_CALC_FOUND_ROWS"));
+    // a long s (U+017F) upper-cases to S: regionMatches ignoring case takes it for one
+    assertTrue(SessionFunctions.containsIgnoreCase("SELECT \u017fQL_CALC_FOUND_ROWS", "SQL_CALC_FOUND_ROWS"));
+    String[] needles = {"SQL_CALC_FOUND_ROWS", "CONNECTION_ID", "LAST_INSERT_ID", "ROW_COUNT"};
+    String alphabet = "sSqQlLrRoOwW_cCnN \u017f\u0131\u212a\u00e9iI";
+    Random random = new Random(13);
+    for (int round = 0; round < 200_000; round++) {
+      String needle = needles[random.nextInt(needles.length)];
+      StringBuilder text = new StringBuilder();
+      int length = random.nextInt(30);
+      for (int i = 0; i < length; i++) {
+        text.append(random.nextInt(4) == 0 ? alphabet.charAt(random.nextInt(alphabet.length()))
+            : needle.charAt(Math.min(i % 24, needle.length() - 1)));
+      }
+      if (random.nextBoolean()) {
+        text.insert(random.nextInt(text.length() + 1), random.nextBoolean() ? needle : needle.toLowerCase());
+      }
+      String s = text.toString();
+      boolean expected = false;
+      for (int i = 0; i + needle.length() <= s.length() && !expected; i++) {
+        expected = s.regionMatches(true, i, needle, 0, needle.length());
+      }
+      assertEquals(expected, SessionFunctions.containsIgnoreCase(s, needle), s);
+    }
   }
 }

@@ -66,6 +66,22 @@ class SysbenchThroughProxyTest {
     assertTrue(backends <= 8 + 1, "backend connections: " + backends);
   }
 
+  /**
+   * The text protocol: every query a COM_QUERY that the proxy inspects, most answered from what it
+   * remembered for the query's fingerprint. BEGIN ... COMMIT must still hold one backend connection
+   * (read_write), and nothing may be refused or fail.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"oltp_read_write", "oltp_point_select"})
+  void runsTheTextProtocolWithoutErrors(String test) {
+    Tools.Result r = Tools.sysbench(common(test, proxy.port(), MysqlProxy.USER, MysqlProxy.PASSWORD,
+        List.of("--db-ps-mode=disable", "--threads=64", "--time=10", "--report-interval=0", "run")), 120);
+    assertEquals(0, r.exit(), r.output());
+    assertEquals(0, count(r.output(), "ignored errors"), r.output());
+    assertEquals(0, count(r.output(), "reconnects"), r.output());
+    assertTrue(count(r.output(), "transactions") > 100, r.output());
+  }
+
   private static long count(String output, String label) {
     Matcher m = Pattern.compile(label + ":\\s+(\\d+)").matcher(output);
     assertTrue(m.find(), "no '" + label + "' in:\n" + output);
