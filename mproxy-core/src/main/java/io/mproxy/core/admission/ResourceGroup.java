@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>In-flight latency is metered by an {@link InflightMeter}: every tick charges the group for the
  * time its requests actually spent in flight since the previous tick, so a hanging request drains
  * the budget as it hangs; on completion a request settles only what the ticks have not charged.
- * There is one meter per thread that dispatches ({@link ThreadSlots}): its lock is taken by that
- * thread and, once per tick, by the ticker, instead of by every event loop for every request. A
- * request ends on the meter it started on (its start tick carries the meter's slot), whichever
- * thread ends it.
+ * There is one meter per thread that dispatches ({@link ThreadSlots}). An event loop's meter is
+ * the loop's alone: its starts and ends take no lock, and the ticker hands it its fold as a task
+ * (see {@link InflightMeter}). A request ends on the meter it started on (its start tick carries
+ * the meter's slot), whichever thread ends it.
  *
  * <p>The group's totals (admitted, rejected, RU asked and charged, read RU for the mean, shadow
  * counts) are per thread too: each thread adds to its own cells with release stores and a reader
@@ -61,7 +61,8 @@ public final class ResourceGroup {
     this.shareRuPerSec = config.ruPerSec();
     this.bucket = new TokenBucket(clock, config.ruPerSec(), config.burst(), config.maxDebt());
     this.clock = clock;
-    this.meters = new PerThread<>(InflightMeter::new);
+    // made by the first start on each slot, on that slot's thread (see startInflight)
+    this.meters = new PerThread<>(this::newMeter);
     this.codel = config.codel() == null ? null : new Codel(config.codel(), clock.nanoTime());
   }
 
@@ -286,6 +287,21 @@ public final class ResourceGroup {
     addRu(t, RU_CHARGED, delta);
   }
 
+  private InflightMeter newMeter() {
+    // the threads past the shared slot share one meter: only a slot of its own may be loop-owned
+    return ThreadSlots.current() < SHARED_SLOT ? InflightMeter.forCurrentThread(this) : new InflightMeter();
+  }
+
+  /** The in-flight meter of {@code slot} (for tests). */
+  InflightMeter meter(int slot) {
+    return meters.get(slot);
+  }
+
+  /** A reading of the group's clock (a loop-owned meter's fold takes one). */
+  long clockNanos() {
+    return clock.nanoTime();
+  }
+
   /** Starts metering a request dispatched at {@code nowNanos}; returns the tick it started in. */
   long startInflight(double latencyWeight, long nowNanos) {
     int slot = Math.min(ThreadSlots.current(), SHARED_SLOT);
@@ -297,13 +313,17 @@ public final class ResourceGroup {
     return meters.get((int) (startTick & SHARED_SLOT)).end(latencyWeight, startNanos, startTick >>> SLOT_BITS);
   }
 
-  /** Charges the in-flight latency accrued since the last tick; returns the RU charged. */
+  /**
+   * Charges the in-flight latency accrued since the last tick; returns the RU charged here. The
+   * meters of live event loops are folded on their loops, which charge the group themselves
+   * (their share is not in the returned figure).
+   */
   double tick() {
     long now = clock.nanoTime();
     double[] sum = {0};
     meters.forEach(m -> sum[0] += m.tick(now));
     double ru = sum[0];
-    if (ru > 0) {
+    if (ru != 0) {
       charge(ru);
     }
     return ru;

@@ -13,7 +13,10 @@ import java.lang.invoke.VarHandle;
  * of settling a request. Each observer claims the time since the previous observation (a max on
  * the last timestamp, so every nanosecond of decay is counted once whatever the interleaving) and
  * then folds its sample into the value with a compare-and-set retry; a peak is never lost. Fed
- * from one thread it computes exactly what the sequential formula does.
+ * from one thread it computes exactly what the sequential formula does. An observation that
+ * changes nothing (its time already claimed, its sample not above the value) writes nothing:
+ * the replies of one read batch share one clock reading, so only the first of them and the
+ * peaks write the shared line.
  */
 public final class PeakEwma {
 
@@ -58,7 +61,11 @@ public final class PeakEwma {
         double value = Double.longBitsToDouble(bits);
         next = sample > value ? sample : value * w + sample * (1 - w);
       }
-      if (VALUE.compareAndSet(this, bits, Double.doubleToRawLongBits(next))) {
+      long nextBits = Double.doubleToRawLongBits(next);
+      // unchanged (no time claimed and no peak: every reply after the first of one read batch,
+      // which share the batch's clock reading): nothing to write, and no compare-and-set to
+      // take the line from the other event loops for
+      if (nextBits == bits || VALUE.compareAndSet(this, bits, nextBits)) {
         return;
       }
     }
