@@ -400,28 +400,42 @@ profiler() {
   jcmd "$1" "JVMTI.agent_load $agent \"$2\"" >/dev/null
 }
 
+# tcp_counters: the host's TCP segments sent and delayed ACKs so far (nstat's absolute values, its
+# history left alone)
+tcp_counters() {
+  nstat -asz TcpOutSegs TcpExtDelayedACKs 2>/dev/null \
+    | awk '$1 == "TcpOutSegs" { s = $2 } $1 == "TcpExtDelayedACKs" { d = $2 } END { print s + 0, d + 0 }'
+}
+
 # syscalls_of MODE CLIENTS TARGET: one run of $syscalls transactions under perf stat -p (all the
 # proxy's threads); prints its system calls per transaction, all kinds together and each kind of
 # at least 0.01 per transaction, most frequent first. Context switches are counted too.
 syscalls_of() {
   local mode=$1 clients=$2 t=$3 pid=${pid_of[$3]} f="$work/syscalls-$3.csv" per=$(( (syscalls + $2 - 1) / $2 ))
+  local tcp0 tcp1
+  tcp0="$(tcp_counters)"
   perf stat -x, -e 'syscalls:sys_enter_*' -e context-switches -p "$pid" -o "$f" -- \
     env PGPASSWORD=secret pgbench -h 127.0.0.1 -p "${port_of[$t]}" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -t "$per" app >"$work/pgbench-syscalls.log" 2>&1 || true
+  tcp1="$(tcp_counters)"
   local txns error
   txns="$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$work/pgbench-syscalls.log")"
   error="$(grep -m 1 -E 'error|ERROR|FATAL|aborted' "$work/pgbench-syscalls.log" || true)"
   if [[ -z $txns || $txns -eq 0 || -n $error || ! -s $f ]]; then
     # e.g. -M prepared through PgBouncer in transaction mode: reported, not fatal
-    printf '| %s | %s | %s | - | - | - | failed: %s |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
+    printf '| %s | %s | %s | - | - | - | failed: %s | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
     return 0
   fi
   awk -F, '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
     | sort -k1,1nr \
-    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" '
+    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" '
         $2 == "context-switches" { cs = $1; next }
         { total += $1; if ($1 / n >= 0.01) parts = parts sprintf(", %s %.2f", $2, $1 / n) }
-        END { printf "| %s | %s | %s | %d | %.2f | %.2f | %s |\n", c, m, t, n, total / n, cs / n, substr(parts, 3) }'
+        END {
+          split(tcp0, a, " "); split(tcp1, b, " ")
+          printf "| %s | %s | %s | %d | %.2f | %.2f | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, substr(parts, 3),
+            (b[1] - a[1]) / n, (b[2] - a[2]) / n
+        }'
 }
 
 # ---------------------------------------------------------------------------- PostgreSQL
@@ -641,8 +655,10 @@ if ((syscalls)); then
   echo
   echo "system calls of each proxy process per transaction: one run of $syscalls transactions per client count, mode and proxy under perf stat (load $(load))"
   echo
-  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | by kind /tx |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | --- |"
+  echo "TCP segments and delayed ACKs: the whole host's (nstat), over the same run: pgbench, the proxy and PostgreSQL"
+  echo
+  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | by kind /tx | TCP segments /tx | delayed ACKs /tx |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
   for c in "${client_counts[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
