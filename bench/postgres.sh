@@ -10,6 +10,8 @@
 #   bench/postgres.sh --baseline /tmp/old --targets direct,baseline,mproxy   # before/after, interleaved
 #   bench/postgres.sh --baseline . --baseline-io-threads 1 --targets baseline,mproxy,pgbouncer -c 200
 #                                                      # one event loop against the default, same build
+#   bench/postgres.sh -c 1 -M simple,extended --syscalls 20000   # also system calls per transaction
+#   bench/postgres.sh -c 1 -M extended --profile /tmp/prof       # also a CPU profile of each mproxy run
 #
 # Starts its own PostgreSQL (initdb + pg_ctl, as user postgres when run as root), loads it with
 # `pgbench -i`, then starts mproxy (bin/mproxy run, transaction pooling) and PgBouncer (transaction
@@ -44,6 +46,9 @@ table=""
 baseline=""
 io_threads=""
 baseline_io_threads=""
+syscalls=0
+profile=""
+agent=${ASYNC_PROFILER_LIB:-/tmp/ap/linux-x64/libasyncProfiler.so}
 
 usage() {
   cat <<USAGE
@@ -76,6 +81,16 @@ usage: bench/postgres.sh [options]
   --out FILE              also write every run as CSV to FILE
   --keep                  keep the work directory (configs, logs) after exit
   --table FILE            only print the table of a CSV written by --out, and exit
+  --syscalls N            after the rounds, one more run of N transactions (pgbench -t N/CLIENTS)
+                          per client count, mode and proxy under perf stat -p PID (needs perf and
+                          root): the proxy process's system calls per transaction, all kinds
+                          together and each kind of at least 0.01 per transaction (direct has no
+                          proxy and is left out; tracing slows each call, so no throughput shown)
+  --profile DIR           async-profiler (ASYNC_PROFILER_LIB, default $agent;
+                          event=cpu, interval=250us, threads) attached to each mproxy target for each
+                          measured run: DIR/ROUND-MODE-cCLIENTS-TARGET.collapsed. Start the
+                          daemons with MPROXY_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions
+                          -XX:+DebugNonSafepoints" so that inlined frames are attributed right
 USAGE
 }
 
@@ -103,6 +118,8 @@ while (($#)); do
     --baseline) baseline=${2:?}; shift 2 ;;
     --io-threads) io_threads=${2:?}; shift 2 ;;
     --baseline-io-threads) baseline_io_threads=${2:?}; shift 2 ;;
+    --syscalls) syscalls=${2:?}; shift 2 ;;
+    --profile) profile=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -117,7 +134,8 @@ median() {
 # CSV columns: 1 round, 2 mode, 3 clients, 4 target, 5 tps, 6 transactions, 7 failed,
 # 8 proxy_us_per_tx, 9 postgres_us_per_tx, 10 status (ok, or the first error line, commas replaced),
 # 11 proxy_jit_us_per_tx (of column 8: the JVM's JIT compiler threads; empty for PgBouncer and in
-# files written before session 11)
+# files written before session 11), 12 proxy_sys_us_per_tx (of column 8: system time, stime; empty in
+# files written before session 13)
 col() {   # col MODE CLIENTS TARGET FIELD -> median over the successful rounds
   awk -F, -v m="$1" -v c="$2" -v t="$3" -v f="$4" \
     'NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" && $f != "" { print $f }' "$results" | median
@@ -128,6 +146,15 @@ ratio() {   # ratio MODE CLIENTS TARGET [REFERENCE] -> median over the rounds of
     NR > 1 && $2 == m && $3 == c && $4 == ref && $10 == "ok" { d[$1] = $5 }
     NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" { v[$1] = $5 }
     END { for (r in v) if (r in d && d[r] > 0) print v[r] / d[r] }' "$results" | median
+}
+
+added() {   # added MODE CLIENTS TARGET -> median over the rounds of the latency added to direct's, in µs
+  # per transaction: CLIENTS / TPS - CLIENTS / direct's TPS in that round (Little's law; at one
+  # client, the time each transaction took longer than direct)
+  awk -F, -v m="$1" -v c="$2" -v t="$3" '
+    NR > 1 && $2 == m && $3 == c && $4 == "direct" && $10 == "ok" { d[$1] = $5 }
+    NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" { v[$1] = $5 }
+    END { for (r in v) if (r in d && d[r] > 0 && v[r] > 0) print c * 1e6 / v[r] - c * 1e6 / d[r] }' "$results" | median
 }
 
 failures() {   # failures MODE CLIENTS TARGET -> "N/M: first error" when some runs failed
@@ -143,23 +170,27 @@ print_table() {
   mapfile -t target_list < <(awk -F, 'NR > 1 && !seen[$4]++ { print $4 }' "$results")
   echo "TPS and CPU: medians over the successful rounds; ratios: median over the rounds of target TPS / direct (or PgBouncer) TPS in that round"
   echo
-  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | proxy CPU µs/tx | of which JIT | PostgreSQL CPU µs/tx | failures |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-  local c m t tps r rb pus jus gus fail
+  echo "added µs/tx: median over the rounds of CLIENTS / TPS - CLIENTS / direct's TPS (at one client: the latency added per transaction)"
+  echo
+  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | added µs/tx | proxy CPU µs/tx | of which JIT | of which system | PostgreSQL CPU µs/tx | failures |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  local c m t tps r rb lat pus jus sus gus fail
   for c in "${clients[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
         tps="$(col "$m" "$c" "$t" 5)"
         r="$(ratio "$m" "$c" "$t")"
         rb="$(ratio "$m" "$c" "$t" pgbouncer)"
+        lat="$(added "$m" "$c" "$t")"
         pus="$(col "$m" "$c" "$t" 8)"
         jus="$(col "$m" "$c" "$t" 11)"
+        sus="$(col "$m" "$c" "$t" 12)"
         gus="$(col "$m" "$c" "$t" 9)"
         fail="$(failures "$m" "$c" "$t")"
-        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v p="$pus" -v j="$jus" -v g="$gus" -v f="$fail" \
+        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v l="$lat" -v p="$pus" -v j="$jus" -v s="$sus" -v g="$gus" -v f="$fail" \
           'function num(x, fmt) { return (x == "nan" || x == "") ? "-" : sprintf(fmt, x) }
-           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
-                   num(rb, "%.2f"), num(p, "%.1f"), num(j, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
+           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
+                   num(rb, "%.2f"), (t == "direct" ? "-" : num(l, "%+.1f")), num(p, "%.1f"), num(j, "%.1f"), num(s, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
       done
     done
   done
@@ -174,7 +205,7 @@ fi
 
 # ---------------------------------------------------------------------------- arguments
 
-for v in rounds seconds warmup scale pool threads; do
+for v in rounds seconds warmup scale pool threads syscalls; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v: '${!v}' (expected: a non-negative integer)"
 done
 for v in io_threads baseline_io_threads; do
@@ -221,6 +252,17 @@ done
 # the ratios are to PgBouncer only
 [[ ,$targets, == *,direct,* || ,$targets, == *,pgbouncer,* ]] \
   || die "--targets must include direct or pgbouncer (the references of the ratios)"
+if ((syscalls)); then
+  command -v perf >/dev/null || die "--syscalls needs perf (Debian: apt-get install -y linux-perf)"
+  perf stat -e 'syscalls:sys_enter_read' -- true >/dev/null 2>&1 \
+    || die "--syscalls: perf cannot count the syscalls tracepoints here (run as root, or lower kernel.perf_event_paranoid)"
+fi
+if [[ -n $profile ]]; then
+  [[ -f $agent ]] || die "--profile needs async-profiler: ASYNC_PROFILER_LIB=/path/to/libasyncProfiler.so"
+  command -v jcmd >/dev/null || die "--profile needs jcmd (a JDK)"
+  mkdir -p "$profile"
+  profile="$(cd "$profile" && pwd)"
+fi
 if [[ -n $baseline ]]; then
   [[ -x $baseline/bin/mproxy ]] || die "--baseline: $baseline/bin/mproxy is missing (expected: a checkout of mproxy)"
   baseline="$(cd "$baseline" && pwd)"
@@ -309,6 +351,13 @@ alive() {
 
 clk_tck="$(getconf CLK_TCK)"
 
+sys_ticks() {   # stime of one process (all threads): field 15 of stat
+  local stat
+  stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
+  stat="${stat##*) }"
+  awk '{ print $13 }' <<<"$stat"
+}
+
 cpu_ticks() {   # utime + stime of one process (all threads): fields 14 and 15 of stat
   local stat
   stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
@@ -343,6 +392,50 @@ psql_at() {   # psql_at PORT SQL: as app/secret over TCP
 
 load() {
   cut -d' ' -f1-3 /proc/loadavg
+}
+
+# profiler PID OPTIONS: async-profiler loaded into the running daemon (jcmd splits its arguments
+# on '=', hence the quoted option string)
+profiler() {
+  jcmd "$1" "JVMTI.agent_load $agent \"$2\"" >/dev/null
+}
+
+# tcp_counters: the host's TCP segments sent and delayed ACKs so far (nstat's absolute values, its
+# history left alone)
+tcp_counters() {
+  nstat -asz TcpOutSegs TcpExtDelayedACKs 2>/dev/null \
+    | awk '$1 == "TcpOutSegs" { s = $2 } $1 == "TcpExtDelayedACKs" { d = $2 } END { print s + 0, d + 0 }'
+}
+
+# syscalls_of MODE CLIENTS TARGET: one run of $syscalls transactions under perf stat -p (all the
+# proxy's threads); prints its system calls per transaction, all kinds together and each kind of
+# at least 0.01 per transaction, most frequent first. Context switches are counted too.
+syscalls_of() {
+  local mode=$1 clients=$2 t=$3 pid=${pid_of[$3]} f="$work/syscalls-$3.csv" per=$(( (syscalls + $2 - 1) / $2 ))
+  local tcp0 tcp1
+  tcp0="$(tcp_counters)"
+  perf stat -x, -e 'syscalls:sys_enter_*' -e context-switches -p "$pid" -o "$f" -- \
+    env PGPASSWORD=secret pgbench -h 127.0.0.1 -p "${port_of[$t]}" -U app -n "${script_args[@]}" -M "$mode" \
+    -c "$clients" -j "$threads" -t "$per" app >"$work/pgbench-syscalls.log" 2>&1 || true
+  tcp1="$(tcp_counters)"
+  local txns error
+  txns="$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$work/pgbench-syscalls.log")"
+  error="$(grep -m 1 -E 'error|ERROR|FATAL|aborted' "$work/pgbench-syscalls.log" || true)"
+  if [[ -z $txns || $txns -eq 0 || -n $error || ! -s $f ]]; then
+    # e.g. -M prepared through PgBouncer in transaction mode: reported, not fatal
+    printf '| %s | %s | %s | - | - | - | failed: %s | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
+    return 0
+  fi
+  awk -F, '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
+    | sort -k1,1nr \
+    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" '
+        $2 == "context-switches" { cs = $1; next }
+        { total += $1; if ($1 / n >= 0.01) parts = parts sprintf(", %s %.2f", $2, $1 / n) }
+        END {
+          split(tcp0, a, " "); split(tcp1, b, " ")
+          printf "| %s | %s | %s | %d | %.2f | %.2f | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, substr(parts, 3),
+            (b[1] - a[1]) / n, (b[2] - a[2]) / n
+        }'
 }
 
 # ---------------------------------------------------------------------------- PostgreSQL
@@ -483,19 +576,26 @@ done
 # ---------------------------------------------------------------------------- runs
 
 results="$work/results.csv"
-header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status,proxy_jit_us_per_tx"
+header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status,proxy_jit_us_per_tx,proxy_sys_us_per_tx"
 
 # run_one ROUND MODE CLIENTS TARGET SECONDS: one pgbench run; appends a line to results.csv.
 run_one() {
   local round=$1 mode=$2 clients=$3 target=$4 secs=$5
   local port=${port_of[$target]} pid=${pid_of[$target]:-}
-  local p0=0 p1=0 j0=0 j1=0 g0 g1 log="$work/pgbench-last.log" status=ok
-  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")"
+  local p0=0 p1=0 j0=0 j1=0 s0=0 s1=0 g0 g1 log="$work/pgbench-last.log" status=ok
+  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")" && s0="$(sys_ticks "$pid")"
   g0="$(postgres_ticks "$postmaster_pid")"
+  local profiled=0
+  if [[ -n $profile && -n $pid && $target != pgbouncer && $round -gt 0 ]]; then
+    profiler "$pid" "start,event=cpu,interval=250us,threads" && profiled=1
+  fi
   PGPASSWORD=secret pgbench -h 127.0.0.1 -p "$port" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -T "$secs" app >"$log" 2>&1 || status=failed
-  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")"
+  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")" && s1="$(sys_ticks "$pid")"
   g1="$(postgres_ticks "$postmaster_pid")"
+  if ((profiled)); then
+    profiler "$pid" "stop,file=$profile/$round-$mode-c$clients-$target.collapsed" || true
+  fi
   local tps txns failed
   tps="$(awk '/^tps = / { print $3; exit }' "$log")"
   txns="$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$log")"
@@ -507,15 +607,16 @@ run_one() {
     cp "$log" "$work/pgbench-failed-$round-$mode-$clients-$target.log"
     status=${status//,/;}
   fi
-  local proxy_us="" pg_us="" jit_us=""
+  local proxy_us="" pg_us="" jit_us="" sys_us=""
   if [[ $status == ok ]]; then
     [[ -n $pid ]] && proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    [[ -n $pid ]] && sys_us="$(awk -v d=$((s1 - s0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
     [[ -n $pid && $target != pgbouncer ]] && jit_us="$(awk -v d=$((j1 - j0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
     pg_us="$(awk -v d=$((g1 - g0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
   fi
-  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us" >>"$results"
-  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s)  postgres %6s us/tx  %s\n' \
-    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${jit_us:--}" "${pg_us:--}" "$status" >&2
+  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us,$sys_us" >>"$results"
+  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s, system %5s)  postgres %6s us/tx  %s\n' \
+    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${jit_us:--}" "${sys_us:--}" "${pg_us:--}" "$status" >&2
 }
 
 echo "$header" >"$results"
@@ -549,6 +650,23 @@ echo "bench/postgres.sh: done (load $(load))" >&2
 echo
 echo "pgbench ${script_args[*]:-(tpcb-like)} -T $seconds -j $threads, scale $scale; pool $pool (mproxy max_size, PgBouncer default_pool_size); max_connections $max_connections${io_threads:+; mproxy io_threads $io_threads}${baseline:+${baseline_io_threads:+; baseline io_threads $baseline_io_threads}}; $rounds interleaved rounds; $(date -u '+%Y-%m-%d %H:%M UTC')"
 print_table
+
+if ((syscalls)); then
+  echo
+  echo "system calls of each proxy process per transaction: one run of $syscalls transactions per client count, mode and proxy under perf stat (load $(load))"
+  echo
+  echo "TCP segments and delayed ACKs: the whole host's (nstat), over the same run: pgbench, the proxy and PostgreSQL"
+  echo
+  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | by kind /tx | TCP segments /tx | delayed ACKs /tx |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
+  for c in "${client_counts[@]}"; do
+    for m in "${modes[@]}"; do
+      for t in "${target_list[@]}"; do
+        [[ $t == direct ]] || syscalls_of "$m" "$c" "$t"
+      done
+    done
+  done
+fi
 
 if [[ -n $out ]]; then
   cp "$results" "$out"

@@ -2,9 +2,12 @@ package io.mproxy.protocol.postgres;
 
 import io.mproxy.core.testing.LoopbackListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mproxy.core.fingerprint.FingerprintStats;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.PostgresServer;
@@ -99,6 +102,39 @@ class PgForwardPathTest {
       // the same (only) server process, in a transaction of its own, not one begun before it
       assertEquals(List.of("b:" + pid + ":0"), other.firstColumns());
       assertEquals('I', other.status());
+    }
+  }
+
+  /**
+   * The extended protocol sends its unnamed statement's Parse with every transaction, and the
+   * session keeps the shape of the last Parse text for the next one with the same bytes. A text of
+   * the same length that differs in one byte is still classified and fingerprinted as itself:
+   * each statement's fingerprint counts exactly its own executions. Were the kept shape reused
+   * for a different text (a length-only or prefix comparison), the counts would mix.
+   */
+  @Test
+  void eachExtendedProtocolStatementIsFingerprintedAsItself() throws Exception {
+    String a = "SELECT 1 AS x";
+    String b = "SELECT 2 AS y";
+    assertNotEquals(PgSql.fingerprint(a), PgSql.fingerprint(b));
+    String[] order = {a, a, a, b, b, a, b, a, a, b};
+    try (LoopbackListener proxy = proxy(1, 1);
+        PgTestClient c = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE)) {
+      for (String sql : order) {
+        PgTestClient.Answer answer = c.extended(sql);
+        assertNull(answer.error());
+        assertEquals(List.of(sql.equals(a) ? "1" : "2"), answer.firstColumns());
+        assertEquals('I', answer.status());
+      }
+      Eventually.assertWithin(Duration.ofSeconds(10),
+          () -> assertEquals(order.length, proxy.completed(Outcome.OK)));
+      FingerprintStats first = proxy.gateway().fingerprints().get(PgSql.fingerprint(a));
+      FingerprintStats second = proxy.gateway().fingerprints().get(PgSql.fingerprint(b));
+      assertNotNull(first);
+      assertNotNull(second);
+      assertEquals(6, first.count());
+      assertEquals(4, second.count());
     }
   }
 }

@@ -115,6 +115,31 @@ final class PgTestClient implements Closeable {
     out.flush();
   }
 
+  /**
+   * Runs one statement with the extended protocol as libpq's PQsendQueryParams does (pgbench -M
+   * extended): Parse of the unnamed statement, Bind, Describe of the portal, Execute and Sync in
+   * one write; reads the answer up to its ReadyForQuery.
+   */
+  Answer extended(String sql) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    ByteArrayOutputStream parse = new ByteArrayOutputStream();
+    cstring(parse, "");
+    cstring(parse, sql);
+    parse.writeBytes(new byte[] {0, 0}); // no parameter types
+    frame(all, 'P', parse.toByteArray());
+    ByteArrayOutputStream bind = new ByteArrayOutputStream();
+    cstring(bind, ""); // portal
+    cstring(bind, ""); // statement
+    bind.writeBytes(new byte[] {0, 0, 0, 0, 0, 0}); // no formats, no parameters, no result formats
+    frame(all, 'B', bind.toByteArray());
+    frame(all, 'D', new byte[] {'P', 0});
+    frame(all, 'E', new byte[] {0, 0, 0, 0, 0});
+    frame(all, 'S', new byte[0]);
+    out.write(all.toByteArray());
+    out.flush();
+    return answer();
+  }
+
   /** Reads the answer to the next simple query sent, up to its ReadyForQuery. */
   Answer answer() throws IOException {
     List<String> rows = new ArrayList<>();
