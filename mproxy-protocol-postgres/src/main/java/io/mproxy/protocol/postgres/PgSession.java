@@ -72,8 +72,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
   private static final String NOOP_STATEMENT = "mp_noop";
   /** Client bytes buffered while waiting for admission or a connection before reading pauses. */
   private static final int PENDING_PAUSE_BYTES = 1 << 20;
-  /** Longer Parse texts are not kept for the next Parse (a session holds at most this many bytes of it). */
-  private static final int MAX_REMEMBERED_PARSE_BYTES = 4096;
   /** A Parse message's parameter-type section declaring no types. */
   private static final ByteBuf NO_PARAM_TYPES =
       Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[] {0, 0}).asReadOnly());
@@ -256,19 +254,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
    */
   private String parseText;
   private SqlClassification parseClass;
-  /**
-   * The statement text of the last Parse that began a request, as bytes, with its decoded text,
-   * shape and hints: the extended protocol sends the same unnamed statement's Parse with every
-   * transaction (pgbench -M extended, drivers below their prepare threshold), so a Parse whose text
-   * bytes equal it needs no decoding, no shape look-up by a new String and no hint scan.
-   */
-  private ByteBuf lastParseBytes;
-  private String lastParseText;
-  private SqlShapes.Shape lastParseShape;
-  private QueryHints lastParseHints;
-  /** Where {@link #sameParseText} found the text of the Parse it looked at. */
-  private int parseTextFrom;
-  private int parseTextLength;
   private long lastActivityNanos;
   private int pendingBytes;
   private int swallowReady;
@@ -794,21 +779,16 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     // A simple query's ASCII text is read in place: no String per query (forward() decodes it
     // only for the statements whose text matters afterwards).
     QueryText text = firstType == PgMessages.QUERY ? QueryText.of(first) : null;
-    boolean sameParse = firstType == PgMessages.PARSE && sameParseText(first);
-    String sql = named != null ? named.sql() : text != null ? null : sameParse ? lastParseText : sqlOf(first);
+    String sql = named != null ? named.sql() : text != null ? null : sqlOf(first);
     CharSequence scanned = text != null ? text : sql;
     SqlShapes.Shape shape = named != null || scanned == null ? null
-        : sameParse ? lastParseShape
         : firstType == PgMessages.QUERY ? adapter.sqlShapes().ofQuery(scanned) : adapter.sqlShapes().ofStatement(sql);
     SqlClassification sc = named != null ? named.classification() : shape == null ? null : shape.classification();
     queryClass = firstType == PgMessages.QUERY ? sc : null;
     queryText = firstType == PgMessages.QUERY ? sql : null;
     parseText = firstType == PgMessages.PARSE ? sql : null;
     parseClass = firstType == PgMessages.PARSE ? sc : null;
-    QueryHints hints = sameParse ? lastParseHints : PgSql.hints(scanned);
-    if (firstType == PgMessages.PARSE && !sameParse && sql != null && shape != null) {
-      rememberParse(first, sql, shape, hints);
-    }
+    QueryHints hints = PgSql.hints(scanned);
     if (text != null) {
       text.clear();
     }
@@ -933,36 +913,6 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       acquiring = false;
       pump();
     }, TimeUnit.MILLISECONDS.toNanos(ms));
-  }
-
-  /**
-   * Whether the statement text of {@code parse} is byte for byte the one {@link #rememberParse}
-   * kept; either way notes where the text is, for {@link #rememberParse}.
-   */
-  private boolean sameParseText(ByteBuf parse) {
-    int end = parse.writerIndex();
-    int nameEnd = parse.indexOf(parse.readerIndex() + 5, end, (byte) 0);
-    int textEnd = nameEnd < 0 ? -1 : parse.indexOf(nameEnd + 1, end, (byte) 0);
-    if (textEnd < 0) {
-      parseTextLength = -1;
-      return false;
-    }
-    parseTextFrom = nameEnd + 1;
-    parseTextLength = textEnd - parseTextFrom;
-    ByteBuf last = lastParseBytes;
-    return last != null && last.readableBytes() == parseTextLength
-        && ByteBufUtil.equals(parse, parseTextFrom, last, 0, parseTextLength);
-  }
-
-  /** Keeps the text of the Parse {@link #sameParseText} just looked at, with what was derived from it. */
-  private void rememberParse(ByteBuf parse, String sql, SqlShapes.Shape shape, QueryHints hints) {
-    if (parseTextLength < 0 || parseTextLength > MAX_REMEMBERED_PARSE_BYTES) {
-      return;
-    }
-    lastParseBytes = Unpooled.wrappedBuffer(ByteBufUtil.getBytes(parse, parseTextFrom, parseTextLength));
-    lastParseText = sql;
-    lastParseShape = shape;
-    lastParseHints = hints;
   }
 
   /** The client's named statement a Bind refers to, or null. */
