@@ -12,10 +12,13 @@
 # the order of A and B alternates every round. Prints, per run, the event-loop threads' user and
 # system µs per request, throughput and p50. With --profile DIR (and ASYNC_PROFILER_LIB set to
 # async-profiler's libasyncProfiler.so), each measured phase is also profiled (event=cpu, 250 µs,
-# per thread) into DIR/A-roundN.collapsed and DIR/B-roundN.collapsed.
+# per thread) into DIR/A-roundN.collapsed and DIR/B-roundN.collapsed. --sched also prints the event
+# loops' voluntary and involuntary context switches and CPU migrations per request
+# (/proc/PID/task/TID/sched). --pin-b pins each of B's event-loop threads to a CPU of its own
+# (taskset) before the warm-up: with --pin-b and the same checkout as A and B, pinned against not.
 set -euo pipefail
 
-rounds=4; n=600000; depth=""; warmup=600000; warmup_tests=get,set; profile=""
+rounds=4; n=600000; depth=""; warmup=600000; warmup_tests=get,set; profile=""; sched=0; pin_b=0
 agent=${ASYNC_PROFILER_LIB:-}
 while (($#)); do
   case $1 in
@@ -25,11 +28,13 @@ while (($#)); do
     --warmup) warmup=${2:?}; shift 2 ;;
     --warmup-tests) warmup_tests=${2:?}; shift 2 ;;
     --profile) profile=${2:?}; shift 2 ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --sched) sched=1; shift ;;
+    --pin-b) pin_b=1; shift ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) break ;;
   esac
 done
-(($# == 2)) || { echo "usage: bench/redis-ab.sh [-r N] [-n N] [-P DEPTH] [--warmup N] [--warmup-tests LIST] [--profile DIR] A B" >&2; exit 1; }
+(($# == 2)) || { echo "usage: bench/redis-ab.sh [-r N] [-n N] [-P DEPTH] [--warmup N] [--warmup-tests LIST] [--profile DIR] [--sched] [--pin-b] A B" >&2; exit 1; }
 jar() { ls "$1"/mproxy-server/target/mproxy-server-*-all.jar 2>/dev/null | head -1; }
 A=$(jar "$1"); B=$(jar "$2")
 [[ -n $A && -n $B ]] || { echo "bench/redis-ab.sh: build both checkouts first (no *-all.jar)" >&2; exit 1; }
@@ -69,20 +74,37 @@ resource_groups:
   default: { ru_per_sec: 1000000000, burst: 1000000000, priority: normal, on_exhausted: reject }
 YAML
 tick=$(getconf CLK_TCK)
-loops_cpu() { # user and system ticks of the event-loop threads of PID
-  local t u=0 s=0 f
+sched_field() { # FILE NAME: one counter of /proc/PID/task/TID/sched
+  awk -v k="$2" '$1 == k { print $3 }' "$1"
+}
+loops_cpu() { # user and system ticks, voluntary and involuntary switches, migrations of the event-loop threads of PID
+  local t u=0 s=0 f v=0 iv=0 m=0
   for t in /proc/$1/task/*; do
     [[ $(cat "$t/comm") == multiThreadIoEv* ]] || continue
     f=($(sed 's/^.*) //' "$t/stat"))
     u=$((u + f[11])); s=$((s + f[12]))
+    if ((sched)); then
+      v=$((v + $(sched_field "$t/sched" nr_voluntary_switches)))
+      iv=$((iv + $(sched_field "$t/sched" nr_involuntary_switches)))
+      m=$((m + $(sched_field "$t/sched" se.nr_migrations)))
+    fi
   done
-  echo "$u $s"
+  echo "$u $s $v $iv $m"
+}
+pin_loops() { # PID: each event-loop thread on a CPU of its own, round robin
+  local cpu=0 t
+  for t in /proc/$1/task/*; do
+    [[ $(cat "$t/comm") == multiThreadIoEv* ]] || continue
+    taskset -p -c "$cpu" "${t##*/}" >/dev/null
+    cpu=$(( (cpu + 1) % $(nproc) ))
+  done
 }
 run() { # NAME JAR
   java -XX:+AlwaysPreTouch ${MPROXY_JAVA_OPTS:-} -jar "$2" run --config "$work/mproxy.yaml" >"$work/$1.log" 2>&1 &
   mp=$!
   local i
   for i in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$admin_port/healthz" && break; sleep 0.2; done
+  if ((pin_b)) && [[ $1 == B ]]; then pin_loops $mp; fi
   redis-benchmark -p "$proxy_port" -c 50 ${depth:+-P $depth} -n "$warmup" -t "$warmup_tests" -q >/dev/null
   local before after out
   before=($(loops_cpu $mp))
@@ -93,7 +115,8 @@ run() { # NAME JAR
   kill $mp; wait $mp 2>/dev/null || true
   mp=""
   python3 -c "u=${after[0]}-${before[0]}; s=${after[1]}-${before[1]}; k=1e6/$tick/$n
-print(f'$1  user {u*k:6.2f}  sys {s*k:6.2f}  total {(u+s)*k:6.2f} us/req  | $out')"
+extra = f'  vol {(${after[2]}-${before[2]})/$n:.3f} invol {(${after[3]}-${before[3]})/$n:.3f} migr {(${after[4]}-${before[4]})/$n:.4f} per req' if $sched else ''
+print(f'$1  user {u*k:6.2f}  sys {s*k:6.2f}  total {(u+s)*k:6.2f} us/req{extra}  | $out')"
 }
 echo "bench/redis-ab.sh: A=$A B=$B; $rounds rounds of $n GETs, -c 50${depth:+ -P $depth}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$rounds"); do
