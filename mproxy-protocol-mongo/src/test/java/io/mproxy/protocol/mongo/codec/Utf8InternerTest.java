@@ -65,6 +65,30 @@ class Utf8InternerTest {
   }
 
   @Test
+  void namesOfEveryLengthAndAlignmentStayCachedSideBySideAndBothVariantsFindThem() {
+    // a hash that ignored some bytes, or whose four-byte steps differed between the variants,
+    // would crowd these into shared slots (evicting each other) or miss across variants
+    Utf8Interner interner = new Utf8Interner(1 << 16);
+    String[] names = new String[24];
+    for (int n = 1; n < names.length; n++) {
+      names[n] = "abcdefghijklmnopqrstuvwxyz".substring(0, n).toUpperCase(java.util.Locale.ROOT).substring(0, n / 2)
+          + "0123456789abcdefghijklmn".substring(0, n - n / 2);
+    }
+    String[] kept = new String[names.length];
+    for (int n = 1; n < names.length; n++) {
+      kept[n] = intern(interner, names[n]);
+      assertEquals(names[n], kept[n]);
+    }
+    for (int pad = 0; pad < 8; pad++) {
+      for (int n = 1; n < names.length; n++) {
+        byte[] bytes = (".".repeat(pad) + names[n] + ".").getBytes(StandardCharsets.UTF_8);
+        assertSame(kept[n], interner.intern(bytes, pad, n), names[n] + " at offset " + pad);
+        assertSame(kept[n], intern(interner, names[n]), names[n] + " from a buffer");
+      }
+    }
+  }
+
+  @Test
   void longTextsAreDecodedButNotKept() {
     Utf8Interner interner = new Utf8Interner(64);
     String text = "c".repeat(Utf8Interner.MAX_BYTES + 1);
