@@ -151,7 +151,7 @@ final class InflightMeter {
       return 0;
     }
     synchronized (this) {
-      return doTick(nowNanos) - drainForeignEnds();
+      return fold(nowNanos);
     }
   }
 
@@ -165,16 +165,21 @@ final class InflightMeter {
     long now = group.clockNanos();
     double ru;
     if (Thread.currentThread() == ownerThread) {
-      ru = doTick(now) - drainForeignEnds();
+      ru = fold(now);
     } else {
       // the executor runs its tasks on a new thread (the owner ended): the monitor path
       synchronized (this) {
-        ru = doTick(now) - drainForeignEnds();
+        ru = fold(now);
       }
     }
     if (ru != 0) {
       group.charge(ru, now);
     }
+  }
+
+  /** A tick's fold by whoever holds the aggregates: the time charged, less the foreign ends' refunds. */
+  private double fold(long nowNanos) {
+    return doTick(nowNanos) - drainForeignEnds();
   }
 
   /** Removes the requests other threads ended; returns the RU the ticks charged for them. */

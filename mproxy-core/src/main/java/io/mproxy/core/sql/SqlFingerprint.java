@@ -23,6 +23,14 @@ public final class SqlFingerprint {
   /** Appended to a truncated fingerprint. */
   public static final String TRUNCATION_MARKER = " ...";
 
+  /**
+   * Whether {@code fingerprint} was cut at {@link #MAX_LENGTH} (and so does not cover its whole
+   * text): only a cut one is longer, since the marker is added past the limit.
+   */
+  public static boolean isTruncated(String fingerprint) {
+    return fingerprint.length() > MAX_LENGTH;
+  }
+
   private SqlFingerprint() {}
 
   /** The fingerprint of {@code sql}. Never throws on malformed SQL. */

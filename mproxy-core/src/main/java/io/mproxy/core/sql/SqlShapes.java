@@ -58,9 +58,8 @@ public final class SqlShapes {
    */
   public Shape ofQuery(CharSequence sql) {
     String fingerprint = SqlFingerprint.of(dialect, sql, fingerprints);
-    if (fingerprint.length() > SqlFingerprint.MAX_LENGTH) {
-      // A truncated fingerprint (the marker is added past MAX_LENGTH) does not cover the whole
-      // text: classify the text itself.
+    if (SqlFingerprint.isTruncated(fingerprint)) {
+      // A truncated fingerprint does not cover the whole text: classify the text itself.
       return new Shape(SqlClassifier.classify(dialect, sql.toString()), fingerprint);
     }
     Shape shape = byFingerprint.get(fingerprint);

@@ -45,8 +45,7 @@ final class StatementInspector {
 
   static Info inspect(String sql) {
     String fingerprint = SHAPES.fingerprint(sql);
-    // a truncated fingerprint is longer than MAX_LENGTH (its marker is added past it), a whole one never
-    boolean whole = fingerprint.length() <= SqlFingerprint.MAX_LENGTH;
+    boolean whole = !SqlFingerprint.isTruncated(fingerprint);
     if (whole) {
       Info known = BY_FINGERPRINT.get(fingerprint);
       if (known != null) {
