@@ -95,12 +95,24 @@ public final class PooledConnection {
    * exclusively, so the caller must go through the pool instead.
    */
   public boolean reserveAnother() {
+    return reserveAnother(1);
+  }
+
+  /**
+   * {@link #reserveAnother()} for {@code count} requests at once (a client's pipelined commands
+   * of one read): one atomic update for all of them, all or none. {@link #outstanding()} still
+   * counts requests, which the pool's least-loaded pick and packing depth read.
+   */
+  public boolean reserveAnother(int count) {
+    if (count <= 0) {
+      throw new IllegalArgumentException("count " + count);
+    }
     while (true) {
       int n = outstanding.get();
       if (n <= 0 || exclusive) {
         return false;
       }
-      if (outstanding.compareAndSet(n, n + 1)) {
+      if (outstanding.compareAndSet(n, n + count)) {
         return true;
       }
     }
@@ -111,7 +123,18 @@ public final class PooledConnection {
    * and someone waits for an exclusive lease, the pool hands it over.
    */
   public void done() {
-    int left = outstanding.decrementAndGet();
+    done(1);
+  }
+
+  /**
+   * {@code count} shared requests on this connection have finished (the replies of one read from
+   * the backend): one atomic update and one reading of the time for all of them.
+   */
+  public void done(int count) {
+    if (count <= 0) {
+      throw new IllegalArgumentException("count " + count);
+    }
+    int left = outstanding.addAndGet(-count);
     lastUsedNanos = pool.nowNanos();
     if (left == 0) {
       pool.connectionIdle();

@@ -508,6 +508,39 @@ class BackendPoolTest {
     assertEquals(1, spill.outstanding());
   }
 
+  /**
+   * A batch of pipelined requests reserved and finished with one call each counts as that many
+   * requests: the least-loaded pick sees them, and a waiter for an exclusive lease gets the
+   * connection when the last of them is done, not before.
+   */
+  @Test
+  void requestsReservedAndDoneInBatchesCountOneByOne() {
+    BackendPool pool = pool(config(2, 2, 100, 10_000));
+    warm(pool, 2);
+    PooledConnection busy = acquireNow(pool, false);
+    assertTrue(busy.reserveAnother(15), "reserved beside the request in flight");
+    assertEquals(16, busy.outstanding());
+    PooledConnection other = acquireNow(pool, false);
+    assertNotSame(busy, other, "the least loaded is the other one");
+    other.done();
+    assertEquals(0, other.outstanding());
+    assertFalse(other.reserveAnother(4), "nothing outstanding: the pool must be asked");
+    PooledConnection leased = acquireNow(pool, true);
+    assertSame(other, leased, "the idle one is leased");
+    Leases waiter = new Leases();
+    pool.acquire(true, requester, waiter);
+    assertEquals(1, pool.stats().waiting());
+
+    busy.done(10);
+    assertEquals(6, busy.outstanding());
+    assertEquals(0, waiter.granted.size(), "six requests are still in flight on it");
+    busy.done(6);
+    assertEquals(0, busy.outstanding());
+    Eventually.assertWithin(WITHIN, () -> assertEquals(1, waiter.granted.size()));
+    assertSame(busy, waiter.only());
+    assertFalse(busy.reserveAnother(2), "leased exclusively now");
+  }
+
   @Test
   void sharedAcquireWithNoConnectionOpensOneAndAnswersOnTheRequesterLoop() {
     BackendPool pool = pool(config(0, 4, 100, 5_000));

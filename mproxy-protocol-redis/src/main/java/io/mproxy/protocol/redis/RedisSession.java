@@ -100,6 +100,23 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
 
   private PooledConnection shared;
   private int sharedOutstanding;
+  /**
+   * The shared connection whose reservations this session settles in batches: its pipelined
+   * commands are counted here and reserved on the pool's count once per tick (one atomic update),
+   * and its finished commands handed back the same way, or at once when the last one is done.
+   */
+  private PooledConnection batchConn;
+  /** Identifies {@link #batchConn}: a job sent with another epoch is done one by one. */
+  private int batchEpoch;
+  /** This session's commands in flight on {@link #batchConn}. */
+  private int batchInflight;
+  /**
+   * How many of them the pool counts ({@code outstanding}): at least one while any is in flight,
+   * so the connection is never idle for the pool (or leased exclusively) under them.
+   */
+  private int batchHeld;
+  private boolean settleScheduled;
+  private final Runnable settleTask = this::settleScheduled;
   private PooledConnection pinned;
   private io.netty.channel.ChannelFutureListener pinnedCloseListener;
   private int pinnedOutstanding;
@@ -370,12 +387,79 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     }
     if (shared != null && sharedOutstanding > 0 && shared.usable()) {
       // keep this client's in-flight commands on one connection: they run in the order sent
-      if (shared.reserveAnother()) {
+      if (reserveOnShared()) {
         send(shared, true, job);
         return;
       }
     }
     acquire(false, job);
+  }
+
+  /**
+   * Counts one more command on {@link #shared}, which this client has commands in flight on.
+   * While the pool already counts some of them for this session, the command is only counted
+   * here and reserved with the others at {@link #settleBatch}; else it is reserved at once.
+   */
+  private boolean reserveOnShared() {
+    if (shared == batchConn && batchHeld > 0) {
+      batchInflight++;
+      scheduleSettle();
+      return true;
+    }
+    if (shared.reserveAnother()) {
+      reservedByPool(shared);
+      return true;
+    }
+    return false;
+  }
+
+  /** The pool has counted one request of this session on {@code conn} (a grant or a reservation). */
+  private void reservedByPool(PooledConnection conn) {
+    if (conn != batchConn) {
+      // jobs still in flight on the previous connection are done one by one from here on
+      settleBatch();
+      batchConn = conn;
+      batchEpoch++;
+      batchInflight = 0;
+      batchHeld = 0;
+    }
+    batchHeld++;
+    batchInflight++;
+  }
+
+  /**
+   * Brings the pool's count of this session's requests on {@link #batchConn} to the number in
+   * flight: one {@code reserveAnother(n)} for the commands sent since the last settle, or one
+   * {@code done(n)} for those finished. Reserving cannot fail: the pool counts at least one of
+   * this session's requests until then, so the connection is neither idle nor exclusive.
+   */
+  private void settleBatch() {
+    int delta = batchInflight - batchHeld;
+    if (delta == 0) {
+      return;
+    }
+    PooledConnection conn = batchConn;
+    batchHeld = batchInflight;
+    if (delta < 0) {
+      conn.done(-delta);
+      return;
+    }
+    if (!conn.reserveAnother(delta)) {
+      throw new IllegalStateException("a reservation failed under a held one on " + conn);
+    }
+  }
+
+  /** Settles at the end of this tick: after the client's read, or the backend's. */
+  private void scheduleSettle() {
+    if (!settleScheduled) {
+      settleScheduled = true;
+      TickFlusher.later(ctx.executor(), settleTask);
+    }
+  }
+
+  private void settleScheduled() {
+    settleScheduled = false;
+    settleBatch();
   }
 
   /** Runs when this client's last in-flight shared command completes, if a pin waits for it. */
@@ -455,7 +539,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
       pinnedOutstanding++;
     }
     ticket.dispatched(conn.backend(), ReadBatch.nanoTime(listener.gateway().clock()));
-    job.sending(conn, viaShared, expected, pubsubDuring, pubsubAfter, monitorAfter);
+    job.sending(conn, viaShared, batchEpoch, expected, pubsubDuring, pubsubAfter, monitorAfter);
     if (expected == 1 && !route.waitsByDesign) {
       // blocking commands, subscribe modes and MONITOR wait by design: no deadline of the proxy's
       long deadline = queryTimeout.deadlineNanos(ticket.request(), listener.clock(), 0);
@@ -521,6 +605,8 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     private boolean leaseExclusive;
     private PooledConnection conn;
     private boolean viaShared;
+    /** The session's {@link #batchEpoch} when sent (shared jobs only). */
+    private int epoch;
     private int expected;
     private boolean pubsubDuring;
     private boolean pubsubAfter;
@@ -586,6 +672,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
         send(connection, false, this);
       } else {
         shared = connection;
+        reservedByPool(connection);
         send(connection, true, this);
       }
     }
@@ -603,10 +690,11 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
 
     // ---- backend replies
 
-    void sending(PooledConnection connection, boolean shared, int expectedReplies, boolean during,
-        boolean after, boolean monitorMode) {
+    void sending(PooledConnection connection, boolean shared, int sentEpoch, int expectedReplies,
+        boolean during, boolean after, boolean monitorMode) {
       this.conn = connection;
       this.viaShared = shared;
+      this.epoch = sentEpoch;
       this.expected = expectedReplies;
       this.pubsubDuring = during;
       this.pubsubAfter = after;
@@ -690,7 +778,7 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
     private void onReply(ByteBuf in, int index, int length, byte type, boolean last) {
       if (timedOut) {
         if (last) {
-          commandDone(conn, viaShared);
+          commandDone(conn, viaShared, epoch);
         }
         return;
       }
@@ -707,14 +795,14 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
         finish();
         ticket.complete(error ? Outcome.ERROR : Outcome.OK, ticket.request().bytesIn(), bytesOut,
             ReadBatch.nanoTime(listener.gateway().clock()));
-        commandDone(conn, viaShared);
+        commandDone(conn, viaShared, epoch);
       }
       flushReady();
     }
 
     private void connectionLost() {
       if (timedOut) {
-        commandDone(conn, viaShared);
+        commandDone(conn, viaShared, epoch);
         return;
       }
       answered = true;
@@ -725,14 +813,24 @@ final class RedisSession extends ChannelInboundHandlerAdapter implements RespFra
             + " reason=backend_unavailable (connection to the backend lost)"));
       }
       finish();
-      commandDone(conn, viaShared);
+      commandDone(conn, viaShared, epoch);
       flushReady();
     }
   }
 
-  private void commandDone(PooledConnection conn, boolean viaShared) {
+  private void commandDone(PooledConnection conn, boolean viaShared, int epoch) {
     if (viaShared) {
-      conn.done();
+      if (epoch == batchEpoch) {
+        batchInflight--;
+        if (batchInflight == 0) {
+          // the last one: the connection may be idle now, for an exclusive waiter or a switch
+          settleBatch();
+        } else {
+          scheduleSettle();
+        }
+      } else {
+        conn.done();
+      }
       sharedOutstanding--;
       if (sharedOutstanding == 0) {
         Runnable next = pendingSwitch;

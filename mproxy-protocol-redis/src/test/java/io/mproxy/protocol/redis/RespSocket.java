@@ -40,6 +40,14 @@ final class RespSocket implements AutoCloseable {
     out.flush();
   }
 
+  /** Writes {@code bytes} as they are, {@code chunk} bytes per write call. */
+  void sendRaw(byte[] bytes, int chunk) throws IOException {
+    for (int i = 0; i < bytes.length; i += chunk) {
+      out.write(bytes, i, Math.min(chunk, bytes.length - i));
+      out.flush();
+    }
+  }
+
   static byte[] encode(String... words) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     buf.writeBytes(("*" + words.length + "\r\n").getBytes(StandardCharsets.UTF_8));

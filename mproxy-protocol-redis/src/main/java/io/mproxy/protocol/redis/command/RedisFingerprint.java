@@ -4,6 +4,7 @@ import io.mproxy.core.fingerprint.ShapeInterner;
 import io.mproxy.protocol.redis.codec.RespFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.internal.PlatformDependent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -29,7 +30,9 @@ import java.util.Arrays;
  * has the same fingerprint (the rules treat every digit alike and copy every other byte they
  * keep), so it is answered with eight bytes compared at a time instead of a scan and an intern.
  * Where the pattern keeps changing (hex hashes, random names), the slot is refilled at every
- * eighth miss only, so that such keys pay for the comparison and not for the memo's upkeep.
+ * eighth miss only, so that such keys pay for the comparison and not for the memo's upkeep. The
+ * comparison reads the key where it lies (the buffer's memory or array); only a miss, or a
+ * buffer with neither, copies it.
  */
 public final class RedisFingerprint {
 
@@ -170,15 +173,25 @@ public final class RedisFingerprint {
    */
   private static String ofOneShortKey(Scratch scratch, RespFrame cmd, CommandInfo info, int key) {
     int length = cmd.argLength(key);
+    ByteBuf buf = cmd.content();
+    int offset = cmd.argOffset(key);
     byte[] in = scratch.in;
-    cmd.content().getBytes(cmd.argOffset(key), in, 0, length);
     int h = info.name().hashCode() * 0x9E3779B9 + length * 0x85EBCA6B;
     int slot = (h ^ (h >>> 16)) & (MEMO_SLOTS - 1);
     int words = (length + Long.BYTES - 1) / Long.BYTES;
     int base = slot * MEMO_WORDS;
     boolean sameCommand = scratch.memoInfo[slot] == info && scratch.memoLength[slot] == length;
-    if (sameCommand && samePattern(scratch, in, base, words)) {
-      return scratch.memoShape[slot];
+    if (sameCommand) {
+      int inPlace = samePatternInPlace(scratch, buf, offset, length, base, words);
+      if (inPlace == HIT) {
+        return scratch.memoShape[slot];
+      }
+      buf.getBytes(offset, in, 0, length);
+      if (inPlace == CANNOT && samePattern(scratch, in, base, words)) {
+        return scratch.memoShape[slot];
+      }
+    } else {
+      buf.getBytes(offset, in, 0, length);
     }
     String name = info.name();
     char[] out = scratch.out;
@@ -227,6 +240,88 @@ public final class RedisFingerprint {
       }
     }
     return true;
+  }
+
+  private static final int MISS = 0;
+  private static final int HIT = 1;
+  /** The buffer's memory cannot be read a word at a time: copy the key and compare the copy. */
+  private static final int CANNOT = -1;
+  private static final boolean UNALIGNED_READS = PlatformDependent.isUnaligned();
+
+  /**
+   * {@link #samePattern} read straight from the buffer's memory (or its array), without copying
+   * the key first: the copy's byte stores followed by word loads of the same bytes cost more than
+   * the comparison. A key of eight bytes or more ends with a word read at its last eight bytes
+   * and shifted down, so nothing past the key is read; a shorter one is read a byte at a time.
+   * {@link #CANNOT} for a buffer with neither (a composite) or where unaligned word reads are
+   * not allowed.
+   */
+  private static int samePatternInPlace(Scratch scratch, ByteBuf buf, int offset, int length,
+      int base, int words) {
+    if (offset < 0 || length > buf.capacity() - offset) {
+      return CANNOT; // the copy throws as the buffer would
+    }
+    if (buf.hasMemoryAddress() && UNALIGNED_READS) {
+      long address = buf.memoryAddress() + offset;
+      int full = length / Long.BYTES;
+      for (int w = 0; w < full; w++) {
+        if (!matches(scratch, base + w, nativeWord(address + (long) w * Long.BYTES))) {
+          return MISS;
+        }
+      }
+      int rest = length - full * Long.BYTES;
+      if (rest == 0) {
+        return HIT;
+      }
+      long tail;
+      if (full > 0) {
+        tail = nativeWord(address + length - Long.BYTES) >>> ((Long.BYTES - rest) * Byte.SIZE);
+      } else {
+        tail = 0;
+        for (int i = 0; i < rest; i++) {
+          tail |= (PlatformDependent.getByte(address + i) & 0xffL) << (i * Byte.SIZE);
+        }
+      }
+      return matches(scratch, base + full, tail) ? HIT : MISS;
+    }
+    if (buf.hasArray()) {
+      byte[] array = buf.array();
+      int start = buf.arrayOffset() + offset;
+      int full = length / Long.BYTES;
+      for (int w = 0; w < full; w++) {
+        if (!matches(scratch, base + w, (long) LONGS.get(array, start + w * Long.BYTES))) {
+          return MISS;
+        }
+      }
+      int rest = length - full * Long.BYTES;
+      if (rest == 0) {
+        return HIT;
+      }
+      long tail;
+      if (full > 0) {
+        tail = (long) LONGS.get(array, start + length - Long.BYTES) >>> ((Long.BYTES - rest) * Byte.SIZE);
+      } else {
+        tail = 0;
+        for (int i = 0; i < rest; i++) {
+          tail |= (array[start + i] & 0xffL) << (i * Byte.SIZE);
+        }
+      }
+      return matches(scratch, base + full, tail) ? HIT : MISS;
+    }
+    return CANNOT;
+  }
+
+  /** Eight bytes at {@code address}, the first in the lowest byte (as {@link #LONGS} reads them). */
+  private static long nativeWord(long address) {
+    long word = PlatformDependent.getLong(address);
+    return PlatformDependent.BIG_ENDIAN_NATIVE_ORDER ? Long.reverseBytes(word) : word;
+  }
+
+  /** Whether {@code word} of a key fits the memo's word {@code at} (bytes past the key's end are ignored). */
+  private static boolean matches(Scratch scratch, int at, long word) {
+    long digits = scratch.memoDigits[at];
+    return (word & scratch.memoOthers[at]) == scratch.memoBytes[at]
+        && (digitBytes(word) & digits) == digits;
   }
 
   /** 0xff in each byte of {@code word} that is an ASCII digit, 0 in the others. */
