@@ -86,7 +86,8 @@ usage: bench/postgres.sh [options]
   --syscalls N            after the rounds, one more run of N transactions (pgbench -t N/CLIENTS)
                           per client count, mode and proxy under perf stat -p PID (needs perf and
                           root): the proxy process's system calls per transaction, all kinds
-                          together and each kind of at least 0.01 per transaction, and the mean
+                          together and each kind of at least 0.01 per transaction, its wake-ups
+                          (voluntary context switches, /proc) over the same run, and the mean
                           of the ready events its epoll waits returned (perf record of their exits;
                           direct has no proxy and is left out; tracing slows each call, so no
                           throughput shown)
@@ -454,8 +455,9 @@ epoll_returns() {
 # at least 0.01 per transaction, most frequent first. Context switches are counted too.
 syscalls_of() {
   local mode=$1 clients=$2 t=$3 pid=${pid_of[$3]} f="$work/syscalls-$3.csv" per=$(( (syscalls + $2 - 1) / $2 ))
-  local tcp0 tcp1 rec="$work/epoll-$3.data" recpid
+  local tcp0 tcp1 rec="$work/epoll-$3.data" recpid w0 w1
   tcp0="$(tcp_counters)"
+  w0="$(switches "$pid")"
   # the epoll waits' return values (the ready events each one brought) over the same run
   perf record -q -e 'syscalls:sys_exit_epoll_wait' -e 'syscalls:sys_exit_epoll_pwait' \
     -e 'syscalls:sys_exit_epoll_pwait2' -p "$pid" -o "$rec" >/dev/null 2>&1 &
@@ -466,6 +468,7 @@ syscalls_of() {
     -c "$clients" -j "$threads" -t "$per" app >"$work/pgbench-syscalls.log" 2>&1 || true
   kill -INT "$recpid" 2>/dev/null || true
   wait "$recpid" 2>/dev/null || true
+  w1="$(switches "$pid")"
   tcp1="$(tcp_counters)"
   local epoll
   epoll="$(epoll_returns "$rec")"
@@ -474,17 +477,17 @@ syscalls_of() {
   error="$(grep -m 1 -E 'error|ERROR|FATAL|aborted' "$work/pgbench-syscalls.log" || true)"
   if [[ -z $txns || $txns -eq 0 || -n $error || ! -s $f ]]; then
     # e.g. -M prepared through PgBouncer in transaction mode: reported, not fatal
-    printf '| %s | %s | %s | - | - | - | failed: %s | - | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
+    printf '| %s | %s | %s | - | - | - | - | failed: %s | - | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
     return 0
   fi
   awk -F, '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
     | sort -k1,1nr \
-    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" -v ep="$epoll" '
+    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" -v ep="$epoll" -v w0="$w0" -v w1="$w1" '
         $2 == "context-switches" { cs = $1; next }
         { total += $1; if ($1 / n >= 0.01) parts = parts sprintf(", %s %.2f", $2, $1 / n) }
         END {
-          split(tcp0, a, " "); split(tcp1, b, " ")
-          printf "| %s | %s | %s | %d | %.2f | %.2f | %s | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, substr(parts, 3),
+          split(tcp0, a, " "); split(tcp1, b, " "); split(w0, x, " "); split(w1, y, " ")
+          printf "| %s | %s | %s | %d | %.2f | %.2f | %.2f | %s | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, (y[1] - x[1]) / n, substr(parts, 3),
             ep, (b[1] - a[1]) / n, (b[2] - a[2]) / n
         }'
 }
@@ -715,8 +718,10 @@ if ((syscalls)); then
   echo
   echo "events per epoll wait: the mean of the ready events each epoll wait returned (perf record of its exits), and the share that returned none"
   echo
-  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | by kind /tx | events per epoll wait | TCP segments /tx | delayed ACKs /tx |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
+  echo "wake-ups /tx: the voluntary ones of the context switches (from /proc), the same run"
+  echo
+  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | wake-ups /tx | by kind /tx | events per epoll wait | TCP segments /tx | delayed ACKs /tx |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
   for c in "${client_counts[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
