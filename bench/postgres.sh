@@ -18,10 +18,12 @@
 # pooling, the same pool size) on free ports of 127.0.0.1. Runs `pgbench -S -M MODE -c CLIENTS -T
 # SECONDS` against each target round-robin (the order rotates every round) for every query mode and
 # client count, then prints the median TPS per cell, the median of its per-round ratios to direct,
-# and the CPU each proxy and PostgreSQL spent per transaction (utime+stime from /proc/PID/stat;
+# the CPU each proxy and PostgreSQL spent per transaction (utime+stime from /proc/PID/stat;
 # PostgreSQL's includes its backends, live ones and reaped ones), and how much of mproxy's was its
 # JVM's JIT compiler threads (from /proc/PID/task/*/stat: compilation still running in the
-# measured rounds is start-up cost, not the cost of a transaction at steady state). A run that
+# measured rounds is start-up cost, not the cost of a transaction at steady state), and the
+# proxy's wake-ups per transaction (its threads' voluntary context switches from
+# /proc/PID/task/*/status: each one a sleep in epoll or on a lock and a wake-up). A run that
 # fails (e.g. -M prepared through PgBouncer 1.18 in transaction mode, which does not keep prepared
 # statements) is recorded as failed with pgbench's first error. Everything it started is stopped
 # on exit. JVM options for mproxy: MPROXY_JAVA_OPTS.
@@ -84,8 +86,11 @@ usage: bench/postgres.sh [options]
   --syscalls N            after the rounds, one more run of N transactions (pgbench -t N/CLIENTS)
                           per client count, mode and proxy under perf stat -p PID (needs perf and
                           root): the proxy process's system calls per transaction, all kinds
-                          together and each kind of at least 0.01 per transaction (direct has no
-                          proxy and is left out; tracing slows each call, so no throughput shown)
+                          together and each kind of at least 0.01 per transaction, its wake-ups
+                          (voluntary context switches, /proc) over the same run, and the mean
+                          of the ready events its epoll waits returned (perf record of their exits;
+                          direct has no proxy and is left out; tracing slows each call, so no
+                          throughput shown)
   --profile DIR           async-profiler (ASYNC_PROFILER_LIB, default $agent;
                           event=cpu, interval=250us, threads) attached to each mproxy target for each
                           measured run: DIR/ROUND-MODE-cCLIENTS-TARGET.collapsed. Start the
@@ -135,7 +140,10 @@ median() {
 # 8 proxy_us_per_tx, 9 postgres_us_per_tx, 10 status (ok, or the first error line, commas replaced),
 # 11 proxy_jit_us_per_tx (of column 8: the JVM's JIT compiler threads; empty for PgBouncer and in
 # files written before session 11), 12 proxy_sys_us_per_tx (of column 8: system time, stime; empty in
-# files written before session 13)
+# files written before session 13), 13 proxy_wakeups_per_tx (the proxy's voluntary context
+# switches, all threads: each one a sleep and a wake-up), 14 proxy_preempted_per_tx (its
+# involuntary ones), 15 proxy_loop_wakeups_per_tx (of column 13: the event loops'; empty for
+# PgBouncer) (13-15 empty in files written before session 14)
 col() {   # col MODE CLIENTS TARGET FIELD -> median over the successful rounds
   awk -F, -v m="$1" -v c="$2" -v t="$3" -v f="$4" \
     'NR > 1 && $2 == m && $3 == c && $4 == t && $10 == "ok" && $f != "" { print $f }' "$results" | median
@@ -172,9 +180,11 @@ print_table() {
   echo
   echo "added µs/tx: median over the rounds of CLIENTS / TPS - CLIENTS / direct's TPS (at one client: the latency added per transaction)"
   echo
-  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | added µs/tx | proxy CPU µs/tx | of which JIT | of which system | PostgreSQL CPU µs/tx | failures |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-  local c m t tps r rb lat pus jus sus gus fail
+  echo "wake-ups /tx: the proxy's voluntary context switches per transaction (each a sleep and a wake-up; all its threads, from /proc)"
+  echo
+  echo "| clients | -M | target | TPS | ratio to direct | ratio to PgBouncer | added µs/tx | proxy CPU µs/tx | of which JIT | of which system | wake-ups /tx | preempted /tx | PostgreSQL CPU µs/tx | failures |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  local c m t tps r rb lat pus jus sus wus nus gus fail
   for c in "${clients[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do
@@ -185,12 +195,15 @@ print_table() {
         pus="$(col "$m" "$c" "$t" 8)"
         jus="$(col "$m" "$c" "$t" 11)"
         sus="$(col "$m" "$c" "$t" 12)"
+        wus="$(col "$m" "$c" "$t" 13)"
+        nus="$(col "$m" "$c" "$t" 14)"
         gus="$(col "$m" "$c" "$t" 9)"
         fail="$(failures "$m" "$c" "$t")"
-        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v l="$lat" -v p="$pus" -v j="$jus" -v s="$sus" -v g="$gus" -v f="$fail" \
+        awk -v c="$c" -v m="$m" -v t="$t" -v tps="$tps" -v r="$r" -v rb="$rb" -v l="$lat" -v p="$pus" -v j="$jus" -v s="$sus" -v w="$wus" -v n="$nus" -v g="$gus" -v f="$fail" \
           'function num(x, fmt) { return (x == "nan" || x == "") ? "-" : sprintf(fmt, x) }
-           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
-                   num(rb, "%.2f"), (t == "direct" ? "-" : num(l, "%+.1f")), num(p, "%.1f"), num(j, "%.1f"), num(s, "%.1f"), num(g, "%.1f"), (f == "" ? "" : f) }'
+           BEGIN { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, t, num(tps, "%.0f"), num(r, "%.2f"),
+                   num(rb, "%.2f"), (t == "direct" ? "-" : num(l, "%+.1f")), num(p, "%.1f"), num(j, "%.1f"), num(s, "%.1f"),
+                   num(w, "%.2f"), num(n, "%.2f"), num(g, "%.1f"), (f == "" ? "" : f) }'
       done
     done
   done
@@ -370,6 +383,28 @@ jit_ticks() {   # utime + stime of a JVM's JIT compiler threads ("C1 CompilerThr
     | awk '/\(C[12] CompilerThre/ { sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
 }
 
+# switches PID: the process's voluntary context switches (a thread that blocks: each is one sleep
+# and one wake-up), its involuntary ones (preempted), and the voluntary ones of its event loops
+# (threads named multiThreadIoEv…, Netty's; PgBouncer has none: it is one thread), summed over
+# its threads from /proc/PID/task/*/status
+switches() {
+  local tid total_v=0 total_n=0 loop_v=0 v n comm
+  for tid in /proc/"$1"/task/[0-9]*; do
+    v="" n=""
+    while read -r k val; do
+      case $k in
+        voluntary_ctxt_switches:) v=$val ;;
+        nonvoluntary_ctxt_switches:) n=$val ;;
+      esac
+    done <"$tid/status" 2>/dev/null || continue
+    total_v=$((total_v + ${v:-0}))
+    total_n=$((total_n + ${n:-0}))
+    comm="$(cat "$tid/comm" 2>/dev/null || true)"
+    [[ $comm == multiThreadIoEv* ]] && loop_v=$((loop_v + ${v:-0}))
+  done
+  echo "$total_v $total_n $loop_v"
+}
+
 postgres_ticks() {
   # The postmaster's own time, plus what its reaped children used (cutime + cstime: the backends
   # of direct runs exit at the end of the run), plus its live children (the proxies' pooled
@@ -407,34 +442,53 @@ tcp_counters() {
     | awk '$1 == "TcpOutSegs" { s = $2 } $1 == "TcpExtDelayedACKs" { d = $2 } END { print s + 0, d + 0 }'
 }
 
+# epoll_returns FILE: of the epoll waits perf recorded in FILE, the mean of the ready events each
+# returned, and the share that returned none (a timeout or an empty poll)
+epoll_returns() {
+  perf script -i "$1" -F trace 2>/dev/null | awk '
+    { v = $NF; if (v ~ /^0x/) v = strtonum(v); v += 0; if (v < 0 || v > 65536) next; n++; ev += v; if (v == 0) zero++ }
+    END { if (n == 0) print "-"; else printf "%.2f (%.0f %% empty)", ev / n, 100 * zero / n }'
+}
+
 # syscalls_of MODE CLIENTS TARGET: one run of $syscalls transactions under perf stat -p (all the
 # proxy's threads); prints its system calls per transaction, all kinds together and each kind of
 # at least 0.01 per transaction, most frequent first. Context switches are counted too.
 syscalls_of() {
   local mode=$1 clients=$2 t=$3 pid=${pid_of[$3]} f="$work/syscalls-$3.csv" per=$(( (syscalls + $2 - 1) / $2 ))
-  local tcp0 tcp1
+  local tcp0 tcp1 rec="$work/epoll-$3.data" recpid w0 w1
   tcp0="$(tcp_counters)"
+  w0="$(switches "$pid")"
+  # the epoll waits' return values (the ready events each one brought) over the same run
+  perf record -q -e 'syscalls:sys_exit_epoll_wait' -e 'syscalls:sys_exit_epoll_pwait' \
+    -e 'syscalls:sys_exit_epoll_pwait2' -p "$pid" -o "$rec" >/dev/null 2>&1 &
+  recpid=$!
+  sleep 0.5
   perf stat -x, -e 'syscalls:sys_enter_*' -e context-switches -p "$pid" -o "$f" -- \
     env PGPASSWORD=secret pgbench -h 127.0.0.1 -p "${port_of[$t]}" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -t "$per" app >"$work/pgbench-syscalls.log" 2>&1 || true
+  kill -INT "$recpid" 2>/dev/null || true
+  wait "$recpid" 2>/dev/null || true
+  w1="$(switches "$pid")"
   tcp1="$(tcp_counters)"
+  local epoll
+  epoll="$(epoll_returns "$rec")"
   local txns error
   txns="$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1]; exit }' "$work/pgbench-syscalls.log")"
   error="$(grep -m 1 -E 'error|ERROR|FATAL|aborted' "$work/pgbench-syscalls.log" || true)"
   if [[ -z $txns || $txns -eq 0 || -n $error || ! -s $f ]]; then
     # e.g. -M prepared through PgBouncer in transaction mode: reported, not fatal
-    printf '| %s | %s | %s | - | - | - | failed: %s | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
+    printf '| %s | %s | %s | - | - | - | - | failed: %s | - | - | - |\n' "$clients" "$mode" "$t" "${error:-no transaction or no perf output}"
     return 0
   fi
   awk -F, '$1 ~ /^[0-9]+$/ && $1 > 0 { sub(/^syscalls:sys_enter_/, "", $3); print $1, $3 }' "$f" \
     | sort -k1,1nr \
-    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" '
+    | awk -v n="$txns" -v t="$t" -v m="$mode" -v c="$clients" -v tcp0="$tcp0" -v tcp1="$tcp1" -v ep="$epoll" -v w0="$w0" -v w1="$w1" '
         $2 == "context-switches" { cs = $1; next }
         { total += $1; if ($1 / n >= 0.01) parts = parts sprintf(", %s %.2f", $2, $1 / n) }
         END {
-          split(tcp0, a, " "); split(tcp1, b, " ")
-          printf "| %s | %s | %s | %d | %.2f | %.2f | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, substr(parts, 3),
-            (b[1] - a[1]) / n, (b[2] - a[2]) / n
+          split(tcp0, a, " "); split(tcp1, b, " "); split(w0, x, " "); split(w1, y, " ")
+          printf "| %s | %s | %s | %d | %.2f | %.2f | %.2f | %s | %s | %.2f | %.2f |\n", c, m, t, n, total / n, cs / n, (y[1] - x[1]) / n, substr(parts, 3),
+            ep, (b[1] - a[1]) / n, (b[2] - a[2]) / n
         }'
 }
 
@@ -576,14 +630,14 @@ done
 # ---------------------------------------------------------------------------- runs
 
 results="$work/results.csv"
-header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status,proxy_jit_us_per_tx,proxy_sys_us_per_tx"
+header="round,mode,clients,target,tps,transactions,failed,proxy_us_per_tx,postgres_us_per_tx,status,proxy_jit_us_per_tx,proxy_sys_us_per_tx,proxy_wakeups_per_tx,proxy_preempted_per_tx,proxy_loop_wakeups_per_tx"
 
 # run_one ROUND MODE CLIENTS TARGET SECONDS: one pgbench run; appends a line to results.csv.
 run_one() {
   local round=$1 mode=$2 clients=$3 target=$4 secs=$5
   local port=${port_of[$target]} pid=${pid_of[$target]:-}
-  local p0=0 p1=0 j0=0 j1=0 s0=0 s1=0 g0 g1 log="$work/pgbench-last.log" status=ok
-  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")" && s0="$(sys_ticks "$pid")"
+  local p0=0 p1=0 j0=0 j1=0 s0=0 s1=0 w0="0 0 0" w1="0 0 0" g0 g1 log="$work/pgbench-last.log" status=ok
+  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")" && s0="$(sys_ticks "$pid")" && w0="$(switches "$pid")"
   g0="$(postgres_ticks "$postmaster_pid")"
   local profiled=0
   if [[ -n $profile && -n $pid && $target != pgbouncer && $round -gt 0 ]]; then
@@ -591,7 +645,7 @@ run_one() {
   fi
   PGPASSWORD=secret pgbench -h 127.0.0.1 -p "$port" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -T "$secs" app >"$log" 2>&1 || status=failed
-  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")" && s1="$(sys_ticks "$pid")"
+  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")" && s1="$(sys_ticks "$pid")" && w1="$(switches "$pid")"
   g1="$(postgres_ticks "$postmaster_pid")"
   if ((profiled)); then
     profiler "$pid" "stop,file=$profile/$round-$mode-c$clients-$target.collapsed" || true
@@ -607,16 +661,21 @@ run_one() {
     cp "$log" "$work/pgbench-failed-$round-$mode-$clients-$target.log"
     status=${status//,/;}
   fi
-  local proxy_us="" pg_us="" jit_us="" sys_us=""
+  local proxy_us="" pg_us="" jit_us="" sys_us="" wake="" preempt="" loop_wake=""
   if [[ $status == ok ]]; then
     [[ -n $pid ]] && proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
     [[ -n $pid ]] && sys_us="$(awk -v d=$((s1 - s0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
     [[ -n $pid && $target != pgbouncer ]] && jit_us="$(awk -v d=$((j1 - j0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    if [[ -n $pid ]]; then
+      read -r wake preempt loop_wake < <(awk -v a="$w0" -v b="$w1" -v n="$txns" -v t="$target" \
+        'BEGIN { split(a, x, " "); split(b, y, " ");
+                 printf "%.3f %.3f %s\n", (y[1] - x[1]) / n, (y[2] - x[2]) / n, (t == "pgbouncer" ? "" : sprintf("%.3f", (y[3] - x[3]) / n)) }')
+    fi
     pg_us="$(awk -v d=$((g1 - g0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
   fi
-  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us,$sys_us" >>"$results"
-  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s, system %5s)  postgres %6s us/tx  %s\n' \
-    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${jit_us:--}" "${sys_us:--}" "${pg_us:--}" "$status" >&2
+  echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us,$sys_us,$wake,$preempt,$loop_wake" >>"$results"
+  printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s, system %5s) wake-ups %5s/tx  postgres %6s us/tx  %s\n' \
+    "$round" "$mode" "$clients" "$target" "${tps:-0}" "${proxy_us:--}" "${jit_us:--}" "${sys_us:--}" "${wake:--}" "${pg_us:--}" "$status" >&2
 }
 
 echo "$header" >"$results"
@@ -657,8 +716,12 @@ if ((syscalls)); then
   echo
   echo "TCP segments and delayed ACKs: the whole host's (nstat), over the same run: pgbench, the proxy and PostgreSQL"
   echo
-  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | by kind /tx | TCP segments /tx | delayed ACKs /tx |"
-  echo "| ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
+  echo "events per epoll wait: the mean of the ready events each epoll wait returned (perf record of its exits), and the share that returned none"
+  echo
+  echo "wake-ups /tx: the voluntary ones of the context switches (from /proc), the same run"
+  echo
+  echo "| clients | -M | target | transactions | syscalls /tx | context switches /tx | wake-ups /tx | by kind /tx | events per epoll wait | TCP segments /tx | delayed ACKs /tx |"
+  echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
   for c in "${client_counts[@]}"; do
     for m in "${modes[@]}"; do
       for t in "${target_list[@]}"; do

@@ -51,6 +51,8 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   private int pid;
   private int secret;
   private boolean closed;
+  /** The last value given to the decoder's {@link PgFrameDecoder#relayParseComplete}. */
+  private boolean parseInRuns;
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -101,6 +103,23 @@ final class PgBackend extends ChannelInboundHandlerAdapter {
   void idle() {
     this.sink = IDLE;
     relayRuns(false);
+  }
+
+  /**
+   * Whether ParseComplete may join a relayed run ({@link PgFrameDecoder#relayParseComplete}); the
+   * decoder's flag is written only when it changes.
+   */
+  void relayParseComplete(boolean on) {
+    if (on != parseInRuns) {
+      parseInRuns = on;
+      PgFrameDecoder d = decoder;
+      if (d == null) {
+        d = decoder = ctx.pipeline().get(PgFrameDecoder.class);
+      }
+      if (d != null) {
+        d.relayParseComplete(on);
+      }
+    }
   }
 
   private void relayRuns(boolean on) {

@@ -701,8 +701,31 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
       ctx.channel().config().setAutoRead(true);
     }
     if (backend != null) {
+      backend.relayParseComplete(parseAnswersRelayedAsIs());
       backend.flush();
     }
+  }
+
+  /**
+   * Whether every answer still awaited is a Sync's or the ParseComplete of an unnamed statement:
+   * such a ParseComplete is relayed as is and, when a ReadyForQuery follows it, there is nothing to
+   * forget, so it may come in a relayed run with the rest of the answer (one slice, one delivery).
+   * Set before each flush to the server, so it holds before any answer to what is flushed can
+   * arrive; an awaited answer that needs a look (a named Parse, a swallowed one, a Close) turns it
+   * off until that answer has come.
+   */
+  private boolean parseAnswersRelayedAsIs() {
+    for (Expect e : expects) {
+      if (e != Expect.PARSE_RELAY && e != Expect.SYNC) {
+        return false;
+      }
+    }
+    for (String name : parsedNames) {
+      if (!name.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -1513,6 +1536,11 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     Expect e = expects.peek();
     while (e != null && e != relayKind && e != swallowKind && e != Expect.SYNC) {
       expects.poll();
+      if (e == Expect.PARSE_RELAY || e == Expect.PARSE_SWALLOW) {
+        // its answer never came here on its own (skipped by an error, or relayed in a run): the
+        // names stay paired with their Parses
+        forgetUnanswered(parsedNames.poll());
+      }
       e = expects.peek();
     }
     if (e == relayKind || e == swallowKind) {
@@ -1528,6 +1556,13 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
     }
   }
 
+  /** A Parse of a named statement that no ParseComplete answered is not on the server. */
+  private void forgetUnanswered(String name) {
+    if (name != null && !name.isEmpty() && backend != null) {
+      backend.forgetPrepared(name);
+    }
+  }
+
   private void readyForQuery(ByteBuf frame) {
     txStatus = frame.getByte(frame.writerIndex() - 1); // the last byte, also after a relayed run
     // Statements whose Parse was skipped by an error are not on the server.
@@ -1537,10 +1572,7 @@ final class PgSession extends ChannelInboundHandlerAdapter implements PgBackendS
         break;
       }
       if (e == Expect.PARSE_RELAY || e == Expect.PARSE_SWALLOW) {
-        String name = parsedNames.poll();
-        if (name != null && !name.isEmpty() && backend != null) {
-          backend.forgetPrepared(name);
-        }
+        forgetUnanswered(parsedNames.poll());
       }
     }
     Req done = !inflight.isEmpty() && inflight.peek().refusal == null ? inflight.poll() : null;

@@ -8,11 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mproxy.core.fingerprint.FingerprintStats;
+import io.mproxy.core.pool.BackendPool;
+import io.mproxy.core.pool.PooledConnection;
 import io.mproxy.core.request.Outcome;
 import io.mproxy.testkit.Eventually;
 import io.mproxy.testkit.PostgresServer;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,5 +142,122 @@ class PgForwardPathTest {
       assertEquals(6, first.count());
       assertEquals(4, second.count());
     }
+  }
+  /**
+   * The extended protocol's answer (ParseComplete, BindComplete, RowDescription, the row,
+   * CommandComplete, ReadyForQuery) reaches the session as one slice from the backend's decoder:
+   * the unnamed statement's ParseComplete travels in the relayed run. When it traveled alone each
+   * transaction was two deliveries through the pipeline and two buffers gathered into one for the
+   * client. (More than one delivery per transaction only when the kernel splits an answer.)
+   */
+  @Test
+  void anExtendedProtocolAnswerIsOneDeliveryFromTheBackend() throws Exception {
+    int transactions = 100;
+    try (LoopbackListener proxy = proxy(1, 1);
+        PgTestClient c = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE)) {
+      assertEquals(List.of("1"), c.extended("SELECT 1").firstColumns()); // opens the pool's connection
+      AtomicLong deliveries = countDeliveriesOfTheBackend(proxy);
+      for (int i = 0; i < transactions; i++) {
+        PgTestClient.Answer a = c.extended("SELECT " + i);
+        assertNull(a.error());
+        assertEquals(List.of(String.valueOf(i)), a.firstColumns());
+        assertEquals('I', a.status());
+      }
+      long n = deliveries.get();
+      assertTrue(n >= transactions && n < transactions * 3 / 2, n + " deliveries for " + transactions + " transactions");
+    }
+  }
+
+  /**
+   * A named statement's ParseComplete is read by the session, not relayed in a run: were it in a
+   * run with its ReadyForQuery, the session would take the statement for one an error skipped,
+   * forget it, and prepare it again on the next Bind (the server: "already exists"). Unnamed
+   * statements in between switch the relaying on and off again.
+   */
+  @Test
+  void aNamedStatementStaysPreparedBetweenUnnamedOnes() throws Exception {
+    try (LoopbackListener proxy = proxy(1, 1);
+        PgTestClient c = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE)) {
+      c.write(PgTestClient.parse("s1", "SELECT 41 + 1"), PgTestClient.bind("s1"), PgTestClient.execute(),
+          PgTestClient.sync());
+      assertEquals("12DCZ", c.readThrough('Z', 1));
+      for (int i = 0; i < 3; i++) {
+        assertEquals(List.of(String.valueOf(i)), c.extended("SELECT " + i).firstColumns());
+        c.write(PgTestClient.bind("s1"), PgTestClient.execute(), PgTestClient.sync());
+        assertEquals("2DCZ", c.readThrough('Z', 1));
+      }
+      c.write(PgTestClient.parse("", "SELECT 7"), PgTestClient.bind(""), PgTestClient.execute(),
+          PgTestClient.parse("s2", "SELECT 8"), PgTestClient.bind("s2"), PgTestClient.execute(), PgTestClient.sync());
+      assertEquals("12DC12DCZ", c.readThrough('Z', 1));
+      c.write(PgTestClient.bind("s2"), PgTestClient.execute(), PgTestClient.bind("s1"), PgTestClient.execute(),
+          PgTestClient.sync());
+      assertEquals("2DC2DCZ", c.readThrough('Z', 1));
+    }
+  }
+
+  /**
+   * Several unnamed statements answered together (Flush, no Sync: their ParseCompletes in one
+   * relayed run) and then a Close's answer: the session still pairs each awaited Parse with its
+   * statement name. A named Parse that fails later in the same transaction is then known not to
+   * be on the server and is prepared again when next bound. Were the names left one behind, the
+   * failed statement would count as prepared and its Bind would fail ("does not exist").
+   */
+  @Test
+  void aFailedNamedParseIsPreparedAgainAfterUnnamedOnesAnsweredTogether() throws Exception {
+    String table = "pgwake_later_" + System.nanoTime();
+    try (LoopbackListener proxy = proxy(1, 1);
+        PgTestClient c = PgTestClient.login(proxy.port(), PgMiniProxy.USER, PgMiniProxy.PASSWORD,
+            PostgresServer.APP_DATABASE)) {
+      assertEquals('T', c.query("BEGIN").status());
+      c.write(PgTestClient.parse("", "SELECT 1"), PgTestClient.bind(""), PgTestClient.execute(),
+          PgTestClient.parse("", "SELECT 2"), PgTestClient.bind(""), PgTestClient.execute(),
+          PgTestClient.parse("", "SELECT 3"), PgTestClient.bind(""), PgTestClient.execute(), PgTestClient.flush());
+      assertEquals("12DC12DC12DC", c.readThrough('C', 3));
+      c.write(PgTestClient.closePortal(), PgTestClient.sync());
+      assertEquals("3Z", c.readThrough('Z', 1));
+      c.write(PgTestClient.parse("s", "SELECT count(*) FROM " + table), PgTestClient.bind("s"),
+          PgTestClient.execute(), PgTestClient.sync());
+      assertEquals("EZ", c.readThrough('Z', 1));
+      assertEquals('I', c.query("ROLLBACK").status());
+      assertNull(c.query("CREATE TABLE " + table + " (x int)").error());
+      try {
+        c.write(PgTestClient.bind("s"), PgTestClient.execute(), PgTestClient.sync());
+        assertEquals("2DCZ", c.readThrough('Z', 1));
+      } finally {
+        c.query("DROP TABLE " + table);
+      }
+    }
+  }
+
+  /** Counts the messages the pool's one backend connection's decoder delivers from now on. */
+  private static AtomicLong countDeliveriesOfTheBackend(LoopbackListener proxy) throws Exception {
+    BackendPool pool = proxy.cluster().pools().values().iterator().next().values().iterator().next();
+    // the last transaction's release may still be under way on the loop
+    Eventually.assertWithin(Duration.ofSeconds(10), () -> assertEquals(1, pool.stats().idle()));
+    AtomicReference<PooledConnection> leased = new AtomicReference<>();
+    pool.acquire(true, null, new BackendPool.Lease() {
+      @Override
+      public void granted(PooledConnection connection) {
+        leased.set(connection);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+      }
+    });
+    PooledConnection connection = leased.get();
+    assertNotNull(connection); // idle, so granted within acquire
+    AtomicLong deliveries = new AtomicLong();
+    connection.channel().pipeline().addAfter("pg-decoder", "count", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        deliveries.incrementAndGet();
+        ctx.fireChannelRead(msg);
+      }
+    });
+    pool.release(connection, true);
+    return deliveries;
   }
 }

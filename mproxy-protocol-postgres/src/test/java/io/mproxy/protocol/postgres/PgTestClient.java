@@ -140,6 +140,67 @@ final class PgTestClient implements Closeable {
     return answer();
   }
 
+  /** A Parse message of statement {@code name} (empty: the unnamed one), no parameter types. */
+  static byte[] parse(String name, String sql) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    cstring(body, name);
+    cstring(body, sql);
+    body.writeBytes(new byte[] {0, 0});
+    return framed('P', body.toByteArray());
+  }
+
+  /** A Bind of statement {@code name} to the unnamed portal: no parameters, text results. */
+  static byte[] bind(String name) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    cstring(body, "");
+    cstring(body, name);
+    body.writeBytes(new byte[] {0, 0, 0, 0, 0, 0});
+    return framed('B', body.toByteArray());
+  }
+
+  /** Execute of the unnamed portal, every row. */
+  static byte[] execute() {
+    return framed('E', new byte[] {0, 0, 0, 0, 0});
+  }
+
+  /** Close of the unnamed portal. */
+  static byte[] closePortal() {
+    return framed('C', new byte[] {'P', 0});
+  }
+
+  static byte[] sync() {
+    return framed('S', new byte[0]);
+  }
+
+  /** Flush: the server sends what it has answered so far, without a ReadyForQuery. */
+  static byte[] flush() {
+    return framed('H', new byte[0]);
+  }
+
+  /** Writes the messages in one write; answers not read. */
+  void write(byte[]... messages) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] m : messages) {
+      all.writeBytes(m);
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
+  /** Reads messages until the {@code count}th one of {@code type}; returns their types in order. */
+  String readThrough(char type, int count) throws IOException {
+    StringBuilder types = new StringBuilder();
+    int seen = 0;
+    while (seen < count) {
+      Message m = read();
+      types.append(m.type());
+      if (m.type() == type) {
+        seen++;
+      }
+    }
+    return types.toString();
+  }
+
   /** Reads the answer to the next simple query sent, up to its ReadyForQuery. */
   Answer answer() throws IOException {
     List<String> rows = new ArrayList<>();
@@ -182,6 +243,12 @@ final class PgTestClient implements Closeable {
     frame(b, type, body);
     out.write(b.toByteArray());
     out.flush();
+  }
+
+  private static byte[] framed(char type, byte[] body) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    frame(b, type, body);
+    return b.toByteArray();
   }
 
   private static void frame(ByteArrayOutputStream to, char type, byte[] body) {

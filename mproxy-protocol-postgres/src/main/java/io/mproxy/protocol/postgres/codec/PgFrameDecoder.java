@@ -36,6 +36,7 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   /** Backend message types a client session relays without looking inside: may share a slice. */
   private static final boolean[] RELAYED = new boolean[256];
   private static final byte READY_FOR_QUERY = 'Z';
+  private static final byte PARSE_COMPLETE = '1';
 
   static {
     for (char t : new char[] {'D', 'T', 'C', '2', 'n', 't', 's', 'I', 'd', 'c'}) {
@@ -52,6 +53,8 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
   private ByteBuf readyRun;
   /** Set by whoever holds the backend connection (possibly from another event loop). */
   private volatile boolean relayRuns;
+  /** Set by whoever holds the backend connection: ParseComplete may join a relayed run too. */
+  private volatile boolean relayParseComplete;
 
   private PgFrameDecoder(Phase phase, int maxMessageBytes) {
     this.phase = phase;
@@ -90,6 +93,17 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
    */
   public boolean endsWithReady(Object msg) {
     return msg == readyRun && msg != null;
+  }
+
+  /**
+   * Whether a ParseComplete may also join a relayed run (with {@link #relayRuns} on): for a
+   * holder that has nothing to learn from the ParseCompletes still to come (every Parse it awaits
+   * is of the unnamed statement, answered to the client as is), so that the extended protocol's
+   * ParseComplete, BindComplete, rows, CommandComplete and ReadyForQuery take one slice instead
+   * of two. Takes effect from the next read.
+   */
+  public void relayParseComplete(boolean on) {
+    relayParseComplete = on;
   }
 
   /** Whether a backend message of this type may be part of a relayed run. */
@@ -174,6 +188,8 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
 
   private void decodeTyped(ByteBuf in, List<Object> out) {
     readyRun = null;
+    boolean runs = relayRuns;
+    boolean parseInRuns = runs && relayParseComplete;
     int runStart = -1;
     int runEnd = -1;
     int at = in.readerIndex();
@@ -196,14 +212,14 @@ public final class PgFrameDecoder extends ByteToMessageDecoder {
         break;
       }
       int next = at + length + 1;
-      if (runStart >= 0 && type == READY_FOR_QUERY && length == 5 && relayRuns) {
+      if (runStart >= 0 && type == READY_FOR_QUERY && length == 5 && runs) {
         // the run and its ReadyForQuery in one slice; delivered before anything after it, so
         // that endsWithReady can tell it from the slices before it
         flushRun(in, out, runStart, next);
         readyRun = (ByteBuf) out.get(out.size() - 1);
         return;
       }
-      if (relayRuns && RELAYED[type & 0xff]) {
+      if (runs && RELAYED[type & 0xff] || parseInRuns && type == PARSE_COMPLETE) {
         if (runStart < 0) {
           runStart = at;
         }

@@ -217,6 +217,66 @@ class PgFrameDecoderTest {
     assertTrue(!ch.finish());
   }
 
+  /**
+   * The extended protocol's answer (ParseComplete, BindComplete, RowDescription, rows,
+   * CommandComplete, ReadyForQuery) is one slice when its holder lets ParseComplete join runs,
+   * and two (ParseComplete alone, then the rest) when it does not; the switch takes effect from
+   * the next read. Without relayed runs the switch changes nothing.
+   */
+  @Test
+  void parseCompleteJoinsTheRunOnlyWhenAllowed() {
+    PgFrameDecoder decoder = PgFrameDecoder.forBackend(1024);
+    decoder.relayRuns(true);
+    ReadyMarks marks = new ReadyMarks(decoder);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder, marks);
+    ch.writeInbound(extendedAnswer());
+    for (String e : new String[] {"1", "2TDCZ"}) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    decoder.relayParseComplete(true);
+    ch.writeInbound(extendedAnswer());
+    ByteBuf one = ch.readInbound();
+    assertEquals("12TDCZ", types(one));
+    one.release();
+    assertNull(ch.readInbound());
+    assertEquals(List.of(false, true, true), marks.marks);
+    // a ParseComplete that starts a run without its ReadyForQuery leads it; an error still stands alone
+    ByteBuf in = Unpooled.buffer();
+    for (ByteBuf m : new ByteBuf[] {msg('1', ""), msg('2', ""), msg('E', "boom"), msg('1', ""), msg('Z', "I")}) {
+      in.writeBytes(m);
+      m.release();
+    }
+    ch.writeInbound(in);
+    for (String e : new String[] {"12", "E", "1Z"}) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    decoder.relayRuns(false);
+    ch.writeInbound(extendedAnswer());
+    for (String e : new String[] {"1", "2", "T", "D", "C", "Z"}) {
+      ByteBuf f = ch.readInbound();
+      assertEquals(e, types(f));
+      f.release();
+    }
+    assertNull(ch.readInbound());
+    assertTrue(!ch.finish());
+  }
+
+  private static ByteBuf extendedAnswer() {
+    ByteBuf in = Unpooled.buffer();
+    for (ByteBuf m : new ByteBuf[] {msg('1', ""), msg('2', ""), msg('T', "rowdesc"), msg('D', "row"),
+        msg('C', "SELECT 1\0"), msg('Z', "I")}) {
+      in.writeBytes(m);
+      m.release();
+    }
+    return in;
+  }
+
   @Test
   void withoutRelayRunsEveryMessageIsItsOwnSlice() {
     EmbeddedChannel ch = new EmbeddedChannel(PgFrameDecoder.forBackend(1024));
