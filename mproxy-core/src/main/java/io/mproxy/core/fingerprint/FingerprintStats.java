@@ -1,6 +1,7 @@
 package io.mproxy.core.fingerprint;
 
 import io.mproxy.core.telemetry.PerThread;
+import io.mproxy.core.telemetry.ThreadSlots;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -8,33 +9,25 @@ import java.lang.invoke.VarHandle;
  * Running statistics of one query shape: count, RU, a latency histogram, and the shape's id.
  *
  * <p>Every completed request of the shape records here, from whichever event loop it ran on, so
- * the RU total is kept in per-thread cells ({@link PerThread}: each written by one thread with
- * release stores, summed when read) rather than in an adder all loops update, and the count is
- * the histogram's (one record each). The mean is a last-writer-wins EWMA published with a
- * release store (no fence): an estimate for admission, not an account.
+ * everything a request writes is in the recording thread's own cell ({@link PerThread}: each
+ * written by one thread with release stores, summed when read): its RU total, its latency
+ * histogram (whose count is the executions) and its RU mean. No request writes a line another
+ * event loop writes, and the count, RU total and quantiles are exact once the writers stop.
+ *
+ * <p>The mean is an EWMA per thread, an estimate for admission rather than an account: a thread
+ * reads its own (the requests of the shape it completed lately), or, when it has completed none,
+ * the first thread's that has.
  */
 public final class FingerprintStats {
 
   private static final double EWMA_ALPHA = 0.1;
-  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
-  private static final VarHandle MEAN_RU;
-
-  static {
-    try {
-      MEAN_RU = MethodHandles.lookup().findVarHandle(FingerprintStats.class, "meanRu", double.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
 
   private final String fingerprint;
   private final String protocol;
-  /** Per thread: RU charged, written by that thread alone. */
-  private final PerThread<double[]> ru = new PerThread<>(() -> new double[1]);
-  private final LogHistogram latencyMicros = new LogHistogram();
+  /** Per thread: what that thread recorded, written by it alone. */
+  private final PerThread<Cell> cells = new PerThread<>(Cell::new);
   private final String id;
   private final double ruError;
-  private volatile double meanRu;
 
   FingerprintStats(String fingerprint, String protocol) {
     this(fingerprint, protocol, 0);
@@ -66,11 +59,7 @@ public final class FingerprintStats {
   }
 
   void record(double ruCharged, long latencyNanos) {
-    double[] c = ru.get();
-    DOUBLES.setRelease(c, 0, c[0] + ruCharged);
-    latencyMicros.record(latencyNanos / 1_000);
-    double m = meanRu;
-    MEAN_RU.setRelease(this, m == 0 ? ruCharged : m + EWMA_ALPHA * (ruCharged - m));
+    cells.get().record(ruCharged, latencyNanos / 1_000);
   }
 
   public String fingerprint() {
@@ -81,26 +70,81 @@ public final class FingerprintStats {
     return protocol;
   }
 
-  /** Executions recorded: the latency histogram's count (each records one value). */
+  /** Executions recorded: the latency histograms' count (each records one value). */
   public long count() {
-    return latencyMicros.count();
+    return cells.sum(Cell::count);
   }
 
   public double ruTotal() {
-    return ru.sumDouble(FingerprintStats::ruOf);
+    return cells.sumDouble(Cell::ru);
   }
 
-  private static double ruOf(double[] cell) {
-    return (double) DOUBLES.getAcquire(cell, 0);
-  }
-
-  /** Recent mean RU per execution (EWMA): the admission estimate for the next one. */
+  /**
+   * Recent mean RU per execution (EWMA): the admission estimate for the next one. The calling
+   * thread's own, else the first thread's that has one, else 0.
+   */
   public double meanRu() {
-    return meanRu;
+    Cell own = cells.peek(ThreadSlots.current());
+    if (own != null) {
+      double m = own.mean();
+      if (m != 0) {
+        return m;
+      }
+    }
+    Cell any = cells.first(Cell::hasMean);
+    return any == null ? 0 : any.mean();
   }
 
   /** Latency at quantile {@code q}, in microseconds. */
   public long latencyMicros(double q) {
-    return latencyMicros.quantile(q);
+    long[] totals = new long[LogHistogram.BUCKETS];
+    cells.forEach(c -> c.latencyMicros.addTo(totals));
+    return LogHistogram.quantile(totals, q);
+  }
+
+  /**
+   * One thread's share of the shape: written by that thread alone with release stores (no
+   * read-modify-write), read by any.
+   */
+  private static final class Cell {
+    private static final VarHandle RU;
+    private static final VarHandle MEAN;
+
+    static {
+      try {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        RU = l.findVarHandle(Cell.class, "ru", double.class);
+        MEAN = l.findVarHandle(Cell.class, "mean", double.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final LogHistogram latencyMicros = new LogHistogram();
+    private double ru;
+    private double mean;
+
+    void record(double charged, long micros) {
+      RU.setRelease(this, ru + charged);
+      double m = mean;
+      MEAN.setRelease(this, m == 0 ? charged : m + EWMA_ALPHA * (charged - m));
+      latencyMicros.record(micros);
+    }
+
+    long count() {
+      return latencyMicros.count();
+    }
+
+    double ru() {
+      return (double) RU.getAcquire(this);
+    }
+
+    double mean() {
+      return (double) MEAN.getAcquire(this);
+    }
+
+    boolean hasMean() {
+      return mean() != 0;
+    }
   }
 }
