@@ -1,7 +1,6 @@
 package io.mproxy.core.fingerprint;
 
 import io.mproxy.core.telemetry.PerThread;
-import io.mproxy.core.telemetry.ThreadSlots;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -9,18 +8,32 @@ import java.lang.invoke.VarHandle;
  * Running statistics of one query shape: count, RU, a latency histogram, and the shape's id.
  *
  * <p>Every completed request of the shape records here, from whichever event loop it ran on, so
- * everything a request writes is in the recording thread's own cell ({@link PerThread}: each
+ * what a request adds is kept in the recording thread's own cell ({@link PerThread}: each
  * written by one thread with release stores, summed when read): its RU total, its latency
- * histogram (whose count is the executions) and its RU mean. No request writes a line another
- * event loop writes, and the count, RU total and quantiles are exact once the writers stop.
+ * histogram (whose count is the executions) and its EWMA of RU. The count, RU total and
+ * quantiles are exact once the writers stop.
  *
- * <p>The mean is an EWMA per thread, an estimate for admission rather than an account: a thread
- * reads its own (the requests of the shape it completed lately), or, when it has completed none,
- * the first thread's that has.
+ * <p>The mean RU read at admission ({@link #meanRu}) is one field, as cheap to read as before,
+ * but a thread stores its EWMA there only when it differs from the published value by more
+ * than {@code 1/32} of it: the first record publishes, a shape whose cost changes is followed
+ * within that step, and a shape whose cost holds steady stops writing the field, so the event
+ * loops do not take its line from each other on every request. It is an estimate for
+ * admission, not an account (the charge at completion is exact).
  */
 public final class FingerprintStats {
 
   private static final double EWMA_ALPHA = 0.1;
+  /** How far (relative) a thread's EWMA may drift from the published mean before it is stored. */
+  private static final double MEAN_STEP = 1.0 / 32;
+  private static final VarHandle MEAN_RU;
+
+  static {
+    try {
+      MEAN_RU = MethodHandles.lookup().findVarHandle(FingerprintStats.class, "meanRu", double.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final String fingerprint;
   private final String protocol;
@@ -28,6 +41,8 @@ public final class FingerprintStats {
   private final PerThread<Cell> cells = new PerThread<>(Cell::new);
   private final String id;
   private final double ruError;
+  /** The published mean RU: see the class comment. */
+  private volatile double meanRu;
 
   FingerprintStats(String fingerprint, String protocol) {
     this(fingerprint, protocol, 0);
@@ -59,7 +74,11 @@ public final class FingerprintStats {
   }
 
   void record(double ruCharged, long latencyNanos) {
-    cells.get().record(ruCharged, latencyNanos / 1_000);
+    double m = cells.get().record(ruCharged, latencyNanos / 1_000);
+    double published = (double) MEAN_RU.getOpaque(this);
+    if (Math.abs(m - published) > published * MEAN_STEP) {
+      MEAN_RU.setRelease(this, m);
+    }
   }
 
   public String fingerprint() {
@@ -80,19 +99,11 @@ public final class FingerprintStats {
   }
 
   /**
-   * Recent mean RU per execution (EWMA): the admission estimate for the next one. The calling
-   * thread's own, else the first thread's that has one, else 0.
+   * Recent mean RU per execution (an EWMA, published in steps of at most {@code 1/32}): the
+   * admission estimate for the next one; 0 before the first record.
    */
   public double meanRu() {
-    Cell own = cells.peek(ThreadSlots.current());
-    if (own != null) {
-      double m = own.mean();
-      if (m != 0) {
-        return m;
-      }
-    }
-    Cell any = cells.first(Cell::hasMean);
-    return any == null ? 0 : any.mean();
+    return meanRu;
   }
 
   /** Latency at quantile {@code q}, in microseconds. */
@@ -104,17 +115,14 @@ public final class FingerprintStats {
 
   /**
    * One thread's share of the shape: written by that thread alone with release stores (no
-   * read-modify-write), read by any.
+   * read-modify-write), read by any; its EWMA is the thread's own and read by it alone.
    */
   private static final class Cell {
     private static final VarHandle RU;
-    private static final VarHandle MEAN;
 
     static {
       try {
-        MethodHandles.Lookup l = MethodHandles.lookup();
-        RU = l.findVarHandle(Cell.class, "ru", double.class);
-        MEAN = l.findVarHandle(Cell.class, "mean", double.class);
+        RU = MethodHandles.lookup().findVarHandle(Cell.class, "ru", double.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -124,11 +132,14 @@ public final class FingerprintStats {
     private double ru;
     private double mean;
 
-    void record(double charged, long micros) {
+    /** Records one execution; returns the thread's EWMA of RU after it. */
+    double record(double charged, long micros) {
       RU.setRelease(this, ru + charged);
       double m = mean;
-      MEAN.setRelease(this, m == 0 ? charged : m + EWMA_ALPHA * (charged - m));
+      m = m == 0 ? charged : m + EWMA_ALPHA * (charged - m);
+      mean = m;
       latencyMicros.record(micros);
+      return m;
     }
 
     long count() {
@@ -137,14 +148,6 @@ public final class FingerprintStats {
 
     double ru() {
       return (double) RU.getAcquire(this);
-    }
-
-    double mean() {
-      return (double) MEAN.getAcquire(this);
-    }
-
-    boolean hasMean() {
-      return mean() != 0;
     }
   }
 }

@@ -2,7 +2,6 @@ package io.mproxy.core.telemetry;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
@@ -44,30 +43,6 @@ public final class PerThread<T> {
       }
     }
     return create(i);
-  }
-
-  /**
-   * The instance of slot {@code i}, or null when that slot has none yet (for readers that must
-   * not create one, e.g. an estimate read on the request path).
-   */
-  @SuppressWarnings("unchecked")
-  public T peek(int i) {
-    Object[] a = items;
-    return i < a.length ? (T) a[i] : null;
-  }
-
-  /**
-   * The first instance created so far, in slot order, that satisfies {@code p}, or null (pass
-   * a non-capturing predicate, which allocates nothing).
-   */
-  @SuppressWarnings("unchecked")
-  public T first(Predicate<? super T> p) {
-    for (Object o : items) {
-      if (o != null && p.test((T) o)) {
-        return (T) o;
-      }
-    }
-    return null;
   }
 
   @SuppressWarnings("unchecked")

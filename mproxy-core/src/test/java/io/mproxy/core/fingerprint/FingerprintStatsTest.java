@@ -81,25 +81,22 @@ class FingerprintStatsTest {
   }
 
   @Test
-  void eachThreadReadsTheMeanOfWhatItRecordedAndAThreadThatRecordedNothingReadsAnother() throws Exception {
+  void theMeanIsPublishedOnlyWhenAThreadsEwmaMovesMoreThanAThirtySecondOfIt() throws Exception {
     FingerprintStats s = new FingerprintStats("GET ?", "redis");
-    s.record(10, 1_000);
-    s.record(20, 1_000);
-    assertEquals(11.0, s.meanRu(), 1e-9);
-    double[] seen = new double[2];
-    Thread other = new Thread(() -> {
-      seen[0] = s.meanRu();
-      s.record(4, 1_000);
-      seen[1] = s.meanRu();
-    });
+    s.record(100, 1_000);
+    assertEquals(100.0, s.meanRu(), 0.0, "the first record publishes");
+    s.record(102, 1_000); // EWMA 100.2: within 100/32 of the published mean
+    assertEquals(100.0, s.meanRu(), 0.0, "a small move is not stored");
+    s.record(140, 1_000); // EWMA 100.2 + 0.1 * 39.8 = 104.18: more than 100/32 away
+    assertEquals(104.18, s.meanRu(), 1e-9);
+    // another thread's EWMA starts at its own first record and is published when it differs
+    Thread other = new Thread(() -> s.record(10, 1_000));
     other.start();
     other.join(60_000);
     assertFalse(other.isAlive());
-    assertEquals(11.0, seen[0], 1e-9, "no mean of its own: the first thread's");
-    assertEquals(4.0, seen[1], 1e-9, "its own mean once it has one");
-    assertEquals(11.0, s.meanRu(), 1e-9, "the other thread's records do not move this thread's mean");
-    assertEquals(3, s.count());
-    assertEquals(34.0, s.ruTotal(), 0.0);
+    assertEquals(10.0, s.meanRu(), 0.0);
+    assertEquals(4, s.count());
+    assertEquals(352.0, s.ruTotal(), 0.0);
   }
 
   @Test
