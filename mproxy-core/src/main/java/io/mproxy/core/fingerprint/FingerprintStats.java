@@ -99,8 +99,9 @@ public final class FingerprintStats {
   }
 
   /**
-   * Recent mean RU per execution (an EWMA, published in steps of at most {@code 1/32}): the
-   * admission estimate for the next one; 0 before the first record.
+   * Recent mean RU per execution (a thread's EWMA, stored here when it moved more than
+   * {@code 1/32} away from the value here): the admission estimate for the next one; 0 before
+   * the first record.
    */
   public double meanRu() {
     return meanRu;
