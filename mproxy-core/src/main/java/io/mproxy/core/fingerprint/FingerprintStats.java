@@ -8,15 +8,23 @@ import java.lang.invoke.VarHandle;
  * Running statistics of one query shape: count, RU, a latency histogram, and the shape's id.
  *
  * <p>Every completed request of the shape records here, from whichever event loop it ran on, so
- * the RU total is kept in per-thread cells ({@link PerThread}: each written by one thread with
- * release stores, summed when read) rather than in an adder all loops update, and the count is
- * the histogram's (one record each). The mean is a last-writer-wins EWMA published with a
- * release store (no fence): an estimate for admission, not an account.
+ * what a request adds is kept in the recording thread's own cell ({@link PerThread}: each
+ * written by one thread with release stores, summed when read): its RU total, its latency
+ * histogram (whose count is the executions) and its EWMA of RU. The count, RU total and
+ * quantiles are exact once the writers stop.
+ *
+ * <p>The mean RU read at admission ({@link #meanRu}) is one field, as cheap to read as before,
+ * but a thread stores its EWMA there only when it differs from the published value by more
+ * than {@code 1/32} of it: the first record publishes, a shape whose cost changes is followed
+ * within that step, and a shape whose cost holds steady stops writing the field, so the event
+ * loops do not take its line from each other on every request. It is an estimate for
+ * admission, not an account (the charge at completion is exact).
  */
 public final class FingerprintStats {
 
   private static final double EWMA_ALPHA = 0.1;
-  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
+  /** How far (relative) a thread's EWMA may drift from the published mean before it is stored. */
+  private static final double MEAN_STEP = 1.0 / 32;
   private static final VarHandle MEAN_RU;
 
   static {
@@ -29,11 +37,11 @@ public final class FingerprintStats {
 
   private final String fingerprint;
   private final String protocol;
-  /** Per thread: RU charged, written by that thread alone. */
-  private final PerThread<double[]> ru = new PerThread<>(() -> new double[1]);
-  private final LogHistogram latencyMicros = new LogHistogram();
+  /** Per thread: what that thread recorded, written by it alone. */
+  private final PerThread<Cell> cells = new PerThread<>(Cell::new);
   private final String id;
   private final double ruError;
+  /** The published mean RU: see the class comment. */
   private volatile double meanRu;
 
   FingerprintStats(String fingerprint, String protocol) {
@@ -66,11 +74,11 @@ public final class FingerprintStats {
   }
 
   void record(double ruCharged, long latencyNanos) {
-    double[] c = ru.get();
-    DOUBLES.setRelease(c, 0, c[0] + ruCharged);
-    latencyMicros.record(latencyNanos / 1_000);
-    double m = meanRu;
-    MEAN_RU.setRelease(this, m == 0 ? ruCharged : m + EWMA_ALPHA * (ruCharged - m));
+    double m = cells.get().record(ruCharged, latencyNanos / 1_000);
+    double published = (double) MEAN_RU.getOpaque(this);
+    if (Math.abs(m - published) > published * MEAN_STEP) {
+      MEAN_RU.setRelease(this, m);
+    }
   }
 
   public String fingerprint() {
@@ -81,26 +89,66 @@ public final class FingerprintStats {
     return protocol;
   }
 
-  /** Executions recorded: the latency histogram's count (each records one value). */
+  /** Executions recorded: the latency histograms' count (each records one value). */
   public long count() {
-    return latencyMicros.count();
+    return cells.sum(Cell::count);
   }
 
   public double ruTotal() {
-    return ru.sumDouble(FingerprintStats::ruOf);
+    return cells.sumDouble(Cell::ru);
   }
 
-  private static double ruOf(double[] cell) {
-    return (double) DOUBLES.getAcquire(cell, 0);
-  }
-
-  /** Recent mean RU per execution (EWMA): the admission estimate for the next one. */
+  /**
+   * Recent mean RU per execution (a thread's EWMA, stored here when it moved more than
+   * {@code 1/32} away from the value here): the admission estimate for the next one; 0 before
+   * the first record.
+   */
   public double meanRu() {
     return meanRu;
   }
 
   /** Latency at quantile {@code q}, in microseconds. */
   public long latencyMicros(double q) {
-    return latencyMicros.quantile(q);
+    long[] totals = new long[LogHistogram.BUCKETS];
+    cells.forEach(c -> c.latencyMicros.addTo(totals));
+    return LogHistogram.quantile(totals, q);
+  }
+
+  /**
+   * One thread's share of the shape: written by that thread alone with release stores (no
+   * read-modify-write), read by any; its EWMA is the thread's own and read by it alone.
+   */
+  private static final class Cell {
+    private static final VarHandle RU;
+
+    static {
+      try {
+        RU = MethodHandles.lookup().findVarHandle(Cell.class, "ru", double.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final LogHistogram latencyMicros = new LogHistogram();
+    private double ru;
+    private double mean;
+
+    /** Records one execution; returns the thread's EWMA of RU after it. */
+    double record(double charged, long micros) {
+      RU.setRelease(this, ru + charged);
+      double m = mean;
+      m = m == 0 ? charged : m + EWMA_ALPHA * (charged - m);
+      mean = m;
+      latencyMicros.record(micros);
+      return m;
+    }
+
+    long count() {
+      return latencyMicros.count();
+    }
+
+    double ru() {
+      return (double) RU.getAcquire(this);
+    }
   }
 }

@@ -159,40 +159,55 @@ public final class UsageMeter {
     add(p, tenant, group, fingerprint, ru);
   }
 
-  private void add(Period p, TenantIdentity tenant, String group, String fingerprint, double ru) {
-    cell(p, Dimension.TENANT, tenant == null ? NONE : tenant).add(ru);
-    cell(p, Dimension.GROUP, group == null ? NONE : group).add(ru);
-    cell(p, Dimension.FINGERPRINT, fingerprint == null ? NONE : fingerprint).add(ru);
-  }
-
   /**
-   * The period's cell for {@code key} (a tenant identity or a name), through a one-entry cache
-   * per dimension: a thread's requests come in runs from the same group and (interned)
-   * fingerprint, compared by identity. Tenants are compared by value too: every session holds
-   * its own identity object, and an event loop serving many sessions of one tenant interleaves
-   * them, so an identity-only cache would miss on nearly every request.
+   * Adds to the period's cells of the request's tenant, group and fingerprint, each found
+   * through a one-entry cache in the period: a thread's requests come in runs from the same
+   * group and (interned) fingerprint, compared by identity. Tenants are compared by value too:
+   * every session holds its own identity object, and an event loop serving many sessions of one
+   * tenant interleaves them, so an identity-only cache would miss on nearly every request.
    */
-  private Cell cell(Period p, Dimension d, Object key) {
-    int i = d.ordinal();
-    Object last = p.lastKey[i];
-    if (last == key) {
-      return p.lastCell[i];
+  private void add(Period p, TenantIdentity tenant, String group, String fingerprint, double ru) {
+    tenantCell(p, tenant).add(ru);
+    String g = group == null ? NONE : group;
+    Cell gc = p.lastGroupCell;
+    if (p.lastGroup != g) {
+      gc = p.cell(Dimension.GROUP, g, maxKeys);
+      p.lastGroup = g;
+      p.lastGroupCell = gc;
+      p.lookUps++;
     }
-    if (key instanceof TenantIdentity t) {
-      if (t.equals(last)) {
-        p.lastKey[i] = key;
-        return p.lastCell[i];
-      }
-      return remember(p, i, key, p.cell(d, cachedName(t), maxKeys));
+    gc.add(ru);
+    String f = fingerprint == null ? NONE : fingerprint;
+    Cell fc = p.lastFingerprintCell;
+    if (p.lastFingerprint != f) {
+      fc = p.cell(Dimension.FINGERPRINT, f, maxKeys);
+      p.lastFingerprint = f;
+      p.lastFingerprintCell = fc;
+      p.lookUps++;
     }
-    return remember(p, i, key, p.cell(d, (String) key, maxKeys));
+    fc.add(ru);
   }
 
-  private Cell remember(Period p, int i, Object key, Cell c) {
-    p.lookUps++;
-    p.lastKey[i] = key;
-    p.lastCell[i] = c;
-    return c;
+  private Cell tenantCell(Period p, TenantIdentity tenant) {
+    TenantIdentity last = p.lastTenant;
+    if (last == tenant && last != null) {
+      return p.lastTenantCell;
+    }
+    if (tenant == null) {
+      Cell c = p.noTenantCell;
+      if (c == null) {
+        c = p.cell(Dimension.TENANT, NONE, maxKeys);
+        p.noTenantCell = c;
+        p.lookUps++;
+      }
+      return c;
+    }
+    if (!tenant.equals(last)) {
+      p.lastTenantCell = p.cell(Dimension.TENANT, cachedName(tenant), maxKeys);
+      p.lookUps++;
+    }
+    p.lastTenant = tenant;
+    return p.lastTenantCell;
   }
 
   /** Map look-ups of cells the calling thread made in its current period (for tests). */
@@ -392,9 +407,15 @@ public final class UsageMeter {
     volatile Cell[] cells = new Cell[8];
     private int size;
     volatile Period next;
-    /** The owner's last key and cell per dimension (see {@code UsageMeter.cell}); never published. */
-    final Object[] lastKey = new Object[DIMENSIONS.length];
-    final Cell[] lastCell = new Cell[DIMENSIONS.length];
+    /** The owner's last key and cell per dimension (see {@code UsageMeter.add}); never published. */
+    TenantIdentity lastTenant;
+    Cell lastTenantCell;
+    /** The cell of requests without a tenant. */
+    Cell noTenantCell;
+    String lastGroup;
+    Cell lastGroupCell;
+    String lastFingerprint;
+    Cell lastFingerprintCell;
     /** How often the owner missed that cache; read by tests only. */
     long lookUps;
 
