@@ -82,25 +82,10 @@ public final class PerThreadHistogram {
 
   /** Records one duration on the calling thread; negative durations are ignored (as Micrometer's timers do). */
   public void record(long nanos) {
-    record(cells.get(), nanos);
-  }
-
-  /**
-   * The calling thread's cell, for a caller that keeps it (per thread) and records with
-   * {@link #record(long[], long)} without finding it again per value.
-   */
-  public long[] cell() {
-    return cells.get();
-  }
-
-  /**
-   * Records one duration into {@code c}, the calling thread's {@link #cell()} (a cell another
-   * thread records into would lose counts); negative durations are ignored.
-   */
-  public void record(long[] c, long nanos) {
     if (nanos < 0) {
       return;
     }
+    long[] c = cells.get();
     int b = bucket(nanos);
     LONGS.setRelease(c, b, c[b] + 1);
     LONGS.setRelease(c, sumIndex, c[sumIndex] + nanos);

@@ -33,11 +33,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Core calls it on event loops for every request, so meters are looked up once per label
  * set and cached in nested maps keyed by the label values themselves, with a small direct-mapped
  * cache in front that finds a label set again by the identity of its strings (the same
- * configuration strings come with every request). The two per-request calls keep that cache per
- * thread ({@link PerThread}), holding the thread's own cells of the label set's meters: the
- * steady state is one per-thread look-up, an array load, reference comparisons and release
- * stores into the thread's cells, with no registry lookup, no allocation and no second
- * per-thread look-up for the duration histogram.
+ * configuration strings come with every request): the steady state is one array load, three
+ * reference comparisons and the meter update, with no registry lookup and no allocation.
  * Label values come from the configuration (listener, group and protocol names) and from enums,
  * so the caches are bounded by the configuration, not by clients.
  *
@@ -90,12 +87,11 @@ public final class MicrometerTelemetry implements Telemetry {
       requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, GroupMeters> groups = new ConcurrentHashMap<>();
   /**
-   * The group meters seen lately, by the identity of the name: shared by the event loops without
-   * locks (entries are immutable; a race or a miss only costs the map).
+   * The meters of label sets seen lately, by the identity of the label strings: shared by the
+   * event loops without locks (entries are immutable; a race or a miss only costs the maps).
    */
+  private final RecentRequest[] recentRequests = new RecentRequest[RECENT];
   private final RecentGroup[] recentGroups = new RecentGroup[RECENT];
-  /** Per thread: its cells of the label sets it recorded lately (see {@link Loop}). */
-  private final PerThread<Loop> loops = new PerThread<>(Loop::new);
   /** "rule\0action\0mode" → mproxy_runaway_actions_total; rule names come from the configuration. */
   private final ConcurrentHashMap<String, Counter> runaway = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> hintCounters = new ConcurrentHashMap<>();
@@ -119,21 +115,21 @@ public final class MicrometerTelemetry implements Telemetry {
   @Override
   public void requestCompleted(String listener, String protocol, String group, Outcome outcome,
       long durationNanos) {
-    RequestCells r = loops.get().requestCells(this, label(listener), label(protocol), label(group));
-    long[] c = r.counts;
+    RequestMeters m = requestMeters(label(listener), label(protocol), label(group));
+    long[] c = m.counts.get();
     int o = outcome.ordinal();
     LONGS.setRelease(c, o, c[o] + 1);
-    if (r.duration != null) {
-      r.duration.record(r.durationCell, durationNanos);
+    if (m.duration != null) {
+      m.duration.record(durationNanos);
     }
-    for (Timer t : r.timers) {
+    for (Timer t : m.timers) {
       t.record(durationNanos, TimeUnit.NANOSECONDS);
     }
   }
 
   @Override
   public void ruCharged(String group, boolean write, double ru) {
-    double[] c = loops.get().ruCell(this, label(group));
+    double[] c = groupMeters(label(group)).ru.get();
     int k = write ? 1 : 0;
     DOUBLES.setRelease(c, k, c[k] + ru);
   }
@@ -185,6 +181,19 @@ public final class MicrometerTelemetry implements Telemetry {
   /** A configuration reload finished ({@code mproxy_config_reloads_total{result="ok|error"}}). */
   public void configReload(boolean ok) {
     (ok ? reloadsOk : reloadsError).increment();
+  }
+
+  private RequestMeters requestMeters(String listener, String protocol, String group) {
+    // the same label strings (configuration names, protocol constants) come with every request:
+    // found again by identity in a direct-mapped slot before the three nested maps
+    int slot = (31 * (31 * listener.hashCode() + protocol.hashCode()) + group.hashCode()) & (RECENT - 1);
+    RecentRequest recent = recentRequests[slot];
+    if (recent != null && recent.listener == listener && recent.protocol == protocol && recent.group == group) {
+      return recent.meters;
+    }
+    RequestMeters m = requestMetersByMaps(listener, protocol, group);
+    recentRequests[slot] = new RecentRequest(listener, protocol, group, m);
+    return m;
   }
 
   private RequestMeters requestMetersByMaps(String listener, String protocol, String group) {
@@ -398,51 +407,7 @@ public final class MicrometerTelemetry implements Telemetry {
     }
   }
 
-  /**
-   * One thread's cells of one (listener, protocol, group): its outcome counts, its cell of the
-   * duration histogram (null without one) and the other registries' timers.
-   */
-  private record RequestCells(String listener, String protocol, String group, long[] counts,
-      PerThreadHistogram duration, long[] durationCell, Timer[] timers) {
-  }
-
-  /** One thread's RU cell of a group. */
-  private record GroupCell(String group, double[] ru) {
-  }
-
-  /**
-   * One thread's direct-mapped caches from label strings (by identity: the same configuration
-   * strings and protocol constants come with every request) to that thread's cells. Written and
-   * read by its thread alone; a thread that inherits the slot inherits the caches, whose cells
-   * are that slot's.
-   */
-  private static final class Loop {
-    final RequestCells[] requests = new RequestCells[RECENT];
-    final GroupCell[] groups = new GroupCell[RECENT];
-
-    RequestCells requestCells(MicrometerTelemetry t, String listener, String protocol, String group) {
-      int slot = (31 * (31 * listener.hashCode() + protocol.hashCode()) + group.hashCode()) & (RECENT - 1);
-      RequestCells r = requests[slot];
-      if (r != null && r.listener == listener && r.protocol == protocol && r.group == group) {
-        return r;
-      }
-      RequestMeters m = t.requestMetersByMaps(listener, protocol, group);
-      r = new RequestCells(listener, protocol, group, m.counts.get(), m.duration,
-          m.duration == null ? null : m.duration.cell(), m.timers);
-      requests[slot] = r;
-      return r;
-    }
-
-    double[] ruCell(MicrometerTelemetry t, String group) {
-      int slot = group.hashCode() & (RECENT - 1);
-      GroupCell g = groups[slot];
-      if (g != null && g.group == group) {
-        return g.ru;
-      }
-      g = new GroupCell(group, t.groupMeters(group).ru.get());
-      groups[slot] = g;
-      return g.ru;
-    }
+  private record RecentRequest(String listener, String protocol, String group, RequestMeters meters) {
   }
 
   private record RecentGroup(String group, GroupMeters meters) {
