@@ -364,18 +364,15 @@ alive() {
 
 clk_tck="$(getconf CLK_TCK)"
 
-sys_ticks() {   # stime of one process (all threads): field 15 of stat
+ticks() {   # "CPU SYSTEM": utime + stime, and stime, of one process (all threads): fields 14 and 15 of stat
   local stat
   stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
   stat="${stat##*) }"
-  awk '{ print $13 }' <<<"$stat"
+  awk '{ print $12 + $13, $13 }' <<<"$stat"
 }
 
-cpu_ticks() {   # utime + stime of one process (all threads): fields 14 and 15 of stat
-  local stat
-  stat="$(cat "/proc/$1/stat")" || die "process $1 is gone"
-  stat="${stat##*) }"
-  awk '{ print $12 + $13 }' <<<"$stat"
+us_per_tx() {   # us_per_tx TICKS TRANSACTIONS: CPU ticks as µs per transaction, one decimal
+  awk -v d="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }'
 }
 
 jit_ticks() {   # utime + stime of a JVM's JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"…)
@@ -637,7 +634,7 @@ run_one() {
   local round=$1 mode=$2 clients=$3 target=$4 secs=$5
   local port=${port_of[$target]} pid=${pid_of[$target]:-}
   local p0=0 p1=0 j0=0 j1=0 s0=0 s1=0 w0="0 0 0" w1="0 0 0" g0 g1 log="$work/pgbench-last.log" status=ok
-  [[ -n $pid ]] && p0="$(cpu_ticks "$pid")" && j0="$(jit_ticks "$pid")" && s0="$(sys_ticks "$pid")" && w0="$(switches "$pid")"
+  [[ -n $pid ]] && read -r p0 s0 < <(ticks "$pid") && j0="$(jit_ticks "$pid")" && w0="$(switches "$pid")"
   g0="$(postgres_ticks "$postmaster_pid")"
   local profiled=0
   if [[ -n $profile && -n $pid && $target != pgbouncer && $round -gt 0 ]]; then
@@ -645,7 +642,7 @@ run_one() {
   fi
   PGPASSWORD=secret pgbench -h 127.0.0.1 -p "$port" -U app -n "${script_args[@]}" -M "$mode" \
     -c "$clients" -j "$threads" -T "$secs" app >"$log" 2>&1 || status=failed
-  [[ -n $pid ]] && p1="$(cpu_ticks "$pid")" && j1="$(jit_ticks "$pid")" && s1="$(sys_ticks "$pid")" && w1="$(switches "$pid")"
+  [[ -n $pid ]] && read -r p1 s1 < <(ticks "$pid") && j1="$(jit_ticks "$pid")" && w1="$(switches "$pid")"
   g1="$(postgres_ticks "$postmaster_pid")"
   if ((profiled)); then
     profiler "$pid" "stop,file=$profile/$round-$mode-c$clients-$target.collapsed" || true
@@ -663,15 +660,15 @@ run_one() {
   fi
   local proxy_us="" pg_us="" jit_us="" sys_us="" wake="" preempt="" loop_wake=""
   if [[ $status == ok ]]; then
-    [[ -n $pid ]] && proxy_us="$(awk -v d=$((p1 - p0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
-    [[ -n $pid ]] && sys_us="$(awk -v d=$((s1 - s0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
-    [[ -n $pid && $target != pgbouncer ]] && jit_us="$(awk -v d=$((j1 - j0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    [[ -n $pid ]] && proxy_us="$(us_per_tx $((p1 - p0)) "$txns")"
+    [[ -n $pid ]] && sys_us="$(us_per_tx $((s1 - s0)) "$txns")"
+    [[ -n $pid && $target != pgbouncer ]] && jit_us="$(us_per_tx $((j1 - j0)) "$txns")"
     if [[ -n $pid ]]; then
       read -r wake preempt loop_wake < <(awk -v a="$w0" -v b="$w1" -v n="$txns" -v t="$target" \
         'BEGIN { split(a, x, " "); split(b, y, " ");
                  printf "%.3f %.3f %s\n", (y[1] - x[1]) / n, (y[2] - x[2]) / n, (t == "pgbouncer" ? "" : sprintf("%.3f", (y[3] - x[3]) / n)) }')
     fi
-    pg_us="$(awk -v d=$((g1 - g0)) -v hz="$clk_tck" -v n="$txns" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')"
+    pg_us="$(us_per_tx $((g1 - g0)) "$txns")"
   fi
   echo "$round,$mode,$clients,$target,${tps:-},${txns:-},$failed,$proxy_us,$pg_us,$status,$jit_us,$sys_us,$wake,$preempt,$loop_wake" >>"$results"
   printf '  round %d -M %-8s -c %-4s %-10s %10.0f tps  proxy %6s us/tx (JIT %5s, system %5s) wake-ups %5s/tx  postgres %6s us/tx  %s\n' \
